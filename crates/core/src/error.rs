@@ -1,0 +1,134 @@
+//! The one error type of the core. Every variant has a stable `code` the UI and the CLI can
+//! branch on, and a message that names what is wrong and where.
+
+use serde::ser::SerializeStruct;
+use serde::{Serialize, Serializer};
+
+/// A problem in one row of an imported file: 1-based line number, column name, reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RowError {
+    pub line: u64,
+    pub column: String,
+    pub reason: String,
+}
+
+impl std::fmt::Display for RowError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {}, column {}: {}", self.line, self.column, self.reason)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Input that the user or a caller can fix: a bad id, date, status or argument.
+    #[error("{0}")]
+    Invalid(String),
+    /// An imported file was rejected; nothing was written. Every bad row is listed.
+    #[error("{file} was rejected, nothing was written:\n{}", list_rows(.rows))]
+    BadFile { file: String, rows: Vec<RowError> },
+    /// The thing asked for does not exist locally.
+    #[error("{0}")]
+    NotFound(String),
+    /// The request conflicts with what is stored (e.g. a student not enrolled).
+    #[error("{0}")]
+    Conflict(String),
+    /// The database was written by a newer Rollbook.
+    #[error(
+        "the database at {path} has schema version {found}, newer than this Rollbook \
+         understands ({supported}); upgrade Rollbook to open it"
+    )]
+    DatabaseTooNew { path: String, found: i64, supported: i64 },
+    /// The server or network failed in a way the user should know about.
+    #[error("{0}")]
+    Remote(String),
+    /// Signing in is needed (no token, or the server refused it).
+    #[error("{0}")]
+    Auth(String),
+    #[error("database error: {0}")]
+    Db(#[from] rusqlite::Error),
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn list_rows(rows: &[RowError]) -> String {
+    rows.iter()
+        .map(|r| format!("  {r}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// A stable machine-readable code; the UI branches on these.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Invalid(_) => "invalid",
+            Error::BadFile { .. } => "bad_file",
+            Error::NotFound(_) => "not_found",
+            Error::Conflict(_) => "conflict",
+            Error::DatabaseTooNew { .. } => "database_too_new",
+            Error::Remote(_) => "remote",
+            Error::Auth(_) => "auth",
+            Error::Db(_) => "database",
+            Error::Io { .. } => "io",
+        }
+    }
+
+    /// True when the caller gave bad input (the CLI exits 2 for these).
+    pub fn is_user_input(&self) -> bool {
+        matches!(self, Error::Invalid(_) | Error::BadFile { .. } | Error::Conflict(_) | Error::NotFound(_))
+    }
+
+    pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Error::Io { context: context.into(), source }
+    }
+}
+
+/// Serialized as `{code, message}` (plus `rows` for a rejected file) for the UI and `--json`.
+impl Serialize for Error {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let rows = match self {
+            Error::BadFile { rows, .. } => Some(rows),
+            _ => None,
+        };
+        let mut st = s.serialize_struct("Error", if rows.is_some() { 3 } else { 2 })?;
+        st.serialize_field("code", self.code())?;
+        st.serialize_field("message", &self.to_string())?;
+        if let Some(rows) = rows {
+            st.serialize_field("rows", rows)?;
+        }
+        st.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_serializes_as_code_and_message() {
+        let json = serde_json::to_value(Error::Invalid("bad date \"2024-02-30\"".into())).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"code": "invalid", "message": "bad date \"2024-02-30\""}),
+            "the UI reads exactly {{code, message}}"
+        );
+    }
+
+    #[test]
+    fn bad_file_lists_every_row() {
+        let e = Error::BadFile {
+            file: "roster.csv".into(),
+            rows: vec![RowError { line: 3, column: "student_id".into(), reason: "not a UUID".into() }],
+        };
+        let json = serde_json::to_value(&e).unwrap();
+        assert_eq!(json["code"], "bad_file");
+        assert_eq!(json["rows"][0]["line"], 3);
+        assert!(e.to_string().contains("line 3, column student_id: not a UUID"));
+    }
+}

@@ -1,0 +1,283 @@
+//! The vocabulary of the Athena API: ids, dates and attendance statuses, validated once at the
+//! edge so the rest of the code can trust them.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::error::Error;
+
+/// A UUID in the 8-4-4-4-12 hex form. Any version and variant nibble is accepted (the API's
+/// own examples use non-RFC variants), and it is stored lowercased.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Id(String);
+
+impl Id {
+    pub fn parse(s: &str) -> Result<Id, Error> {
+        Self::check(s).map_err(|why| Error::Invalid(format!("{s:?} is not a UUID: {why}")))
+    }
+
+    /// Why `s` is not an id, in words a user understands.
+    pub fn check(s: &str) -> Result<Id, String> {
+        const GROUPS: [usize; 5] = [8, 4, 4, 4, 12];
+        let parts: Vec<&str> = s.split('-').collect();
+        if parts.len() != 5 || parts.iter().zip(GROUPS).any(|(p, n)| p.len() != n) {
+            return Err("expected 8-4-4-4-12 hexadecimal digits".into());
+        }
+        if let Some(c) = s.chars().find(|c| *c != '-' && !c.is_ascii_hexdigit()) {
+            return Err(format!("{c:?} is not a hexadecimal digit"));
+        }
+        Ok(Id(s.to_ascii_lowercase()))
+    }
+
+    /// A fresh random (v4) id.
+    pub fn new_v4() -> Id {
+        Id(uuid::Uuid::new_v4().to_string())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for Id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Id({})", self.0)
+    }
+}
+
+impl FromStr for Id {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self, Error> {
+        Id::parse(s)
+    }
+}
+
+impl Serialize for Id {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Id {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Id::check(&s).map_err(|why| serde::de::Error::custom(format!("{s:?} is not a UUID: {why}")))
+    }
+}
+
+impl rusqlite::ToSql for Id {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        self.0.to_sql()
+    }
+}
+
+impl rusqlite::types::FromSql for Id {
+    fn column_result(v: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        let s = v.as_str()?;
+        Id::check(s).map_err(|e| rusqlite::types::FromSqlError::Other(e.into()))
+    }
+}
+
+/// A calendar date in the strict `YYYY-MM-DD` form, and a real date (no 2024-02-30).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Day(time::Date);
+
+const DAY_FORMAT: &[time::format_description::FormatItem<'static>] =
+    time::macros::format_description!("[year]-[month]-[day]");
+
+impl Day {
+    pub fn parse(s: &str) -> Result<Day, Error> {
+        Self::check(s).map_err(|why| Error::Invalid(format!("{s:?} is not a date: {why}")))
+    }
+
+    pub fn check(s: &str) -> Result<Day, String> {
+        let b = s.as_bytes();
+        let shape_ok = b.len() == 10
+            && b[4] == b'-'
+            && b[7] == b'-'
+            && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+        if !shape_ok {
+            return Err("expected YYYY-MM-DD".into());
+        }
+        time::Date::parse(s, DAY_FORMAT)
+            .map(Day)
+            .map_err(|_| "no such day in the calendar".into())
+    }
+
+    pub fn from_date(d: time::Date) -> Day {
+        Day(d)
+    }
+
+    pub fn date(self) -> time::Date {
+        self.0
+    }
+
+    /// `YYYY-MM`, the month this day is in.
+    pub fn month(self) -> String {
+        format!("{:04}-{:02}", self.0.year(), self.0.month() as u8)
+    }
+}
+
+impl fmt::Display for Day {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.0.year(), self.0.month() as u8, self.0.day())
+    }
+}
+
+impl fmt::Debug for Day {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Day({self})")
+    }
+}
+
+impl FromStr for Day {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self, Error> {
+        Day::parse(s)
+    }
+}
+
+impl Serialize for Day {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Day {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Day::check(&s).map_err(|why| serde::de::Error::custom(format!("{s:?} is not a date: {why}")))
+    }
+}
+
+impl rusqlite::ToSql for Day {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        Ok(rusqlite::types::ToSqlOutput::from(self.to_string()))
+    }
+}
+
+impl rusqlite::types::FromSql for Day {
+    fn column_result(v: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        let s = v.as_str()?;
+        Day::check(s).map_err(|e| rusqlite::types::FromSqlError::Other(e.into()))
+    }
+}
+
+/// An attendance status, exactly the four the API knows.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Present,
+    Absent,
+    Late,
+    Excused,
+}
+
+impl Status {
+    pub const ALL: [Status; 4] = [Status::Present, Status::Absent, Status::Late, Status::Excused];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Present => "present",
+            Status::Absent => "absent",
+            Status::Late => "late",
+            Status::Excused => "excused",
+        }
+    }
+
+    pub fn check(s: &str) -> Result<Status, String> {
+        Status::ALL
+            .into_iter()
+            .find(|st| st.as_str() == s)
+            .ok_or_else(|| "expected present, absent, late or excused".into())
+    }
+
+    pub fn parse(s: &str) -> Result<Status, Error> {
+        Self::check(s).map_err(|why| Error::Invalid(format!("{s:?} is not a status: {why}")))
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Status {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self, Error> {
+        Status::parse(s)
+    }
+}
+
+impl rusqlite::ToSql for Status {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        Ok(rusqlite::types::ToSqlOutput::from(self.as_str()))
+    }
+}
+
+impl rusqlite::types::FromSql for Status {
+    fn column_result(v: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        Status::check(v.as_str()?).map_err(|e| rusqlite::types::FromSqlError::Other(e.into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    #[rstest]
+    #[case("c3d4e5f6-a7b8-4c9d-0e1f-2a3b4c5d6e7f")] // the API's own example: variant nibble 0
+    #[case("00000000-0000-0000-0000-000000000000")]
+    #[case("D4E5F6A7-B8C9-4D0E-A1B2-C3D4E5F6A7B8")]
+    fn accepts_any_uuid_shape(#[case] s: &str) {
+        assert_eq!(Id::parse(s).unwrap().as_str(), s.to_ascii_lowercase());
+    }
+
+    #[rstest]
+    #[case("")]
+    #[case("c3d4e5f6a7b84c9d0e1f2a3b4c5d6e7f")]
+    #[case("c3d4e5f6-a7b8-4c9d-0e1f-2a3b4c5d6e7")]
+    #[case("g3d4e5f6-a7b8-4c9d-0e1f-2a3b4c5d6e7f")]
+    #[case("{c3d4e5f6-a7b8-4c9d-0e1f-2a3b4c5d6e7f}")]
+    #[case(" c3d4e5f6-a7b8-4c9d-0e1f-2a3b4c5d6e7f")]
+    fn rejects_non_uuids_naming_the_input(#[case] s: &str) {
+        let err = Id::parse(s).unwrap_err().to_string();
+        assert!(err.contains("is not a UUID"), "{err}");
+    }
+
+    #[rstest]
+    #[case("2024-03-15", true)]
+    #[case("2024-02-29", true)]
+    #[case("2023-02-29", false)]
+    #[case("2024-02-30", false)]
+    #[case("2024-3-15", false)]
+    #[case("2024/03/15", false)]
+    #[case("15-03-2024", false)]
+    #[case("2024-03-15T00:00:00Z", false)]
+    #[case("+2024-03-1", false)]
+    fn dates_are_strict_and_real(#[case] s: &str, #[case] ok: bool) {
+        assert_eq!(Day::parse(s).is_ok(), ok, "{s}");
+        if ok {
+            assert_eq!(Day::parse(s).unwrap().to_string(), s, "round trip keeps the form");
+        }
+    }
+
+    #[test]
+    fn statuses_are_the_four_of_the_api() {
+        for s in ["present", "absent", "late", "excused"] {
+            assert_eq!(Status::parse(s).unwrap().as_str(), s);
+        }
+        assert!(Status::parse("Present").is_err());
+        assert!(Status::parse("tardy").is_err());
+    }
+}

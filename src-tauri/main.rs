@@ -1,0 +1,1 @@
+fn main() { rollbook_app::run() }
