@@ -1,0 +1,320 @@
+//! The wire types of the Athena attendance API and the strict parsing rules of its inputs.
+//!
+//! The contract: ids are UUIDs written 8-4-4-4-12 in hex, of any version or variant (the vendor's
+//! own examples carry non-RFC variant nibbles); dates are strict `YYYY-MM-DD` real calendar
+//! dates; a status is one of `present`, `absent`, `late`, `excused`; `recorded_at` is RFC 3339
+//! in UTC with a `Z` suffix (written here with microseconds).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use time::{Date, Month, OffsetDateTime};
+use uuid::Uuid;
+
+/// The attendance status of one student in one offering on one date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Attended the class on time.
+    Present,
+    /// Did not attend the class.
+    Absent,
+    /// Arrived late to class.
+    Late,
+    /// The absence was excused (medical, family emergency, ...).
+    Excused,
+}
+
+impl Status {
+    /// All four statuses, in the order the vendor lists them.
+    pub const ALL: [Status; 4] = [
+        Status::Present,
+        Status::Absent,
+        Status::Late,
+        Status::Excused,
+    ];
+
+    /// The wire form (`present`, `absent`, `late`, `excused`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Present => "present",
+            Status::Absent => "absent",
+            Status::Late => "late",
+            Status::Excused => "excused",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Status {
+    type Err = ();
+
+    /// Exact, case-sensitive match of the wire form.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Status::ALL
+            .into_iter()
+            .find(|st| st.as_str() == s)
+            .ok_or(())
+    }
+}
+
+/// One stored attendance record, exactly as the API returns it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttendanceRecord {
+    /// Server-assigned id (a fresh v4 UUID for POSTed records).
+    pub id: Uuid,
+    /// The school the record belongs to (the caller's effective school).
+    pub school_id: Uuid,
+    /// The course offering (a subject taught to a group, e.g. "Matemáticas 7A").
+    pub course_offering_id: Uuid,
+    /// The teacher assignment that recorded the attendance.
+    pub teacher_assignment_id: Uuid,
+    /// The student's enrollment in the offering.
+    pub course_enrollment_id: Uuid,
+    /// The student.
+    pub student_id: Uuid,
+    /// The class date, `YYYY-MM-DD`.
+    #[serde(with = "wire_date")]
+    pub attendance_date: Date,
+    /// The status.
+    pub status: Status,
+    /// When the server stored it: RFC 3339 UTC with `Z`; strictly increasing across records.
+    #[serde(with = "wire_timestamp")]
+    pub recorded_at: OffsetDateTime,
+}
+
+/// A student as `GET /students/{id}` returns it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Student {
+    /// Student id.
+    pub id: Uuid,
+    /// The student's school.
+    pub school_id: Uuid,
+    /// Full name, given names then both surnames (Colombian style).
+    pub full_name: String,
+    /// `TI` (tarjeta de identidad) for minors, `CC` for adults, `RC` for young children.
+    pub document_type: String,
+    /// The document number.
+    pub document_number: String,
+    /// Whether the student is currently active.
+    pub is_active: bool,
+}
+
+/// The validated body of `POST /academic/attendance`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAttendance {
+    /// See [`AttendanceRecord::course_offering_id`].
+    pub course_offering_id: Uuid,
+    /// See [`AttendanceRecord::teacher_assignment_id`].
+    pub teacher_assignment_id: Uuid,
+    /// See [`AttendanceRecord::course_enrollment_id`].
+    pub course_enrollment_id: Uuid,
+    /// See [`AttendanceRecord::student_id`].
+    pub student_id: Uuid,
+    /// See [`AttendanceRecord::attendance_date`].
+    pub attendance_date: Date,
+    /// See [`AttendanceRecord::status`].
+    pub status: Status,
+}
+
+/// Per-field reasons a request was refused with 422, keyed by field name.
+pub type FieldErrors = BTreeMap<String, String>;
+
+const UUID_FIELDS: [&str; 4] = [
+    "course_offering_id",
+    "teacher_assignment_id",
+    "course_enrollment_id",
+    "student_id",
+];
+
+/// The reason given for an id that is not 8-4-4-4-12 hex.
+pub const UUID_REASON: &str = "must be a UUID in 8-4-4-4-12 hexadecimal form";
+const DATE_REASON: &str = "must be a real calendar date in YYYY-MM-DD form";
+const STATUS_REASON: &str = "must be one of: present, absent, late, excused";
+
+impl NewAttendance {
+    /// Validates a decoded JSON body, naming every bad or missing field.
+    pub fn from_json(body: &Value) -> Result<NewAttendance, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let Some(obj) = body.as_object() else {
+            errors.insert("body".into(), "must be a JSON object".into());
+            return Err(errors);
+        };
+        let mut text = |name: &str| -> Option<String> {
+            match obj.get(name) {
+                None | Some(Value::Null) => {
+                    errors.insert(name.into(), "is required".into());
+                    None
+                }
+                Some(Value::String(s)) => Some(s.clone()),
+                Some(_) => {
+                    errors.insert(name.into(), "must be a string".into());
+                    None
+                }
+            }
+        };
+        let raw_ids: Vec<Option<String>> = UUID_FIELDS.iter().map(|f| text(f)).collect();
+        let raw_date = text("attendance_date");
+        let raw_status = text("status");
+
+        let mut ids = [Uuid::nil(); 4];
+        for (i, raw) in raw_ids.iter().enumerate() {
+            if let Some(raw) = raw {
+                match parse_uuid(raw) {
+                    Some(id) => ids[i] = id,
+                    None => {
+                        errors.insert(UUID_FIELDS[i].into(), UUID_REASON.into());
+                    }
+                }
+            }
+        }
+        let date = raw_date.as_deref().and_then(|raw| {
+            let d = parse_date(raw);
+            if d.is_none() {
+                errors.insert("attendance_date".into(), DATE_REASON.into());
+            }
+            d
+        });
+        let status = raw_status.as_deref().and_then(|raw| {
+            let s = raw.parse::<Status>().ok();
+            if s.is_none() {
+                errors.insert("status".into(), STATUS_REASON.into());
+            }
+            s
+        });
+        match (date, status) {
+            (Some(attendance_date), Some(status)) if errors.is_empty() => Ok(NewAttendance {
+                course_offering_id: ids[0],
+                teacher_assignment_id: ids[1],
+                course_enrollment_id: ids[2],
+                student_id: ids[3],
+                attendance_date,
+                status,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// Parses a UUID only in its 8-4-4-4-12 hex form (either case), any version or variant.
+///
+/// `Uuid::parse_str` alone would also take the simple, braced and URN forms.
+pub fn parse_uuid(s: &str) -> Option<Uuid> {
+    let bytes = s.as_bytes();
+    if bytes.len() != 36 {
+        return None;
+    }
+    let well_formed = bytes.iter().enumerate().all(|(i, b)| match i {
+        8 | 13 | 18 | 23 => *b == b'-',
+        _ => b.is_ascii_hexdigit(),
+    });
+    if !well_formed {
+        return None;
+    }
+    Uuid::parse_str(s).ok()
+}
+
+/// Parses a strict `YYYY-MM-DD` that names a real calendar date (no sign, no spaces, no time).
+pub fn parse_date(s: &str) -> Option<Date> {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let digits = |r: std::ops::Range<usize>| -> Option<u32> {
+        let part = &b[r];
+        if !part.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        part.iter()
+            .try_fold(0u32, |acc, d| Some(acc * 10 + u32::from(d - b'0')))
+    };
+    let year = i32::try_from(digits(0..4)?).ok()?;
+    let month = Month::try_from(u8::try_from(digits(5..7)?).ok()?).ok()?;
+    let day = u8::try_from(digits(8..10)?).ok()?;
+    Date::from_calendar_date(year, month, day).ok()
+}
+
+/// Formats a date as `YYYY-MM-DD`.
+pub fn format_date(d: Date) -> String {
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+/// Formats a timestamp as RFC 3339 in UTC with microseconds and a `Z` suffix.
+pub fn format_timestamp(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{}T{:02}:{:02}:{:02}.{:06}Z",
+        format_date(t.date()),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.microsecond()
+    )
+}
+
+mod wire_date {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use time::Date;
+
+    pub fn serialize<S: Serializer>(d: &Date, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&super::format_date(*d))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Date, D::Error> {
+        let raw = String::deserialize(d)?;
+        super::parse_date(&raw).ok_or_else(|| serde::de::Error::custom("expected YYYY-MM-DD"))
+    }
+}
+
+mod wire_timestamp {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use time::format_description::well_known::Rfc3339;
+    use time::OffsetDateTime;
+
+    pub fn serialize<S: Serializer>(t: &OffsetDateTime, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&super::format_timestamp(*t))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<OffsetDateTime, D::Error> {
+        let raw = String::deserialize(d)?;
+        OffsetDateTime::parse(&raw, &Rfc3339).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uuid_form_is_strict_but_any_variant() {
+        assert!(parse_uuid("c3d4e5f6-a7b8-4c9d-0e1f-2a3b4c5d6e7f").is_some());
+        assert!(parse_uuid("C3D4E5F6-A7B8-4C9D-0E1F-2A3B4C5D6E7F").is_some());
+        assert!(parse_uuid("c3d4e5f6a7b84c9d0e1f2a3b4c5d6e7f").is_none());
+        assert!(parse_uuid("{c3d4e5f6-a7b8-4c9d-0e1f-2a3b4c5d6e7f}").is_none());
+        assert!(parse_uuid("c3d4e5f6-a7b8-4c9d-0e1f-2a3b4c5d6e7g").is_none());
+    }
+
+    #[test]
+    fn dates_are_strict_and_real() {
+        assert!(parse_date("2024-02-29").is_some());
+        assert!(parse_date("2023-02-29").is_none());
+        assert!(parse_date("2024-3-15").is_none());
+        assert!(parse_date("+024-03-15").is_none());
+        assert!(parse_date("2024-03-15T00:00").is_none());
+        assert!(parse_date("2024-13-01").is_none());
+    }
+
+    #[test]
+    fn timestamp_has_micros_and_z() {
+        let t = OffsetDateTime::from_unix_timestamp_nanos(1_710_491_400_123_456_789).unwrap();
+        assert_eq!(format_timestamp(t), "2024-03-15T08:30:00.123456Z");
+    }
+}

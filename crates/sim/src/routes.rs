@@ -1,0 +1,303 @@
+//! The HTTP endpoints of the contract.
+//!
+//! - `POST /academic/attendance` → 201 with the stored record; 422
+//!   `{"error":"validation_error","message":..,"fields":{field: reason}}` naming every bad field.
+//! - `GET /academic/attendance[?student_id=..&course_offering_id=..]` → 200 bare JSON array,
+//!   `attendance_date` descending then `recorded_at` descending; a malformed filter is 422.
+//! - `GET /students/{id}` → 200 student, or 404 `{"error":"not_found",..}`.
+//!
+//! Errors are JSON `{"error": code, "message": text}`: 401 `unauthorized`, 403 `forbidden`,
+//! 400 `bad_request`, 404 `not_found`, 422 `validation_error`.
+
+// An early-return `Response` is axum's idiom; boxing it would only add noise.
+#![allow(clippy::result_large_err)]
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
+use serde::Serialize;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::auth::{AuthError, CREATE_ATTENDANCE, LIST_ATTENDANCE, READ_STUDENT};
+use crate::faults::{fault_response, garbage_response, FaultKind};
+use crate::model::{parse_uuid, FieldErrors, NewAttendance, UUID_REASON};
+use crate::server::{ConnectionKill, Shared};
+use crate::store::ListFilter;
+
+type AppState = State<Arc<Shared>>;
+
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route(
+            "/academic/attendance",
+            post(create_attendance).get(list_attendance),
+        )
+        .route("/students/{id}", get(get_student))
+        .fallback(|| async { error(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
+        .layer(middleware::from_fn(log_request))
+        .with_state(shared)
+}
+
+/// Logs method, path (with query), status and time taken. Never logs headers (the token).
+async fn log_request(req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let path = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.to_string())
+        .unwrap_or_default();
+    let started = Instant::now();
+    let response = next.run(req).await;
+    tracing::info!(
+        %method,
+        %path,
+        status = response.status().as_u16(),
+        ms = started.elapsed().as_millis() as u64,
+        "request"
+    );
+    response
+}
+
+fn error(status: StatusCode, code: &str, message: &str) -> Response {
+    (status, Json(json!({ "error": code, "message": message }))).into_response()
+}
+
+fn validation(message: &str, fields: &FieldErrors) -> Response {
+    let body = json!({ "error": "validation_error", "message": message, "fields": fields });
+    (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response()
+}
+
+fn auth_response(e: AuthError) -> Response {
+    match e {
+        AuthError::Unauthorized => error(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "missing, unknown or revoked bearer token",
+        ),
+        AuthError::Forbidden(m) => error(StatusCode::FORBIDDEN, "forbidden", &m),
+        AuthError::BadRequest(m) => error(StatusCode::BAD_REQUEST, "bad_request", &m),
+    }
+}
+
+fn authorize(shared: &Shared, headers: &HeaderMap, scopes: &[&str]) -> Result<Uuid, Response> {
+    shared
+        .tokens
+        .read()
+        .expect("tokens lock poisoned")
+        .authorize(headers, scopes, shared.school_id)
+        .map_err(auth_response)
+}
+
+/// Waits the latency, then injects the drawn fault: answers instead of the API, or closes the
+/// connection (`drop_before`). Returns the faults that act after handling (`drop_after`,
+/// `garbage`).
+async fn enter(
+    shared: &Shared,
+    method: &Method,
+    kill: Option<&ConnectionKill>,
+) -> Result<Option<FaultKind>, Response> {
+    let (latency, kind, retry_after) = {
+        let mut state = shared.faults.lock().expect("faults lock poisoned");
+        let (latency, kind) = state.draw(method);
+        (latency, kind, state.faults().retry_after)
+    };
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    let Some(kind) = kind else { return Ok(None) };
+    tracing::info!(fault = %kind, %method, "injecting fault");
+    if kind == FaultKind::DropBefore {
+        return Err(drop_connection(kill).await);
+    }
+    match fault_response(kind, retry_after) {
+        Some(response) => Err(response),
+        None => Ok(Some(kind)),
+    }
+}
+
+/// Closes this request's connection with no response. Only returns (a 500) when the request did
+/// not come through the sim's own accept loop, after a minute.
+async fn drop_connection(kill: Option<&ConnectionKill>) -> Response {
+    if let Some(ConnectionKill(notify)) = kill {
+        notify.notify_one();
+    }
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal_error",
+        "connection drop failed",
+    )
+}
+
+/// Applies an after-handling fault to a finished JSON response.
+async fn leave<T: Serialize>(
+    after: Option<FaultKind>,
+    kill: Option<&ConnectionKill>,
+    status: StatusCode,
+    body: &T,
+) -> Response {
+    match after {
+        Some(FaultKind::DropAfter) => drop_connection(kill).await,
+        Some(FaultKind::Garbage) => match serde_json::to_vec(body) {
+            Ok(bytes) => garbage_response(status, &bytes),
+            Err(_) => error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal_error",
+                "encoding",
+            ),
+        },
+        _ => (status, Json(body)).into_response(),
+    }
+}
+
+async fn create_attendance(
+    State(shared): AppState,
+    kill: Option<Extension<ConnectionKill>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let kill = kill.as_ref().map(|Extension(k)| k);
+    let after = match enter(&shared, &Method::POST, kill).await {
+        Ok(after) => after,
+        Err(response) => return response,
+    };
+    let response = match create(&shared, &headers, &body) {
+        Ok(record) => return leave(after, kill, StatusCode::CREATED, &record).await,
+        Err(response) => response,
+    };
+    // Not stored: a drop still closes the connection; garbage applies to successes only.
+    match after {
+        Some(FaultKind::DropAfter) => drop_connection(kill).await,
+        _ => response,
+    }
+}
+
+fn create(
+    shared: &Shared,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<crate::model::AttendanceRecord, Response> {
+    let school_id = authorize(shared, headers, CREATE_ATTENDANCE)?;
+    let invalid = |field: &str, reason: &str| {
+        let fields = FieldErrors::from([(field.to_string(), reason.to_string())]);
+        validation("the attendance record is invalid", &fields)
+    };
+    let json: Value =
+        serde_json::from_slice(body).map_err(|_| invalid("body", "must be a valid JSON object"))?;
+    let new = NewAttendance::from_json(&json)
+        .map_err(|fields| validation("the attendance record is invalid", &fields))?;
+    if shared.is_rejected(new.student_id) {
+        return Err(invalid(
+            "student_id",
+            "the school does not accept attendance for this student",
+        ));
+    }
+    if shared.strict_enrollment() {
+        let enrollment = shared
+            .sample
+            .as_ref()
+            .and_then(|s| s.enrollment(new.course_offering_id, new.student_id));
+        match enrollment {
+            None => {
+                return Err(invalid(
+                    "student_id",
+                    "is not enrolled in this course offering",
+                ));
+            }
+            Some(e) if e.id != new.course_enrollment_id => {
+                return Err(invalid(
+                    "course_enrollment_id",
+                    "is not this student's enrollment in this course offering",
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    let record = shared.store.lock().expect("store lock poisoned").insert(
+        Uuid::new_v4(),
+        school_id,
+        &new,
+        time::OffsetDateTime::now_utc(),
+    );
+    Ok(record)
+}
+
+async fn list_attendance(
+    State(shared): AppState,
+    kill: Option<Extension<ConnectionKill>>,
+    headers: HeaderMap,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Response {
+    let kill = kill.as_ref().map(|Extension(k)| k);
+    let after = match enter(&shared, &Method::GET, kill).await {
+        Ok(after) => after,
+        Err(response) => return response,
+    };
+    let school_id = match authorize(&shared, &headers, LIST_ATTENDANCE) {
+        Ok(id) => id,
+        Err(response) => return response,
+    };
+    let mut filter = ListFilter::default();
+    let mut fields = FieldErrors::new();
+    for (key, value) in &params {
+        let slot = match key.as_str() {
+            "student_id" => &mut filter.student_id,
+            "course_offering_id" => &mut filter.course_offering_id,
+            _ => continue,
+        };
+        match parse_uuid(value) {
+            Some(id) => *slot = Some(id),
+            None => {
+                fields.insert(key.clone(), UUID_REASON.to_string());
+            }
+        }
+    }
+    if !fields.is_empty() {
+        return validation("invalid query parameters", &fields);
+    }
+    let records = shared.store_list(school_id, filter);
+    leave(after, kill, StatusCode::OK, &records).await
+}
+
+async fn get_student(
+    State(shared): AppState,
+    kill: Option<Extension<ConnectionKill>>,
+    headers: HeaderMap,
+    Path(raw_id): Path<String>,
+) -> Response {
+    let kill = kill.as_ref().map(|Extension(k)| k);
+    let after = match enter(&shared, &Method::GET, kill).await {
+        Ok(after) => after,
+        Err(response) => return response,
+    };
+    let school_id = match authorize(&shared, &headers, READ_STUDENT) {
+        Ok(id) => id,
+        Err(response) => return response,
+    };
+    let Some(id) = parse_uuid(&raw_id) else {
+        let fields = FieldErrors::from([("student_id".to_string(), UUID_REASON.to_string())]);
+        return validation("invalid student id", &fields);
+    };
+    let student = shared
+        .students
+        .read()
+        .expect("students lock poisoned")
+        .get(&id)
+        .filter(|s| s.school_id == school_id)
+        .cloned();
+    match student {
+        Some(student) => leave(after, kill, StatusCode::OK, &student).await,
+        None => match after {
+            Some(FaultKind::DropAfter) => drop_connection(kill).await,
+            _ => error(StatusCode::NOT_FOUND, "not_found", "no such student"),
+        },
+    }
+}

@@ -1,0 +1,505 @@
+//! A deterministic sample school: teachers, course offerings, students, enrollments, and a term
+//! of past attendance, all derived from one seed.
+//!
+//! The school has five groups (6A, 7A, 7B, 8A, 9A) of 25–35 students (about 150 in all). Each
+//! group takes two or three of five subjects, one teacher per subject, so there are about a dozen
+//! course offerings ("Matemáticas 7A", "Inglés 9A", ...), each with 25–35 enrolled students, and
+//! every student is enrolled in two or three offerings. The API has no endpoint for rosters: they
+//! come from the school's SIS export, which [`SampleSchool::roster_csv`] imitates.
+
+use std::collections::HashSet;
+use std::io::Write;
+
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use time::{Date, Duration, OffsetDateTime, PrimitiveDateTime, Weekday};
+use uuid::Uuid;
+
+use crate::model::{AttendanceRecord, Status, Student};
+
+/// The school id used by the sample school and, by default, by every token.
+pub const DEFAULT_SCHOOL_ID: Uuid = uuid::uuid!("7c9e6679-7425-40de-944b-e07fc1f90ae7");
+
+/// The exact header of [`SampleSchool::roster_csv`].
+pub const ROSTER_HEADER: [&str; 6] = [
+    "course_offering_id",
+    "course_name",
+    "teacher_assignment_id",
+    "course_enrollment_id",
+    "student_id",
+    "student_name",
+];
+
+/// A teacher, who teaches one subject to several groups.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Teacher {
+    /// Teacher id.
+    pub id: Uuid,
+    /// Full name.
+    pub full_name: String,
+    /// The subject taught.
+    pub subject: String,
+}
+
+/// A course offering: one subject taught to one group by one teacher.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Offering {
+    /// Course offering id.
+    pub id: Uuid,
+    /// Display name, e.g. "Matemáticas 7A".
+    pub name: String,
+    /// Subject, e.g. "Matemáticas".
+    pub subject: String,
+    /// Group, e.g. "7A".
+    pub group: String,
+    /// The teacher.
+    pub teacher_id: Uuid,
+    /// The teacher assignment (teacher ↔ offering) that records attendance.
+    pub teacher_assignment_id: Uuid,
+}
+
+/// A student's enrollment in an offering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Enrollment {
+    /// Course enrollment id.
+    pub id: Uuid,
+    /// The offering.
+    pub course_offering_id: Uuid,
+    /// The student.
+    pub student_id: Uuid,
+}
+
+/// The sample school. Equal seeds give equal schools.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SampleSchool {
+    /// The seed it was generated from.
+    pub seed: u64,
+    /// Always [`DEFAULT_SCHOOL_ID`].
+    pub school_id: Uuid,
+    /// Five teachers, one per subject.
+    pub teachers: Vec<Teacher>,
+    /// The course offerings, by group then subject.
+    pub offerings: Vec<Offering>,
+    /// The students, by group.
+    pub students: Vec<Student>,
+    /// Every enrollment, by offering.
+    pub enrollments: Vec<Enrollment>,
+    /// Students who miss class far more often than the rest (for reports to find).
+    pub chronically_absent: Vec<Uuid>,
+}
+
+const GROUPS: [&str; 5] = ["6A", "7A", "7B", "8A", "9A"];
+const SUBJECTS: [&str; 5] = [
+    "Matemáticas",
+    "Lengua Castellana",
+    "Ciencias Naturales",
+    "Inglés",
+    "Ciencias Sociales",
+];
+const GIVEN_F: [&str; 24] = [
+    "María José",
+    "Valentina",
+    "Isabella",
+    "Sofía",
+    "Mariana",
+    "Luciana",
+    "Daniela",
+    "Gabriela",
+    "Salomé",
+    "Sara",
+    "Juliana",
+    "Manuela",
+    "Ana María",
+    "Laura Sofía",
+    "Camila",
+    "Valeria",
+    "Antonella",
+    "María Paula",
+    "Natalia",
+    "Paula Andrea",
+    "Emilia",
+    "Luisa Fernanda",
+    "Ximena",
+    "Ángela",
+];
+const GIVEN_M: [&str; 24] = [
+    "Juan David",
+    "Santiago",
+    "Samuel",
+    "Sebastián",
+    "Matías",
+    "Nicolás",
+    "Alejandro",
+    "Juan José",
+    "Tomás",
+    "Emmanuel",
+    "Jerónimo",
+    "Martín",
+    "Juan Esteban",
+    "Andrés Felipe",
+    "Daniel",
+    "Miguel Ángel",
+    "David",
+    "Juan Pablo",
+    "Simón",
+    "Jacobo",
+    "Julián",
+    "Esteban",
+    "Óscar Iván",
+    "Felipe",
+];
+const SURNAMES: [&str; 40] = [
+    "Rodríguez",
+    "Gómez",
+    "González",
+    "Martínez",
+    "García",
+    "López",
+    "Hernández",
+    "Sánchez",
+    "Ramírez",
+    "Pérez",
+    "Díaz",
+    "Muñoz",
+    "Rojas",
+    "Moreno",
+    "Jiménez",
+    "Castro",
+    "Vargas",
+    "Ortiz",
+    "Gutiérrez",
+    "Torres",
+    "Álvarez",
+    "Ruiz",
+    "Suárez",
+    "Valencia",
+    "Quintero",
+    "Cárdenas",
+    "Ospina",
+    "Restrepo",
+    "Zapata",
+    "Arango",
+    "Londoño",
+    "Mejía",
+    "Peña",
+    "Córdoba",
+    "Castaño",
+    "Betancur",
+    "Montoya",
+    "Salazar",
+    "Agudelo",
+    "Henao",
+];
+const TEACHERS: [&str; 5] = [
+    "Luz Marina Ocampo Restrepo",
+    "Carlos Alberto Vélez Duque",
+    "Gloria Patricia Ríos Cardona",
+    "Jorge Enrique Zuluaga Marín",
+    "Claudia Milena Rincón Peña",
+];
+
+fn random_id(rng: &mut StdRng) -> Uuid {
+    uuid::Builder::from_random_bytes(rng.random()).into_uuid()
+}
+
+impl SampleSchool {
+    /// Generates the school for `seed`.
+    pub fn generate(seed: u64) -> SampleSchool {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let teachers: Vec<Teacher> = TEACHERS
+            .iter()
+            .zip(SUBJECTS)
+            .map(|(name, subject)| Teacher {
+                id: random_id(&mut rng),
+                full_name: (*name).to_string(),
+                subject: subject.to_string(),
+            })
+            .collect();
+
+        let mut offerings = Vec::new();
+        let mut students = Vec::new();
+        let mut enrollments = Vec::new();
+        let mut names_used = HashSet::new();
+        for (g, group) in GROUPS.iter().enumerate() {
+            // Two subjects per group in rotation (so every teacher teaches), a third sometimes.
+            let mut subjects = vec![g % 5, (g + 1) % 5];
+            if rng.random_bool(0.6) {
+                subjects.push((g + 3) % 5);
+            }
+            subjects.sort_unstable();
+            let group_offerings: Vec<Offering> = subjects
+                .iter()
+                .map(|&s| Offering {
+                    id: random_id(&mut rng),
+                    name: format!("{} {group}", SUBJECTS[s]),
+                    subject: SUBJECTS[s].to_string(),
+                    group: (*group).to_string(),
+                    teacher_id: teachers[s].id,
+                    teacher_assignment_id: random_id(&mut rng),
+                })
+                .collect();
+
+            let size = rng.random_range(25..=35);
+            let mut group_students: Vec<Student> = (0..size)
+                .map(|_| {
+                    let full_name = unique_name(&mut rng, &mut names_used);
+                    Student {
+                        id: random_id(&mut rng),
+                        school_id: DEFAULT_SCHOOL_ID,
+                        full_name,
+                        document_type: "TI".into(),
+                        document_number: format!("10{:08}", rng.random_range(0..100_000_000u32)),
+                        is_active: true,
+                    }
+                })
+                .collect();
+            group_students.sort_by_key(|s| surname_key(&s.full_name));
+            for offering in &group_offerings {
+                for student in &group_students {
+                    enrollments.push(Enrollment {
+                        id: random_id(&mut rng),
+                        course_offering_id: offering.id,
+                        student_id: student.id,
+                    });
+                }
+            }
+            offerings.extend(group_offerings);
+            students.extend(group_students);
+        }
+        let mut chronically_absent: Vec<Uuid> = students.iter().map(|s| s.id).collect();
+        chronically_absent.shuffle(&mut rng);
+        chronically_absent.truncate(4);
+        SampleSchool {
+            seed,
+            school_id: DEFAULT_SCHOOL_ID,
+            teachers,
+            offerings,
+            students,
+            enrollments,
+            chronically_absent,
+        }
+    }
+
+    /// The student with this id.
+    pub fn student(&self, id: Uuid) -> Option<&Student> {
+        self.students.iter().find(|s| s.id == id)
+    }
+
+    /// The offering with this id.
+    pub fn offering(&self, id: Uuid) -> Option<&Offering> {
+        self.offerings.iter().find(|o| o.id == id)
+    }
+
+    /// The enrollment of `student_id` in `course_offering_id`, if enrolled.
+    pub fn enrollment(&self, course_offering_id: Uuid, student_id: Uuid) -> Option<&Enrollment> {
+        self.enrollments
+            .iter()
+            .find(|e| e.course_offering_id == course_offering_id && e.student_id == student_id)
+    }
+
+    /// The enrollments of one offering.
+    pub fn enrollments_of(&self, course_offering_id: Uuid) -> Vec<&Enrollment> {
+        self.enrollments
+            .iter()
+            .filter(|e| e.course_offering_id == course_offering_id)
+            .collect()
+    }
+
+    /// Writes the roster as CSV (header [`ROSTER_HEADER`], one row per enrollment).
+    pub fn write_roster_csv<W: Write>(&self, out: W) -> csv::Result<()> {
+        let mut w = csv::Writer::from_writer(out);
+        w.write_record(ROSTER_HEADER)?;
+        for e in &self.enrollments {
+            let (Some(o), Some(s)) = (
+                self.offering(e.course_offering_id),
+                self.student(e.student_id),
+            ) else {
+                continue;
+            };
+            w.write_record([
+                o.id.to_string().as_str(),
+                &o.name,
+                &o.teacher_assignment_id.to_string(),
+                &e.id.to_string(),
+                &s.id.to_string(),
+                &s.full_name,
+            ])?;
+        }
+        w.flush()?;
+        Ok(())
+    }
+
+    /// The roster as a CSV string, like a SIS export:
+    /// `course_offering_id,course_name,teacher_assignment_id,course_enrollment_id,student_id,student_name`.
+    pub fn roster_csv(&self) -> String {
+        let mut buf = Vec::new();
+        self.write_roster_csv(&mut buf)
+            .expect("writing CSV to memory cannot fail");
+        String::from_utf8(buf).expect("the roster is built from UTF-8 strings")
+    }
+
+    /// A term of past attendance: every offering on each of the `school_days` weekdays
+    /// (Monday–Friday) before `end_date` (exclusive). Mostly present, some absent, late or
+    /// excused; the [`chronically_absent`](Self::chronically_absent) students miss about a third.
+    /// About 1% of marks are corrected later the same day by a second record, whose newer
+    /// `recorded_at` makes it the effective mark. Deterministic for (seed, end_date, days).
+    pub fn history(&self, end_date: Date, school_days: u32) -> Vec<AttendanceRecord> {
+        let mut rng = StdRng::seed_from_u64(self.seed ^ 0x5eed_a77e_0000_0001);
+        let chronic: HashSet<Uuid> = self.chronically_absent.iter().copied().collect();
+        let mut out = Vec::new();
+        for date in school_days_before(end_date, school_days) {
+            for (slot, offering) in self.offerings.iter().enumerate() {
+                // Classes start 07:00 Bogotá (12:00 UTC); each offering has its own period.
+                let period = i64::try_from(slot % 3).unwrap_or(0) * 55;
+                let start = PrimitiveDateTime::new(date, time::macros::time!(12:00)).assume_utc()
+                    + Duration::minutes(period);
+                for e in self
+                    .enrollments
+                    .iter()
+                    .filter(|e| e.course_offering_id == offering.id)
+                {
+                    let status = pick_status(&mut rng, chronic.contains(&e.student_id));
+                    let micros = rng.random_range(0..600_000_000i64);
+                    let recorded_at = start + Duration::microseconds(micros);
+                    let mut record = AttendanceRecord {
+                        id: random_id(&mut rng),
+                        school_id: self.school_id,
+                        course_offering_id: offering.id,
+                        teacher_assignment_id: offering.teacher_assignment_id,
+                        course_enrollment_id: e.id,
+                        student_id: e.student_id,
+                        attendance_date: date,
+                        status,
+                        recorded_at,
+                    };
+                    out.push(record.clone());
+                    if status == Status::Absent && rng.random_bool(0.2) {
+                        record.id = random_id(&mut rng);
+                        record.status = if rng.random_bool(0.5) {
+                            Status::Late
+                        } else {
+                            Status::Excused
+                        };
+                        record.recorded_at = recorded_at
+                            + Duration::minutes(rng.random_range(30..240))
+                            + Duration::microseconds(rng.random_range(0..1_000_000));
+                        out.push(record);
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The `n` weekdays before `end` (exclusive), oldest first.
+pub fn school_days_before(end: Date, n: u32) -> Vec<Date> {
+    let mut days = Vec::new();
+    let mut d = end;
+    while days.len() < n as usize {
+        let Some(prev) = d.previous_day() else { break };
+        d = prev;
+        if !matches!(d.weekday(), Weekday::Saturday | Weekday::Sunday) {
+            days.push(d);
+        }
+    }
+    days.reverse();
+    days
+}
+
+/// Today's date in UTC.
+pub fn today_utc() -> Date {
+    OffsetDateTime::now_utc().date()
+}
+
+fn pick_status(rng: &mut StdRng, chronic: bool) -> Status {
+    let x: f64 = rng.random();
+    let (absent, late, excused) = if chronic {
+        (0.35, 0.10, 0.05)
+    } else {
+        (0.04, 0.05, 0.02)
+    };
+    if x < absent {
+        Status::Absent
+    } else if x < absent + late {
+        Status::Late
+    } else if x < absent + late + excused {
+        Status::Excused
+    } else {
+        Status::Present
+    }
+}
+
+fn unique_name(rng: &mut StdRng, used: &mut HashSet<String>) -> String {
+    loop {
+        let given = if rng.random_bool(0.5) {
+            &GIVEN_F[..]
+        } else {
+            &GIVEN_M[..]
+        };
+        let first = given[rng.random_range(0..given.len())];
+        let s1 = SURNAMES[rng.random_range(0..SURNAMES.len())];
+        let s2 = SURNAMES[rng.random_range(0..SURNAMES.len())];
+        if s1 == s2 {
+            continue;
+        }
+        let name = format!("{first} {s1} {s2}");
+        if used.insert(name.clone()) {
+            return name;
+        }
+    }
+}
+
+/// Sort key "Surname1 Surname2 Given names", the order of a Colombian class list.
+fn surname_key(full_name: &str) -> String {
+    let parts: Vec<&str> = full_name.split(' ').collect();
+    let split = parts.len().saturating_sub(2);
+    format!("{} {}", parts[split..].join(" "), parts[..split].join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    #[test]
+    fn shape_matches_the_brief() {
+        let s = SampleSchool::generate(7);
+        assert_eq!(s.teachers.len(), 5);
+        assert!(
+            (125..=175).contains(&s.students.len()),
+            "{}",
+            s.students.len()
+        );
+        for o in &s.offerings {
+            let n = s.enrollments_of(o.id).len();
+            assert!((25..=35).contains(&n), "{} has {n}", o.name);
+        }
+        for st in &s.students {
+            let n = s
+                .enrollments
+                .iter()
+                .filter(|e| e.student_id == st.id)
+                .count();
+            assert!((2..=3).contains(&n), "{} in {n} offerings", st.full_name);
+        }
+        assert!(s
+            .teachers
+            .iter()
+            .all(|t| s.offerings.iter().any(|o| o.teacher_id == t.id)));
+    }
+
+    #[test]
+    fn school_days_skip_weekends_and_exclude_the_end() {
+        let days = school_days_before(date!(2024 - 03 - 18), 3); // a Monday
+        assert_eq!(
+            days,
+            vec![
+                date!(2024 - 03 - 13),
+                date!(2024 - 03 - 14),
+                date!(2024 - 03 - 15)
+            ]
+        );
+    }
+}

@@ -1,0 +1,481 @@
+//! Starting the sim, its accept loop, and the handle tests use to observe and steer it.
+//!
+//! Connections are served one task each with hyper's HTTP/1 server rather than `axum::serve`, so
+//! that a handler can make its own connection close with no response at all (the drop faults):
+//! the handler signals the connection task, which drops the connection future and the socket.
+
+use std::collections::{HashMap, HashSet};
+use std::net::{Ipv4Addr, SocketAddr};
+use std::ops::Deref;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use axum::extract::Request;
+use axum::Router;
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use hyper_util::service::TowerToHyperService;
+use time::Date;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{watch, Notify};
+use tokio::task::{JoinHandle, JoinSet};
+use tower::ServiceExt;
+use uuid::Uuid;
+
+use crate::auth::{TokenGrant, Tokens};
+use crate::faults::{FaultKind, FaultState, Faults};
+use crate::model::{AttendanceRecord, Student};
+use crate::sample::{today_utc, Enrollment, Offering, SampleSchool, DEFAULT_SCHOOL_ID};
+use crate::store::{ListFilter, Store};
+
+/// Why the sim could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    /// The address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// `start` was polled outside a tokio runtime.
+    #[error("athena-sim needs a tokio runtime: use start_on(handle) outside one")]
+    NoRuntime,
+}
+
+/// State shared by the handlers and the handle.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) school_id: Uuid,
+    pub(crate) sample: Option<SampleSchool>,
+    pub(crate) store: Mutex<Store>,
+    pub(crate) tokens: RwLock<Tokens>,
+    pub(crate) faults: Mutex<FaultState>,
+    pub(crate) students: RwLock<HashMap<Uuid, Student>>,
+    pub(crate) strict_enrollment: AtomicBool,
+    pub(crate) rejected_students: RwLock<HashSet<Uuid>>,
+}
+
+/// Inserted into every request: lets a handler close its own connection without a response.
+#[derive(Debug, Clone)]
+pub(crate) struct ConnectionKill(pub(crate) Arc<Notify>);
+
+/// Configures and starts a [`Sim`]. Defaults: `127.0.0.1:0`, no sample school, empty store,
+/// no tokens, no faults, strict enrollment off.
+#[derive(Debug, Clone)]
+pub struct SimBuilder {
+    addr: SocketAddr,
+    sample_seed: Option<u64>,
+    history: Option<(Option<Date>, u32)>,
+    tokens: Vec<(String, TokenGrant)>,
+    faults: Faults,
+    strict_enrollment: bool,
+    rejected_students: HashSet<Uuid>,
+}
+
+impl Default for SimBuilder {
+    fn default() -> Self {
+        SimBuilder {
+            addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            sample_seed: None,
+            history: Some((None, 60)),
+            tokens: Vec::new(),
+            faults: Faults::none(),
+            strict_enrollment: false,
+            rejected_students: HashSet::new(),
+        }
+    }
+}
+
+impl SimBuilder {
+    /// Loads the sample school generated from `seed`, with its history (see [`Self::history`]).
+    pub fn sample_school(mut self, seed: u64) -> Self {
+        self.sample_seed = Some(seed);
+        self
+    }
+
+    /// Preloads the sample school's history for the `school_days` weekdays before `end_date`
+    /// (default: 60 days before today, UTC). Pin the date for reproducible tests.
+    pub fn history(mut self, end_date: Date, school_days: u32) -> Self {
+        self.history = Some((Some(end_date), school_days));
+        self
+    }
+
+    /// Starts with no records even when the sample school is loaded.
+    pub fn empty_store(mut self) -> Self {
+        self.history = None;
+        self
+    }
+
+    /// Registers a token of the default school with these scopes (e.g. `"write:attendance"`).
+    pub fn token(self, token: &str, scopes: &[&str]) -> Self {
+        self.token_for_schools(token, scopes, &[])
+    }
+
+    /// Registers a token that belongs to `schools` (empty: the default school).
+    pub fn token_for_schools(mut self, token: &str, scopes: &[&str], schools: &[Uuid]) -> Self {
+        self.tokens
+            .push((token.to_string(), grant(scopes, schools)));
+        self
+    }
+
+    /// Sets the initial faults.
+    pub fn faults(mut self, faults: Faults) -> Self {
+        self.faults = faults;
+        self
+    }
+
+    /// Refuses (422) POSTs whose (offering, student) is not enrolled in the sample school, or
+    /// whose `course_enrollment_id` is not that enrollment's. Off by default.
+    pub fn strict_enrollment(mut self, on: bool) -> Self {
+        self.strict_enrollment = on;
+        self
+    }
+
+    /// Refuses (422) every POST for these students, so tests can produce a rejected mark.
+    pub fn reject_students(mut self, students: impl IntoIterator<Item = Uuid>) -> Self {
+        self.rejected_students.extend(students);
+        self
+    }
+
+    /// Listens on `127.0.0.1:port` (0: any free port).
+    pub fn port(mut self, port: u16) -> Self {
+        self.addr.set_port(port);
+        self
+    }
+
+    /// Listens on this address.
+    pub fn addr(mut self, addr: SocketAddr) -> Self {
+        self.addr = addr;
+        self
+    }
+
+    /// Binds and starts serving on the current tokio runtime.
+    pub async fn start(self) -> Result<Sim, SimError> {
+        let rt = tokio::runtime::Handle::try_current().map_err(|_| SimError::NoRuntime)?;
+        self.start_on(&rt)
+    }
+
+    /// Binds and starts serving on `rt`; callable from synchronous code (e.g. a desktop app's
+    /// demo mode with its own runtime).
+    pub fn start_on(self, rt: &tokio::runtime::Handle) -> Result<Sim, SimError> {
+        let bind_err = |source| SimError::Bind {
+            addr: self.addr,
+            source,
+        };
+        let std_listener = std::net::TcpListener::bind(self.addr).map_err(bind_err)?;
+        std_listener.set_nonblocking(true).map_err(bind_err)?;
+        let addr = std_listener.local_addr().map_err(bind_err)?;
+        let listener = {
+            let _guard = rt.enter();
+            TcpListener::from_std(std_listener).map_err(bind_err)?
+        };
+
+        let sample = self.sample_seed.map(SampleSchool::generate);
+        let mut store = Store::default();
+        if let (Some(school), Some((end, days))) = (&sample, self.history) {
+            store.preload(school.history(end.unwrap_or_else(today_utc), days));
+        }
+        let students = sample
+            .iter()
+            .flat_map(|s| s.students.iter().cloned())
+            .map(|s| (s.id, s))
+            .collect();
+        let mut tokens = Tokens::default();
+        for (token, grant) in self.tokens {
+            tokens.insert(token, grant);
+        }
+        let shared = Arc::new(Shared {
+            school_id: sample.as_ref().map_or(DEFAULT_SCHOOL_ID, |s| s.school_id),
+            sample,
+            store: Mutex::new(store),
+            tokens: RwLock::new(tokens),
+            faults: Mutex::new(FaultState::new(self.faults)),
+            students: RwLock::new(students),
+            strict_enrollment: AtomicBool::new(self.strict_enrollment),
+            rejected_students: RwLock::new(self.rejected_students),
+        });
+        let router = crate::routes::router(shared.clone());
+        let (shutdown_tx, shutdown_rx) = watch::channel(false);
+        let task = rt.spawn(accept_loop(listener, router, shutdown_rx));
+        tracing::info!(%addr, "athena-sim listening");
+        Ok(Sim {
+            handle: SimHandle { shared, addr },
+            shutdown_tx,
+            task: Some(task),
+        })
+    }
+}
+
+fn grant(scopes: &[&str], schools: &[Uuid]) -> TokenGrant {
+    TokenGrant {
+        scopes: scopes.iter().map(|s| (*s).to_string()).collect(),
+        schools: schools.to_vec(),
+    }
+}
+
+/// A running sim. Dereferences to its [`SimHandle`]; dropping it stops the server.
+#[derive(Debug)]
+pub struct Sim {
+    handle: SimHandle,
+    shutdown_tx: watch::Sender<bool>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Sim {
+    /// A builder with the defaults of [`SimBuilder`].
+    pub fn builder() -> SimBuilder {
+        SimBuilder::default()
+    }
+
+    /// A cloneable handle to observe and steer the running sim.
+    pub fn handle(&self) -> SimHandle {
+        self.handle.clone()
+    }
+
+    /// Stops accepting, lets in-flight requests finish (up to 5 s), and waits for the server.
+    pub async fn shutdown(mut self) {
+        let _ = self.shutdown_tx.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Deref for Sim {
+    type Target = SimHandle;
+
+    fn deref(&self) -> &SimHandle {
+        &self.handle
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.shutdown_tx.send(true);
+    }
+}
+
+/// Observes and steers a running sim; every method is synchronous and cheap.
+#[derive(Debug, Clone)]
+pub struct SimHandle {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+}
+
+impl SimHandle {
+    /// `http://<ip>:<port>`, no trailing slash.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The default school (the sample school's id, or [`DEFAULT_SCHOOL_ID`]).
+    pub fn school_id(&self) -> Uuid {
+        self.shared.school_id
+    }
+
+    /// The sample school, if loaded.
+    pub fn sample(&self) -> Option<&SampleSchool> {
+        self.shared.sample.as_ref()
+    }
+
+    /// The sample school's offerings (empty without it).
+    pub fn offerings(&self) -> &[Offering] {
+        self.sample().map_or(&[], |s| &s.offerings)
+    }
+
+    /// The sample school's students (empty without it).
+    pub fn students(&self) -> &[Student] {
+        self.sample().map_or(&[], |s| &s.students)
+    }
+
+    /// The sample school's enrollments (empty without it).
+    pub fn enrollments(&self) -> &[Enrollment] {
+        self.sample().map_or(&[], |s| &s.enrollments)
+    }
+
+    /// A snapshot of every stored record, in insertion order (preloaded history first).
+    pub fn records(&self) -> Vec<AttendanceRecord> {
+        self.store().all()
+    }
+
+    /// What `GET /academic/attendance` would list for the default school.
+    pub fn list(&self, filter: ListFilter) -> Vec<AttendanceRecord> {
+        self.store().list(self.shared.school_id, filter)
+    }
+
+    /// Number of stored records, preloaded history included.
+    pub fn record_count(&self) -> usize {
+        self.store().len()
+    }
+
+    /// Number of POSTs that stored a record (those later dropped or garbled included).
+    pub fn post_count(&self) -> u64 {
+        self.store().posts_accepted()
+    }
+
+    /// Replaces the fault configuration (and reseeds its draw).
+    pub fn set_faults(&self, faults: Faults) {
+        self.fault_state().set(faults);
+    }
+
+    /// The current fault configuration.
+    pub fn faults(&self) -> Faults {
+        self.fault_state().faults().clone()
+    }
+
+    /// Makes the next `n` faultable requests fail with `kind`, before any random draw.
+    pub fn fail_next(&self, kind: FaultKind, n: usize) {
+        self.fault_state().fail_next(kind, n);
+    }
+
+    /// Removes every fault: no latency, no probabilities, no queued failures.
+    pub fn clear_faults(&self) {
+        let mut state = self.fault_state();
+        state.set(Faults::none());
+        state.clear_queue();
+    }
+
+    /// How many times `kind` has been injected so far.
+    pub fn fault_count(&self, kind: FaultKind) -> u64 {
+        self.fault_state().injected(kind)
+    }
+
+    /// Registers (or replaces) a token of the default school.
+    pub fn add_token(&self, token: &str, scopes: &[&str]) {
+        self.add_token_for_schools(token, scopes, &[]);
+    }
+
+    /// Registers (or replaces) a token that belongs to `schools`.
+    pub fn add_token_for_schools(&self, token: &str, scopes: &[&str], schools: &[Uuid]) {
+        self.tokens()
+            .insert(token.to_string(), grant(scopes, schools));
+    }
+
+    /// Revokes a token; later requests with it get 401. Returns whether it was registered.
+    pub fn revoke_token(&self, token: &str) -> bool {
+        self.tokens().remove(token)
+    }
+
+    /// Turns strict enrollment on or off (see [`SimBuilder::strict_enrollment`]).
+    pub fn set_strict_enrollment(&self, on: bool) {
+        self.shared.strict_enrollment.store(on, Ordering::SeqCst);
+    }
+
+    /// Refuses (422) every later POST for this student.
+    pub fn reject_student(&self, student_id: Uuid) {
+        self.shared
+            .rejected_students
+            .write()
+            .expect("rejected lock poisoned")
+            .insert(student_id);
+    }
+
+    /// Stops refusing POSTs for this student.
+    pub fn accept_student(&self, student_id: Uuid) {
+        self.shared
+            .rejected_students
+            .write()
+            .expect("rejected lock poisoned")
+            .remove(&student_id);
+    }
+
+    /// Adds (or replaces) a student served by `GET /students/{id}`.
+    pub fn add_student(&self, student: Student) {
+        self.shared
+            .students
+            .write()
+            .expect("students lock poisoned")
+            .insert(student.id, student);
+    }
+
+    fn store(&self) -> std::sync::MutexGuard<'_, Store> {
+        self.shared.store.lock().expect("store lock poisoned")
+    }
+
+    fn fault_state(&self) -> std::sync::MutexGuard<'_, FaultState> {
+        self.shared.faults.lock().expect("faults lock poisoned")
+    }
+
+    fn tokens(&self) -> std::sync::RwLockWriteGuard<'_, Tokens> {
+        self.shared.tokens.write().expect("tokens lock poisoned")
+    }
+}
+
+async fn accept_loop(listener: TcpListener, router: Router, mut shutdown: watch::Receiver<bool>) {
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _peer)) => {
+                    connections.spawn(serve_connection(stream, router.clone(), shutdown.clone()));
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            _ = shutdown.changed() => break,
+        }
+    }
+    drop(listener);
+    let drain = async { while connections.join_next().await.is_some() {} };
+    let _ = tokio::time::timeout(Duration::from_secs(5), drain).await;
+    connections.shutdown().await;
+}
+
+async fn serve_connection(stream: TcpStream, router: Router, mut shutdown: watch::Receiver<bool>) {
+    let _ = stream.set_nodelay(true);
+    let kill = Arc::new(Notify::new());
+    let marker = ConnectionKill(kill.clone());
+    let service = router.map_request(move |mut req: Request<Incoming>| {
+        req.extensions_mut().insert(marker.clone());
+        req
+    });
+    let conn = hyper::server::conn::http1::Builder::new()
+        .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+    tokio::pin!(conn);
+    let mut draining = *shutdown.borrow();
+    if draining {
+        conn.as_mut().graceful_shutdown();
+    }
+    loop {
+        tokio::select! {
+            _ = conn.as_mut() => return,
+            // Dropping the connection future closes the socket: the client gets no response.
+            _ = kill.notified() => return,
+            _ = shutdown.changed(), if !draining => {
+                draining = true;
+                conn.as_mut().graceful_shutdown();
+            }
+        }
+    }
+}
+
+impl Shared {
+    pub(crate) fn is_rejected(&self, student_id: Uuid) -> bool {
+        self.rejected_students
+            .read()
+            .expect("rejected lock poisoned")
+            .contains(&student_id)
+    }
+
+    pub(crate) fn strict_enrollment(&self) -> bool {
+        self.strict_enrollment.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn store_list(&self, school_id: Uuid, filter: ListFilter) -> Vec<AttendanceRecord> {
+        self.store
+            .lock()
+            .expect("store lock poisoned")
+            .list(school_id, filter)
+    }
+}

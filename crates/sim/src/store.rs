@@ -1,0 +1,191 @@
+//! The in-memory record store: append-only, like the real API (no update, no delete, no
+//! idempotency key, no uniqueness rule). The effective mark of a (offering, student, date) is the
+//! record with the newest `recorded_at`, so `recorded_at` is made strictly increasing here.
+
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+use crate::model::{AttendanceRecord, NewAttendance};
+
+/// Optional filters of `GET /academic/attendance`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ListFilter {
+    /// Only records of this student.
+    pub student_id: Option<Uuid>,
+    /// Only records of this course offering.
+    pub course_offering_id: Option<Uuid>,
+}
+
+/// Append-only attendance records plus the counters tests read.
+#[derive(Debug, Default)]
+pub(crate) struct Store {
+    records: Vec<AttendanceRecord>,
+    last_recorded_at: Option<OffsetDateTime>,
+    posts_accepted: u64,
+}
+
+impl Store {
+    /// Adds pre-built records (the sample school's history) without counting them as POSTs.
+    pub(crate) fn preload(&mut self, records: impl IntoIterator<Item = AttendanceRecord>) {
+        for r in records {
+            self.bump_clock(r.recorded_at);
+            self.records.push(r);
+        }
+    }
+
+    /// Stores one POSTed record: `recorded_at = max(now, last + 1µs)`, truncated to µs.
+    pub(crate) fn insert(
+        &mut self,
+        id: Uuid,
+        school_id: Uuid,
+        new: &NewAttendance,
+        now: OffsetDateTime,
+    ) -> AttendanceRecord {
+        let now = truncate_to_micros(now);
+        let recorded_at = match self.last_recorded_at {
+            Some(last) if now <= last => last + Duration::microseconds(1),
+            _ => now,
+        };
+        self.bump_clock(recorded_at);
+        let record = AttendanceRecord {
+            id,
+            school_id,
+            course_offering_id: new.course_offering_id,
+            teacher_assignment_id: new.teacher_assignment_id,
+            course_enrollment_id: new.course_enrollment_id,
+            student_id: new.student_id,
+            attendance_date: new.attendance_date,
+            status: new.status,
+            recorded_at,
+        };
+        self.records.push(record.clone());
+        self.posts_accepted += 1;
+        record
+    }
+
+    /// Records of `school_id` matching `filter`, newest date first, then newest `recorded_at`.
+    pub(crate) fn list(&self, school_id: Uuid, filter: ListFilter) -> Vec<AttendanceRecord> {
+        let mut out: Vec<AttendanceRecord> = self
+            .records
+            .iter()
+            .filter(|r| r.school_id == school_id)
+            .filter(|r| filter.student_id.is_none_or(|s| r.student_id == s))
+            .filter(|r| {
+                filter
+                    .course_offering_id
+                    .is_none_or(|c| r.course_offering_id == c)
+            })
+            .cloned()
+            .collect();
+        sort_newest_first(&mut out);
+        out
+    }
+
+    /// Every record in insertion order.
+    pub(crate) fn all(&self) -> Vec<AttendanceRecord> {
+        self.records.clone()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    pub(crate) fn posts_accepted(&self) -> u64 {
+        self.posts_accepted
+    }
+
+    fn bump_clock(&mut self, t: OffsetDateTime) {
+        if self.last_recorded_at.is_none_or(|last| t > last) {
+            self.last_recorded_at = Some(t);
+        }
+    }
+}
+
+/// The list order of the API: `attendance_date` descending, then `recorded_at` descending.
+pub fn sort_newest_first(records: &mut [AttendanceRecord]) {
+    records.sort_by(|a, b| {
+        b.attendance_date
+            .cmp(&a.attendance_date)
+            .then(b.recorded_at.cmp(&a.recorded_at))
+    });
+}
+
+fn truncate_to_micros(t: OffsetDateTime) -> OffsetDateTime {
+    let micros = t.nanosecond() / 1_000 * 1_000;
+    t.replace_nanosecond(micros).unwrap_or(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Status;
+    use time::macros::{date, datetime};
+
+    fn new(date: time::Date) -> NewAttendance {
+        NewAttendance {
+            course_offering_id: Uuid::from_u128(1),
+            teacher_assignment_id: Uuid::from_u128(2),
+            course_enrollment_id: Uuid::from_u128(3),
+            student_id: Uuid::from_u128(4),
+            attendance_date: date,
+            status: Status::Present,
+        }
+    }
+
+    #[test]
+    fn recorded_at_strictly_increases_within_the_same_instant() {
+        let mut store = Store::default();
+        let now = datetime!(2024-03-15 08:30:00.000_000_5 UTC);
+        let a = store.insert(
+            Uuid::from_u128(10),
+            Uuid::nil(),
+            &new(date!(2024 - 03 - 15)),
+            now,
+        );
+        let b = store.insert(
+            Uuid::from_u128(11),
+            Uuid::nil(),
+            &new(date!(2024 - 03 - 15)),
+            now,
+        );
+        assert!(
+            b.recorded_at > a.recorded_at,
+            "newest recorded_at must be unambiguous"
+        );
+        assert_eq!(b.recorded_at - a.recorded_at, Duration::microseconds(1));
+        assert_eq!(store.posts_accepted(), 2);
+    }
+
+    #[test]
+    fn list_orders_by_date_then_recorded_at() {
+        let mut store = Store::default();
+        let t = datetime!(2024-03-15 08:30:00 UTC);
+        store.insert(
+            Uuid::from_u128(1),
+            Uuid::nil(),
+            &new(date!(2024 - 03 - 14)),
+            t,
+        );
+        store.insert(
+            Uuid::from_u128(2),
+            Uuid::nil(),
+            &new(date!(2024 - 03 - 15)),
+            t,
+        );
+        store.insert(
+            Uuid::from_u128(3),
+            Uuid::nil(),
+            &new(date!(2024 - 03 - 15)),
+            t,
+        );
+        let ids: Vec<u128> = store
+            .list(Uuid::nil(), ListFilter::default())
+            .iter()
+            .map(|r| r.id.as_u128())
+            .collect();
+        assert_eq!(ids, vec![3, 2, 1]);
+        assert!(store
+            .list(Uuid::from_u128(99), ListFilter::default())
+            .is_empty());
+    }
+}
