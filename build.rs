@@ -1,1 +1,18 @@
-fn main() { tauri_build::build() }
+//! Runs tauri-build: reads tauri.conf.json, declares the app's commands so they are subject to
+//! the ACL (each gets `allow-<command>` / `deny-<command>` permissions), and resolves the
+//! capabilities in src-tauri/capabilities.
+
+/// Every `#[tauri::command]` in src-tauri/commands. A command missing here cannot be granted
+/// and is refused at run time; the wiring tests in tests/ catch the mismatch.
+const COMMANDS: &[&str] = &["app_info", "offerings"];
+
+fn main() {
+    // tauri-build only watches its default `./capabilities` directory.
+    println!("cargo:rerun-if-changed=src-tauri/capabilities");
+    let attributes = tauri_build::Attributes::new()
+        .capabilities_path_pattern("./src-tauri/capabilities/**/*")
+        .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));
+    if let Err(error) = tauri_build::try_build(attributes) {
+        panic!("tauri-build failed: {error:#}");
+    }
+}

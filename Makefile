@@ -1,0 +1,110 @@
+# Rollbook: `make run` and `make test` set up a fresh Debian 12 / Ubuntu machine by themselves
+# (apt packages, npm packages, tauri-driver), build the UI, then run or test.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+
+CARGO ?= cargo
+NPM ?= npm
+CARGO_HOME ?= $(HOME)/.cargo
+TAURI_DRIVER := $(CARGO_HOME)/bin/tauri-driver
+
+# What `tauri build` turns on: the binary serves the embedded ui/dist instead of devUrl.
+APP_FEATURES := --features tauri/custom-protocol
+# Arguments for `make run` (e.g. RUN_ARGS="--data-dir /tmp/rb").
+RUN_ARGS ?=
+
+# To build: a C toolchain and WebKitGTK. To run and test: a virtual display, the WebKit
+# WebDriver, a D-Bus session and a keyring.
+APT_PACKAGES := build-essential pkg-config libssl-dev curl file libwebkit2gtk-4.1-dev \
+	xvfb xauth webkit2gtk-driver dbus gnome-keyring
+# vite 8 needs node ^20.19 or >= 22.12.
+NODE_MIN := 20.19
+
+UI_SOURCES := $(shell find ui/src -type f 2>/dev/null) ui/index.html ui/vite.config.ts \
+	ui/svelte.config.js ui/tsconfig.json ui/package.json
+
+.PHONY: help run test fmt clippy cargo-test ui-test ui-check deps apt node ui-deps ui-build \
+	tauri-driver rust clean
+# Steps run one after the other, in the order listed, even under `make -j`.
+.NOTPARALLEL:
+
+help:
+	@echo "make run    build the UI and open Rollbook (RUN_ARGS='--data-dir DIR' to choose data)"
+	@echo "make test   fmt, clippy, cargo tests (with the end-to-end window tests), vitest, svelte-check"
+
+run: deps ui-build
+	$(CARGO) run -p rollbook $(APP_FEATURES) -- $(RUN_ARGS)
+
+# The steps of `make test`, in this order (each can be run alone, e.g. `make cargo-test`).
+test: deps ui-build fmt clippy cargo-test ui-test ui-check
+
+fmt: rust
+	$(CARGO) fmt --all --check
+
+clippy: rust ui-build
+	$(CARGO) clippy --workspace --all-targets $(APP_FEATURES) -- -D warnings
+
+# Every crate's tests, including the end-to-end tests of the real window (tests/e2e), which
+# need the release-like binary (APP_FEATURES, ui/dist built), a display and a D-Bus session.
+cargo-test: rust ui-build tauri-driver
+	ROLLBOOK_E2E=1 xvfb-run -a -s "-screen 0 1280x1024x24" \
+		dbus-run-session -- $(CARGO) test --workspace $(APP_FEATURES)
+
+ui-test: ui-deps
+	$(NPM) --prefix ui test
+
+ui-check: ui-deps
+	$(NPM) --prefix ui run check
+
+deps: apt rust node ui-deps tauri-driver
+
+# Installs only what `dpkg -s` does not show as installed; as root, or through sudo.
+apt:
+	@missing=""; \
+	for p in $(APT_PACKAGES); do \
+		dpkg -s "$$p" >/dev/null 2>&1 || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" -eq 0 ]; then sudo=""; \
+	elif command -v sudo >/dev/null; then sudo="sudo"; \
+	else echo "missing apt packages:$$missing; install them as root" >&2; exit 1; fi; \
+	echo "installing:$$missing"; \
+	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q; \
+	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing
+
+rust:
+	@command -v $(CARGO) >/dev/null || { echo "cargo not found: install Rust (rustup.rs)" >&2; exit 1; }
+	@$(CARGO) fmt --version >/dev/null 2>&1 || { echo "rustfmt missing: rustup component add rustfmt" >&2; exit 1; }
+	@$(CARGO) clippy --version >/dev/null 2>&1 || { echo "clippy missing: rustup component add clippy" >&2; exit 1; }
+
+# Node from apt only when there is none (Debian 12's is too old for vite 8: the check says so).
+node: apt
+	@if ! command -v node >/dev/null || ! command -v $(NPM) >/dev/null; then \
+		if [ "$$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi; \
+		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q; \
+		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nodejs npm; \
+	fi
+	@v=$$(node -p process.versions.node); \
+	if [ "$$(printf '%s\n' "$(NODE_MIN)" "$$v" | sort -V | head -n1)" != "$(NODE_MIN)" ]; then \
+		echo "node $$v is too old: the UI toolchain (vite 8) needs >= $(NODE_MIN)" >&2; exit 1; \
+	fi
+
+ui-deps: ui/node_modules/.package-lock.json
+ui/node_modules/.package-lock.json: ui/package-lock.json ui/package.json | node
+	$(NPM) --prefix ui ci --no-audit --no-fund
+	@touch $@
+
+ui-build: ui/dist/index.html
+ui/dist/index.html: $(UI_SOURCES) ui/node_modules/.package-lock.json
+	$(NPM) --prefix ui run build
+
+tauri-driver:
+	@if [ -x "$(TAURI_DRIVER)" ] || command -v tauri-driver >/dev/null; then exit 0; fi; \
+	$(CARGO) install tauri-driver --locked
+
+clean:
+	rm -rf ui/dist ui/node_modules
+	$(CARGO) clean

@@ -1,0 +1,30 @@
+use std::path::PathBuf;
+
+use rollbook_core::{paths, Result};
+use serde::Serialize;
+use tauri::State;
+
+use crate::state::AppState;
+
+/// Where the data lives and which versions are running.
+#[derive(Debug, Serialize)]
+pub struct AppInfo {
+    pub data_dir: PathBuf,
+    pub db_path: PathBuf,
+    pub schema_version: i64,
+    pub version: &'static str,
+}
+
+/// Opens the store if needed and tells where it is and its schema version.
+#[tauri::command(async)]
+pub fn app_info(state: State<'_, AppState>) -> Result<AppInfo> {
+    let schema_version = state.with_store(|store| store.schema_version())?;
+    let data_dir = state.data_dir().to_path_buf();
+    let db_path = data_dir.join(paths::DB_FILE);
+    Ok(AppInfo {
+        data_dir,
+        db_path,
+        schema_version,
+        version: env!("CARGO_PKG_VERSION"),
+    })
+}
