@@ -12,6 +12,8 @@ mod class;
 mod effective;
 #[path = "report/export.rs"]
 mod export;
+#[path = "report/gather.rs"]
+mod gather;
 #[path = "report/measures.rs"]
 mod measures;
 #[path = "report/png.rs"]

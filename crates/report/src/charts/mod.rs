@@ -12,7 +12,7 @@ mod student;
 mod words;
 
 use rollbook_core::{Day, Status};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::class::ClassOverview;
 use crate::measures::{student_days, StudentReport, Tier};
@@ -26,16 +26,18 @@ pub fn tier_name(tier: Tier, lang: Lang) -> &'static str {
     words::Words::of(lang).tier(tier)
 }
 
-/// The background the chart is shown on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// The background the chart is shown on (`"light"` / `"dark"` in JSON).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Theme {
     #[default]
     Light,
     Dark,
 }
 
-/// The language of titles, labels and text alternatives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// The language of titles, labels and text alternatives (`"en"` / `"es"` in JSON).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Lang {
     #[default]
     En,

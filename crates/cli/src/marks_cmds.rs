@@ -1,0 +1,209 @@
+//! `mark`, `mark-rest-present`, `undo`, `marks import`, `history`, `counts`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use rollbook_core::checkin::import_marks_csv;
+use rollbook_core::clock::SystemClock;
+use rollbook_core::marks::{self, Origin};
+use rollbook_core::{Day, Id, Result, Status};
+use serde::Serialize;
+
+use crate::{args, output, Ctx};
+
+#[derive(Debug, Args)]
+pub struct MarkArgs {
+    #[arg(long, value_name = "ID", value_parser = args::id)]
+    pub offering: Id,
+    #[arg(long, value_name = "ID", value_parser = args::id)]
+    pub student: Id,
+    /// YYYY-MM-DD
+    #[arg(long, value_name = "DATE", value_parser = args::day)]
+    pub date: Day,
+    /// present, absent, late or excused
+    #[arg(long, value_name = "STATUS", value_parser = args::status)]
+    pub status: Status,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct OfferingDayArgs {
+    #[arg(long, value_name = "ID", value_parser = args::id)]
+    pub offering: Id,
+    /// YYYY-MM-DD
+    #[arg(long, value_name = "DATE", value_parser = args::day)]
+    pub date: Day,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    #[arg(long, value_name = "ID", value_parser = args::id)]
+    pub offering: Id,
+    #[arg(long, value_name = "ID", value_parser = args::id)]
+    pub student: Id,
+    /// YYYY-MM-DD
+    #[arg(long, value_name = "DATE", value_parser = args::day)]
+    pub date: Day,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MarksCommand {
+    /// Import a check-in CSV (course_offering_id, student_id, attendance_date, status);
+    /// all-or-nothing
+    Import(MarksImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MarksImportArgs {
+    pub file: PathBuf,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run_mark(ctx: &Ctx, a: MarkArgs) -> Result<()> {
+    let mut store = ctx.open()?;
+    let outcome = marks::record_mark(
+        &mut store,
+        &SystemClock,
+        &ctx.actor,
+        Origin::Cli,
+        &a.offering,
+        &a.student,
+        a.date,
+        a.status,
+    )?;
+    if a.json {
+        return output::json(&outcome);
+    }
+    if outcome.changed {
+        let note = if outcome.outbox_id.is_some() {
+            "saved here, waiting to be sent"
+        } else {
+            "the server already has this status"
+        };
+        println!(
+            "Marked student {} {} on {} ({note}).",
+            a.student, a.status, a.date
+        );
+    } else {
+        println!(
+            "Student {} is already {} on {}: nothing changed.",
+            a.student, a.status, a.date
+        );
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct Marked {
+    marked: u32,
+}
+
+pub fn run_rest_present(ctx: &Ctx, a: OfferingDayArgs) -> Result<()> {
+    let mut store = ctx.open()?;
+    let marked =
+        marks::mark_rest_present(&mut store, &SystemClock, &ctx.actor, &a.offering, a.date)?;
+    if a.json {
+        return output::json(&Marked { marked });
+    }
+    let students = if marked == 1 { "student" } else { "students" };
+    println!(
+        "Marked {marked} {students} present on {} (existing marks kept).",
+        a.date
+    );
+    Ok(())
+}
+
+pub fn run_undo(ctx: &Ctx, a: OfferingDayArgs) -> Result<()> {
+    let mut store = ctx.open()?;
+    let outcome = marks::undo(&mut store, &SystemClock, &ctx.actor, &a.offering, a.date)?;
+    if a.json {
+        return output::json(&outcome);
+    }
+    let marks = if outcome.reverted == 1 {
+        "mark"
+    } else {
+        "marks"
+    };
+    println!(
+        "Undid the last change on {}: {} {marks} changed back.",
+        a.date, outcome.reverted
+    );
+    Ok(())
+}
+
+pub fn run_marks(ctx: &Ctx, cmd: MarksCommand) -> Result<()> {
+    match cmd {
+        MarksCommand::Import(a) => {
+            let bytes = args::read_file(&a.file)?;
+            let name = a.file.display().to_string();
+            let mut store = ctx.open()?;
+            let result = import_marks_csv(&mut store, &SystemClock, &ctx.actor, &bytes, &name)?;
+            if a.json {
+                return output::json(&result);
+            }
+            println!(
+                "Imported {name}: {} rows, {} marks changed, {} already as in the file.",
+                result.rows, result.changed, result.unchanged
+            );
+            Ok(())
+        }
+    }
+}
+
+pub fn run_history(ctx: &Ctx, a: HistoryArgs) -> Result<()> {
+    let store = ctx.open()?;
+    let changes = marks::history(&store, &a.offering, &a.student, a.date)?;
+    if a.json {
+        return output::json(&changes);
+    }
+    if changes.is_empty() {
+        println!(
+            "No changes recorded for student {} on {}.",
+            a.student, a.date
+        );
+        return Ok(());
+    }
+    for c in &changes {
+        let mut line = format!(
+            "{}  {} -> {}  by {} ({})",
+            c.changed_at,
+            output::status(c.old_status),
+            output::status(c.new_status),
+            c.actor,
+            c.origin.as_str()
+        );
+        if c.undone {
+            line.push_str("  [undone]");
+        }
+        if let Some(state) = &c.outbox_state {
+            line.push_str(&format!("  outbox: {state}"));
+        }
+        if let Some(sent) = &c.sent_at {
+            line.push_str(&format!(", sent {sent}"));
+        }
+        if let Some(server) = &c.server_id {
+            line.push_str(&format!(", server record {server}"));
+        }
+        println!("{line}");
+    }
+    Ok(())
+}
+
+pub fn run_counts(ctx: &Ctx, a: OfferingDayArgs) -> Result<()> {
+    let store = ctx.open()?;
+    let c = marks::counts(&store, &a.offering, a.date)?;
+    if a.json {
+        return output::json(&c);
+    }
+    println!(
+        "{}: present {}, absent {}, late {}, excused {}, unmarked {}",
+        a.date, c.present, c.absent, c.late, c.excused, c.unmarked
+    );
+    Ok(())
+}

@@ -1,0 +1,398 @@
+//! `report` and `class-report`: a student's attendance measures (issue 5), an offering's
+//! overview, their charts and exports.
+//!
+//! Both fetch the server's records first when they can (a token and a reachable API); when
+//! they cannot, a one-line note goes to stderr and the report is computed from the records
+//! this device holds: the network never fails a report. The measures, charts and exports are
+//! rollbook-report's; the records come from its `gather` module (cached server records + local
+//! marks not yet confirmed, one per offering, student and date).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+use rollbook_core::clock::SystemClock;
+use rollbook_core::lookup;
+use rollbook_core::store::Store;
+use rollbook_core::sync::{self, ApiClient, ApiConfig, KeyringTokens, PullReport, TokenSource};
+use rollbook_core::{Day, Error, Id, Result};
+use rollbook_report::gather::{self, ClassView, StudentView};
+use rollbook_report::{records_csv, student_report_html, svg_to_png, Chart, ReportError};
+use rollbook_report::{ClassOverview, Lang, StudentReport, Theme};
+use serde::Serialize;
+
+use crate::report_text;
+use crate::{args, Ctx};
+
+/// A pull that takes longer than this is abandoned and the report uses the cache.
+const PULL_TIMEOUT: Duration = Duration::from_secs(30);
+/// PNG pixels per SVG unit: sharp on high-density screens and in print.
+const PNG_SCALE: f32 = 2.0;
+
+const STUDENT_HELP: &str = "\
+Chart files: --svg DIR and --png DIR create DIR if needed and write one file per chart:
+  breakdown, monthly, heatmap, by_course, last_days (.svg / .png).
+Without --from/--to the report covers every record held for the student.
+The server's records are fetched first (skip with --no-pull); offline, the report uses the
+records on this device and says so on stderr.";
+
+const CLASS_HELP: &str = "\
+Chart files: --svg DIR and --png DIR create DIR if needed and write daily and at_risk
+(.svg / .png). Without --from/--to the overview covers every record held for the offering.
+The server's records are fetched first (skip with --no-pull).";
+
+#[derive(Debug, Args)]
+#[command(after_help = STUDENT_HELP)]
+pub struct ReportArgs {
+    /// The student
+    #[arg(long, value_name = "ID", value_parser = args::id)]
+    pub student: Id,
+    #[command(flatten)]
+    pub range: RangeArgs,
+    /// Print the measures as JSON (student_id, sessions, attendance_rate, days_observed,
+    /// days_absent, …, by_course, by_month; rates are fractions 0..1)
+    #[arg(long)]
+    pub json: bool,
+    /// Write each chart as an SVG file into DIR
+    #[arg(long, value_name = "DIR")]
+    pub svg: Option<PathBuf>,
+    /// Write each chart as a PNG file into DIR
+    #[arg(long, value_name = "DIR")]
+    pub png: Option<PathBuf>,
+    /// Write the effective records as CSV to FILE
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+    /// Write the printable one-page report (HTML, charts inlined) to FILE
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    #[command(flatten)]
+    pub look: LookArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = CLASS_HELP)]
+pub struct ClassReportArgs {
+    /// The course offering
+    #[arg(long, value_name = "ID", value_parser = args::id)]
+    pub offering: Id,
+    #[command(flatten)]
+    pub range: RangeArgs,
+    /// Print the overview as JSON (daily rates, students by absence rate)
+    #[arg(long)]
+    pub json: bool,
+    /// Write each chart as an SVG file into DIR
+    #[arg(long, value_name = "DIR")]
+    pub svg: Option<PathBuf>,
+    /// Write each chart as a PNG file into DIR
+    #[arg(long, value_name = "DIR")]
+    pub png: Option<PathBuf>,
+    /// Write the effective records as CSV to FILE
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+    #[command(flatten)]
+    pub look: LookArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RangeArgs {
+    /// First date included (YYYY-MM-DD)
+    #[arg(long, value_name = "DATE", value_parser = args::day)]
+    pub from: Option<Day>,
+    /// Last date included (YYYY-MM-DD)
+    #[arg(long, value_name = "DATE", value_parser = args::day)]
+    pub to: Option<Day>,
+}
+
+impl RangeArgs {
+    fn check(&self) -> Result<()> {
+        match (self.from, self.to) {
+            (Some(from), Some(to)) if from > to => {
+                Err(Error::Invalid(format!("--from {from} is after --to {to}")))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// How charts and the HTML report look, and whether to fetch first.
+#[derive(Debug, Args)]
+pub struct LookArgs {
+    /// Do not fetch the server's records first: use what this device holds
+    #[arg(long)]
+    pub no_pull: bool,
+    /// Language of chart labels and the HTML report
+    #[arg(long, value_enum, default_value_t = LangArg::En)]
+    pub lang: LangArg,
+    /// Chart colours (the HTML report is always printed light)
+    #[arg(long, value_enum, default_value_t = ThemeArg::Light)]
+    pub theme: ThemeArg,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LangArg {
+    En,
+    Es,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ThemeArg {
+    Light,
+    Dark,
+}
+
+impl LookArgs {
+    fn lang(&self) -> Lang {
+        match self.lang {
+            LangArg::En => Lang::En,
+            LangArg::Es => Lang::Es,
+        }
+    }
+
+    fn theme(&self) -> Theme {
+        match self.theme {
+            ThemeArg::Light => Theme::Light,
+            ThemeArg::Dark => Theme::Dark,
+        }
+    }
+}
+
+/// A rendering failure is not the user's to fix (exit 1); a store error keeps its own code.
+fn core_error(e: ReportError) -> Error {
+    match e {
+        ReportError::Store(e) => e,
+        other => Error::io("cannot produce the report", std::io::Error::other(other)),
+    }
+}
+
+/// `report --json`: the issue's keys (the report's own) plus the student's name.
+#[derive(Serialize)]
+struct StudentJson<'a> {
+    #[serde(flatten)]
+    report: &'a StudentReport,
+    student_name: Option<&'a str>,
+}
+
+/// `class-report --json`: the overview plus the range asked for.
+#[derive(Serialize)]
+struct ClassJson<'a> {
+    #[serde(flatten)]
+    overview: &'a ClassOverview,
+    from: Option<Day>,
+    to: Option<Day>,
+}
+
+pub fn run_report(ctx: &Ctx, a: ReportArgs) -> Result<()> {
+    a.range.check()?;
+    let (from, to) = (a.range.from, a.range.to);
+    let mut store = ctx.open()?;
+    if !a.look.no_pull {
+        pull_first(&mut store, Target::Student(&a.student));
+    }
+    let records = gather::student_records(&store, &a.student, from, to).map_err(core_error)?;
+    let name = lookup::student_name(&store, &a.student)?;
+    if name.is_none() && records.is_empty() {
+        eprintln!(
+            "rollbook-cli: note: student {} is not known on this device and has no records",
+            a.student
+        );
+    }
+    let (theme, lang) = (a.look.theme(), a.look.lang());
+    let view = StudentView::of_records(&a.student, name, &records, from, to, theme, lang)
+        .map_err(core_error)?;
+    if a.json {
+        crate::output::json(&StudentJson {
+            report: &view.report,
+            student_name: view.name.as_deref(),
+        })?;
+    } else {
+        report_text::student(&view, &records);
+    }
+    let says = Says { json: a.json };
+    let charts = student_chart_files(&view);
+    if let Some(dir) = &a.svg {
+        write_svgs(dir, &charts)?;
+        says.wrote(&format!("{} SVG charts in {}", charts.len(), dir.display()));
+    }
+    if let Some(dir) = &a.png {
+        write_pngs(dir, &charts)?;
+        says.wrote(&format!("{} PNG charts in {}", charts.len(), dir.display()));
+    }
+    if let Some(file) = &a.csv {
+        let names = gather::student_names(&store, &records).map_err(core_error)?;
+        let csv = records_csv(&records, &names).map_err(core_error)?;
+        write_file(file, csv.as_bytes())?;
+        says.wrote(&format!("{} records to {}", records.len(), file.display()));
+    }
+    if let Some(file) = &a.html {
+        let light;
+        let charts = if theme == Theme::Light {
+            &view.charts
+        } else {
+            light =
+                StudentView::of_records(&a.student, None, &records, from, to, Theme::Light, lang)
+                    .map_err(core_error)?;
+            &light.charts
+        };
+        let who = view.name.clone().unwrap_or_else(|| a.student.to_string());
+        let html = student_report_html(&view.report, charts, &who, lang, args::today());
+        write_file(file, html.as_bytes())?;
+        says.wrote(&format!("the printable report to {}", file.display()));
+    }
+    Ok(())
+}
+
+pub fn run_class_report(ctx: &Ctx, a: ClassReportArgs) -> Result<()> {
+    a.range.check()?;
+    let (from, to) = (a.range.from, a.range.to);
+    let mut store = ctx.open()?;
+    if !a.look.no_pull {
+        pull_first(&mut store, Target::Offering(&a.offering));
+    }
+    let records = gather::offering_records(&store, &a.offering, from, to).map_err(core_error)?;
+    let names = gather::student_names(&store, &records).map_err(core_error)?;
+    let (theme, lang) = (a.look.theme(), a.look.lang());
+    let mut view = ClassView::of_records(&a.offering, &records, &names, from, to, theme, lang)
+        .map_err(core_error)?;
+    if view.name.is_none() {
+        view.name = lookup::offering_name(&store, &a.offering)?;
+        view.overview.offering_name.clone_from(&view.name);
+    }
+    if view.name.is_none() && records.is_empty() {
+        eprintln!(
+            "rollbook-cli: note: offering {} is not known on this device and has no records",
+            a.offering
+        );
+    }
+    if a.json {
+        crate::output::json(&ClassJson {
+            overview: &view.overview,
+            from,
+            to,
+        })?;
+    } else {
+        report_text::class(&view);
+    }
+    let says = Says { json: a.json };
+    let charts = [
+        ("daily", &view.charts.daily),
+        ("at_risk", &view.charts.at_risk),
+    ];
+    if let Some(dir) = &a.svg {
+        write_svgs(dir, &charts)?;
+        says.wrote(&format!("{} SVG charts in {}", charts.len(), dir.display()));
+    }
+    if let Some(dir) = &a.png {
+        write_pngs(dir, &charts)?;
+        says.wrote(&format!("{} PNG charts in {}", charts.len(), dir.display()));
+    }
+    if let Some(file) = &a.csv {
+        let csv = records_csv(&records, &names).map_err(core_error)?;
+        write_file(file, csv.as_bytes())?;
+        says.wrote(&format!("{} records to {}", records.len(), file.display()));
+    }
+    Ok(())
+}
+
+/// Where "wrote …" lines go: stdout, or stderr when stdout is JSON.
+struct Says {
+    json: bool,
+}
+
+impl Says {
+    fn wrote(&self, what: &str) {
+        if self.json {
+            eprintln!("Wrote {what}.");
+        } else {
+            println!("Wrote {what}.");
+        }
+    }
+}
+
+fn student_chart_files(view: &StudentView) -> [(&'static str, &Chart); 5] {
+    let c = &view.charts;
+    [
+        ("breakdown", &c.breakdown),
+        ("monthly", &c.monthly),
+        ("heatmap", &c.heatmap),
+        ("by_course", &c.by_course),
+        ("last_days", &c.last_days),
+    ]
+}
+
+fn write_svgs(dir: &Path, charts: &[(&str, &Chart)]) -> Result<()> {
+    make_dir(dir)?;
+    for (name, chart) in charts {
+        write_file(&dir.join(format!("{name}.svg")), chart.svg.as_bytes())?;
+    }
+    Ok(())
+}
+
+fn write_pngs(dir: &Path, charts: &[(&str, &Chart)]) -> Result<()> {
+    make_dir(dir)?;
+    for (name, chart) in charts {
+        let png = svg_to_png(&chart.svg, PNG_SCALE).map_err(core_error)?;
+        write_file(&dir.join(format!("{name}.png")), &png)?;
+    }
+    Ok(())
+}
+
+fn make_dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Error::io(format!("cannot create the directory {}", dir.display()), e))
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    std::fs::write(path, bytes)
+        .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))
+}
+
+enum Target<'a> {
+    Student(&'a Id),
+    Offering(&'a Id),
+}
+
+/// Fetches the server's records into the cache when possible; otherwise one note on stderr.
+fn pull_first(store: &mut Store, target: Target<'_>) {
+    if let Err(e) = try_pull(store, &target) {
+        let why = e.to_string();
+        let why = why.trim_end_matches('.');
+        eprintln!(
+            "rollbook-cli: note: could not fetch the server's records ({why}); \
+             the report uses the records on this device"
+        );
+    }
+}
+
+fn try_pull(store: &mut Store, target: &Target<'_>) -> Result<PullReport> {
+    let config = ApiConfig::resolve(store)?;
+    let tokens = TokenSource::from_env(Arc::new(KeyringTokens::system(config.base_url.as_str())));
+    let api = ApiClient::new(config)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io("cannot start the async runtime", e))?;
+    let result = rt.block_on(async {
+        let pull = async {
+            match target {
+                Target::Student(s) => {
+                    sync::pull_student(store, &api, &tokens, &SystemClock, s).await
+                }
+                Target::Offering(o) => {
+                    sync::pull_offering(store, &api, &tokens, &SystemClock, o).await
+                }
+            }
+        };
+        match tokio::time::timeout(PULL_TIMEOUT, pull).await {
+            Ok(result) => result,
+            Err(_) => Err(Error::Remote(format!(
+                "no answer within {} s",
+                PULL_TIMEOUT.as_secs()
+            ))),
+        }
+    });
+    // A keyring call stuck on the blocking pool must not hold the report up.
+    rt.shutdown_background();
+    result
+}

@@ -1,0 +1,367 @@
+//! Talking to the Athena API: `login`, `logout`, `sync`, `pull`, `rejected`, `discard`.
+//!
+//! The token comes from stdin (`login`) into the system keyring, or from `ROLLBOOK_TOKEN`, which
+//! overrides the keyring; it is never printed, logged or stored in the database. `sync` exits 3
+//! when `--wait` runs out of time, and 1 with a clear message when the server refuses the token.
+
+use std::io::Read;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Args;
+use rollbook_core::clock::{Clock, SystemClock};
+use rollbook_core::secret::Secret;
+use rollbook_core::store::Store;
+use rollbook_core::sync::api::{
+    ApiClient, ApiConfig, BaseUrl, Exchange, ListFilter, SETTING_API_URL, SETTING_SCHOOL_ID,
+};
+use rollbook_core::sync::classify::{classify_read, ReadOutcome};
+use rollbook_core::sync::tokens::TOKEN_ENV;
+use rollbook_core::sync::{
+    self, BlockReason, Blocked, DrainEnd, Engine, EngineConfig, KeyringTokens, PassReport,
+    TokenSource,
+};
+use rollbook_core::{Error, Id, Result};
+
+use crate::{args, output, Ctx};
+
+/// The exit code of `sync --wait` when the timeout comes first.
+pub const EXIT_TIMEOUT: u8 = 3;
+
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// The API's base URL, saved for later commands [default: https://api.athena-erp.com]
+    #[arg(long, value_name = "URL")]
+    pub api_url: Option<String>,
+    /// The school to act for (sent as X-School-Id), saved for later commands; "" clears it
+    #[arg(long, value_name = "ID")]
+    pub school_id: Option<String>,
+    /// Ask the server whether it accepts the token
+    #[arg(long)]
+    pub check: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// Keep going (honouring backoff and Retry-After) until nothing is pending or unknown
+    #[arg(long)]
+    pub wait: bool,
+    /// With --wait: give up after this many seconds (exit code 3)
+    #[arg(long, value_name = "SECS", default_value_t = 120)]
+    pub timeout: u64,
+    /// Requests in flight at once
+    #[arg(long, value_name = "N", default_value_t = 8,
+          value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
+    /// Send again every change whose outcome is unknown, accepting a possible duplicate (for a
+    /// token that cannot read attendance to check)
+    #[arg(long)]
+    pub resend_unknown: bool,
+    /// Print {sent, confirmed, reconciled, rejected, left, duplicates}
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PullArgs {
+    #[command(flatten)]
+    pub what: PullTarget,
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Exactly one of --offering and --student.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct PullTarget {
+    /// Fetch the server's records of this offering
+    #[arg(long, value_name = "ID", value_parser = args::id)]
+    pub offering: Option<Id>,
+    /// Fetch the server's records of this student
+    #[arg(long, value_name = "ID", value_parser = args::id)]
+    pub student: Option<Id>,
+}
+
+#[derive(Debug, Args)]
+pub struct RejectedArgs {
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DiscardArgs {
+    /// The outbox item (see `rejected`, or `history`)
+    #[arg(value_name = "ITEM")]
+    pub item: i64,
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io("cannot start the async runtime", e))
+}
+
+/// The token for the configured API: `ROLLBOOK_TOKEN`, else the system keyring.
+fn token_source(config: &ApiConfig) -> TokenSource {
+    TokenSource::from_env(Arc::new(KeyringTokens::system(config.base_url.as_str())))
+}
+
+pub fn run_login(ctx: &Ctx, a: LoginArgs) -> Result<()> {
+    let store = ctx.open()?;
+    if let Some(url) = &a.api_url {
+        let url = BaseUrl::parse(url)?;
+        store.set_setting(SETTING_API_URL, Some(url.as_str()))?;
+    }
+    if let Some(raw) = &a.school_id {
+        let value = match raw.trim() {
+            "" => None,
+            s => Some(Id::parse(s)?),
+        };
+        store.set_setting(SETTING_SCHOOL_ID, value.as_ref().map(Id::as_str))?;
+    }
+    let config = ApiConfig::resolve(&store)?;
+    let mut raw = String::new();
+    std::io::stdin()
+        .read_to_string(&mut raw)
+        .map_err(|e| Error::io("cannot read the token from standard input", e))?;
+    let token = Secret::new(raw)
+        .ok_or_else(|| Error::Invalid("no token on standard input: pipe the token in".into()))?;
+    let mut store = store;
+    let tokens = TokenSource::new(Arc::new(KeyringTokens::system(config.base_url.as_str())));
+    runtime()?.block_on(async {
+        sync::sign_in(&mut store, &tokens, token.clone()).await?;
+        println!(
+            "Signed in to {} (token saved in the system keyring).",
+            config.base_url
+        );
+        if std::env::var_os(TOKEN_ENV).is_some_and(|v| !v.is_empty()) {
+            eprintln!("note: {TOKEN_ENV} is set and overrides the keyring for every command");
+        }
+        if a.check {
+            check_token(&config, &token).await?;
+        }
+        Ok(())
+    })
+}
+
+/// Lists the records of a student id no one has: 200 means the token is accepted and may read.
+async fn check_token(config: &ApiConfig, token: &Secret) -> Result<()> {
+    let api = ApiClient::new(config.clone())?;
+    let nobody = Id::parse("00000000-0000-0000-0000-000000000000")?;
+    let ex = api.list(token, &ListFilter::Student(nobody)).await;
+    let now = SystemClock.now();
+    match classify_read(&ex, now, |_| Ok(())) {
+        ReadOutcome::Ok(()) => {
+            println!("The server accepts the token.");
+            Ok(())
+        }
+        ReadOutcome::Forbidden(why) => {
+            println!("The server accepts the token, but it may not read attendance ({why}).");
+            Ok(())
+        }
+        ReadOutcome::Blocked(b) => Err(Error::Auth(blocked_message(&b))),
+        other => {
+            let why = match (other, &ex) {
+                (_, Exchange::Failed { message, .. }) => message.clone(),
+                (ReadOutcome::Unavailable(m) | ReadOutcome::Failed(m), _) => m,
+                (ReadOutcome::NotFound(m), _) => m,
+                _ => "the server asked to wait".into(),
+            };
+            Err(Error::Remote(format!("could not check the token: {why}")))
+        }
+    }
+}
+
+pub fn run_logout(ctx: &Ctx) -> Result<()> {
+    let store = ctx.open()?;
+    let config = ApiConfig::resolve(&store)?;
+    let tokens = TokenSource::new(Arc::new(KeyringTokens::system(config.base_url.as_str())));
+    let had = runtime()?.block_on(sync::sign_out(&tokens))?;
+    if had {
+        println!(
+            "Signed out of {}: the token was deleted from the keyring.",
+            config.base_url
+        );
+    } else {
+        println!("No token was stored for {}.", config.base_url);
+    }
+    Ok(())
+}
+
+fn blocked_message(b: &Blocked) -> String {
+    match b.reason {
+        BlockReason::Auth if b.message.ends_with("sign in again") => {
+            format!("{} with `rollbook-cli login`", b.message)
+        }
+        BlockReason::Auth => format!("{}: sign in with `rollbook-cli login`", b.message),
+        BlockReason::Permission => format!("{} (`rollbook-cli login`)", b.message),
+    }
+}
+
+pub fn run_sync(ctx: &Ctx, a: SyncArgs) -> Result<()> {
+    let timed_out = sync_inner(ctx, a)?;
+    if timed_out {
+        // Everything is closed and flushed by now; only the exit code is left to give.
+        std::process::exit(EXIT_TIMEOUT.into());
+    }
+    Ok(())
+}
+
+/// Returns whether `--wait` timed out.
+fn sync_inner(ctx: &Ctx, a: SyncArgs) -> Result<bool> {
+    let store = ctx.open()?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    if a.resend_unknown {
+        let n = sync::resend_unknown(store.conn(), clock.now())?;
+        if !a.json {
+            println!("{n} change(s) with an unknown outcome will be sent again.");
+        }
+    }
+    let config = ApiConfig::resolve(&store)?;
+    let tokens = token_source(&config);
+    let api = ApiClient::new(config)?;
+    let engine_config = EngineConfig {
+        concurrency: usize::from(a.concurrency),
+        ..EngineConfig::default()
+    };
+    let engine_store = Store::open_data_dir(&ctx.data_dir)?;
+    let rt = runtime()?;
+    let (report, end) = rt.block_on(async {
+        let mut engine = Engine::new(engine_store, api, tokens, clock, engine_config)?;
+        if a.wait {
+            let drained = engine.drain(Duration::from_secs(a.timeout)).await?;
+            Ok::<_, Error>((drained.report, Some(drained.end)))
+        } else {
+            let report = engine.pass().await?;
+            let end = engine.status().blocked.map(DrainEnd::Blocked);
+            Ok((report, end))
+        }
+    })?;
+    let status = sync::load_status(&store, SystemClock.now())?;
+    if a.json {
+        output::json(&report)?;
+    } else {
+        print_report(&report, &status);
+    }
+    match end {
+        Some(DrainEnd::Blocked(b)) => Err(Error::Auth(blocked_message(&b))),
+        Some(DrainEnd::NeedsResend(n)) => Err(Error::Remote(format!(
+            "{n} change(s) have an unknown outcome and the token cannot read attendance to check \
+             them: run `rollbook-cli sync --resend-unknown` to send them again (the server may \
+             then hold them twice)"
+        ))),
+        Some(DrainEnd::TimedOut) => {
+            eprintln!(
+                "rollbook-cli: timed out after {} s with {} change(s) not yet on the server",
+                a.timeout, report.left
+            );
+            Ok(true)
+        }
+        Some(DrainEnd::Done) | None => Ok(false),
+    }
+}
+
+fn print_report(r: &PassReport, status: &sync::SyncStatus) {
+    println!(
+        "Sent {}, confirmed {}, found on the server {}, refused {}; {} left.",
+        r.sent, r.confirmed, r.reconciled, r.rejected, r.left
+    );
+    for d in &r.duplicates {
+        let extra: Vec<&str> = d.extra.iter().map(Id::as_str).collect();
+        println!(
+            "Item {} is record {}; the server also has {} (possible duplicates).",
+            d.outbox_id,
+            d.kept,
+            extra.join(", ")
+        );
+    }
+    if r.left > 0 && status.blocked.is_none() {
+        if let Some(at) = &status.paused_until {
+            println!("The server asked to wait until {at}.");
+        } else if let Some(at) = &status.next_attempt_at {
+            println!("Next attempt at {at} (or run `rollbook-cli sync --wait`).");
+        }
+    }
+    if status.rejected > 0 {
+        println!(
+            "{} change(s) were refused by the server: see `rollbook-cli rejected`.",
+            status.rejected
+        );
+    }
+}
+
+pub fn run_pull(ctx: &Ctx, a: PullArgs) -> Result<()> {
+    let mut store = ctx.open()?;
+    let config = ApiConfig::resolve(&store)?;
+    let tokens = token_source(&config);
+    let api = ApiClient::new(config)?;
+    let report = runtime()?.block_on(async {
+        match (&a.what.offering, &a.what.student) {
+            (Some(o), _) => sync::pull_offering(&mut store, &api, &tokens, &SystemClock, o).await,
+            (None, Some(s)) => sync::pull_student(&mut store, &api, &tokens, &SystemClock, s).await,
+            (None, None) => Err(Error::Invalid("pass --offering ID or --student ID".into())),
+        }
+    })?;
+    if a.json {
+        return output::json(&report);
+    }
+    println!(
+        "{} record(s) on the server, {} new here; {} student name(s) filled in.",
+        report.records, report.new_records, report.names_resolved
+    );
+    if report.skipped > 0 {
+        println!(
+            "{} listed record(s) were not valid and were ignored.",
+            report.skipped
+        );
+    }
+    if let Some(note) = &report.names_note {
+        println!("Names: {note}.");
+    }
+    Ok(())
+}
+
+pub fn run_rejected(ctx: &Ctx, a: RejectedArgs) -> Result<()> {
+    let store = ctx.open()?;
+    let items = sync::rejected_items(store.conn())?;
+    if a.json {
+        return output::json(&items);
+    }
+    if items.is_empty() {
+        println!("The server refused nothing.");
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = items
+        .iter()
+        .map(|i| {
+            vec![
+                i.id.to_string(),
+                i.date.to_string(),
+                i.student_name
+                    .clone()
+                    .unwrap_or_else(|| i.student_id.to_string()),
+                i.status.to_string(),
+                i.offering_id.to_string(),
+                i.reason.clone(),
+            ]
+        })
+        .collect();
+    output::table(
+        &["ITEM", "DATE", "STUDENT", "MARK", "OFFERING", "REASON"],
+        &rows,
+    );
+    println!("Fix the roster or the mark, then `rollbook-cli discard ITEM` to stop showing it.");
+    Ok(())
+}
+
+pub fn run_discard(ctx: &Ctx, a: DiscardArgs) -> Result<()> {
+    let store = ctx.open()?;
+    sync::discard(store.conn(), a.item, SystemClock.now())?;
+    println!(
+        "Item {} discarded: it will not be sent (its history is kept).",
+        a.item
+    );
+    Ok(())
+}

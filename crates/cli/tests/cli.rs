@@ -1,0 +1,374 @@
+//! End-to-end tests of `rollbook-cli`: the real built binary on a temporary data directory.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use rstest::rstest;
+use serde_json::{json, Value};
+
+const MATH: &str = "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d";
+const TEACHER: &str = "b2c3d4e5-f6a7-4b8c-9d0e-1f2a3b4c5d6e";
+const JOSE: &str = "d4e5f6a7-b8c9-4d0e-a1b2-000000000001";
+const ANA: &str = "d4e5f6a7-b8c9-4d0e-a1b2-000000000002";
+const BRUNO: &str = "d4e5f6a7-b8c9-4d0e-a1b2-000000000003";
+const DATE: &str = "2024-03-15";
+
+/// A data directory of its own and a place for input files.
+struct Sandbox {
+    dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    fn new() -> Sandbox {
+        Sandbox {
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
+    }
+
+    fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    fn file(&self, name: &str, content: &[u8]) -> PathBuf {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, content).expect("write input file");
+        path
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_rollbook-cli"))
+            .args(args)
+            .env("ROLLBOOK_DATA_DIR", self.data_dir())
+            .env("ROLLBOOK_ACTOR", "test:secretary")
+            .env_remove("XDG_DATA_HOME")
+            .output()
+            .expect("run rollbook-cli")
+    }
+
+    /// Runs and expects exit 0; returns stdout.
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?} must succeed; stderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("stdout is UTF-8")
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        let out = self.ok(args);
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?} --json: {e}: {out}"))
+    }
+
+    /// Runs and expects exit 2; returns stderr.
+    fn invalid(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: invalid input must exit 2 so scripts can tell it from a failure; \
+             stderr: {stderr}"
+        );
+        stderr
+    }
+
+    fn with_roster(self) -> Sandbox {
+        let roster = self.file("roster.csv", roster_csv().as_bytes());
+        self.ok(&["roster", "import", path(&roster)]);
+        self
+    }
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().expect("utf-8 temp path")
+}
+
+fn roster_csv() -> String {
+    let row = |e: u8, s: &str, name: &str| {
+        format!(
+            "{MATH};Matemáticas 7A;{TEACHER};c3d4e5f6-a7b8-4c9d-0e1f-00000000000{e};{s};{name}\n"
+        )
+    };
+    format!(
+        "course_offering_id;course_name;teacher_assignment_id;course_enrollment_id;student_id;\
+         student_name\n{}{}{}",
+        row(1, JOSE, "Muñoz, José"),
+        row(2, ANA, "Ana Álvarez"),
+        row(3, BRUNO, "Bruno Díaz")
+    )
+}
+
+#[test]
+fn a_roll_call_from_import_to_status() {
+    let sb = Sandbox::new();
+    let roster = sb.file("roster.csv", roster_csv().as_bytes());
+    let out = sb.ok(&["roster", "import", path(&roster)]);
+    assert!(
+        out.contains("3 students added"),
+        "the user is told what changed: {out}"
+    );
+
+    let rows = sb.json(&[
+        "roster",
+        "show",
+        "--offering",
+        MATH,
+        "--date",
+        DATE,
+        "--json",
+    ]);
+    let rows = rows.as_array().expect("an array, one object per student");
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[0]["student_name"], "Ana Álvarez");
+    assert_eq!(rows[0]["student_id"], ANA);
+    assert_eq!(
+        rows[0]["course_enrollment_id"],
+        "c3d4e5f6-a7b8-4c9d-0e1f-000000000002"
+    );
+    assert_eq!(
+        rows[0]["status"],
+        Value::Null,
+        "unmarked is null, not a missing key"
+    );
+
+    let mark = [
+        "mark",
+        "--offering",
+        MATH,
+        "--student",
+        ANA,
+        "--date",
+        DATE,
+        "--status",
+        "late",
+    ];
+    let outcome = sb.json(&[&mark[..], &["--json"]].concat());
+    assert_eq!(outcome["changed"], true);
+    let again = sb.json(&[&mark[..], &["--json"]].concat());
+    assert_eq!(again["changed"], false, "the same status twice is a no-op");
+
+    let rest = sb.json(&[
+        "mark-rest-present",
+        "--offering",
+        MATH,
+        "--date",
+        DATE,
+        "--json",
+    ]);
+    assert_eq!(rest, json!({"marked": 2}));
+
+    let rows = sb.json(&[
+        "roster",
+        "show",
+        "--offering",
+        MATH,
+        "--date",
+        DATE,
+        "--json",
+    ]);
+    let statuses: Vec<&Value> = rows
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|r| &r["status"])
+        .collect();
+    assert_eq!(
+        statuses,
+        [&json!("late"), &json!("present"), &json!("present")]
+    );
+    assert_eq!(rows[0]["delivery"], "saved_here");
+
+    let history = sb.json(&[
+        "history",
+        "--offering",
+        MATH,
+        "--student",
+        ANA,
+        "--date",
+        DATE,
+        "--json",
+    ]);
+    assert_eq!(history.as_array().expect("array").len(), 1);
+    assert_eq!(history[0]["new_status"], "late");
+    assert_eq!(history[0]["origin"], "cli");
+    assert_eq!(
+        history[0]["actor"], "test:secretary",
+        "ROLLBOOK_ACTOR names who changed it"
+    );
+
+    let counts = sb.json(&["counts", "--offering", MATH, "--date", DATE, "--json"]);
+    assert_eq!(counts["present"], 2);
+    assert_eq!(counts["late"], 1);
+    assert_eq!(counts["unmarked"], 0);
+
+    let status = sb.json(&["status", "--json"]);
+    assert_eq!(status["pending"], 3);
+    assert_eq!(status["synced"], 0);
+    assert_eq!(status["rejected"], 0);
+
+    let human = sb.ok(&["roster", "show", "--offering", MATH, "--date", DATE]);
+    assert!(
+        human.contains("Ana Álvarez") && human.contains("late"),
+        "{human}"
+    );
+    let human = sb.ok(&[
+        "history",
+        "--offering",
+        MATH,
+        "--student",
+        ANA,
+        "--date",
+        DATE,
+    ]);
+    assert!(human.contains("- -> late"), "{human}");
+}
+
+#[test]
+fn undo_reverts_the_last_change_and_then_has_nothing_left() {
+    let sb = Sandbox::new().with_roster();
+    sb.ok(&[
+        "mark",
+        "--offering",
+        MATH,
+        "--student",
+        JOSE,
+        "--date",
+        DATE,
+        "--status",
+        "absent",
+    ]);
+    let out = sb.ok(&["undo", "--offering", MATH, "--date", DATE]);
+    assert!(out.contains("1 mark changed back"), "{out}");
+    let err = sb.invalid(&["undo", "--offering", MATH, "--date", DATE]);
+    assert!(err.contains("nothing to undo"), "{err}");
+    assert_eq!(sb.json(&["status", "--json"])["cancelled"], 1);
+}
+
+#[test]
+fn a_check_in_file_is_imported() {
+    let sb = Sandbox::new().with_roster();
+    let file = sb.file(
+        "checkin.csv",
+        format!(
+            "course_offering_id,student_id,attendance_date,status\n\
+             {MATH},{JOSE},{DATE},present\n{MATH},{BRUNO},{DATE},absent\n"
+        )
+        .as_bytes(),
+    );
+    let result = sb.json(&["marks", "import", path(&file), "--json"]);
+    assert_eq!(result, json!({"rows": 2, "changed": 2, "unchanged": 0}));
+}
+
+#[test]
+fn a_dry_run_writes_nothing_and_data_dir_flag_wins() {
+    let sb = Sandbox::new();
+    let roster = sb.file("roster.csv", roster_csv().as_bytes());
+    let preview = sb.json(&["roster", "import", path(&roster), "--dry-run", "--json"]);
+    assert_eq!(preview["students_added"], 3);
+    assert_eq!(preview["dry_run"], true);
+    assert_eq!(
+        sb.json(&["offerings", "--json"]),
+        json!([]),
+        "a dry run must not write"
+    );
+
+    let other = sb.dir.path().join("other");
+    sb.ok(&[
+        "--data-dir",
+        path(&other),
+        "roster",
+        "import",
+        path(&roster),
+    ]);
+    assert_eq!(
+        sb.json(&["offerings", "--json"]),
+        json!([]),
+        "--data-dir beats the env"
+    );
+    let there = sb.json(&["offerings", "--json", "--data-dir", path(&other)]);
+    assert_eq!(there[0]["active_students"], 3);
+}
+
+#[rstest]
+#[case::bad_uuid(&["--offering", "not-a-uuid", "--student", ANA, "--date", DATE, "--status", "late"], "\"not-a-uuid\" is not a UUID")]
+#[case::impossible_date(&["--offering", MATH, "--student", ANA, "--date", "2024-02-30", "--status", "late"], "\"2024-02-30\" is not a date: no such day in the calendar")]
+#[case::loose_date(&["--offering", MATH, "--student", ANA, "--date", "2024-3-15", "--status", "late"], "\"2024-3-15\" is not a date: expected YYYY-MM-DD")]
+#[case::bad_status(&["--offering", MATH, "--student", ANA, "--date", DATE, "--status", "tardy"], "\"tardy\" is not a status")]
+#[case::missing_status(&["--offering", MATH, "--student", ANA, "--date", DATE], "--status")]
+#[case::not_enrolled(&["--offering", MATH, "--student", "d4e5f6a7-b8c9-4d0e-a1b2-0000000000ff", "--date", DATE, "--status", "late"], "is not enrolled in offering Matemáticas 7A")]
+#[case::unknown_offering(&["--offering", TEACHER, "--student", ANA, "--date", DATE, "--status", "late"], "no offering b2c3d4e5")]
+fn invalid_input_exits_2_naming_the_problem(#[case] args: &[&str], #[case] message: &str) {
+    let sb = Sandbox::new().with_roster();
+    let err = sb.invalid(&[&["mark"], args].concat());
+    assert!(
+        err.contains(message),
+        "stderr must name the bad thing ({message}): {err}"
+    );
+    assert_eq!(
+        sb.json(&["status", "--json"])["pending"],
+        0,
+        "nothing was recorded"
+    );
+}
+
+#[test]
+fn a_bad_file_exits_2_listing_every_row_on_its_own_line() {
+    let sb = Sandbox::new().with_roster();
+    let file = sb.file(
+        "checkin.csv",
+        format!(
+            "course_offering_id,student_id,attendance_date,status\n\
+             {MATH},{JOSE},2024-02-30,present\n{MATH},{BRUNO},{DATE},tardy\n"
+        )
+        .as_bytes(),
+    );
+    let err = sb.invalid(&["marks", "import", path(&file), "--json"]);
+    let lines: Vec<&str> = err.lines().collect();
+    assert!(
+        lines[0].contains("checkin.csv was rejected, nothing was written"),
+        "{err}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("line 2, column attendance_date: \"2024-02-30\" is not a date")),
+        "{err}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("line 3, column status: \"tardy\" is not a status")),
+        "{err}"
+    );
+    assert_eq!(
+        sb.json(&["status", "--json"])["pending"],
+        0,
+        "all-or-nothing"
+    );
+}
+
+#[test]
+fn a_missing_input_file_is_invalid_input() {
+    let sb = Sandbox::new();
+    let err = sb.invalid(&["roster", "import", "/nonexistent/roster.csv"]);
+    assert!(err.contains("cannot read /nonexistent/roster.csv"), "{err}");
+}
+
+#[test]
+fn an_unusable_data_directory_is_a_failure_exit_1() {
+    let sb = Sandbox::new();
+    let not_a_dir = sb.file("plain-file", b"x");
+    let out = sb.run(&["--data-dir", path(&not_a_dir), "status", "--json"]);
+    assert_eq!(out.status.code(), Some(1), "not the user's input: exit 1");
+    assert!(!out.stderr.is_empty(), "the reason is on stderr");
+}
+
+#[test]
+fn help_exits_0() {
+    let sb = Sandbox::new();
+    let out = sb.ok(&["--help"]);
+    assert!(out.contains("mark-rest-present"), "{out}");
+}

@@ -1,0 +1,332 @@
+//! The one place a mark changes: the current mark, its history row and its outbox item are
+//! written together, inside the caller's transaction. Every way of changing a mark (a click,
+//! "mark the rest present", a check-in import, undo) goes through [`ChangeWriter::set`], so the
+//! outbox rules hold for all of them:
+//!
+//! - the newest item for the mark is still `pending` → it is rewritten in place (one POST, not
+//!   two), or `cancelled` when the new status is what the server already holds;
+//! - otherwise a new `pending` item is queued (a correction if one was sent before), unless the
+//!   server already holds the new status and nothing is in flight;
+//! - removing a mark (undo back to "no mark") cancels a pending item, and is refused once
+//!   anything of that mark has left the device: the API has no delete.
+
+use rusqlite::{Connection, OptionalExtension};
+
+use crate::clock::{rfc3339, Clock};
+use crate::error::{Error, Result};
+use crate::ids::{Day, Id, Status};
+use crate::marks::Origin;
+
+/// The mark a change is about.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct MarkKey<'a> {
+    pub offering: &'a Id,
+    pub student: &'a Id,
+    pub date: Day,
+}
+
+/// What an outbox item needs besides the mark: from the enrollment and its offering.
+#[derive(Debug, Clone)]
+pub(crate) struct Enrolled {
+    pub enrollment: Id,
+    pub teacher: Id,
+}
+
+/// A change that was written.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Applied {
+    /// The outbox item that will carry this change to the server; `None` when there is
+    /// nothing to send (the server already holds it, or the mark was removed before sending).
+    pub carrier: Option<i64>,
+}
+
+/// Writes the changes of one user action (one action number) inside one transaction.
+pub(crate) struct ChangeWriter<'c> {
+    conn: &'c Connection,
+    now: String,
+    actor: &'c str,
+    origin: Origin,
+    action: i64,
+}
+
+/// The next action number: the id the next history row will get. Ids only grow, so action
+/// numbers do too, and reading the largest rowid is O(1) where `MAX(action)` would scan.
+pub fn next_action(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row(
+        "SELECT COALESCE(MAX(id), 0) + 1 FROM mark_change",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
+/// The enrollment of a student in an offering, with the offering's teacher assignment.
+/// With `active_only`, an enrollment the last roster import left out is refused.
+pub(crate) fn enrolled(
+    conn: &Connection,
+    offering: &Id,
+    student: &Id,
+    active_only: bool,
+) -> Result<Enrolled> {
+    let found: Option<(Id, bool, Id)> = conn
+        .prepare_cached(
+            "SELECT e.id, e.active, o.teacher_assignment_id
+             FROM enrollment e JOIN offering o ON o.id = e.offering_id
+             WHERE e.offering_id = ?1 AND e.student_id = ?2",
+        )?
+        .query_row((offering, student), |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .optional()?;
+    match found {
+        Some((enrollment, active, teacher)) if active || !active_only => Ok(Enrolled {
+            enrollment,
+            teacher,
+        }),
+        Some(_) => Err(Error::Conflict(format!(
+            "{} is no longer enrolled in {} (the last roster import left them out)",
+            describe_student(conn, student)?,
+            describe_offering(conn, offering)?
+        ))),
+        None => {
+            crate::marks::require_offering(conn, offering)?;
+            Err(Error::Conflict(format!(
+                "{} is not enrolled in {}",
+                describe_student(conn, student)?,
+                describe_offering(conn, offering)?
+            )))
+        }
+    }
+}
+
+/// "student Ana Gómez (id)" when the student is known, else "student id".
+pub(crate) fn describe_student(conn: &Connection, id: &Id) -> Result<String> {
+    let name: Option<String> = conn
+        .query_row("SELECT full_name FROM student WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    Ok(match name {
+        Some(n) => format!("student {n} ({id})"),
+        None => format!("student {id}"),
+    })
+}
+
+pub(crate) fn describe_offering(conn: &Connection, id: &Id) -> Result<String> {
+    let name: Option<String> = conn
+        .query_row("SELECT name FROM offering WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    Ok(match name {
+        Some(n) => format!("offering {n} ({id})"),
+        None => format!("offering {id}"),
+    })
+}
+
+/// An outbox item as the rules need it.
+struct Item {
+    id: i64,
+    state: String,
+    status: Status,
+}
+
+impl<'c> ChangeWriter<'c> {
+    pub fn begin(
+        conn: &'c Connection,
+        clock: &dyn Clock,
+        actor: &'c str,
+        origin: Origin,
+    ) -> Result<Self> {
+        let action = next_action(conn)?;
+        Ok(ChangeWriter {
+            conn,
+            now: rfc3339(clock.now()),
+            actor,
+            origin,
+            action,
+        })
+    }
+
+    /// Sets the mark to `new` (`None` removes it). Returns `None`, writing nothing, when the
+    /// mark already is `new`.
+    pub fn set(
+        &self,
+        key: MarkKey<'_>,
+        enrolled: &Enrolled,
+        new: Option<Status>,
+    ) -> Result<Option<Applied>> {
+        let old: Option<Status> = self
+            .conn
+            .prepare_cached(
+                "SELECT status FROM mark WHERE offering_id = ?1 AND student_id = ?2 AND date = ?3",
+            )?
+            .query_row((key.offering, key.student, key.date), |r| r.get(0))
+            .optional()?;
+        if old == new {
+            return Ok(None);
+        }
+        let (link, carrier) = match new {
+            Some(status) => self.route(key, enrolled, status)?,
+            None => self.withdraw(key)?,
+        };
+        match new {
+            Some(status) => self
+                .conn
+                .prepare_cached(
+                    "INSERT INTO mark (offering_id, student_id, date, status, changed_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (offering_id, student_id, date)
+                 DO UPDATE SET status = excluded.status, changed_at = excluded.changed_at",
+                )?
+                .execute((key.offering, key.student, key.date, status, &self.now))?,
+            None => self
+                .conn
+                .prepare_cached(
+                    "DELETE FROM mark WHERE offering_id = ?1 AND student_id = ?2 AND date = ?3",
+                )?
+                .execute((key.offering, key.student, key.date))?,
+        };
+        self.conn
+            .prepare_cached(
+                "INSERT INTO mark_change (offering_id, student_id, date, old_status, new_status,
+                                          actor, origin, changed_at, action, outbox_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?
+            .execute(rusqlite::params![
+                key.offering,
+                key.student,
+                key.date,
+                old,
+                new,
+                self.actor,
+                self.origin,
+                &self.now,
+                self.action,
+                link
+            ])?;
+        Ok(Some(Applied { carrier }))
+    }
+
+    /// Outbox effect of setting a status. Returns (item the history row links to, item that
+    /// will carry the change).
+    fn route(
+        &self,
+        key: MarkKey<'_>,
+        enrolled: &Enrolled,
+        status: Status,
+    ) -> Result<(Option<i64>, Option<i64>)> {
+        let newest = self.newest_item(key, "")?;
+        // With no item at all the server holds nothing from us: skip the second lookup.
+        let held = match newest {
+            Some(_) => self.held_by_server(key)?,
+            None => None,
+        };
+        let server_has_it = held.as_ref().is_some_and(|h| h.status == status);
+        let held_id = held.map(|h| h.id);
+        match newest {
+            Some(item) if item.state == "pending" => {
+                if server_has_it {
+                    self.set_state(item.id, "cancelled")?;
+                    Ok((held_id, None))
+                } else {
+                    self.conn
+                        .prepare_cached(
+                            "UPDATE outbox SET status = ?2, updated_at = ?3, next_attempt_at = NULL,
+                                    teacher_assignment_id = ?4, enrollment_id = ?5
+                             WHERE id = ?1",
+                        )?
+                        .execute((
+                            item.id,
+                            status,
+                            &self.now,
+                            &enrolled.teacher,
+                            &enrolled.enrollment,
+                        ))?;
+                    Ok((Some(item.id), Some(item.id)))
+                }
+            }
+            _ if server_has_it => Ok((held_id, None)),
+            _ => {
+                self.conn
+                    .prepare_cached(
+                        "INSERT INTO outbox (offering_id, student_id, date, teacher_assignment_id,
+                                             enrollment_id, status, state, created_at, updated_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7, ?7)",
+                    )?
+                    .execute((
+                        key.offering,
+                        key.student,
+                        key.date,
+                        &enrolled.teacher,
+                        &enrolled.enrollment,
+                        status,
+                        &self.now,
+                    ))?;
+                let id = self.conn.last_insert_rowid();
+                Ok((Some(id), Some(id)))
+            }
+        }
+    }
+
+    /// Outbox effect of removing a mark: only possible while nothing of it left the device.
+    fn withdraw(&self, key: MarkKey<'_>) -> Result<(Option<i64>, Option<i64>)> {
+        let sent: bool = self
+            .conn
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM outbox
+                  WHERE offering_id = ?1 AND student_id = ?2 AND date = ?3
+                    AND state IN ('sending', 'synced', 'unknown', 'rejected'))",
+            )?
+            .query_row((key.offering, key.student, key.date), |r| r.get(0))?;
+        if sent {
+            return Err(Error::Conflict(format!(
+                "cannot go back to no mark for {} in {} on {}: the server cannot delete a record \
+                 and this mark was already sent to the server; choose a status instead",
+                describe_student(self.conn, key.student)?,
+                describe_offering(self.conn, key.offering)?,
+                key.date
+            )));
+        }
+        match self.newest_item(key, "AND state = 'pending'")? {
+            Some(item) => {
+                self.set_state(item.id, "cancelled")?;
+                Ok((Some(item.id), None))
+            }
+            None => Ok((None, None)),
+        }
+    }
+
+    /// What the server holds for this mark, when it is known: the newest item that reached
+    /// (or may have reached) the server, if that one is confirmed `synced`. An item in flight
+    /// after it means the server's status is not known.
+    fn held_by_server(&self, key: MarkKey<'_>) -> Result<Option<Item>> {
+        let item = self.newest_item(key, "AND state IN ('synced', 'sending', 'unknown')")?;
+        Ok(item.filter(|i| i.state == "synced"))
+    }
+
+    fn newest_item(&self, key: MarkKey<'_>, filter: &str) -> Result<Option<Item>> {
+        let sql = format!(
+            "SELECT id, state, status FROM outbox
+             WHERE offering_id = ?1 AND student_id = ?2 AND date = ?3 {filter}
+             ORDER BY id DESC LIMIT 1"
+        );
+        Ok(self
+            .conn
+            .prepare_cached(&sql)?
+            .query_row((key.offering, key.student, key.date), |r| {
+                Ok(Item {
+                    id: r.get(0)?,
+                    state: r.get(1)?,
+                    status: r.get(2)?,
+                })
+            })
+            .optional()?)
+    }
+
+    fn set_state(&self, id: i64, state: &str) -> Result<()> {
+        self.conn
+            .prepare_cached("UPDATE outbox SET state = ?2, updated_at = ?3 WHERE id = ?1")?
+            .execute((id, state, &self.now))?;
+        Ok(())
+    }
+}

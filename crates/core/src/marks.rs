@@ -1,0 +1,343 @@
+//! Taking the roll: recording a mark, "mark the rest present", undo, and the queries over marks
+//! (a mark's history, counts by status). Every write is one transaction that changes the
+//! current mark, its history and the outbox together (see [`crate::mark_change`]).
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+use serde::{Deserialize, Serialize};
+
+use crate::clock::Clock;
+use crate::error::{Error, Result};
+use crate::ids::{Day, Id, Status};
+use crate::mark_change::{enrolled, ChangeWriter, Enrolled, MarkKey};
+use crate::store::Store;
+
+pub use crate::mark_change::next_action;
+
+/// Where a change came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Origin {
+    /// A click in the roll grid.
+    Grid,
+    /// "Mark the rest present".
+    Bulk,
+    /// A check-in file.
+    Import,
+    /// The command line.
+    Cli,
+    /// Undo of an earlier action.
+    Undo,
+}
+
+impl Origin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::Grid => "grid",
+            Origin::Bulk => "bulk",
+            Origin::Import => "import",
+            Origin::Cli => "cli",
+            Origin::Undo => "undo",
+        }
+    }
+}
+
+impl rusqlite::ToSql for Origin {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        Ok(rusqlite::types::ToSqlOutput::from(self.as_str()))
+    }
+}
+
+impl rusqlite::types::FromSql for Origin {
+    fn column_result(v: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        let s = v.as_str()?;
+        [
+            Origin::Grid,
+            Origin::Bulk,
+            Origin::Import,
+            Origin::Cli,
+            Origin::Undo,
+        ]
+        .into_iter()
+        .find(|o| o.as_str() == s)
+        .ok_or_else(|| rusqlite::types::FromSqlError::Other(format!("origin {s:?}").into()))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct MarkOutcome {
+    /// False when the mark already had this status: nothing was written.
+    pub changed: bool,
+    /// The outbox item that will carry the change to the server; `None` when nothing needs
+    /// sending (no change, or the server already holds this status).
+    pub outbox_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct UndoOutcome {
+    /// Marks changed back.
+    pub reverted: u32,
+}
+
+/// One row of a mark's history, with how far its outbox item got.
+#[derive(Debug, Clone, Serialize)]
+pub struct Change {
+    pub id: i64,
+    pub old_status: Option<Status>,
+    pub new_status: Option<Status>,
+    pub actor: String,
+    pub origin: Origin,
+    pub changed_at: String,
+    pub action: i64,
+    pub undone: bool,
+    pub outbox_state: Option<String>,
+    pub sent_at: Option<String>,
+    pub server_id: Option<String>,
+    pub server_recorded_at: Option<String>,
+}
+
+/// Marks of the active students of an offering on a date, by status.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub present: u32,
+    pub absent: u32,
+    pub late: u32,
+    pub excused: u32,
+    pub unmarked: u32,
+}
+
+/// `NotFound` unless the offering is stored.
+pub(crate) fn require_offering(conn: &Connection, offering: &Id) -> Result<()> {
+    let exists: bool = conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM offering WHERE id = ?1)")?
+        .query_row([offering], |r| r.get(0))?;
+    if exists {
+        Ok(())
+    } else {
+        Err(Error::NotFound(format!(
+            "no offering {offering} is stored here; import a roster that lists it first"
+        )))
+    }
+}
+
+/// Records one mark for an actively enrolled student, in one transaction.
+#[allow(clippy::too_many_arguments)]
+pub fn record_mark(
+    store: &mut Store,
+    clock: &dyn Clock,
+    actor: &str,
+    origin: Origin,
+    offering: &Id,
+    student: &Id,
+    date: Day,
+    status: Status,
+) -> Result<MarkOutcome> {
+    let tx = store
+        .conn_mut()
+        .transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let target = enrolled(&tx, offering, student, true)?;
+    let applied = {
+        let writer = ChangeWriter::begin(&tx, clock, actor, origin)?;
+        writer.set(
+            MarkKey {
+                offering,
+                student,
+                date,
+            },
+            &target,
+            Some(status),
+        )?
+    };
+    tx.commit()?;
+    Ok(MarkOutcome {
+        changed: applied.is_some(),
+        outbox_id: applied.and_then(|a| a.carrier),
+    })
+}
+
+/// Marks present every active student with no mark for that offering and date, as one action
+/// in one transaction; never overwrites a mark. Returns how many were marked.
+pub fn mark_rest_present(
+    store: &mut Store,
+    clock: &dyn Clock,
+    actor: &str,
+    offering: &Id,
+    date: Day,
+) -> Result<u32> {
+    let tx = store
+        .conn_mut()
+        .transaction_with_behavior(TransactionBehavior::Immediate)?;
+    require_offering(&tx, offering)?;
+    let unmarked: Vec<(Id, Enrolled)> = tx
+        .prepare_cached(
+            "SELECT e.student_id, e.id, o.teacher_assignment_id
+             FROM enrollment e JOIN offering o ON o.id = e.offering_id
+             WHERE e.offering_id = ?1 AND e.active = 1
+               AND NOT EXISTS (SELECT 1 FROM mark m WHERE m.offering_id = e.offering_id
+                                 AND m.student_id = e.student_id AND m.date = ?2)",
+        )?
+        .query_map((offering, date), |r| {
+            Ok((
+                r.get(0)?,
+                Enrolled {
+                    enrollment: r.get(1)?,
+                    teacher: r.get(2)?,
+                },
+            ))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut marked = 0;
+    {
+        let writer = ChangeWriter::begin(&tx, clock, actor, Origin::Bulk)?;
+        for (student, target) in &unmarked {
+            let key = MarkKey {
+                offering,
+                student,
+                date,
+            };
+            if writer.set(key, target, Some(Status::Present))?.is_some() {
+                marked += 1;
+            }
+        }
+    }
+    tx.commit()?;
+    Ok(marked)
+}
+
+/// Reverts the latest action on this offering and date that is not undone yet (undos
+/// themselves are not undone: repeated undo walks further back). The revert is recorded in
+/// history with origin `undo`; nothing changes if any part of it is refused.
+pub fn undo(
+    store: &mut Store,
+    clock: &dyn Clock,
+    actor: &str,
+    offering: &Id,
+    date: Day,
+) -> Result<UndoOutcome> {
+    let tx = store
+        .conn_mut()
+        .transaction_with_behavior(TransactionBehavior::Immediate)?;
+    require_offering(&tx, offering)?;
+    let action: Option<i64> = tx
+        .prepare_cached(
+            "SELECT MAX(action) FROM mark_change
+             WHERE offering_id = ?1 AND date = ?2 AND undone = 0 AND origin <> 'undo'",
+        )?
+        .query_row((offering, date), |r| r.get(0))?;
+    let Some(action) = action else {
+        return Err(Error::Conflict(format!(
+            "nothing to undo for {} on {date}",
+            crate::mark_change::describe_offering(&tx, offering)?
+        )));
+    };
+    let changes: Vec<(Id, Option<Status>)> = tx
+        .prepare_cached(
+            "SELECT student_id, old_status FROM mark_change
+             WHERE offering_id = ?1 AND date = ?2 AND action = ?3 ORDER BY id DESC",
+        )?
+        .query_map((offering, date, action), |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut reverted = 0;
+    {
+        let writer = ChangeWriter::begin(&tx, clock, actor, Origin::Undo)?;
+        for (student, old) in &changes {
+            // Undo restores what was there even if the student has since left the roster.
+            let target = enrolled(&tx, offering, student, false)?;
+            if writer
+                .set(
+                    MarkKey {
+                        offering,
+                        student,
+                        date,
+                    },
+                    &target,
+                    *old,
+                )?
+                .is_some()
+            {
+                reverted += 1;
+            }
+        }
+    }
+    tx.execute(
+        "UPDATE mark_change SET undone = 1 WHERE offering_id = ?1 AND date = ?2 AND action = ?3",
+        (offering, date, action),
+    )?;
+    tx.commit()?;
+    Ok(UndoOutcome { reverted })
+}
+
+/// Every change of one mark, oldest first, with how far its outbox item got.
+pub fn history(store: &Store, offering: &Id, student: &Id, date: Day) -> Result<Vec<Change>> {
+    let mut stmt = store.conn().prepare_cached(
+        "SELECT c.id, c.old_status, c.new_status, c.actor, c.origin, c.changed_at, c.action,
+                c.undone, o.state, o.sent_at, o.server_id, o.server_recorded_at
+         FROM mark_change c LEFT JOIN outbox o ON o.id = c.outbox_id
+         WHERE c.offering_id = ?1 AND c.student_id = ?2 AND c.date = ?3
+         ORDER BY c.id",
+    )?;
+    let rows = stmt
+        .query_map((offering, student, date), |r| {
+            Ok(Change {
+                id: r.get(0)?,
+                old_status: r.get(1)?,
+                new_status: r.get(2)?,
+                actor: r.get(3)?,
+                origin: r.get(4)?,
+                changed_at: r.get(5)?,
+                action: r.get(6)?,
+                undone: r.get(7)?,
+                outbox_state: r.get(8)?,
+                sent_at: r.get(9)?,
+                server_id: r.get(10)?,
+                server_recorded_at: r.get(11)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// Counts by status of the active students' marks on a date; `unmarked` is the rest.
+pub fn counts(store: &Store, offering: &Id, date: Day) -> Result<Counts> {
+    let conn = store.conn();
+    require_offering(conn, offering)?;
+    let active: u32 = conn
+        .prepare_cached("SELECT COUNT(*) FROM enrollment WHERE offering_id = ?1 AND active = 1")?
+        .query_row([offering], |r| r.get(0))?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT m.status, COUNT(*) FROM mark m
+         JOIN enrollment e ON e.offering_id = m.offering_id AND e.student_id = m.student_id
+         WHERE m.offering_id = ?1 AND m.date = ?2 AND e.active = 1
+         GROUP BY m.status",
+    )?;
+    let mut counts = Counts::default();
+    for row in stmt.query_map((offering, date), |r| {
+        Ok((r.get::<_, Status>(0)?, r.get(1)?))
+    })? {
+        let (status, n): (Status, u32) = row?;
+        match status {
+            Status::Present => counts.present = n,
+            Status::Absent => counts.absent = n,
+            Status::Late => counts.late = n,
+            Status::Excused => counts.excused = n,
+        }
+    }
+    let marked = counts.present + counts.absent + counts.late + counts.excused;
+    counts.unmarked = active.saturating_sub(marked);
+    Ok(counts)
+}
+
+/// The current mark, if any.
+pub fn current_mark(
+    store: &Store,
+    offering: &Id,
+    student: &Id,
+    date: Day,
+) -> Result<Option<Status>> {
+    Ok(store
+        .conn()
+        .prepare_cached(
+            "SELECT status FROM mark WHERE offering_id = ?1 AND student_id = ?2 AND date = ?3",
+        )?
+        .query_row((offering, student, date), |r| r.get(0))
+        .optional()?)
+}

@@ -1,0 +1,480 @@
+//! Rosters: offerings, students and enrollments, imported from the school's SIS export (CSV),
+//! and the roll of one offering on one date with each student's current mark.
+//!
+//! An import is all-or-nothing: every row is checked (format, conflicts inside the file,
+//! conflicts with what is stored) before anything is written, and the write is one
+//! transaction. A re-import updates names and teachers, adds and reactivates enrollments, and
+//! marks inactive the enrollments of the file's offerings that the file no longer lists; marks
+//! and history of inactive enrollments stay.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+use serde::Serialize;
+
+use crate::csv_file::{self, Problems, Row};
+use crate::error::Result;
+use crate::ids::{Day, Id, Status};
+use crate::store::Store;
+
+/// The columns a roster file must have, in any order.
+pub const ROSTER_COLUMNS: &[&str] = &[
+    "course_offering_id",
+    "course_name",
+    "teacher_assignment_id",
+    "course_enrollment_id",
+    "student_id",
+    "student_name",
+];
+const OFFERING: usize = 0;
+const COURSE_NAME: usize = 1;
+const TEACHER: usize = 2;
+const ENROLLMENT: usize = 3;
+const STUDENT: usize = 4;
+const STUDENT_NAME: usize = 5;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Offering {
+    pub id: Id,
+    pub name: String,
+    pub teacher_assignment_id: Id,
+    pub active_students: u32,
+}
+
+/// What an import changed (or, for a preview, would change).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RosterChanges {
+    /// Data rows read (blank rows are not counted).
+    pub rows: u32,
+    pub offerings_added: u32,
+    pub offerings_renamed: u32,
+    /// Offerings whose teacher_assignment_id changed.
+    pub teachers_changed: u32,
+    pub students_added: u32,
+    pub students_renamed: u32,
+    pub enrollments_added: u32,
+    pub enrollments_reactivated: u32,
+    pub enrollments_deactivated: u32,
+}
+
+/// Where a student's current mark is on its way to the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Delivery {
+    /// Saved on this device, waiting to be sent.
+    SavedHere,
+    /// A send is under way.
+    Sending,
+    /// The server has it.
+    OnServer,
+    /// The outcome of a send is unknown, or the server refused it.
+    NeedsAttention,
+}
+
+impl Delivery {
+    /// From an outbox state; `None` for `cancelled` (nothing to deliver).
+    pub fn from_outbox_state(state: &str) -> Option<Delivery> {
+        match state {
+            "pending" => Some(Delivery::SavedHere),
+            "sending" => Some(Delivery::Sending),
+            "synced" => Some(Delivery::OnServer),
+            "unknown" | "rejected" => Some(Delivery::NeedsAttention),
+            _ => None,
+        }
+    }
+}
+
+/// One active student of an offering with their mark on a date.
+#[derive(Debug, Clone, Serialize)]
+pub struct RosterRow {
+    pub student_id: Id,
+    pub student_name: String,
+    pub course_enrollment_id: Id,
+    pub status: Option<Status>,
+    pub changed_at: Option<String>,
+    pub delivery: Option<Delivery>,
+    /// The status shown comes from a server record (another device, or a pull) rather than
+    /// this device's mark: see [`crate::sync::effective`].
+    pub from_server: bool,
+}
+
+/// One fully valid roster row.
+struct Line {
+    line: u64,
+    offering: Id,
+    course_name: String,
+    teacher: Id,
+    enrollment: Id,
+    student: Id,
+    student_name: String,
+}
+
+/// What an import writes.
+#[derive(Default)]
+struct Plan {
+    offerings: BTreeMap<Id, (String, Id)>,
+    students: BTreeMap<Id, String>,
+    /// enrollment -> (offering, student, first line in the file)
+    enrollments: BTreeMap<Id, (Id, Id, u64)>,
+    deactivate: Vec<Id>,
+}
+
+/// Checks a roster file and computes what importing it would change; writes nothing.
+pub fn preview_roster_csv(store: &Store, bytes: &[u8], file_name: &str) -> Result<RosterChanges> {
+    plan(store.conn(), bytes, file_name).map(|(changes, _)| changes)
+}
+
+/// Imports a roster file in one transaction, or rejects it whole with every bad row listed.
+pub fn import_roster_csv(
+    store: &mut Store,
+    bytes: &[u8],
+    file_name: &str,
+) -> Result<RosterChanges> {
+    let tx = store
+        .conn_mut()
+        .transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let (changes, plan) = plan(&tx, bytes, file_name)?;
+    apply(&tx, &plan)?;
+    tx.commit()?;
+    Ok(changes)
+}
+
+/// Every offering, by name, with its number of active students.
+pub fn offerings(store: &Store) -> Result<Vec<Offering>> {
+    let mut stmt = store.conn().prepare(
+        "SELECT o.id, o.name, o.teacher_assignment_id,
+                (SELECT COUNT(*) FROM enrollment e WHERE e.offering_id = o.id AND e.active = 1)
+         FROM offering o",
+    )?;
+    let mut list = stmt
+        .query_map([], |r| {
+            Ok(Offering {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                teacher_assignment_id: r.get(2)?,
+                active_students: r.get(3)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    list.sort_by(|a, b| {
+        sort_key(&a.name)
+            .cmp(&sort_key(&b.name))
+            .then(a.id.cmp(&b.id))
+    });
+    Ok(list)
+}
+
+/// The active students of an offering, by name, with their current mark on `date`.
+pub fn roster(store: &Store, offering: &Id, date: Day) -> Result<Vec<RosterRow>> {
+    let conn = store.conn();
+    crate::marks::require_offering(conn, offering)?;
+    let mut stmt = conn.prepare(
+        "SELECT s.id, s.full_name, e.id, m.status, m.changed_at,
+                (SELECT o.state FROM outbox o
+                  WHERE o.offering_id = e.offering_id AND o.student_id = e.student_id
+                    AND o.date = ?2 AND o.state <> 'cancelled'
+                  ORDER BY o.id DESC LIMIT 1)
+         FROM enrollment e
+         JOIN student s ON s.id = e.student_id
+         LEFT JOIN mark m
+           ON m.offering_id = e.offering_id AND m.student_id = e.student_id AND m.date = ?2
+         WHERE e.offering_id = ?1 AND e.active = 1",
+    )?;
+    let mut rows = stmt
+        .query_map((offering, date), |r| {
+            let state: Option<String> = r.get(5)?;
+            Ok(RosterRow {
+                student_id: r.get(0)?,
+                student_name: r.get(1)?,
+                course_enrollment_id: r.get(2)?,
+                status: r.get(3)?,
+                changed_at: r.get(4)?,
+                delivery: state.as_deref().and_then(Delivery::from_outbox_state),
+                from_server: false,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    // Marks made on other devices (pulled into the cache) show where they are the effective mark.
+    let effective = crate::sync::effective::for_offering_date(store, offering, date)?;
+    for row in &mut rows {
+        if let Some(mark) = effective.get(&row.student_id) {
+            if mark.source == crate::sync::effective::Source::Server {
+                row.status = Some(mark.status);
+                row.changed_at = Some(mark.recorded_at.clone());
+                row.from_server = true;
+            }
+        }
+    }
+    rows.sort_by(|a, b| {
+        sort_key(&a.student_name)
+            .cmp(&sort_key(&b.student_name))
+            .then_with(|| a.student_name.cmp(&b.student_name))
+            .then_with(|| a.student_id.cmp(&b.student_id))
+    });
+    Ok(rows)
+}
+
+/// A name as a reader expects it in a list: case and Spanish accents ignored, ñ after n.
+pub fn sort_key(name: &str) -> String {
+    let mut key = String::with_capacity(name.len());
+    for c in name.chars().flat_map(char::to_lowercase) {
+        match c {
+            'á' | 'à' | 'â' | 'ä' | 'ã' => key.push('a'),
+            'é' | 'è' | 'ê' | 'ë' => key.push('e'),
+            'í' | 'ì' | 'î' | 'ï' => key.push('i'),
+            'ó' | 'ò' | 'ô' | 'ö' | 'õ' => key.push('o'),
+            'ú' | 'ù' | 'û' | 'ü' => key.push('u'),
+            'ç' => key.push('c'),
+            // In Spanish ñ is its own letter between n and o.
+            'ñ' => key.push_str("n\u{10FFFF}"),
+            c => key.push(c),
+        }
+    }
+    key
+}
+
+fn plan(conn: &Connection, bytes: &[u8], file_name: &str) -> Result<(RosterChanges, Plan)> {
+    let mut problems = Problems::default();
+    let rows = csv_file::read(bytes, ROSTER_COLUMNS, &mut problems);
+    let lines: Vec<Line> = rows
+        .iter()
+        .filter_map(|r| parse_line(r, &mut problems))
+        .collect();
+    let plan = check_file_conflicts(&lines, &mut problems);
+    let mut changes = RosterChanges {
+        rows: rows.len() as u32,
+        ..RosterChanges::default()
+    };
+    if problems.is_empty() {
+        diff_with_store(conn, &plan, &mut changes, &mut problems)?;
+    }
+    problems.finish(file_name)?;
+    let mut plan = plan;
+    plan.deactivate = deactivated(conn, &plan)?;
+    changes.enrollments_deactivated = plan.deactivate.len() as u32;
+    Ok((changes, plan))
+}
+
+fn parse_line(row: &Row, p: &mut Problems) -> Option<Line> {
+    // Every cell is checked (no short-circuit) so each problem of the row is reported.
+    let offering = row.id(OFFERING, p);
+    let course_name = row.text(COURSE_NAME, p).map(str::to_string);
+    let teacher = row.id(TEACHER, p);
+    let enrollment = row.id(ENROLLMENT, p);
+    let student = row.id(STUDENT, p);
+    let student_name = row.text(STUDENT_NAME, p).map(str::to_string);
+    Some(Line {
+        line: row.line,
+        offering: offering?,
+        course_name: course_name?,
+        teacher: teacher?,
+        enrollment: enrollment?,
+        student: student?,
+        student_name: student_name?,
+    })
+}
+
+/// Rows of one file must agree with each other; builds the plan from the first row of each.
+fn check_file_conflicts(lines: &[Line], p: &mut Problems) -> Plan {
+    let mut plan = Plan::default();
+    let mut offering_line: BTreeMap<&Id, u64> = BTreeMap::new();
+    let mut student_line: BTreeMap<&Id, u64> = BTreeMap::new();
+    let mut pair: BTreeMap<(&Id, &Id), (&Id, u64)> = BTreeMap::new();
+    for l in lines {
+        let col = |c: usize| ROSTER_COLUMNS[c];
+        if let Some((name, teacher)) = plan.offerings.get(&l.offering) {
+            let first = offering_line.get(&l.offering).copied().unwrap_or(0);
+            if *name != l.course_name {
+                p.push(
+                    l.line,
+                    col(COURSE_NAME),
+                    format!(
+                        "offering {} is named {name:?} on line {first} but {:?} here",
+                        l.offering, l.course_name
+                    ),
+                );
+            }
+            if *teacher != l.teacher {
+                p.push(
+                    l.line,
+                    col(TEACHER),
+                    format!(
+                        "offering {} has teacher assignment {teacher} on line {first} but {} here",
+                        l.offering, l.teacher
+                    ),
+                );
+            }
+        } else {
+            plan.offerings.insert(
+                l.offering.clone(),
+                (l.course_name.clone(), l.teacher.clone()),
+            );
+            offering_line.insert(&l.offering, l.line);
+        }
+        if let Some(name) = plan.students.get(&l.student) {
+            if *name != l.student_name {
+                let first = student_line.get(&l.student).copied().unwrap_or(0);
+                p.push(
+                    l.line,
+                    col(STUDENT_NAME),
+                    format!(
+                        "student {} is named {name:?} on line {first} but {:?} here",
+                        l.student, l.student_name
+                    ),
+                );
+            }
+        } else {
+            plan.students
+                .insert(l.student.clone(), l.student_name.clone());
+            student_line.insert(&l.student, l.line);
+        }
+        if let Some((off, stu, first)) = plan.enrollments.get(&l.enrollment) {
+            if *off != l.offering || *stu != l.student {
+                p.push(
+                    l.line,
+                    col(ENROLLMENT),
+                    format!(
+                        "enrollment {} is used on line {first} for student {stu} in offering \
+                         {off}, and here for student {} in offering {}",
+                        l.enrollment, l.student, l.offering
+                    ),
+                );
+            }
+        } else {
+            match pair.get(&(&l.offering, &l.student)) {
+                Some((other, first)) => p.push(
+                    l.line,
+                    col(ENROLLMENT),
+                    format!(
+                        "student {} is enrolled in offering {} as enrollment {other} on line \
+                         {first}, and as {} here",
+                        l.student, l.offering, l.enrollment
+                    ),
+                ),
+                None => {
+                    let value = (l.offering.clone(), l.student.clone(), l.line);
+                    plan.enrollments.insert(l.enrollment.clone(), value);
+                    pair.insert((&l.offering, &l.student), (&l.enrollment, l.line));
+                }
+            }
+        }
+    }
+    plan
+}
+
+/// Counts what the plan changes against the store and reports enrollments that contradict it.
+fn diff_with_store(
+    conn: &Connection,
+    plan: &Plan,
+    changes: &mut RosterChanges,
+    p: &mut Problems,
+) -> Result<()> {
+    for (id, (name, teacher)) in &plan.offerings {
+        let stored: Option<(String, Id)> = conn
+            .prepare_cached("SELECT name, teacher_assignment_id FROM offering WHERE id = ?1")?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        match stored {
+            None => changes.offerings_added += 1,
+            Some((old_name, old_teacher)) => {
+                changes.offerings_renamed += u32::from(old_name != *name);
+                changes.teachers_changed += u32::from(old_teacher != *teacher);
+            }
+        }
+    }
+    for (id, name) in &plan.students {
+        let stored: Option<String> = conn
+            .prepare_cached("SELECT full_name FROM student WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?;
+        match stored {
+            None => changes.students_added += 1,
+            Some(old) => changes.students_renamed += u32::from(old != *name),
+        }
+    }
+    let column = ROSTER_COLUMNS[ENROLLMENT];
+    for (id, (offering, student, line)) in &plan.enrollments {
+        let stored: Option<(Id, Id, bool)> = conn
+            .prepare_cached("SELECT offering_id, student_id, active FROM enrollment WHERE id = ?1")?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?;
+        match stored {
+            Some((o, s, _)) if o != *offering || s != *student => p.push(
+                *line,
+                column,
+                format!(
+                    "enrollment {id} is already stored for student {s} in offering {o}; an \
+                     enrollment cannot move to another student or offering"
+                ),
+            ),
+            Some((_, _, active)) => changes.enrollments_reactivated += u32::from(!active),
+            None => {
+                let other: Option<Id> = conn
+                    .prepare_cached(
+                        "SELECT id FROM enrollment WHERE offering_id = ?1 AND student_id = ?2",
+                    )?
+                    .query_row((offering, student), |r| r.get(0))
+                    .optional()?;
+                match other {
+                    Some(other) => p.push(
+                        *line,
+                        column,
+                        format!(
+                            "student {student} is already enrolled in offering {offering} as \
+                             enrollment {other}; the file gives {id}"
+                        ),
+                    ),
+                    None => changes.enrollments_added += 1,
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Active enrollments of the file's offerings that the file no longer lists.
+fn deactivated(conn: &Connection, plan: &Plan) -> Result<Vec<Id>> {
+    let listed: BTreeSet<&Id> = plan.enrollments.keys().collect();
+    let mut gone = Vec::new();
+    let mut stmt =
+        conn.prepare_cached("SELECT id FROM enrollment WHERE offering_id = ?1 AND active = 1")?;
+    for offering in plan.offerings.keys() {
+        for id in stmt.query_map([offering], |r| r.get::<_, Id>(0))? {
+            let id = id?;
+            if !listed.contains(&id) {
+                gone.push(id);
+            }
+        }
+    }
+    Ok(gone)
+}
+
+fn apply(conn: &Connection, plan: &Plan) -> Result<()> {
+    let mut offering = conn.prepare_cached(
+        "INSERT INTO offering (id, name, teacher_assignment_id) VALUES (?1, ?2, ?3)
+         ON CONFLICT (id) DO UPDATE
+            SET name = excluded.name, teacher_assignment_id = excluded.teacher_assignment_id",
+    )?;
+    for (id, (name, teacher)) in &plan.offerings {
+        offering.execute((id, name, teacher))?;
+    }
+    let mut student = conn.prepare_cached(
+        "INSERT INTO student (id, full_name) VALUES (?1, ?2)
+         ON CONFLICT (id) DO UPDATE SET full_name = excluded.full_name",
+    )?;
+    for (id, name) in &plan.students {
+        student.execute((id, name))?;
+    }
+    let mut enrollment = conn.prepare_cached(
+        "INSERT INTO enrollment (id, offering_id, student_id, active) VALUES (?1, ?2, ?3, 1)
+         ON CONFLICT (id) DO UPDATE SET active = 1",
+    )?;
+    for (id, (offering, student, _)) in &plan.enrollments {
+        enrollment.execute((id, offering, student))?;
+    }
+    let mut deactivate = conn.prepare_cached("UPDATE enrollment SET active = 0 WHERE id = ?1")?;
+    for id in &plan.deactivate {
+        deactivate.execute([id])?;
+    }
+    Ok(())
+}

@@ -1,0 +1,508 @@
+//! Carrying out a plan: POST chains with bounded concurrency, and reconcile offerings. HTTP
+//! runs in spawned tasks over the shared client; every database write happens here, in the
+//! engine's own task, between awaits.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+use tokio::task::JoinSet;
+
+use crate::error::Result;
+use crate::ids::Id;
+use crate::secret::Secret;
+use crate::sync::api::{Exchange, FailStage, ListFilter};
+use crate::sync::classify::{classify_post, classify_read, PostOutcome, ReadOutcome};
+use crate::sync::engine::{scrub, Engine};
+use crate::sync::plan::reconcile_time;
+use crate::sync::queue::{self, ItemState};
+use crate::sync::reconcile::{match_unknown, Candidate, Resolution};
+use crate::sync::record::{parse_records, Attendance};
+use crate::sync::status::{Duplicate, PassReport, QueueState};
+
+/// The state of a `send_chains` loop that one turn works on.
+struct Turn<'a> {
+    done: &'a mut Vec<Sent>,
+    ready: &'a mut VecDeque<VecDeque<i64>>,
+    stop: &'a mut bool,
+    /// How many more items may be armed.
+    room: usize,
+}
+
+/// What a settled POST means for the rest of the pass.
+enum Next {
+    /// The mark's next item may go.
+    Continue,
+    /// This mark waits; others go on.
+    StopChain,
+    /// Launch nothing more this pass (offline, paused, blocked).
+    StopAll,
+}
+
+type Sent = (VecDeque<i64>, i64, u32, Attendance, Exchange);
+
+/// Whether an answer stops the whole queue (checked before its outcome is written down).
+fn stops_the_queue(ex: &Exchange) -> bool {
+    match ex {
+        Exchange::Failed { stage, .. } => *stage == FailStage::Connect,
+        Exchange::Answered { status, .. } => matches!(status, 401 | 403 | 408 | 429 | 503),
+    }
+}
+type Launch = (VecDeque<i64>, i64, u32, Attendance);
+
+impl Engine {
+    /// Sends chains `concurrency` at a time.
+    ///
+    /// An item is committed `sending` ("armed") before its POST may leave. Up to `concurrency`
+    /// items are kept armed ahead, so when an answer comes back the next POST leaves at once,
+    /// and the answer is written down afterwards, together with the arming of the next items,
+    /// in one commit (with `synchronous=FULL` each commit is a disk flush: one per turn, not
+    /// two per item). Armed items that never left go back to `pending`.
+    pub(crate) async fn send_chains(
+        &mut self,
+        chains: Vec<Vec<i64>>,
+        token: &Secret,
+        report: &mut PassReport,
+    ) -> Result<()> {
+        let shared_token = Arc::new(token.clone());
+        let mut ready: VecDeque<VecDeque<i64>> = chains.into_iter().map(VecDeque::from).collect();
+        let mut armed: VecDeque<Launch> = VecDeque::new();
+        let mut inflight: JoinSet<Sent> = JoinSet::new();
+        let mut done: Vec<Sent> = Vec::new();
+        let mut stop = false;
+        let limit = self.config.concurrency.max(1);
+        let result = loop {
+            // An answer that stops the queue is written down before anything else leaves.
+            let halt = stop || self.cancelled() || done.iter().any(|(.., ex)| stops_the_queue(ex));
+            while !halt && inflight.len() < limit {
+                let Some((chain, id, attempt, body)) = armed.pop_front() else {
+                    break;
+                };
+                report.sent += 1;
+                let api = self.api.clone();
+                let token = shared_token.clone();
+                inflight.spawn(async move {
+                    let ex = api.create(&token, &body).await;
+                    (chain, id, attempt, body, ex)
+                });
+            }
+            let arm_more = !halt && armed.len() < limit && !ready.is_empty();
+            if !done.is_empty() || arm_more {
+                let turn = Turn {
+                    done: &mut done,
+                    ready: &mut ready,
+                    stop: &mut stop,
+                    room: limit.saturating_sub(armed.len()),
+                };
+                match self.in_one_commit(|engine| engine.turn(turn, token, report)) {
+                    Ok(launches) => armed.extend(launches),
+                    Err(e) => break Err(e),
+                }
+                self.publish(false);
+                continue;
+            }
+            match inflight.join_next().await {
+                None => break Ok(()),
+                // A task that died leaves its item `sending`; it is recovered below.
+                Some(joined) => done.extend(joined.ok()),
+            }
+            while let Some(joined) = inflight.try_join_next() {
+                done.extend(joined.ok());
+            }
+        };
+        // Wait out what is in flight (on error too) so nothing is left behind unrecorded.
+        while inflight.join_next().await.is_some() {}
+        let now = self.clock.now();
+        for (_, id, _, _) in armed {
+            queue::unarm(self.store.conn(), id, now)?;
+        }
+        // Nothing is in flight now; an item still `sending` lost its task: its outcome is unknown.
+        queue::recover_interrupted(self.store.conn(), now)?;
+        result
+    }
+
+    /// Runs `f` inside one `BEGIN IMMEDIATE` ... `COMMIT` (rolled back on error).
+    fn in_one_commit<T>(&mut self, f: impl FnOnce(&mut Engine) -> Result<T>) -> Result<T> {
+        self.store.conn().execute_batch("BEGIN IMMEDIATE")?;
+        let result = f(self).and_then(|v| {
+            self.store.conn().execute_batch("COMMIT")?;
+            Ok(v)
+        });
+        if result.is_err() {
+            let _ = self.store.conn().execute_batch("ROLLBACK");
+        }
+        result
+    }
+
+    /// Writes down the answers that came back, then marks the next items `sending`.
+    fn turn(
+        &mut self,
+        t: Turn<'_>,
+        token: &Secret,
+        report: &mut PassReport,
+    ) -> Result<Vec<Launch>> {
+        for (chain, id, attempt, body, ex) in t.done.drain(..) {
+            let now = self.clock.now();
+            if matches!(ex, Exchange::Answered { .. }) {
+                self.reached_server();
+            }
+            let outcome = classify_post(&ex, &body, now);
+            match self.apply_post(id, attempt, outcome, token, now, report)? {
+                Next::Continue if !chain.is_empty() => t.ready.push_front(chain),
+                Next::Continue | Next::StopChain => {}
+                Next::StopAll => *t.stop = true,
+            }
+        }
+        let mut launches = Vec::new();
+        let now = self.clock.now();
+        while !*t.stop && !self.cancelled() && launches.len() < t.room {
+            let Some(mut chain) = t.ready.pop_front() else {
+                break;
+            };
+            let Some(id) = chain.pop_front() else {
+                continue;
+            };
+            // None: changed since the plan (discarded, no longer pending): next pass decides.
+            if let Some((body, attempt)) = queue::mark_sending(self.store.conn(), id, now)? {
+                launches.push((chain, id, attempt, body));
+            }
+        }
+        Ok(launches)
+    }
+
+    fn apply_post(
+        &mut self,
+        id: i64,
+        attempt: u32,
+        outcome: PostOutcome,
+        token: &Secret,
+        now: OffsetDateTime,
+        report: &mut PassReport,
+    ) -> Result<Next> {
+        Ok(match outcome {
+            PostOutcome::Created(record) => {
+                tracing::debug!(item = id, server_id = %record.id, "delivered");
+                match queue::mark_synced(
+                    self.store.conn(),
+                    id,
+                    ItemState::Sending,
+                    &record,
+                    None,
+                    now,
+                ) {
+                    Ok(_) => {
+                        report.confirmed += 1;
+                        self.succeeded(now)?;
+                        Next::Continue
+                    }
+                    Err(e) => {
+                        // E.g. the server gave an id another item owns: do not trust it.
+                        let msg = format!("the server's answer could not be recorded: {e}");
+                        queue::transition(
+                            self.store.conn(),
+                            id,
+                            ItemState::Sending,
+                            ItemState::Unknown,
+                            Some(&msg),
+                            None,
+                            now,
+                        )?;
+                        Next::StopChain
+                    }
+                }
+            }
+            PostOutcome::Rejected(reason) => {
+                let reason = scrub(&reason, token);
+                tracing::info!(item = id, %reason, "rejected by the server");
+                queue::transition(
+                    self.store.conn(),
+                    id,
+                    ItemState::Sending,
+                    ItemState::Rejected,
+                    Some(&reason),
+                    None,
+                    now,
+                )?;
+                report.rejected += 1;
+                Next::Continue
+            }
+            PostOutcome::Ambiguous(msg) => {
+                let msg = scrub(&msg, token);
+                tracing::info!(item = id, %msg, "outcome unknown: will check the server");
+                let wait = self.backoff(attempt).max(self.config.reconcile_after);
+                let note = format!("unclear whether the server stored it ({msg}); checking");
+                queue::transition(
+                    self.store.conn(),
+                    id,
+                    ItemState::Sending,
+                    ItemState::Unknown,
+                    Some(&note),
+                    Some(now + wait),
+                    now,
+                )?;
+                Next::StopChain
+            }
+            PostOutcome::Transient(msg) => {
+                let msg = scrub(&msg, token);
+                tracing::info!(item = id, %msg, "not sent: server unreachable");
+                let wait = self.backoff(attempt);
+                queue::transition(
+                    self.store.conn(),
+                    id,
+                    ItemState::Sending,
+                    ItemState::Pending,
+                    Some(&msg),
+                    Some(now + wait),
+                    now,
+                )?;
+                self.went_offline(now);
+                Next::StopAll
+            }
+            PostOutcome::Throttled { wait, message } => {
+                let until = self.pause(wait, now)?;
+                let msg = format!("the server asked to wait: {}", scrub(&message, token));
+                queue::transition(
+                    self.store.conn(),
+                    id,
+                    ItemState::Sending,
+                    ItemState::Pending,
+                    Some(&msg),
+                    Some(until),
+                    now,
+                )?;
+                Next::StopAll
+            }
+            PostOutcome::Blocked(blocked) => {
+                let msg = scrub(&blocked.message, token);
+                queue::transition(
+                    self.store.conn(),
+                    id,
+                    ItemState::Sending,
+                    ItemState::Pending,
+                    Some(&msg),
+                    None,
+                    now,
+                )?;
+                self.block(blocked, token)?;
+                Next::StopAll
+            }
+        })
+    }
+
+    /// Lists each offering's records (one GET each) and settles its unknown items.
+    pub(crate) async fn reconcile(
+        &mut self,
+        offerings: Vec<Id>,
+        token: &Secret,
+        report: &mut PassReport,
+    ) -> Result<()> {
+        let shared_token = Arc::new(token.clone());
+        let mut todo: VecDeque<Id> = offerings.into();
+        let mut inflight: JoinSet<(Id, Exchange)> = JoinSet::new();
+        let mut stop = false;
+        let limit = self.config.concurrency.max(1);
+        loop {
+            while !stop && !self.cancelled() && inflight.len() < limit {
+                let Some(offering) = todo.pop_front() else {
+                    break;
+                };
+                let api = self.api.clone();
+                let token = shared_token.clone();
+                inflight.spawn(async move {
+                    let ex = api
+                        .list(&token, &ListFilter::Offering(offering.clone()))
+                        .await;
+                    (offering, ex)
+                });
+            }
+            let Some(joined) = inflight.join_next().await else {
+                break;
+            };
+            let Ok((offering, ex)) = joined else { continue };
+            let outcome = self.in_one_commit(|e| e.on_list(&offering, &ex, token, report))?;
+            stop |= outcome;
+            self.publish(false);
+        }
+        Ok(())
+    }
+
+    /// Handles one offering's list answer; true when the rest of the reconcile must stop.
+    fn on_list(
+        &mut self,
+        offering: &Id,
+        ex: &Exchange,
+        token: &Secret,
+        report: &mut PassReport,
+    ) -> Result<bool> {
+        let mut stop = false;
+        let now = self.clock.now();
+        match ex {
+            Exchange::Answered { .. } => self.reached_server(),
+            Exchange::Failed {
+                stage: FailStage::Connect,
+                ..
+            } => {
+                self.went_offline(now);
+                stop = true;
+            }
+            Exchange::Failed { .. } => {}
+        }
+        match classify_read(ex, now, parse_records) {
+            ReadOutcome::Ok((records, skipped)) => {
+                if skipped > 0 {
+                    tracing::warn!(%offering, skipped, "the server listed records Rollbook cannot read");
+                }
+                self.settle(offering, &records, now, report)?;
+                self.reconcile_failures = 0;
+                self.succeeded(now)?;
+            }
+            ReadOutcome::Forbidden(msg) => {
+                let msg = scrub(&msg, token);
+                tracing::warn!(%offering, %msg, "the token cannot read attendance");
+                let mut state = QueueState::load(&self.store)?;
+                state.read_denied = Some(token.tag());
+                state.save(&self.store)?;
+                let note = format!(
+                    "unclear whether the server stored it, and the token cannot read \
+                     attendance to check ({msg}): use \"send again\" to resend it"
+                );
+                self.note_unknown(offering, &note, None, now)?;
+                stop = true;
+            }
+            ReadOutcome::Blocked(blocked) => {
+                self.block(blocked, token)?;
+                stop = true;
+            }
+            ReadOutcome::Throttled { wait, message } => {
+                let until = self.pause(wait, now)?;
+                let note = format!("checking the server must wait: {}", scrub(&message, token));
+                self.note_unknown(offering, &note, Some(until), now)?;
+                stop = true;
+            }
+            ReadOutcome::Unavailable(msg)
+            | ReadOutcome::Failed(msg)
+            | ReadOutcome::NotFound(msg) => {
+                let note = format!("could not check the server yet: {}", scrub(&msg, token));
+                self.retry_unknown_later(offering, &note, now)?;
+            }
+        }
+        Ok(stop)
+    }
+
+    /// Links found items, sends the others again.
+    fn settle(
+        &mut self,
+        offering: &Id,
+        records: &[crate::sync::record::ServerRecord],
+        now: OffsetDateTime,
+        report: &mut PassReport,
+    ) -> Result<()> {
+        let conn = self.store.conn();
+        let owned = queue::owned_server_ids(conn, offering)?;
+        let mut candidates = Vec::new();
+        for item in queue::unknown_items_of(conn, offering)? {
+            if reconcile_time(&item, self.config.reconcile_after).is_some_and(|t| t > now) {
+                continue;
+            }
+            let floor_us = queue::floor_us(conn, &item)?;
+            candidates.push(Candidate { item, floor_us });
+        }
+        queue::upsert_records(conn, records, now)?;
+        for resolution in match_unknown(&candidates, records, &owned) {
+            match resolution {
+                Resolution::Found {
+                    item,
+                    record,
+                    extra,
+                } => {
+                    let note = (!extra.is_empty()).then(|| {
+                        let ids: Vec<&str> = extra.iter().map(Id::as_str).collect();
+                        format!(
+                            "found on the server; {} more record(s) with the same fields look \
+                             like duplicates: {}",
+                            extra.len(),
+                            ids.join(", ")
+                        )
+                    });
+                    if queue::mark_synced(
+                        conn,
+                        item,
+                        ItemState::Unknown,
+                        &record,
+                        note.as_deref(),
+                        now,
+                    )? {
+                        report.reconciled += 1;
+                        if !extra.is_empty() {
+                            tracing::warn!(item, kept = %record.id, extra = extra.len(), "duplicates on the server");
+                            report.duplicates.push(Duplicate {
+                                outbox_id: item,
+                                kept: record.id,
+                                extra,
+                            });
+                        }
+                    }
+                }
+                Resolution::NotFound { item } => {
+                    let note = "not found on the server after an unclear answer: sending again";
+                    queue::transition(
+                        conn,
+                        item,
+                        ItemState::Unknown,
+                        ItemState::Pending,
+                        Some(note),
+                        None,
+                        now,
+                    )?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn note_unknown(
+        &mut self,
+        offering: &Id,
+        note: &str,
+        next: Option<OffsetDateTime>,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        let conn = self.store.conn();
+        for item in queue::unknown_items_of(conn, offering)? {
+            queue::transition(
+                conn,
+                item.id,
+                ItemState::Unknown,
+                ItemState::Unknown,
+                Some(note),
+                next,
+                now,
+            )?;
+        }
+        Ok(())
+    }
+
+    fn retry_unknown_later(
+        &mut self,
+        offering: &Id,
+        note: &str,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        let items = queue::unknown_items_of(self.store.conn(), offering)?;
+        for item in items {
+            self.reconcile_failures = self.reconcile_failures.saturating_add(1);
+            let wait = self.backoff(item.attempts.saturating_add(self.reconcile_failures));
+            let conn = self.store.conn();
+            queue::transition(
+                conn,
+                item.id,
+                ItemState::Unknown,
+                ItemState::Unknown,
+                Some(note),
+                Some(now + wait),
+                now,
+            )?;
+        }
+        Ok(())
+    }
+}

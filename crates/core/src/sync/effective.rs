@@ -1,0 +1,406 @@
+//! The effective mark of (offering, student, date): what Rollbook shows as "the" mark when this
+//! device and the server (other devices) may disagree.
+//!
+//! - The local mark wins while its newest outbox item is not confirmed (pending, sending,
+//!   unknown or rejected): the teacher's latest word is not on the server yet.
+//! - Otherwise the server record with the newest `recorded_at`, if the cache has one (it may be
+//!   a later mark made on another device).
+//! - Otherwise the local mark.
+
+use std::collections::{BTreeMap, HashMap};
+
+use rusqlite::params;
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::ids::{Day, Id, Status};
+use crate::store::Store;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    /// This device's mark.
+    Local,
+    /// A server record (pulled, or confirmed by the server).
+    Server,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EffectiveMark {
+    pub status: Status,
+    pub source: Source,
+    /// When that status was set: the server's `recorded_at`, or the local change time.
+    pub recorded_at: String,
+}
+
+/// One effective mark over a date range (counselor view, reports).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EffectiveRecord {
+    pub offering_id: Id,
+    pub student_id: Id,
+    pub date: Day,
+    pub status: Status,
+    pub source: Source,
+    pub recorded_at: String,
+}
+
+type Key = (Id, Id, Day);
+
+struct Local {
+    status: Status,
+    changed_at: String,
+    /// State of the mark's newest outbox item that is not cancelled.
+    newest_state: Option<String>,
+}
+
+struct Remote {
+    status: Status,
+    recorded_at: String,
+}
+
+fn merge(local: Option<Local>, server: Option<Remote>) -> Option<EffectiveMark> {
+    let unconfirmed = |l: &Local| {
+        matches!(
+            l.newest_state.as_deref(),
+            Some("pending" | "sending" | "unknown" | "rejected")
+        )
+    };
+    match (local, server) {
+        (Some(l), _) if unconfirmed(&l) => Some(local_mark(l)),
+        (_, Some(s)) => Some(EffectiveMark {
+            status: s.status,
+            source: Source::Server,
+            recorded_at: s.recorded_at,
+        }),
+        (Some(l), None) => Some(local_mark(l)),
+        (None, None) => None,
+    }
+}
+
+fn local_mark(l: Local) -> EffectiveMark {
+    EffectiveMark {
+        status: l.status,
+        source: Source::Local,
+        recorded_at: l.changed_at,
+    }
+}
+
+const LOCAL_SQL: &str = "SELECT m.offering_id, m.student_id, m.date, m.status, m.changed_at,
+        (SELECT o.state FROM outbox o
+          WHERE o.offering_id = m.offering_id AND o.student_id = m.student_id
+            AND o.date = m.date AND o.state <> 'cancelled'
+          ORDER BY o.id DESC LIMIT 1)
+     FROM mark m";
+
+// SQLite returns the other columns of the row holding MAX(recorded_at_us) in an aggregate.
+const SERVER_SQL: &str =
+    "SELECT offering_id, student_id, date, status, recorded_at, MAX(recorded_at_us)
+     FROM server_record";
+
+fn local_sql(filter: &str) -> String {
+    format!("{LOCAL_SQL} WHERE {filter}")
+}
+
+fn server_sql(filter: &str) -> String {
+    format!("{SERVER_SQL} WHERE {filter} GROUP BY offering_id, student_id, date")
+}
+
+fn load(
+    store: &Store,
+    local_where: &str,
+    server_where: &str,
+    args: &[&dyn rusqlite::ToSql],
+) -> Result<BTreeMap<Key, EffectiveMark>> {
+    let conn = store.conn();
+    let mut locals: HashMap<Key, Local> = HashMap::new();
+    let mut stmt = conn.prepare_cached(&local_sql(local_where))?;
+    let rows = stmt.query_map(args, |r| {
+        Ok((
+            (r.get(0)?, r.get(1)?, r.get(2)?),
+            Local {
+                status: r.get(3)?,
+                changed_at: r.get(4)?,
+                newest_state: r.get(5)?,
+            },
+        ))
+    })?;
+    for row in rows {
+        let (key, l) = row?;
+        locals.insert(key, l);
+    }
+    let mut servers: HashMap<Key, Remote> = HashMap::new();
+    let mut stmt = conn.prepare_cached(&server_sql(server_where))?;
+    let rows = stmt.query_map(args, |r| {
+        Ok((
+            (r.get(0)?, r.get(1)?, r.get(2)?),
+            Remote {
+                status: r.get(3)?,
+                recorded_at: r.get(4)?,
+            },
+        ))
+    })?;
+    for row in rows {
+        let (key, s) = row?;
+        servers.insert(key, s);
+    }
+    let mut keys: Vec<Key> = locals.keys().chain(servers.keys()).cloned().collect();
+    keys.sort();
+    keys.dedup();
+    let mut out = BTreeMap::new();
+    for key in keys {
+        let l = locals.remove(&key);
+        let s = servers.remove(&key);
+        if let Some(m) = merge(l, s) {
+            out.insert(key, m);
+        }
+    }
+    Ok(out)
+}
+
+/// The effective mark of each student with one, for an offering on a date.
+pub fn for_offering_date(
+    store: &Store,
+    offering: &Id,
+    date: Day,
+) -> Result<HashMap<Id, EffectiveMark>> {
+    let marks = load(
+        store,
+        "m.offering_id = ?1 AND m.date = ?2",
+        "offering_id = ?1 AND date = ?2",
+        params![offering, date],
+    )?;
+    Ok(marks
+        .into_iter()
+        .map(|((_, student, _), m)| (student, m))
+        .collect())
+}
+
+// A student's marks: every mark references an offering (foreign key), so looking up each
+// offering's (offering_id, student_id, date) range in the primary key reads only this student's
+// marks instead of scanning the table (`mark` has no index by student).
+const STUDENT_LOCAL_WHERE: &str =
+    "m.offering_id IN (SELECT id FROM offering) AND m.student_id = ?1 AND m.date BETWEEN ?2 AND ?3";
+// Served by server_record_by_student (student_id, date).
+const STUDENT_SERVER_WHERE: &str = "student_id = ?1 AND date BETWEEN ?2 AND ?3";
+// Served by mark_by_offering_date and by server_record_by_key (offering_id first).
+const OFFERING_LOCAL_WHERE: &str = "m.offering_id = ?1 AND m.date BETWEEN ?2 AND ?3";
+const OFFERING_SERVER_WHERE: &str = "offering_id = ?1 AND date BETWEEN ?2 AND ?3";
+
+/// A student's effective marks from `from` to `to` (inclusive), across offerings, by date then
+/// offering.
+pub fn for_student(
+    store: &Store,
+    student: &Id,
+    from: Day,
+    to: Day,
+) -> Result<Vec<EffectiveRecord>> {
+    let marks = load(
+        store,
+        STUDENT_LOCAL_WHERE,
+        STUDENT_SERVER_WHERE,
+        params![student, from, to],
+    )?;
+    Ok(records(marks))
+}
+
+/// An offering's effective marks from `from` to `to` (inclusive), every student, by date then
+/// student.
+pub fn for_offering(
+    store: &Store,
+    offering: &Id,
+    from: Day,
+    to: Day,
+) -> Result<Vec<EffectiveRecord>> {
+    let marks = load(
+        store,
+        OFFERING_LOCAL_WHERE,
+        OFFERING_SERVER_WHERE,
+        params![offering, from, to],
+    )?;
+    Ok(records(marks))
+}
+
+fn records(marks: BTreeMap<Key, EffectiveMark>) -> Vec<EffectiveRecord> {
+    let mut list: Vec<EffectiveRecord> = marks
+        .into_iter()
+        .map(|((offering_id, student_id, date), m)| EffectiveRecord {
+            offering_id,
+            student_id,
+            date,
+            status: m.status,
+            source: m.source,
+            recorded_at: m.recorded_at,
+        })
+        .collect();
+    list.sort_by(|a, b| {
+        (a.date, &a.offering_id, &a.student_id).cmp(&(b.date, &b.offering_id, &b.student_id))
+    });
+    list
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    fn local(status: Status, state: Option<&str>) -> Local {
+        Local {
+            status,
+            changed_at: "L".into(),
+            newest_state: state.map(str::to_string),
+        }
+    }
+
+    fn server(status: Status) -> Remote {
+        Remote {
+            status,
+            recorded_at: "S".into(),
+        }
+    }
+
+    use Status::{Absent as A, Present as P};
+
+    const O1: &str = "a1b2c3d4-e5f6-4a7b-8c9d-000000000001";
+    const O2: &str = "a1b2c3d4-e5f6-4a7b-8c9d-000000000002";
+    const S1: &str = "d4e5f6a7-b8c9-4d0e-a1b2-000000000001";
+    const S2: &str = "d4e5f6a7-b8c9-4d0e-a1b2-000000000002";
+    const T: &str = "b2c3d4e5-f6a7-4b8c-9d0e-1f2a3b4c5d6e";
+
+    fn query_plan(store: &Store, sql: &str) -> String {
+        let conn = store.conn();
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let rows = stmt.query_map(params!["x", "y", "z"], |r| r.get::<_, String>(3));
+        rows.unwrap()
+            .map(|r| r.unwrap())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn histories_are_read_through_the_indexes_that_serve_them() {
+        let store = Store::open_in_memory().unwrap();
+        let plan = query_plan(&store, &server_sql(STUDENT_SERVER_WHERE));
+        assert!(
+            plan.contains(
+                "SEARCH server_record USING INDEX server_record_by_student (student_id=?"
+            ),
+            "a student's history must not scan a cache of a million records: {plan}"
+        );
+        let plan = query_plan(&store, &local_sql(STUDENT_LOCAL_WHERE));
+        assert!(
+            plan.contains("SEARCH m USING PRIMARY KEY (offering_id=? AND student_id=?")
+                && !plan.contains("SCAN m"),
+            "a student's local marks are found by key, not by scanning every mark: {plan}"
+        );
+        let plan = query_plan(&store, &server_sql(OFFERING_SERVER_WHERE));
+        assert!(
+            plan.contains("SEARCH server_record USING INDEX server_record_by_key (offering_id=?"),
+            "{plan}"
+        );
+        let plan = query_plan(&store, &local_sql(OFFERING_LOCAL_WHERE));
+        assert!(
+            plan.contains("SEARCH m USING INDEX mark_by_offering_date (offering_id=?"),
+            "{plan}"
+        );
+    }
+
+    /// Two offerings, two students: S1 has a server record corrected on the server and a
+    /// pending local mark over another server record; S2 has one server record.
+    fn school() -> Store {
+        let store = Store::open_in_memory().unwrap();
+        let conn = store.conn();
+        conn.execute_batch(&format!(
+            "INSERT INTO offering VALUES ('{O1}', 'Math', '{T}'), ('{O2}', 'Art', '{T}');
+             INSERT INTO student VALUES ('{S1}', 'Ana'), ('{S2}', 'Bruno');
+             INSERT INTO enrollment VALUES ('e1', '{O1}', '{S1}', 1), ('e2', '{O1}', '{S2}', 1),
+                                           ('e3', '{O2}', '{S1}', 1);
+             INSERT INTO mark VALUES ('{O2}', '{S1}', '2024-03-05', 'present', 'L');
+             INSERT INTO outbox (offering_id, student_id, date, teacher_assignment_id,
+                                 enrollment_id, status, state, created_at, updated_at)
+                  VALUES ('{O2}', '{S1}', '2024-03-05', '{T}', 'e3', 'present', 'pending', 'L', 'L');"
+        ))
+        .unwrap();
+        let rows = [
+            ("r1", O1, S1, "2024-03-04", "absent", 1),
+            ("r2", O1, S1, "2024-03-04", "excused", 2),
+            ("r3", O2, S1, "2024-03-05", "absent", 3),
+            ("r4", O1, S2, "2024-03-04", "late", 4),
+            ("r5", O1, S1, "2024-04-01", "present", 5),
+        ];
+        for (id, o, s, d, status, at) in rows {
+            conn.execute(
+                "INSERT INTO server_record VALUES (?1, NULL, ?2, ?3, 'e', ?4, ?5, ?6, ?7, ?8, 'F')",
+                params![id, o, T, s, d, status, format!("t{at}"), at],
+            )
+            .unwrap();
+        }
+        store
+    }
+
+    fn day(s: &str) -> Day {
+        Day::parse(s).unwrap()
+    }
+
+    #[test]
+    fn a_students_history_has_one_effective_mark_per_offering_and_date() {
+        let store = school();
+        let s1 = Id::parse(S1).unwrap();
+        let list = for_student(&store, &s1, day("2024-03-01"), day("2024-03-31")).unwrap();
+        let got: Vec<(&str, Day, Status, Source)> = list
+            .iter()
+            .map(|r| (r.offering_id.as_str(), r.date, r.status, r.source))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (O1, day("2024-03-04"), Status::Excused, Source::Server),
+                (O2, day("2024-03-05"), Status::Present, Source::Local),
+            ],
+            "the newest server record counts once; a pending local mark wins"
+        );
+        assert!(list.iter().all(|r| r.student_id == s1));
+        let all = for_student(&store, &s1, day("2024-01-01"), day("2024-12-31")).unwrap();
+        assert_eq!(
+            all.len(),
+            3,
+            "the range bounds are inclusive and nothing else is lost"
+        );
+    }
+
+    #[test]
+    fn an_offerings_history_covers_every_student_in_the_range() {
+        let store = school();
+        let o1 = Id::parse(O1).unwrap();
+        let list = for_offering(&store, &o1, day("2024-03-04"), day("2024-03-04")).unwrap();
+        let got: Vec<(&str, Status)> = list
+            .iter()
+            .map(|r| (r.student_id.as_str(), r.status))
+            .collect();
+        assert_eq!(got, vec![(S1, Status::Excused), (S2, Status::Late)]);
+        let o2 = Id::parse(O2).unwrap();
+        let art = for_offering(&store, &o2, day("2024-01-01"), day("2024-12-31")).unwrap();
+        assert_eq!(art.len(), 1);
+        assert_eq!(
+            (art[0].status, art[0].source),
+            (Status::Present, Source::Local)
+        );
+    }
+
+    #[rstest]
+    #[case::pending_local_wins(Some(local(P, Some("pending"))), Some(server(A)), Some((P, Source::Local)))]
+    #[case::sending_local_wins(Some(local(P, Some("sending"))), Some(server(A)), Some((P, Source::Local)))]
+    #[case::unknown_local_wins(Some(local(P, Some("unknown"))), Some(server(A)), Some((P, Source::Local)))]
+    #[case::rejected_local_wins(Some(local(P, Some("rejected"))), Some(server(A)), Some((P, Source::Local)))]
+    #[case::synced_newest_server_wins(Some(local(P, Some("synced"))), Some(server(A)), Some((A, Source::Server)))]
+    #[case::no_item_server_wins(Some(local(P, None)), Some(server(A)), Some((A, Source::Server)))]
+    #[case::only_server(None, Some(server(A)), Some((A, Source::Server)))]
+    #[case::only_local(Some(local(P, Some("synced"))), None, Some((P, Source::Local)))]
+    #[case::nothing(None, None, None)]
+    fn rule(
+        #[case] l: Option<Local>,
+        #[case] s: Option<Remote>,
+        #[case] want: Option<(Status, Source)>,
+    ) {
+        assert_eq!(merge(l, s).map(|m| (m.status, m.source)), want);
+    }
+}

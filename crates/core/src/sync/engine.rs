@@ -1,0 +1,451 @@
+//! The sync engine: owns a [`Store`] (its own connection to the database file), the shared API
+//! client and the token source; each pass reads a snapshot of the outbox, makes a [`plan`] and
+//! carries it out ([`super::deliver`]). Time and randomness are injected.
+//!
+//! The store is used only between `.await`s, never across one; every state change is its own
+//! short transaction, so the UI's connection can write marks at any time (WAL + busy timeout).
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use time::OffsetDateTime;
+use tokio::sync::watch;
+
+use crate::clock::{rfc3339, Clock};
+use crate::error::Result;
+use crate::ids::Id;
+use crate::secret::Secret;
+use crate::store::Store;
+use crate::sync::api::ApiClient;
+use crate::sync::lock::EngineLock;
+use crate::sync::plan::{self, backoff, Gate, Plan};
+use crate::sync::queue;
+use crate::sync::status::{load_status, BlockReason, Blocked, PassReport, QueueState, SyncStatus};
+use crate::sync::tokens::TokenSource;
+
+/// Knobs of the engine. Tests shrink the durations to milliseconds.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// POSTs (and GETs) in flight at once, across marks.
+    pub concurrency: usize,
+    pub backoff_base: Duration,
+    pub backoff_cap: Duration,
+    /// How long a nudge (a mark was just made) waits for more marks before a pass.
+    pub debounce: Duration,
+    /// How long after its POST an unknown item is first looked for on the server.
+    pub reconcile_after: Duration,
+    /// A pass at least this often while anything is outstanding, whatever else happens.
+    pub idle_poll: Duration,
+    /// How often status is published during a long pass.
+    pub publish_every: Duration,
+    /// Seed of the backoff jitter (`None`: from the OS).
+    pub seed: Option<u64>,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            concurrency: 8,
+            backoff_base: Duration::from_secs(2),
+            backoff_cap: Duration::from_secs(600),
+            debounce: Duration::from_millis(1500),
+            reconcile_after: Duration::from_secs(10),
+            idle_poll: Duration::from_secs(60),
+            publish_every: Duration::from_millis(200),
+            seed: None,
+        }
+    }
+}
+
+/// How a `--wait` run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DrainEnd {
+    /// Nothing pending, sending or unknown is left.
+    Done,
+    /// The timeout came first.
+    TimedOut,
+    /// The queue is blocked (sign in again / another token).
+    Blocked(Blocked),
+    /// Unknown items wait for the user's "send again" (the token cannot read).
+    NeedsResend(u64),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Drained {
+    pub report: PassReport,
+    pub end: DrainEnd,
+}
+
+pub struct Engine {
+    pub(crate) store: Store,
+    pub(crate) api: ApiClient,
+    tokens: TokenSource,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) rng: StdRng,
+    pub(crate) config: EngineConfig,
+    pub(crate) offline_streak: u32,
+    pub(crate) offline_until: Option<OffsetDateTime>,
+    pub(crate) throttle_streak: u32,
+    pub(crate) reconcile_failures: u32,
+    last_success: Option<OffsetDateTime>,
+    pub(crate) online: bool,
+    /// Why there is no usable token (none stored, or the keyring failed), when so.
+    token_problem: Option<String>,
+    wake_at: Option<OffsetDateTime>,
+    waiting_for_user: u64,
+    running: bool,
+    status_tx: watch::Sender<SyncStatus>,
+    last_publish: Option<std::time::Instant>,
+    pub(crate) cancel: Option<watch::Receiver<bool>>,
+    _lock: Option<EngineLock>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("store", &self.store)
+            .field("api", &self.api.base_url())
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// Takes the database's sync lock (file databases), turns items a crash left `sending` into
+    /// `unknown`, and publishes the first status.
+    pub fn new(
+        store: Store,
+        api: ApiClient,
+        tokens: TokenSource,
+        clock: Arc<dyn Clock>,
+        config: EngineConfig,
+    ) -> Result<Engine> {
+        let lock = match store.path() {
+            Some(path) => Some(EngineLock::acquire(path)?),
+            None => None,
+        };
+        let recovered = queue::recover_interrupted(store.conn(), clock.now())?;
+        if recovered > 0 {
+            tracing::info!(recovered, "items left sending by a stop are now unknown");
+        }
+        let rng = match config.seed {
+            Some(seed) => StdRng::seed_from_u64(seed),
+            None => StdRng::from_os_rng(),
+        };
+        let (status_tx, _) = watch::channel(SyncStatus::default());
+        let mut engine = Engine {
+            store,
+            api,
+            tokens,
+            clock,
+            rng,
+            config,
+            offline_streak: 0,
+            offline_until: None,
+            throttle_streak: 0,
+            reconcile_failures: 0,
+            last_success: None,
+            online: false,
+            token_problem: None,
+            wake_at: None,
+            waiting_for_user: 0,
+            running: false,
+            status_tx,
+            last_publish: None,
+            cancel: None,
+            _lock: lock,
+        };
+        engine.publish(true);
+        Ok(engine)
+    }
+
+    /// Status updates, as they happen.
+    pub fn subscribe(&self) -> watch::Receiver<SyncStatus> {
+        self.status_tx.subscribe()
+    }
+
+    pub fn status(&self) -> SyncStatus {
+        self.status_tx.borrow().clone()
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// When the engine would next act on its own (`None`: only when asked).
+    pub fn wake_at(&self) -> Option<OffsetDateTime> {
+        self.wake_at
+    }
+
+    /// One pass over what is due now: reconcile unknown items, then send pending ones (each
+    /// mark's items in order, `concurrency` at a time), until done or held back.
+    pub async fn pass(&mut self) -> Result<PassReport> {
+        self.running = true;
+        self.publish(true);
+        let mut result = self.pass_inner().await;
+        if let Err(e) = self.flush_success() {
+            result = result.and(Err(e));
+        }
+        self.running = false;
+        if let Err(e) = &result {
+            tracing::warn!(error = %e, "sync pass failed");
+        }
+        self.publish(true);
+        result
+    }
+
+    async fn pass_inner(&mut self) -> Result<PassReport> {
+        let mut report = PassReport::default();
+        if queue::outstanding(self.store.conn())? == 0 {
+            self.wake_at = None;
+            self.waiting_for_user = 0;
+            return Ok(report);
+        }
+        let token = match self.tokens.get().await {
+            Ok(Some(token)) => token,
+            Ok(None) => {
+                self.token_problem = Some("not signed in: no API token is stored".into());
+                self.wake_at = None;
+                report.left = queue::outstanding(self.store.conn())?;
+                return Ok(report);
+            }
+            Err(e) => {
+                self.token_problem = Some(e.to_string());
+                self.wake_at = None;
+                return Err(e);
+            }
+        };
+        self.token_problem = None;
+        let mut state = QueueState::load(&self.store)?;
+        if state.adopt_token(&token) {
+            state.save(&self.store)?;
+        }
+        let mut reconciled: HashSet<Id> = HashSet::new();
+        for _round in 0..3 {
+            if self.cancelled() {
+                break;
+            }
+            let plan = self.replan()?;
+            let offerings: Vec<Id> = plan
+                .reconciles()
+                .into_iter()
+                .filter(|o| reconciled.insert(o.clone()))
+                .collect();
+            if !offerings.is_empty() {
+                self.reconcile(offerings, &token, &mut report).await?;
+                continue;
+            }
+            let chains = plan.sends();
+            if chains.is_empty() {
+                break;
+            }
+            self.send_chains(chains, &token, &mut report).await?;
+            break;
+        }
+        self.replan()?;
+        report.left = queue::outstanding(self.store.conn())?;
+        Ok(report)
+    }
+
+    /// Plans from the current outbox and remembers when to wake up.
+    fn replan(&mut self) -> Result<Plan> {
+        let state = QueueState::load(&self.store)?;
+        let now = self.clock.now();
+        let gate = Gate {
+            now,
+            blocked: state.blocked.is_some(),
+            paused_until: state.paused_until,
+            offline_until: self.offline_until,
+            read_denied: state.read_denied.is_some(),
+            reconcile_after: self.config.reconcile_after,
+        };
+        let items = queue::active_items(self.store.conn())?;
+        let plan = plan::plan(&items, &gate);
+        self.wake_at = if plan.has_work_now() {
+            Some(now)
+        } else {
+            plan.wake_at()
+        };
+        self.waiting_for_user = plan.waiting_for_user;
+        Ok(plan)
+    }
+
+    /// Passes until nothing is outstanding, sleeping (real time) until the next retry between
+    /// them, for at most `timeout`.
+    pub async fn drain(&mut self, timeout: Duration) -> Result<Drained> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut total = PassReport::default();
+        loop {
+            total.absorb(self.pass().await?);
+            let status = self.status();
+            if let Some(b) = status.blocked {
+                return Ok(Drained {
+                    report: total,
+                    end: DrainEnd::Blocked(b),
+                });
+            }
+            if total.left == 0 {
+                return Ok(Drained {
+                    report: total,
+                    end: DrainEnd::Done,
+                });
+            }
+            let Some(wake) = self.wake_at else {
+                let end = DrainEnd::NeedsResend(self.waiting_for_user.max(total.left));
+                return Ok(Drained { report: total, end });
+            };
+            let wait = duration_until(self.clock.now(), wake).max(Duration::from_millis(5));
+            let now = tokio::time::Instant::now();
+            if now + wait > deadline {
+                tokio::time::sleep_until(deadline).await;
+                return Ok(Drained {
+                    report: total,
+                    end: DrainEnd::TimedOut,
+                });
+            }
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    pub(crate) fn cancelled(&self) -> bool {
+        self.cancel.as_ref().is_some_and(|c| *c.borrow())
+    }
+
+    /// A full-jitter backoff for the n-th attempt.
+    pub(crate) fn backoff(&mut self, attempt: u32) -> Duration {
+        backoff(
+            attempt.max(1),
+            self.config.backoff_base,
+            self.config.backoff_cap,
+            &mut self.rng,
+        )
+    }
+
+    /// The whole queue stops until the user acts; remembered across restarts, for this token.
+    pub(crate) fn block(&mut self, blocked: Blocked, token: &Secret) -> Result<()> {
+        tracing::warn!(reason = ?blocked.reason, message = %blocked.message, "sync blocked");
+        let mut state = QueueState::load(&self.store)?;
+        state.blocked = Some((blocked, token.tag()));
+        state.save(&self.store)
+    }
+
+    /// The server asked the whole queue to wait.
+    pub(crate) fn pause(
+        &mut self,
+        wait: Option<Duration>,
+        now: OffsetDateTime,
+    ) -> Result<OffsetDateTime> {
+        let wait = match wait {
+            Some(w) => w,
+            None => {
+                self.throttle_streak += 1;
+                let n = self.throttle_streak;
+                self.backoff(n)
+            }
+        };
+        let until = now + wait;
+        tracing::info!(until = %rfc3339(until), "the server asked to slow down: queue paused");
+        let mut state = QueueState::load(&self.store)?;
+        state.paused_until = Some(state.paused_until.map_or(until, |p| p.max(until)));
+        state.save(&self.store)?;
+        Ok(until)
+    }
+
+    /// Could not reach the server: hold the queue back for a growing, jittered while.
+    pub(crate) fn went_offline(&mut self, now: OffsetDateTime) {
+        self.offline_streak += 1;
+        let n = self.offline_streak;
+        let wait = self.backoff(n);
+        self.offline_until = Some(now + wait);
+        self.online = false;
+    }
+
+    /// A request got an answer from the server.
+    pub(crate) fn reached_server(&mut self) {
+        self.online = true;
+        self.offline_streak = 0;
+        self.offline_until = None;
+    }
+
+    /// A request succeeded: remembered now, written at the end of the pass (one commit, not
+    /// one per record).
+    pub(crate) fn succeeded(&mut self, now: OffsetDateTime) -> Result<()> {
+        self.throttle_streak = 0;
+        self.last_success = Some(self.last_success.map_or(now, |t| t.max(now)));
+        Ok(())
+    }
+
+    fn flush_success(&mut self) -> Result<()> {
+        let Some(at) = self.last_success.take() else {
+            return Ok(());
+        };
+        let mut state = QueueState::load(&self.store)?;
+        if state.last_success_at.is_none_or(|t| t < at) {
+            state.last_success_at = Some(at);
+            if state.paused_until.is_some_and(|p| p <= at) {
+                state.paused_until = None;
+            }
+            state.save(&self.store)?;
+        }
+        Ok(())
+    }
+
+    /// Publishes the status (at most every `publish_every` unless `force`).
+    pub(crate) fn publish(&mut self, force: bool) {
+        let now_instant = std::time::Instant::now();
+        if !force
+            && self
+                .last_publish
+                .is_some_and(|t| now_instant.duration_since(t) < self.config.publish_every)
+        {
+            return;
+        }
+        self.last_publish = Some(now_instant);
+        let now = self.clock.now();
+        let mut status = match load_status(&self.store, now) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the sync status");
+                return;
+            }
+        };
+        if let (Some(problem), None) = (&self.token_problem, &status.blocked) {
+            status.blocked = Some(Blocked {
+                reason: BlockReason::Auth,
+                message: problem.clone(),
+            });
+        }
+        if let Some(at) = self.last_success {
+            status.last_success_at = Some(rfc3339(at));
+        }
+        status.online = self.online;
+        status.running = self.running;
+        if !self.running && status.blocked.is_none() && status.outstanding() > 0 {
+            status.next_attempt_at = self.wake_at.map(rfc3339).or(status.next_attempt_at);
+        }
+        self.status_tx.send_replace(status);
+    }
+}
+
+/// Real time from `now` until `at` (zero if past).
+pub(crate) fn duration_until(now: OffsetDateTime, at: OffsetDateTime) -> Duration {
+    let d = at - now;
+    if d.is_negative() {
+        Duration::ZERO
+    } else {
+        d.unsigned_abs()
+    }
+}
+
+/// The token must never reach a message that is stored or logged, even if a server echoes it.
+pub(crate) fn scrub(message: &str, token: &Secret) -> String {
+    let t = token.expose();
+    if !t.is_empty() && message.contains(t) {
+        message.replace(t, "<redacted>")
+    } else {
+        message.to_string()
+    }
+}

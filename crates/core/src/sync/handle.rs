@@ -1,0 +1,148 @@
+//! The engine as a background tokio task, for the desktop app: a pass at start, then a pass
+//! when asked (`run_now`), shortly after marks (`nudge`, debounced), when a retry comes due, and
+//! at least every `idle_poll` while anything is outstanding. Status goes out on a `watch`
+//! channel; nothing polls it.
+
+use std::time::Duration;
+
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use crate::sync::engine::{duration_until, Engine};
+use crate::sync::status::SyncStatus;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Command {
+    RunNow,
+    Nudge,
+}
+
+/// Controls a running engine. Dropping it stops the engine after its current request.
+#[derive(Debug)]
+pub struct SyncHandle {
+    commands: mpsc::UnboundedSender<Command>,
+    status: watch::Receiver<SyncStatus>,
+    cancel: watch::Sender<bool>,
+    task: Option<JoinHandle<Engine>>,
+}
+
+impl SyncHandle {
+    /// Starts `engine` on the current tokio runtime.
+    pub fn start(engine: Engine) -> SyncHandle {
+        Self::start_on(engine, &tokio::runtime::Handle::current())
+    }
+
+    /// Starts `engine` on `rt` (callable outside the runtime, e.g. from the app's setup).
+    pub fn start_on(mut engine: Engine, rt: &tokio::runtime::Handle) -> SyncHandle {
+        let (commands, rx) = mpsc::unbounded_channel();
+        let (cancel, cancel_rx) = watch::channel(false);
+        engine.cancel = Some(cancel_rx.clone());
+        let status = engine.subscribe();
+        let task = rt.spawn(run(engine, rx, cancel_rx));
+        SyncHandle {
+            commands,
+            status,
+            cancel,
+            task: Some(task),
+        }
+    }
+
+    /// A pass now (the user pressed "sync", or a token was just set).
+    pub fn run_now(&self) {
+        let _ = self.commands.send(Command::RunNow);
+    }
+
+    /// A mark was made: a pass soon, once marks stop coming for a moment.
+    pub fn nudge(&self) {
+        let _ = self.commands.send(Command::Nudge);
+    }
+
+    /// Status updates; `changed().await` on the receiver wakes on each.
+    pub fn subscribe(&self) -> watch::Receiver<SyncStatus> {
+        self.status.clone()
+    }
+
+    pub fn status(&self) -> SyncStatus {
+        self.status.borrow().clone()
+    }
+
+    /// Stops launching requests, lets those in flight finish, and returns the engine.
+    pub async fn shutdown(mut self) -> Option<Engine> {
+        let _ = self.cancel.send(true);
+        let task = self.task.take()?;
+        task.await.ok()
+    }
+}
+
+impl Drop for SyncHandle {
+    fn drop(&mut self) {
+        let _ = self.cancel.send(true);
+    }
+}
+
+async fn run(
+    mut engine: Engine,
+    mut rx: mpsc::UnboundedReceiver<Command>,
+    mut cancel: watch::Receiver<bool>,
+) -> Engine {
+    let _ = engine.pass().await;
+    loop {
+        if *cancel.borrow() {
+            break;
+        }
+        let outstanding = engine.status().outstanding() > 0;
+        let mut sleep = engine
+            .wake_at()
+            .map(|t| duration_until(engine.clock.now(), t));
+        if outstanding {
+            let poll = engine.config.idle_poll;
+            sleep = Some(sleep.map_or(poll, |s| s.min(poll)));
+        }
+        let timer = async {
+            match sleep {
+                Some(d) => tokio::time::sleep(d.max(Duration::from_millis(1))).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = cancel.changed() => break,
+            cmd = rx.recv() => match cmd {
+                None => break,
+                Some(Command::RunNow) => {}
+                Some(Command::Nudge) => {
+                    if !debounce(&mut rx, &mut cancel, engine.config.debounce).await {
+                        break;
+                    }
+                }
+            },
+            _ = timer => {}
+        }
+        if *cancel.borrow() {
+            break;
+        }
+        let _ = engine.pass().await;
+    }
+    engine
+}
+
+/// Waits `window` after the first nudge (more nudges do not extend it, so steady marking still
+/// syncs); a `run_now` cuts it short. False when the engine must stop.
+async fn debounce(
+    rx: &mut mpsc::UnboundedReceiver<Command>,
+    cancel: &mut watch::Receiver<bool>,
+    window: Duration,
+) -> bool {
+    let deadline = Instant::now() + window;
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep_until(deadline) => return true,
+            _ = cancel.changed() => return false,
+            cmd = rx.recv() => match cmd {
+                None => return false,
+                Some(Command::RunNow) => return true,
+                Some(Command::Nudge) => {}
+            },
+        }
+    }
+}

@@ -1,0 +1,73 @@
+//! Delivering the outbox to the Athena attendance API exactly once, and pulling server records.
+//!
+//! The API creates one record per POST and has no idempotency key, update or delete, so
+//! "exactly once" is built here: an item is committed `sending` before its POST; an answer
+//! that leaves it unclear whether the record was stored makes the item `unknown`, and unknown
+//! items are looked for on the server (reconciled) before anything of their mark is sent again.
+//!
+//! - [`plan`]: the pure plan of a pass (what to reconcile, what to send in which order, when to
+//!   look again); [`classify`]: the pure classification of every answer.
+//! - [`engine`] + `deliver`: carrying a plan out; [`handle`]: the engine as a background task.
+//! - [`api`]: the HTTP client; [`record`]: the wire record; [`tokens`]: where the token lives.
+//! - [`queue`]: the engine's outbox reads and writes; [`reconcile`]: matching unknown items.
+//! - [`status`]: the published status and the state kept across restarts.
+//! - [`pull`]: fetching server records; [`effective`]: the mark shown when device and server
+//!   disagree.
+
+pub mod api;
+pub mod classify;
+mod deliver;
+pub mod effective;
+pub mod engine;
+pub mod handle;
+mod lock;
+pub mod plan;
+pub mod problems;
+pub mod pull;
+pub mod queue;
+pub mod reconcile;
+pub mod record;
+pub mod settings;
+pub mod status;
+pub mod tokens;
+
+use std::sync::Arc;
+
+pub use api::{ApiClient, ApiConfig, BaseUrl};
+pub use engine::{DrainEnd, Drained, Engine, EngineConfig};
+pub use handle::SyncHandle;
+pub use problems::{problems, retry, Problem};
+pub use pull::{pull_offering, pull_student, PullReport};
+pub use queue::{discard, rejected_items, resend_unknown, RejectedItem};
+pub use settings::{save_api_settings, ApiSettings};
+pub use status::{load_status, BlockReason, Blocked, Duplicate, PassReport, SyncStatus};
+pub use tokens::{KeyringTokens, MemoryTokens, TokenSource, TokenStore};
+
+use crate::clock::Clock;
+use crate::error::Result;
+use crate::secret::Secret;
+use crate::store::Store;
+
+/// One pass over what is due now, with an engine of its own (the CLI's `sync`). Fails at once if
+/// another process is syncing the same database.
+pub async fn sync_once(
+    store: Store,
+    api: ApiClient,
+    tokens: TokenSource,
+    clock: Arc<dyn Clock>,
+    config: EngineConfig,
+) -> Result<PassReport> {
+    let mut engine = Engine::new(store, api, tokens, clock, config)?;
+    engine.pass().await
+}
+
+/// Stores a new token and forgets every block that was about the old one.
+pub async fn sign_in(store: &mut Store, tokens: &TokenSource, token: Secret) -> Result<()> {
+    tokens.set(token).await?;
+    status::QueueState::clear_for_new_token(store)
+}
+
+/// Deletes the stored token. Returns whether there was one.
+pub async fn sign_out(tokens: &TokenSource) -> Result<bool> {
+    tokens.delete().await
+}

@@ -1,0 +1,206 @@
+//! Pulling server records into the local cache: one offering's or one student's records (upsert
+//! by server id), and the names of students this device does not know, via `/students/{id}`
+//! when the token may read them (a 403 there is not an error: names are a nicety).
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use tokio::task::JoinSet;
+
+use crate::clock::Clock;
+use crate::error::{Error, Result};
+use crate::ids::Id;
+use crate::store::Store;
+use crate::sync::api::{ApiClient, ListFilter};
+use crate::sync::classify::{classify_read, ReadOutcome};
+use crate::sync::engine::scrub;
+use crate::sync::queue;
+use crate::sync::record::parse_records;
+use crate::sync::status::QueueState;
+use crate::sync::tokens::TokenSource;
+
+/// Name look-ups in flight at once.
+const NAME_CONCURRENCY: usize = 8;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PullReport {
+    /// Records the server listed.
+    pub records: u64,
+    /// Of those, records the cache did not have.
+    pub new_records: u64,
+    /// Listed records that were not valid records (ignored).
+    pub skipped: u64,
+    /// Student names filled in.
+    pub names_resolved: u64,
+    /// Why names were not looked up, if they were not.
+    pub names_note: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct StudentWire {
+    id: Id,
+    full_name: String,
+}
+
+/// Pulls one offering's records.
+pub async fn pull_offering(
+    store: &mut Store,
+    api: &ApiClient,
+    tokens: &TokenSource,
+    clock: &dyn Clock,
+    offering: &Id,
+) -> Result<PullReport> {
+    pull(
+        store,
+        api,
+        tokens,
+        clock,
+        ListFilter::Offering(offering.clone()),
+    )
+    .await
+}
+
+/// Pulls one student's records (every offering).
+pub async fn pull_student(
+    store: &mut Store,
+    api: &ApiClient,
+    tokens: &TokenSource,
+    clock: &dyn Clock,
+    student: &Id,
+) -> Result<PullReport> {
+    pull(
+        store,
+        api,
+        tokens,
+        clock,
+        ListFilter::Student(student.clone()),
+    )
+    .await
+}
+
+async fn pull(
+    store: &mut Store,
+    api: &ApiClient,
+    tokens: &TokenSource,
+    clock: &dyn Clock,
+    filter: ListFilter,
+) -> Result<PullReport> {
+    let token = tokens
+        .get()
+        .await?
+        .ok_or_else(|| Error::Auth("not signed in: no API token is stored".into()))?;
+    let ex = api.list(&token, &filter).await;
+    let now = clock.now();
+    let (records, skipped) = match classify_read(&ex, now, parse_records) {
+        ReadOutcome::Ok(v) => v,
+        ReadOutcome::Blocked(blocked) => {
+            let message = scrub(&blocked.message, &token);
+            let mut state = QueueState::load(store)?;
+            state.blocked = Some((blocked, token.tag()));
+            state.save(store)?;
+            return Err(Error::Auth(message));
+        }
+        ReadOutcome::Forbidden(msg) => {
+            return Err(Error::Auth(format!(
+                "the token may not read attendance ({})",
+                scrub(&msg, &token)
+            )))
+        }
+        ReadOutcome::Throttled { wait, message } => {
+            let when = wait
+                .map(|w| format!(" for {} s", w.as_secs()))
+                .unwrap_or_default();
+            return Err(Error::Remote(format!(
+                "the server asked to wait{when}: {}",
+                scrub(&message, &token)
+            )));
+        }
+        ReadOutcome::Unavailable(msg) | ReadOutcome::Failed(msg) | ReadOutcome::NotFound(msg) => {
+            return Err(Error::Remote(format!(
+                "could not list the records: {}",
+                scrub(&msg, &token)
+            )))
+        }
+    };
+    let new_records = queue::upsert_records(store.conn(), &records, now)?;
+    let mut report = PullReport {
+        records: records.len() as u64,
+        new_records,
+        skipped: skipped as u64,
+        ..PullReport::default()
+    };
+
+    let students: BTreeSet<Id> = records
+        .iter()
+        .map(|r| r.fields.student_id.clone())
+        .collect();
+    let unnamed = unnamed_students(store, students)?;
+    let token = Arc::new(token);
+    let mut todo = unnamed.into_iter();
+    let mut inflight: JoinSet<(Id, crate::sync::api::Exchange)> = JoinSet::new();
+    let mut stop = false;
+    loop {
+        while !stop && inflight.len() < NAME_CONCURRENCY {
+            let Some(id) = todo.next() else { break };
+            let api = api.clone();
+            let token = token.clone();
+            inflight.spawn(async move {
+                let ex = api.student(&token, &id).await;
+                (id, ex)
+            });
+        }
+        let Some(joined) = inflight.join_next().await else {
+            break;
+        };
+        let Ok((id, ex)) = joined else { continue };
+        let parsed = classify_read(&ex, clock.now(), |b| {
+            serde_json::from_slice::<StudentWire>(b).map_err(|e| e.to_string())
+        });
+        match parsed {
+            ReadOutcome::Ok(s)
+                if s.id == id
+                    && !s.full_name.trim().is_empty()
+                    && set_name(store, &id, s.full_name.trim())? =>
+            {
+                report.names_resolved += 1;
+            }
+            ReadOutcome::Forbidden(_) | ReadOutcome::Blocked(_) => {
+                report.names_note = Some("the token may not read student names".into());
+                stop = true;
+            }
+            ReadOutcome::Throttled { .. } => {
+                report.names_note =
+                    Some("the server asked to wait: some names not looked up".into());
+                stop = true;
+            }
+            _ => {}
+        }
+    }
+    Ok(report)
+}
+
+/// Students with no row or an empty name locally (a roster's names are never overwritten).
+fn unnamed_students(store: &Store, students: BTreeSet<Id>) -> Result<Vec<Id>> {
+    let mut stmt = store.conn().prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM student WHERE id = ?1 AND trim(full_name) <> '')",
+    )?;
+    let mut out = Vec::new();
+    for id in students {
+        let named: bool = stmt.query_row([&id], |r| r.get(0))?;
+        if !named {
+            out.push(id);
+        }
+    }
+    Ok(out)
+}
+
+fn set_name(store: &Store, id: &Id, name: &str) -> Result<bool> {
+    let n = store.conn().execute(
+        "INSERT INTO student (id, full_name) VALUES (?1, ?2)
+         ON CONFLICT (id) DO UPDATE SET full_name = excluded.full_name
+         WHERE trim(student.full_name) = ''",
+        (id, name),
+    )?;
+    Ok(n > 0)
+}

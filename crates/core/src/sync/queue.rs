@@ -1,0 +1,413 @@
+//! The engine's reads and writes of the outbox and the server-record cache. Each function is
+//! one short statement or transaction; every state change names the state it expects, so a
+//! concurrent change (a mark rewritten while pending, an item discarded) is never overwritten.
+
+use std::collections::HashSet;
+
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::clock::{parse_rfc3339, rfc3339};
+use crate::error::{Error, Result};
+use crate::ids::{Day, Id, Status};
+use crate::sync::record::{Attendance, ServerRecord};
+
+/// The life of an outbox item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ItemState {
+    Pending,
+    Sending,
+    Synced,
+    Unknown,
+    Rejected,
+    Cancelled,
+}
+
+impl ItemState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ItemState::Pending => "pending",
+            ItemState::Sending => "sending",
+            ItemState::Synced => "synced",
+            ItemState::Unknown => "unknown",
+            ItemState::Rejected => "rejected",
+            ItemState::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ItemState> {
+        [
+            ItemState::Pending,
+            ItemState::Sending,
+            ItemState::Synced,
+            ItemState::Unknown,
+            ItemState::Rejected,
+            ItemState::Cancelled,
+        ]
+        .into_iter()
+        .find(|st| st.as_str() == s)
+    }
+}
+
+/// One outbox item as the engine sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueItem {
+    pub id: i64,
+    pub state: ItemState,
+    pub body: Attendance,
+    pub attempts: u32,
+    pub next_attempt_at: Option<OffsetDateTime>,
+    pub sent_at: Option<OffsetDateTime>,
+}
+
+const ITEM_COLUMNS: &str = "id, state, offering_id, teacher_assignment_id, enrollment_id,
+    student_id, date, status, attempts, next_attempt_at, sent_at";
+
+fn item_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<QueueItem> {
+    let state: String = r.get(1)?;
+    let time = |i: usize| -> rusqlite::Result<Option<OffsetDateTime>> {
+        Ok(r.get::<_, Option<String>>(i)?
+            .as_deref()
+            .and_then(parse_rfc3339))
+    };
+    Ok(QueueItem {
+        id: r.get(0)?,
+        state: ItemState::parse(&state).unwrap_or(ItemState::Unknown),
+        body: Attendance {
+            offering_id: r.get(2)?,
+            teacher_assignment_id: r.get(3)?,
+            enrollment_id: r.get(4)?,
+            student_id: r.get(5)?,
+            date: r.get(6)?,
+            status: r.get(7)?,
+        },
+        attempts: r.get::<_, i64>(8)?.clamp(0, u32::MAX as i64) as u32,
+        next_attempt_at: time(9)?,
+        sent_at: time(10)?,
+    })
+}
+
+/// Runs `f` atomically: in its own `BEGIN IMMEDIATE` transaction, or in a savepoint when the
+/// engine has already opened one (it batches the writes of several answers in one commit).
+pub fn atomically<T>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    let (begin, commit, rollback) = if conn.is_autocommit() {
+        ("BEGIN IMMEDIATE", "COMMIT", "ROLLBACK")
+    } else {
+        (
+            "SAVEPOINT rollbook_sync",
+            "RELEASE rollbook_sync",
+            "ROLLBACK TO rollbook_sync; RELEASE rollbook_sync",
+        )
+    };
+    conn.execute_batch(begin)?;
+    let result = f(conn).and_then(|v| {
+        conn.execute_batch(commit)?;
+        Ok(v)
+    });
+    if result.is_err() {
+        let _ = conn.execute_batch(rollback);
+    }
+    result
+}
+
+/// Every item not yet settled (pending, sending, unknown), oldest first.
+pub fn active_items(conn: &Connection) -> Result<Vec<QueueItem>> {
+    let sql = format!(
+        "SELECT {ITEM_COLUMNS} FROM outbox WHERE state IN ('pending', 'sending', 'unknown')
+         ORDER BY id"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let items = stmt
+        .query_map([], item_from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(items)
+}
+
+/// The unknown items of one offering, oldest first.
+pub fn unknown_items_of(conn: &Connection, offering: &Id) -> Result<Vec<QueueItem>> {
+    let sql = format!(
+        "SELECT {ITEM_COLUMNS} FROM outbox WHERE offering_id = ?1 AND state = 'unknown' ORDER BY id"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let items = stmt
+        .query_map([offering], item_from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(items)
+}
+
+/// Server ids already owned by an outbox item of this offering.
+pub fn owned_server_ids(conn: &Connection, offering: &Id) -> Result<HashSet<Id>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT server_id FROM outbox WHERE offering_id = ?1 AND server_id IS NOT NULL",
+    )?;
+    let ids = stmt
+        .query_map([offering], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(ids)
+}
+
+/// The newest `recorded_at` (µs) of synced items of the same mark older than `item`: a record
+/// linked to `item` must be newer, or the server's effective mark would be the older one.
+pub fn floor_us(conn: &Connection, item: &QueueItem) -> Result<Option<i64>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT server_recorded_at FROM outbox
+         WHERE offering_id = ?1 AND student_id = ?2 AND date = ?3 AND id < ?4
+           AND state = 'synced' AND server_recorded_at IS NOT NULL",
+    )?;
+    let b = &item.body;
+    let floor = stmt
+        .query_map(params![b.offering_id, b.student_id, b.date, item.id], |r| {
+            r.get::<_, String>(0)
+        })?
+        .filter_map(|r| r.ok().and_then(|s| parse_rfc3339(&s)))
+        .map(|t| (t.unix_timestamp_nanos() / 1000) as i64)
+        .max();
+    Ok(floor)
+}
+
+/// Items that a crash (or a kill) left `sending`: their POST may have been stored. They become
+/// unknown, never pending, so they are reconciled before any re-send.
+pub fn recover_interrupted(conn: &Connection, now: OffsetDateTime) -> Result<u64> {
+    let n = conn.execute(
+        "UPDATE outbox SET state = 'unknown', updated_at = ?1, next_attempt_at = NULL,
+             last_error = 'interrupted while sending: checking the server before sending again'
+         WHERE state = 'sending'",
+        [rfc3339(now)],
+    )?;
+    Ok(n as u64)
+}
+
+/// Commits that a POST of this item is about to leave. Returns the body to send and the
+/// attempt number, read in the same statement (a pending item may have been rewritten since the
+/// plan), or `None` when the item is no longer pending.
+pub fn mark_sending(
+    conn: &Connection,
+    id: i64,
+    now: OffsetDateTime,
+) -> Result<Option<(Attendance, u32)>> {
+    let now = rfc3339(now);
+    let mut stmt = conn.prepare_cached(
+        "UPDATE outbox SET state = 'sending', sent_at = ?2, updated_at = ?2,
+             attempts = attempts + 1, next_attempt_at = NULL
+         WHERE id = ?1 AND state = 'pending'
+         RETURNING offering_id, teacher_assignment_id, enrollment_id, student_id, date, status,
+                   attempts",
+    )?;
+    let row = stmt
+        .query_row(params![id, now], |r| {
+            Ok((
+                Attendance {
+                    offering_id: r.get(0)?,
+                    teacher_assignment_id: r.get(1)?,
+                    enrollment_id: r.get(2)?,
+                    student_id: r.get(3)?,
+                    date: r.get(4)?,
+                    status: r.get(5)?,
+                },
+                r.get::<_, i64>(6)?.clamp(0, u32::MAX as i64) as u32,
+            ))
+        })
+        .optional()?;
+    Ok(row)
+}
+
+/// An armed item whose POST never left goes back to `pending`, its attempt not counted.
+pub fn unarm(conn: &Connection, id: i64, now: OffsetDateTime) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE outbox SET state = 'pending', attempts = MAX(attempts - 1, 0), updated_at = ?2
+         WHERE id = ?1 AND state = 'sending'",
+    )?
+    .execute(params![id, rfc3339(now)])?;
+    Ok(())
+}
+
+/// The item became `record` on the server (from `from` state); the record joins the cache.
+/// Returns false when the item was not in state `from` any more (the record is cached anyway).
+pub fn mark_synced(
+    conn: &Connection,
+    id: i64,
+    from: ItemState,
+    record: &ServerRecord,
+    note: Option<&str>,
+    now: OffsetDateTime,
+) -> Result<bool> {
+    atomically(conn, |tx| {
+        upsert_record(tx, record, now)?;
+        let n = tx.execute(
+            "UPDATE outbox SET state = 'synced', server_id = ?3, server_recorded_at = ?4,
+             updated_at = ?5, next_attempt_at = NULL, last_error = ?6
+         WHERE id = ?1 AND state = ?2",
+            params![
+                id,
+                from.as_str(),
+                record.id,
+                record.recorded_at_raw,
+                rfc3339(now),
+                note
+            ],
+        )?;
+        Ok(n == 1)
+    })
+}
+
+/// Moves an item from `from` to `to` with a message and a retry time.
+pub fn transition(
+    conn: &Connection,
+    id: i64,
+    from: ItemState,
+    to: ItemState,
+    message: Option<&str>,
+    next_attempt_at: Option<OffsetDateTime>,
+    now: OffsetDateTime,
+) -> Result<bool> {
+    let mut stmt = conn.prepare_cached(
+        "UPDATE outbox SET state = ?3, last_error = ?4, next_attempt_at = ?5, updated_at = ?6
+         WHERE id = ?1 AND state = ?2",
+    )?;
+    let n = stmt.execute(params![
+        id,
+        from.as_str(),
+        to.as_str(),
+        message,
+        next_attempt_at.map(rfc3339),
+        rfc3339(now)
+    ])?;
+    Ok(n == 1)
+}
+
+/// Inserts or refreshes cached server records (by server id). Returns how many were new.
+pub fn upsert_records(
+    conn: &Connection,
+    records: &[ServerRecord],
+    now: OffsetDateTime,
+) -> Result<u64> {
+    atomically(conn, |tx| {
+        let mut new = 0;
+        for r in records {
+            if upsert_record(tx, r, now)? {
+                new += 1;
+            }
+        }
+        Ok(new)
+    })
+}
+
+fn upsert_record(conn: &Connection, r: &ServerRecord, now: OffsetDateTime) -> Result<bool> {
+    let existed: bool = conn
+        .prepare_cached("SELECT 1 FROM server_record WHERE id = ?1")?
+        .exists([&r.id])?;
+    let f = &r.fields;
+    conn.prepare_cached(
+        "INSERT INTO server_record (id, school_id, offering_id, teacher_assignment_id,
+             enrollment_id, student_id, date, status, recorded_at, recorded_at_us, fetched_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+         ON CONFLICT (id) DO UPDATE SET school_id = excluded.school_id,
+             offering_id = excluded.offering_id,
+             teacher_assignment_id = excluded.teacher_assignment_id,
+             enrollment_id = excluded.enrollment_id, student_id = excluded.student_id,
+             date = excluded.date, status = excluded.status, recorded_at = excluded.recorded_at,
+             recorded_at_us = excluded.recorded_at_us, fetched_at = excluded.fetched_at",
+    )?
+    .execute(params![
+        r.id,
+        r.school_id,
+        f.offering_id,
+        f.teacher_assignment_id,
+        f.enrollment_id,
+        f.student_id,
+        f.date,
+        f.status,
+        r.recorded_at_raw,
+        r.recorded_at_us(),
+        rfc3339(now)
+    ])?;
+    Ok(!existed)
+}
+
+/// "Send again": every unknown item becomes pending, flagged as an explicit user request (the
+/// user accepts that a record may end up twice on the server). Returns how many.
+pub fn resend_unknown(conn: &Connection, now: OffsetDateTime) -> Result<u64> {
+    let n = conn.execute(
+        "UPDATE outbox SET state = 'pending', resend_requested = 1, next_attempt_at = NULL,
+             updated_at = ?1, last_error = 'sent again at the user''s request'
+         WHERE state = 'unknown'",
+        [rfc3339(now)],
+    )?;
+    Ok(n as u64)
+}
+
+/// Gives up on a rejected or unknown item: it becomes cancelled (kept in history).
+pub fn discard(conn: &Connection, id: i64, now: OffsetDateTime) -> Result<()> {
+    let state: Option<String> = conn
+        .query_row("SELECT state FROM outbox WHERE id = ?1", [id], |r| r.get(0))
+        .optional()?;
+    match state.as_deref() {
+        None => Err(Error::NotFound(format!("no outbox item {id}"))),
+        Some("rejected") | Some("unknown") => {
+            let n = conn.execute(
+                "UPDATE outbox SET state = 'cancelled', updated_at = ?2, next_attempt_at = NULL
+                 WHERE id = ?1 AND state IN ('rejected', 'unknown')",
+                params![id, rfc3339(now)],
+            )?;
+            if n == 1 {
+                Ok(())
+            } else {
+                Err(Error::Conflict(format!(
+                    "outbox item {id} changed meanwhile; try again"
+                )))
+            }
+        }
+        Some(other) => Err(Error::Conflict(format!(
+            "outbox item {id} is {other}: only rejected or unknown items can be discarded"
+        ))),
+    }
+}
+
+/// A rejected item with the server's reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RejectedItem {
+    pub id: i64,
+    pub offering_id: Id,
+    pub student_id: Id,
+    pub student_name: Option<String>,
+    pub date: Day,
+    pub status: Status,
+    pub reason: String,
+    pub rejected_at: String,
+}
+
+pub fn rejected_items(conn: &Connection) -> Result<Vec<RejectedItem>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT o.id, o.offering_id, o.student_id, s.full_name, o.date, o.status,
+                COALESCE(o.last_error, ''), o.updated_at
+         FROM outbox o LEFT JOIN student s ON s.id = o.student_id
+         WHERE o.state = 'rejected' ORDER BY o.id",
+    )?;
+    let items = stmt
+        .query_map([], |r| {
+            Ok(RejectedItem {
+                id: r.get(0)?,
+                offering_id: r.get(1)?,
+                student_id: r.get(2)?,
+                student_name: r.get::<_, Option<String>>(3)?.filter(|n| !n.is_empty()),
+                date: r.get(4)?,
+                status: r.get(5)?,
+                reason: r.get(6)?,
+                rejected_at: r.get(7)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(items)
+}
+
+/// Active items left (pending, sending, unknown).
+pub fn outstanding(conn: &Connection) -> Result<u64> {
+    let n: i64 = conn.query_row(
+        "SELECT COUNT(*) FROM outbox WHERE state IN ('pending', 'sending', 'unknown')",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok(n.max(0) as u64)
+}

@@ -1,0 +1,36 @@
+//! Integration tests of rollbook-core on real SQLite databases: one test binary, a module per
+//! area (the files are in `tests/core/`).
+
+#[path = "core/common.rs"]
+mod common;
+
+#[path = "core/checkin.rs"]
+mod checkin;
+#[path = "core/marks.rs"]
+mod marks;
+#[path = "core/queries.rs"]
+mod queries;
+#[path = "core/roll.rs"]
+mod roll;
+#[path = "core/roster_import.rs"]
+mod roster_import;
+#[path = "core/undo.rs"]
+mod undo;
+
+// The sync engine (crates/core/src/sync).
+#[path = "core/sync_handle.rs"]
+mod sync_handle;
+#[path = "core/sync_http.rs"]
+mod sync_http;
+#[path = "core/sync_outcomes.rs"]
+mod sync_outcomes;
+#[path = "core/sync_pull.rs"]
+mod sync_pull;
+#[path = "core/sync_random.rs"]
+mod sync_random;
+#[path = "core/sync_reconcile.rs"]
+mod sync_reconcile;
+#[path = "core/sync_secrecy.rs"]
+mod sync_secrecy;
+#[path = "core/sync_support.rs"]
+mod sync_support;

@@ -1,0 +1,159 @@
+//! The HTTP client's guard rails: `X-School-Id` is sent when configured, a redirect is never
+//! followed (the token must not travel to another origin), and a huge answer is cut off.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use athena_sim::Sim;
+use rollbook_core::secret::Secret;
+use rollbook_core::sync::api::{ApiClient, ApiConfig, BaseUrl, Exchange};
+use rollbook_core::sync::classify::{classify_post, PostOutcome};
+use rollbook_core::sync::EngineConfig;
+use rollbook_core::Status;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+use crate::sync_support::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_school_id_is_sent_when_configured() {
+    let other_school = uuid::Uuid::parse_str("11111111-2222-4333-8444-555555555555").unwrap();
+    let rig = Rig::start(Sim::builder().sample_school(7).empty_store()).await;
+    let school = rig.sim.school_id();
+    rig.sim
+        .add_token_for_schools(TOKEN, ALL_SCOPES, &[school, other_school]);
+    let mut rig = rig;
+    let item = rig.mark(0, 0, Status::Present).unwrap();
+
+    // Without it, a token of two schools is refused with 400: rejected, with the reason.
+    let mut config = ApiConfig::new(BaseUrl::parse(&rig.sim.base_url()).unwrap());
+    let api = ApiClient::new(config.clone()).unwrap();
+    let body = attendance(&rig);
+    let ex = api.create(&Secret::new(TOKEN).unwrap(), &body).await;
+    match classify_post(&ex, &body, time::OffsetDateTime::now_utc()) {
+        PostOutcome::Rejected(reason) => assert!(reason.contains("X-School-Id"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+
+    config.school_id = Some(id(school));
+    let store = rollbook_core::store::Store::open(&rig.db()).unwrap();
+    let mut engine = rollbook_core::sync::Engine::new(
+        store,
+        ApiClient::new(config).unwrap(),
+        rig.token_source(),
+        rig.clock.clone(),
+        fast(),
+    )
+    .unwrap();
+    assert_eq!(engine.pass().await.unwrap().confirmed, 1);
+    assert_eq!(rig.state(item), "synced");
+}
+
+fn attendance(rig: &Rig) -> rollbook_core::sync::record::Attendance {
+    let (o, s) = rig.pick(0, 0);
+    let e = rig
+        .sim
+        .sample()
+        .unwrap()
+        .enrollment(
+            uuid::Uuid::parse_str(o.as_str()).unwrap(),
+            uuid::Uuid::parse_str(s.as_str()).unwrap(),
+        )
+        .unwrap();
+    rollbook_core::sync::record::Attendance {
+        offering_id: o,
+        teacher_assignment_id: id(rig.sim.offerings()[0].teacher_assignment_id),
+        enrollment_id: id(e.id),
+        student_id: s,
+        date: day(DATE),
+        status: Status::Present,
+    }
+}
+
+/// A server that answers every request with `answer` and counts connections.
+async fn raw_server(answer: String) -> (String, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counter = hits.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            let answer = answer.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 64 * 1024];
+                let _ = socket.read(&mut buf).await;
+                let _ = socket.write_all(answer.as_bytes()).await;
+                let _ = socket.shutdown().await;
+            });
+        }
+    });
+    (format!("http://{addr}"), hits)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redirect_is_not_followed_and_the_item_is_unknown() {
+    let (elsewhere, elsewhere_hits) = raw_server(
+        "HTTP/1.1 201 Created\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}".into(),
+    )
+    .await;
+    let (redirector, _) = raw_server(format!(
+        "HTTP/1.1 307 Temporary Redirect\r\nLocation: {elsewhere}/academic/attendance\r\n\
+         Content-Length: 0\r\nConnection: close\r\n\r\n"
+    ))
+    .await;
+    let mut rig = Rig::start(sim_builder()).await;
+    let item = rig.mark(0, 0, Status::Present).unwrap();
+    let store = rollbook_core::store::Store::open(&rig.db()).unwrap();
+    let mut engine = rollbook_core::sync::Engine::new(
+        store,
+        api_for(&redirector),
+        rig.token_source(),
+        rig.clock.clone(),
+        EngineConfig {
+            reconcile_after: Duration::from_secs(60),
+            ..fast()
+        },
+    )
+    .unwrap();
+    engine.pass().await.unwrap();
+    assert_eq!(
+        rig.state(item),
+        "unknown",
+        "a 3xx proves nothing about the record"
+    );
+    assert_eq!(
+        elsewhere_hits.load(Ordering::SeqCst),
+        0,
+        "the token never went to the other origin"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_huge_answer_is_cut_off() {
+    let big = 2 * 1024 * 1024;
+    let (server, _) = raw_server(format!(
+        "HTTP/1.1 201 Created\r\nContent-Length: {big}\r\nConnection: close\r\n\r\n{}",
+        "x".repeat(big)
+    ))
+    .await;
+    let api = api_for(&server);
+    let rig = Rig::start(sim_builder()).await;
+    let body = attendance(&rig);
+    let ex = api.create(&Secret::new(TOKEN).unwrap(), &body).await;
+    match &ex {
+        Exchange::Answered {
+            status: 201,
+            body: Err(why),
+            ..
+        } => {
+            assert!(why.contains("larger than"), "{why}")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        classify_post(&ex, &body, time::OffsetDateTime::now_utc()),
+        PostOutcome::Ambiguous(_)
+    ));
+}
