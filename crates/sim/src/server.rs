@@ -161,17 +161,7 @@ impl SimBuilder {
     /// Binds and starts serving on `rt`; callable from synchronous code (e.g. a desktop app's
     /// demo mode with its own runtime).
     pub fn start_on(self, rt: &tokio::runtime::Handle) -> Result<Sim, SimError> {
-        let bind_err = |source| SimError::Bind {
-            addr: self.addr,
-            source,
-        };
-        let std_listener = std::net::TcpListener::bind(self.addr).map_err(bind_err)?;
-        std_listener.set_nonblocking(true).map_err(bind_err)?;
-        let addr = std_listener.local_addr().map_err(bind_err)?;
-        let listener = {
-            let _guard = rt.enter();
-            TcpListener::from_std(std_listener).map_err(bind_err)?
-        };
+        let (listener, addr) = bind(self.addr, rt)?;
 
         let sample = self.sample_seed.map(SampleSchool::generate);
         let mut store = Store::default();
@@ -237,11 +227,47 @@ impl Sim {
 
     /// Stops accepting, lets in-flight requests finish (up to 5 s), and waits for the server.
     pub async fn shutdown(mut self) {
+        self.stop_listening().await;
+    }
+
+    /// Stops serving as [`Self::shutdown`] does (connections are refused from then on) but keeps
+    /// the records, tokens and faults, so [`Self::listen_again`] brings the same server back:
+    /// a server that goes away and returns without losing what it stored.
+    pub async fn stop_listening(&mut self) {
         let _ = self.shutdown_tx.send(true);
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
     }
+
+    /// Serves again on the same address after [`Self::stop_listening`] (nothing happens while
+    /// it is listening).
+    pub fn listen_again(&mut self, rt: &tokio::runtime::Handle) -> Result<(), SimError> {
+        if self.task.is_some() {
+            return Ok(());
+        }
+        let listener = bind(self.handle.addr, rt)?.0;
+        let router = crate::routes::router(self.handle.shared.clone());
+        let (shutdown_tx, shutdown_rx) = watch::channel(false);
+        self.shutdown_tx = shutdown_tx;
+        self.task = Some(rt.spawn(accept_loop(listener, router, shutdown_rx)));
+        tracing::info!(addr = %self.handle.addr, "athena-sim listening again");
+        Ok(())
+    }
+}
+
+/// A listener on `addr` registered with `rt`'s reactor, and the address it got.
+fn bind(
+    addr: SocketAddr,
+    rt: &tokio::runtime::Handle,
+) -> Result<(TcpListener, SocketAddr), SimError> {
+    let bind_err = |source| SimError::Bind { addr, source };
+    let std_listener = std::net::TcpListener::bind(addr).map_err(bind_err)?;
+    std_listener.set_nonblocking(true).map_err(bind_err)?;
+    let bound = std_listener.local_addr().map_err(bind_err)?;
+    let _guard = rt.enter();
+    let listener = TcpListener::from_std(std_listener).map_err(bind_err)?;
+    Ok((listener, bound))
 }
 
 impl Deref for Sim {

@@ -249,3 +249,31 @@ async fn a_seeded_fault_mix_repeats_exactly() {
         "the mix shows several outcomes: {kinds:?}"
     );
 }
+
+#[tokio::test]
+async fn a_server_that_stops_listening_comes_back_on_its_address_with_its_records() {
+    let mut sim = empty_sim().await;
+    let url = sim.base_url();
+    let created = post(&sim, WRITE, &payload(&sim, 0, "2024-03-18", "present"))
+        .await
+        .expect("posted");
+    assert_eq!(created.status(), 201);
+
+    sim.stop_listening().await;
+    let refused = post(&sim, WRITE, &payload(&sim, 1, "2024-03-18", "present")).await;
+    assert!(
+        refused.is_err_and(|e| e.is_connect()),
+        "a stopped server refuses connections, like one that is down"
+    );
+
+    sim.listen_again(&tokio::runtime::Handle::current())
+        .expect("the same port is free again");
+    assert_eq!(sim.base_url(), url, "clients find it where it was");
+    assert_eq!(sim.record_count(), 1, "what it stored before is still there");
+    let again = post(&sim, WRITE, &payload(&sim, 1, "2024-03-18", "late"))
+        .await
+        .expect("posted");
+    assert_eq!(again.status(), 201);
+    assert_eq!(sim.record_count(), 2);
+    sim.shutdown().await;
+}
