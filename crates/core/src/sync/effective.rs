@@ -21,7 +21,8 @@ use crate::store::Store;
 pub enum Source {
     /// This device's mark.
     Local,
-    /// A server record (pulled, or confirmed by the server).
+    /// A server record that no outbox item of this device created: a mark made on another
+    /// device (this device's own delivered records count as `Local`).
     Server,
 }
 
@@ -56,6 +57,8 @@ struct Local {
 struct Remote {
     status: Status,
     recorded_at: String,
+    /// The record is one this device's outbox created.
+    own: bool,
 }
 
 fn merge(local: Option<Local>, server: Option<Remote>) -> Option<EffectiveMark> {
@@ -69,7 +72,7 @@ fn merge(local: Option<Local>, server: Option<Remote>) -> Option<EffectiveMark> 
         (Some(l), _) if unconfirmed(&l) => Some(local_mark(l)),
         (_, Some(s)) => Some(EffectiveMark {
             status: s.status,
-            source: Source::Server,
+            source: if s.own { Source::Local } else { Source::Server },
             recorded_at: s.recorded_at,
         }),
         (Some(l), None) => Some(local_mark(l)),
@@ -94,7 +97,8 @@ const LOCAL_SQL: &str = "SELECT m.offering_id, m.student_id, m.date, m.status, m
 
 // SQLite returns the other columns of the row holding MAX(recorded_at_us) in an aggregate.
 const SERVER_SQL: &str =
-    "SELECT offering_id, student_id, date, status, recorded_at, MAX(recorded_at_us)
+    "SELECT offering_id, student_id, date, status, recorded_at, MAX(recorded_at_us),
+        EXISTS (SELECT 1 FROM outbox o WHERE o.server_id = server_record.id)
      FROM server_record";
 
 fn local_sql(filter: &str) -> String {
@@ -136,6 +140,7 @@ fn load(
             Remote {
                 status: r.get(3)?,
                 recorded_at: r.get(4)?,
+                own: r.get(6)?,
             },
         ))
     })?;
@@ -255,7 +260,22 @@ mod tests {
         Remote {
             status,
             recorded_at: "S".into(),
+            own: false,
         }
+    }
+
+    #[test]
+    fn own_delivered_record_is_not_from_another_device() {
+        let own = Remote {
+            own: true,
+            ..server(A)
+        };
+        let m = merge(Some(local(A, Some("synced"))), Some(own)).unwrap();
+        assert_eq!(
+            m.source,
+            Source::Local,
+            "a mark this device delivered must not be shown as made on another device"
+        );
     }
 
     use Status::{Absent as A, Present as P};
