@@ -56,3 +56,24 @@ describe('messages', () => {
     expect(format('v{a} {b}', { a: 1 })).toBe('v1 {b}');
   });
 });
+
+describe('every string in both languages', () => {
+  const paths = (o: object, prefix = ''): string[] =>
+    Object.entries(o).flatMap(([k, v]) =>
+      v && typeof v === 'object' ? paths(v, `${prefix}${k}.`) : [`${prefix}${k}`],
+    );
+
+  it('has the same nested keys in English and Spanish', () => {
+    expect(paths(messages.es).sort()).toEqual(paths(messages.en).sort());
+  });
+
+  it('uses the school words in Spanish', () => {
+    expect(messages.es.status).toEqual({
+      present: 'Presente',
+      absent: 'Ausente',
+      late: 'Tarde',
+      excused: 'Excusado',
+    });
+    expect(messages.es.rollTitle).toBe('Asistencia');
+  });
+});

@@ -1,41 +1,13 @@
 // English and Spanish strings. The locale follows the system (navigator.languages) and the user
 // can switch it; the choice is remembered in localStorage.
+import en from './messages.en';
+import es from './messages.es';
+import type { Messages } from './messages.en';
 
+export type { Messages };
 export type Locale = 'en' | 'es';
 export const LOCALES: readonly Locale[] = ['en', 'es'];
 const STORAGE_KEY = 'rollbook.locale';
-
-const en = {
-  appName: 'Rollbook',
-  language: 'Language',
-  languageName: 'English',
-  loading: 'Loading…',
-  dataDir: 'Data directory',
-  database: 'Database',
-  version: 'Version {version} · schema {schema}',
-  offerings: 'Course offerings',
-  students: { one: '{n} student', other: '{n} students' },
-  noRoster: 'No roster yet — import one with',
-  importCommand: 'rollbook-cli roster import FILE',
-  loadFailed: 'Rollbook could not read its local data',
-};
-
-export type Messages = typeof en;
-
-const es: Messages = {
-  appName: 'Rollbook',
-  language: 'Idioma',
-  languageName: 'Español',
-  loading: 'Cargando…',
-  dataDir: 'Carpeta de datos',
-  database: 'Base de datos',
-  version: 'Versión {version} · esquema {schema}',
-  offerings: 'Cursos',
-  students: { one: '{n} estudiante', other: '{n} estudiantes' },
-  noRoster: 'Todavía no hay lista de clase — impórtala con',
-  importCommand: 'rollbook-cli roster import FILE',
-  loadFailed: 'Rollbook no pudo leer sus datos locales',
-};
 
 export const messages: Record<Locale, Messages> = { en, es };
 
@@ -71,9 +43,23 @@ export function format(template: string, params: Record<string, string | number>
   return template.replace(/\{(\w+)\}/g, (m, k: string) => (k in params ? String(params[k]) : m));
 }
 
+export interface PluralForms {
+  one: string;
+  other: string;
+}
+
+/** Picks the locale's plural form for `n` and fills `{n}` (and any other params). */
+export function plural(
+  locale: Locale,
+  forms: PluralForms,
+  n: number,
+  params: Record<string, string | number> = {},
+): string {
+  const rule = new Intl.PluralRules(locale).select(n);
+  return format(rule === 'one' ? forms.one : forms.other, { ...params, n });
+}
+
 /** "1 student" / "3 students" with the locale's plural rules. */
 export function countStudents(locale: Locale, n: number): string {
-  const forms = messages[locale].students;
-  const rule = new Intl.PluralRules(locale).select(n);
-  return format(rule === 'one' ? forms.one : forms.other, { n });
+  return plural(locale, messages[locale].students, n);
 }

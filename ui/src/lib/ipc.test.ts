@@ -1,9 +1,12 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 
 const invoke = vi.fn();
+const listen = vi.fn();
 vi.mock('@tauri-apps/api/core', () => ({ invoke: (...a: unknown[]) => invoke(...a) }));
+vi.mock('@tauri-apps/api/event', () => ({ listen: (...a: unknown[]) => listen(...a) }));
 
-import { IpcError, call, offerings, toIpcError } from './ipc';
+import * as ipc from './ipc';
+import { IpcError, call, offerings, onMarksChanged, onSyncStatus, toIpcError } from './ipc';
 
 describe('call', () => {
   beforeEach(() => {
@@ -22,12 +25,114 @@ describe('call', () => {
     invoke.mockImplementation(async () => { throw { code: 'database_too_new', message: 'upgrade Rollbook' }; });
     const err = await call('app_info').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(IpcError);
-    expect(err).toMatchObject({ code: 'database_too_new', message: 'upgrade Rollbook' });
+    expect(err).toMatchObject({ code: 'database_too_new', message: 'upgrade Rollbook', rows: [] });
   });
 
-  it('keeps the code of a rejected file', async () => {
-    invoke.mockImplementation(async () => { throw { code: 'bad_file', message: 'x.csv was rejected', rows: [] }; });
-    await expect(call('roster_import')).rejects.toMatchObject({ code: 'bad_file' });
+  it('keeps the code and the rows of a rejected file', async () => {
+    invoke.mockImplementation(async () => {
+      throw {
+        code: 'bad_file',
+        message: 'x.csv was rejected',
+        rows: [{ line: 3, column: 'student_id', reason: 'not a UUID' }],
+      };
+    });
+    const err = (await ipc.rosterPreview('a,b', 'x.csv').catch((e: unknown) => e)) as IpcError;
+    expect(err.code).toBe('bad_file');
+    expect(err.rows).toEqual([{ line: 3, column: 'student_id', reason: 'not a UUID' }]);
+  });
+});
+
+describe('typed commands', () => {
+  beforeEach(() => {
+    invoke.mockReset();
+    invoke.mockResolvedValue(null);
+  });
+
+  // The Rust parameters are snake_case; Tauri expects camelCase keys from JavaScript.
+  it.each([
+    [() => ipc.today('2025-03-04'), 'today', { date: '2025-03-04' }],
+    [() => ipc.roster('o', 'd'), 'roster', { offering: 'o', date: 'd' }],
+    [() => ipc.counts('o', 'd'), 'counts', { offering: 'o', date: 'd' }],
+    [() => ipc.setMark('o', 's', 'd', 'late'), 'set_mark', { offering: 'o', student: 's', date: 'd', status: 'late' }],
+    [() => ipc.markRestPresent('o', 'd'), 'mark_rest_present', { offering: 'o', date: 'd' }],
+    [() => ipc.undo('o', 'd'), 'undo', { offering: 'o', date: 'd' }],
+    [() => ipc.history('o', 's', 'd'), 'history', { offering: 'o', student: 's', date: 'd' }],
+    [() => ipc.rosterPreview('csv', 'f.csv'), 'roster_preview', { csv: 'csv', fileName: 'f.csv' }],
+    [() => ipc.rosterImport('csv', 'f.csv'), 'roster_import', { csv: 'csv', fileName: 'f.csv' }],
+    [() => ipc.settings(), 'settings', undefined],
+    [() => ipc.saveSettings('https://x', null), 'save_settings', { apiUrl: 'https://x', schoolId: null }],
+    [() => ipc.signIn('tok'), 'sign_in', { token: 'tok' }],
+    [() => ipc.signOut(), 'sign_out', undefined],
+    [() => ipc.syncStatus(), 'sync_status', undefined],
+    [() => ipc.syncNow(), 'sync_now', undefined],
+    [() => ipc.syncProblems(), 'sync_problems', undefined],
+    [() => ipc.resendUnknown(), 'resend_unknown', undefined],
+    [() => ipc.discard(7), 'discard', { id: 7 }],
+    [() => ipc.retry(7), 'retry', { id: 7 }],
+    [() => ipc.leaveDemo(), 'leave_demo', undefined],
+    [() => ipc.appInfo(), 'app_info', undefined],
+    [() => ipc.searchStudents('an'), 'search_students', { query: 'an' }],
+    [
+      () => ipc.studentView('s', null, '2025-03-31', 'dark', 'es'),
+      'student_view',
+      { student: 's', from: null, to: '2025-03-31', theme: 'dark', lang: 'es' },
+    ],
+    [
+      () => ipc.classView('o', '2025-03-01', null, 'light', 'en'),
+      'class_view',
+      { offering: 'o', from: '2025-03-01', to: null, theme: 'light', lang: 'en' },
+    ],
+    [() => ipc.exportStudent('s', null, null, 'html'), 'export_student', { student: 's', from: null, to: null, kind: 'html' }],
+    [() => ipc.exportClass('o', null, null, 'png'), 'export_class', { offering: 'o', from: null, to: null, kind: 'png' }],
+  ])('%#: %s', async (run, cmd, args) => {
+    await run();
+    expect(invoke).toHaveBeenCalledWith(cmd, args);
+  });
+});
+
+describe('events', () => {
+  beforeEach(() => {
+    listen.mockReset();
+  });
+
+  it('hands each sync-status payload to the callback and stops on unlisten', async () => {
+    const unlisten = vi.fn();
+    let handler: ((e: { payload: unknown }) => void) | undefined;
+    listen.mockImplementation(async (_name: string, h: typeof handler) => {
+      handler = h;
+      return unlisten;
+    });
+    const seen: unknown[] = [];
+    const stop = onSyncStatus((s) => seen.push(s));
+    expect(listen).toHaveBeenCalledWith('sync-status', expect.any(Function));
+    await Promise.resolve();
+    await Promise.resolve();
+    handler?.({ payload: { pending: 2 } });
+    expect(seen).toEqual([{ pending: 2 }]);
+    stop();
+    expect(unlisten).toHaveBeenCalledOnce();
+  });
+
+  it('unlistens even when stopped before listen resolved', async () => {
+    const unlisten = vi.fn();
+    let resolve: (u: () => void) => void = () => {};
+    listen.mockReturnValue(new Promise((r) => (resolve = r)));
+    const stop = onMarksChanged(() => {});
+    expect(listen).toHaveBeenCalledWith('marks-changed', expect.any(Function));
+    stop();
+    resolve(unlisten);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(unlisten).toHaveBeenCalledOnce();
+  });
+
+  it('survives a shell that refuses the listen permission', async () => {
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+    listen.mockRejectedValue('event.listen not allowed');
+    const stop = onSyncStatus(() => {});
+    await new Promise((r) => setTimeout(r, 0));
+    expect(error).toHaveBeenCalled();
+    stop();
+    error.mockRestore();
   });
 });
 

@@ -1,24 +1,49 @@
-// The only module that talks to the Tauri shell. Everything else calls `call()` or the typed
-// command functions below, so tests mock this one file.
+// The only module that talks to the Tauri shell. Everything else calls the typed command
+// functions below (or `call()`), so tests mock this one file. Types mirror the IPC contract:
+// snake_case fields as the Rust side serializes them, camelCase argument keys as Tauri expects.
 import { invoke } from '@tauri-apps/api/core';
+import { listen } from '@tauri-apps/api/event';
 
-/** An error from a command, always `{code, message}` (rollbook_core::Error's JSON shape). */
+/** One line of a rejected CSV file. */
+export interface RowError {
+  line: number;
+  column: string;
+  reason: string;
+}
+
+/** An error from a command, always `{code, message}` (rollbook_core::Error's JSON shape);
+ *  `bad_file` errors also carry the rejected `rows`. */
 export class IpcError extends Error {
   readonly code: string;
+  readonly rows: RowError[];
 
-  constructor(code: string, message: string) {
+  constructor(code: string, message: string, rows: RowError[] = []) {
     super(message);
     this.name = 'IpcError';
     this.code = code;
+    this.rows = rows;
   }
+}
+
+function rowsOf(raw: unknown): RowError[] {
+  if (!Array.isArray(raw)) return [];
+  return raw
+    .filter((r): r is Record<string, unknown> => !!r && typeof r === 'object')
+    .map((r) => ({
+      line: Number(r.line ?? 0),
+      column: String(r.column ?? ''),
+      reason: String(r.reason ?? ''),
+    }));
 }
 
 /** Turns whatever `invoke` rejected with into an IpcError. */
 export function toIpcError(raw: unknown): IpcError {
   if (raw instanceof IpcError) return raw;
   if (raw && typeof raw === 'object') {
-    const { code, message } = raw as { code?: unknown; message?: unknown };
-    if (typeof code === 'string' && typeof message === 'string') return new IpcError(code, message);
+    const { code, message, rows } = raw as { code?: unknown; message?: unknown; rows?: unknown };
+    if (typeof code === 'string' && typeof message === 'string') {
+      return new IpcError(code, message, rowsOf(rows));
+    }
     // A JavaScript exception inside the IPC layer itself.
     if (raw instanceof Error) return new IpcError('ipc', raw.message);
     if (typeof message === 'string') return new IpcError('unknown', message);
@@ -37,12 +62,21 @@ export async function call<T>(cmd: string, args?: Record<string, unknown>): Prom
   }
 }
 
+// ---- App ----------------------------------------------------------------------------------
+
 export interface AppInfo {
   data_dir: string;
   db_path: string;
   schema_version: number;
   version: string;
+  demo?: boolean;
 }
+
+export const appInfo = () => call<AppInfo>('app_info');
+/** Relaunches the app on the user's own data; this window goes away. */
+export const leaveDemo = () => call<null>('leave_demo');
+
+// ---- Today --------------------------------------------------------------------------------
 
 export interface Offering {
   id: string;
@@ -51,5 +85,315 @@ export interface Offering {
   active_students: number;
 }
 
-export const appInfo = () => call<AppInfo>('app_info');
+export type TakenState = 'not_taken' | 'partly' | 'taken';
+
+export interface TodayOffering extends Offering {
+  marked: number;
+  unsent: number;
+  state: TakenState;
+}
+
+/** Every offering with its number of active students (the shell's first command). */
 export const offerings = () => call<Offering[]>('offerings');
+export const today = (date: string) => call<TodayOffering[]>('today', { date });
+
+// ---- Roll call ----------------------------------------------------------------------------
+
+export type Status = 'present' | 'absent' | 'late' | 'excused';
+export type Delivery = 'saved_here' | 'sending' | 'on_server' | 'needs_attention';
+
+export interface RosterRow {
+  student_id: string;
+  student_name: string;
+  course_enrollment_id: string;
+  status: Status | null;
+  changed_at: string | null;
+  delivery: Delivery | null;
+  from_server: boolean;
+}
+
+export interface Counts {
+  present: number;
+  absent: number;
+  late: number;
+  excused: number;
+  unmarked: number;
+}
+
+export interface HistoryEntry {
+  id: number;
+  old_status: Status | null;
+  new_status: Status | null;
+  actor: string;
+  origin: string;
+  changed_at: string;
+  action: number;
+  undone: boolean;
+  outbox_state: string | null;
+  sent_at: string | null;
+  server_id: string | null;
+  server_recorded_at: string | null;
+}
+
+export const roster = (offering: string, date: string) =>
+  call<RosterRow[]>('roster', { offering, date });
+export const counts = (offering: string, date: string) =>
+  call<Counts>('counts', { offering, date });
+/** Resolves only after the mark is committed to SQLite (durable). */
+export const setMark = (offering: string, student: string, date: string, status: Status) =>
+  call<RosterRow>('set_mark', { offering, student, date, status });
+export const markRestPresent = (offering: string, date: string) =>
+  call<{ marked: number }>('mark_rest_present', { offering, date });
+/** Rejects with code `conflict` when there is nothing to undo. */
+export const undo = (offering: string, date: string) =>
+  call<{ reverted: number }>('undo', { offering, date });
+export const history = (offering: string, student: string, date: string) =>
+  call<HistoryEntry[]>('history', { offering, student, date });
+
+// ---- Roster import ------------------------------------------------------------------------
+
+export interface RosterChanges {
+  rows: number;
+  offerings_added: number;
+  offerings_renamed: number;
+  teachers_changed?: number;
+  students_added: number;
+  students_renamed: number;
+  enrollments_added: number;
+  enrollments_reactivated: number;
+  enrollments_deactivated: number;
+}
+
+/** Writes nothing; rejects with `bad_file` (and its rows) when the file is refused. */
+export const rosterPreview = (csv: string, fileName: string) =>
+  call<RosterChanges>('roster_preview', { csv, fileName });
+export const rosterImport = (csv: string, fileName: string) =>
+  call<RosterChanges>('roster_import', { csv, fileName });
+
+// ---- Settings -----------------------------------------------------------------------------
+
+/** Never holds the token: only whether one is stored. */
+export interface Settings {
+  api_url: string;
+  school_id: string | null;
+  signed_in: boolean;
+  read_only: boolean;
+  demo: boolean;
+}
+
+export const settings = () => call<Settings>('settings');
+export const saveSettings = (apiUrl: string, schoolId: string | null) =>
+  call<Settings>('save_settings', { apiUrl, schoolId });
+/** The token goes into Rust (and the OS keyring) once; nothing ever returns it. */
+export const signIn = (token: string) => call<Settings>('sign_in', { token });
+export const signOut = () => call<Settings>('sign_out');
+
+// ---- Sync ---------------------------------------------------------------------------------
+
+export interface Blocked {
+  reason: 'auth' | 'permission';
+  message: string;
+}
+
+export interface SyncStatus {
+  pending: number;
+  sending: number;
+  unknown: number;
+  rejected: number;
+  synced: number;
+  blocked: Blocked | null;
+  read_denied: boolean;
+  last_success_at: string | null;
+  next_attempt_at: string | null;
+  paused_until: string | null;
+  online: boolean;
+  running: boolean;
+}
+
+export interface SyncProblem {
+  id: number;
+  offering_id: string;
+  offering_name: string | null;
+  student_id: string;
+  student_name: string | null;
+  date: string;
+  status: Status;
+  state: 'unknown' | 'rejected';
+  reason: string | null;
+}
+
+export interface MarksChanged {
+  offering: string;
+  date: string;
+}
+
+export const syncStatus = () => call<SyncStatus>('sync_status');
+export const syncNow = () => call<null>('sync_now');
+export const syncProblems = () => call<SyncProblem[]>('sync_problems');
+export const resendUnknown = () => call<{ resent: number }>('resend_unknown');
+export const discard = (id: number) => call<null>('discard', { id });
+/** A rejected item goes back to pending. */
+export const retry = (id: number) => call<null>('retry', { id });
+
+export type Unlisten = () => void;
+
+/** Subscribes to a shell event; the returned function stops listening (safe to call early). */
+function subscribe<T>(event: string, cb: (payload: T) => void): Unlisten {
+  let stop: Unlisten | null = null;
+  let stopped = false;
+  listen<T>(event, (e) => cb(e.payload))
+    .then((un) => {
+      if (stopped) un();
+      else stop = un;
+    })
+    .catch((raw: unknown) => {
+      // Without the event permission the window still works; it just is not told of changes.
+      console.error(`cannot listen to ${event}`, toIpcError(raw).message);
+    });
+  return () => {
+    stopped = true;
+    stop?.();
+    stop = null;
+  };
+}
+
+/** Every change of the sync engine's status (the UI never polls). */
+export const onSyncStatus = (cb: (status: SyncStatus) => void): Unlisten =>
+  subscribe<SyncStatus>('sync-status', cb);
+/** The engine delivered or reconciled marks of an offering on a date. */
+export const onMarksChanged = (cb: (change: MarksChanged) => void): Unlisten =>
+  subscribe<MarksChanged>('marks-changed', cb);
+
+// ---- Counselor ----------------------------------------------------------------------------
+
+export type Tier =
+  | 'insufficient-data'
+  | 'satisfactory'
+  | 'at-risk'
+  | 'moderate-chronic'
+  | 'severe-chronic';
+
+export interface SessionCounts {
+  present: number;
+  late: number;
+  absent: number;
+  excused: number;
+  total: number;
+}
+
+export interface StudentReport {
+  student_id: string;
+  from: string | null;
+  to: string | null;
+  sessions: SessionCounts;
+  attendance_rate: number | null;
+  days_observed: number;
+  days_absent: number;
+  excused_days_absent: number;
+  unexcused_days_absent: number;
+  absence_rate: number | null;
+  tier: Tier;
+  crdc_15_days: boolean;
+  longest_absence_streak: number;
+  current_absence_streak: number;
+  by_course: {
+    course_offering_id: string;
+    course_name: string | null;
+    sessions: SessionCounts;
+    attendance_rate: number | null;
+  }[];
+  by_month: { month: string; sessions: SessionCounts; attendance_rate: number | null }[];
+}
+
+export interface Chart {
+  svg: string;
+  alt: string;
+  title: string;
+}
+
+export interface StudentView {
+  student_id: string;
+  /** null when this device does not know the student's name. */
+  name: string | null;
+  /** The tier in words, in the view's language. */
+  tier_label?: string;
+  report: StudentReport;
+  charts: {
+    breakdown: Chart;
+    monthly: Chart;
+    heatmap: Chart;
+    by_course: Chart;
+    last_days: Chart;
+  };
+}
+
+export interface StudentSummary {
+  student_id: string;
+  name: string | null;
+  days_observed: number;
+  days_absent: number;
+  absence_rate: number | null;
+  tier: Tier;
+}
+
+export interface ClassOverview {
+  offering_id: string;
+  offering_name: string | null;
+  daily: { date: string; sessions: SessionCounts; attendance_rate: number | null }[];
+  students: StudentSummary[];
+}
+
+export interface ClassView {
+  offering_id: string;
+  /** null when the offering is not in this device's rosters. */
+  name: string | null;
+  from: string | null;
+  to: string | null;
+  overview: ClassOverview;
+  charts: { daily: Chart; at_risk: Chart };
+}
+
+export interface OfferingRef {
+  id: string;
+  name: string;
+}
+
+export interface StudentHit {
+  id: string;
+  full_name: string;
+  /** The offerings the student attends. */
+  offerings: OfferingRef[];
+}
+
+export type Theme = 'light' | 'dark';
+export type ChartLang = 'en' | 'es';
+export type StudentExport = 'csv' | 'svg' | 'png' | 'html';
+export type ClassExport = 'csv' | 'svg' | 'png';
+
+export const searchStudents = (query: string) => call<StudentHit[]>('search_students', { query });
+export const studentView = (
+  student: string,
+  from: string | null,
+  to: string | null,
+  theme: Theme,
+  lang: ChartLang,
+) => call<StudentView>('student_view', { student, from, to, theme, lang });
+export const classView = (
+  offering: string,
+  from: string | null,
+  to: string | null,
+  theme: Theme,
+  lang: ChartLang,
+) => call<ClassView>('class_view', { offering, from, to, theme, lang });
+export const exportStudent = (
+  student: string,
+  from: string | null,
+  to: string | null,
+  kind: StudentExport,
+) => call<{ path: string }>('export_student', { student, from, to, kind });
+export const exportClass = (
+  offering: string,
+  from: string | null,
+  to: string | null,
+  kind: ClassExport,
+) => call<{ path: string }>('export_class', { offering, from, to, kind });

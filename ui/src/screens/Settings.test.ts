@@ -1,0 +1,96 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/svelte';
+
+vi.mock('../lib/ipc', async () => (await import('../test/fake-ipc')).fakeIpc());
+
+import * as ipc from '../lib/ipc';
+import { IpcError } from '../lib/ipc';
+import type { Settings } from '../lib/ipc';
+import { baseInfo, baseSettings, resetFakeIpc } from '../test/fake-ipc';
+import { locale } from '../lib/locale.svelte';
+import SettingsScreen from './Settings.svelte';
+
+const m = vi.mocked(ipc);
+const TOKEN = 'athena-secret-token-123';
+const signedOut: Settings = { ...baseSettings, signed_in: false };
+
+function renderSettings(initial: Settings) {
+  const onsettings = vi.fn();
+  const view = render(SettingsScreen, { settings: initial, info: baseInfo, onsettings });
+  return { ...view, onsettings };
+}
+
+beforeEach(() => {
+  resetFakeIpc();
+  locale.current = 'en';
+});
+afterEach(() => cleanup());
+
+describe('settings', () => {
+  it('saves the API URL and school id', async () => {
+    m.saveSettings.mockResolvedValue({ ...signedOut, api_url: 'http://127.0.0.1:8080', school_id: '3f2b0c1e-0000-4000-8000-000000000001' });
+    renderSettings(signedOut);
+    const url = screen.getByTestId('api-url') as HTMLInputElement;
+    await waitFor(() => expect(url.value).toBe('https://api.athena-erp.com'));
+    await fireEvent.input(url, { target: { value: 'http://127.0.0.1:8080' } });
+    await fireEvent.input(screen.getByLabelText('School id (optional)'), { target: { value: '3f2b0c1e-0000-4000-8000-000000000001' } });
+    await fireEvent.click(screen.getByTestId('save-settings'));
+    await waitFor(() => expect(m.saveSettings).toHaveBeenCalledWith('http://127.0.0.1:8080', '3f2b0c1e-0000-4000-8000-000000000001'));
+    expect(await screen.findByText('Saved')).toBeInTheDocument();
+  });
+
+  it('sends an empty school id as null and shows a refused URL', async () => {
+    m.saveSettings.mockRejectedValue(new IpcError('invalid', 'plain http only for loopback hosts'));
+    renderSettings(signedOut);
+    await fireEvent.input(screen.getByTestId('api-url'), { target: { value: 'http://example.com' } });
+    await fireEvent.click(screen.getByTestId('save-settings'));
+    expect(await screen.findByRole('alert')).toHaveTextContent('plain http only for loopback hosts');
+    expect(m.saveSettings).toHaveBeenCalledWith('http://example.com', null);
+  });
+
+  it('never shows the token again after signing in', async () => {
+    m.signIn.mockResolvedValue({ ...baseSettings, signed_in: true });
+    const { onsettings, rerender } = renderSettings(signedOut);
+    const field = screen.getByTestId('token') as HTMLInputElement;
+    expect(field).toHaveAttribute('type', 'password');
+    expect(field).toHaveAttribute('autocomplete', 'off');
+    await fireEvent.input(field, { target: { value: TOKEN } });
+    await fireEvent.click(screen.getByTestId('sign-in'));
+    await waitFor(() => expect(m.signIn).toHaveBeenCalledWith(TOKEN));
+    expect(field.value).toBe('');
+    await rerender({ settings: onsettings.mock.calls[0][0] });
+    expect(await screen.findByTestId('signed-in')).toHaveTextContent('Signed in');
+    expect(screen.queryByTestId('token')).toBeNull();
+    expect(document.body.innerHTML).not.toContain(TOKEN);
+    for (const input of document.querySelectorAll('input')) expect(input.value).not.toContain(TOKEN);
+  });
+
+  it('clears the field when the token is refused too', async () => {
+    m.signIn.mockRejectedValue(new IpcError('auth', 'the server refused this token'));
+    renderSettings(signedOut);
+    const field = screen.getByTestId('token') as HTMLInputElement;
+    await fireEvent.input(field, { target: { value: TOKEN } });
+    await fireEvent.click(screen.getByTestId('sign-in'));
+    expect(await screen.findByRole('alert')).toHaveTextContent('the server refused this token');
+    expect(field.value).toBe('');
+    expect(document.body.innerHTML).not.toContain(TOKEN);
+  });
+
+  it('signs out', async () => {
+    m.signOut.mockResolvedValue(signedOut);
+    const { onsettings } = renderSettings(baseSettings);
+    await fireEvent.click(screen.getByTestId('sign-out'));
+    await waitFor(() => expect(m.signOut).toHaveBeenCalledOnce());
+    expect(onsettings).toHaveBeenCalledWith(signedOut);
+  });
+
+  it('labels a read-only token', () => {
+    renderSettings({ ...baseSettings, read_only: true });
+    expect(screen.getByTestId('read-only-note')).toHaveTextContent('Read-only: this token cannot record attendance');
+  });
+
+  it('shows where the data lives', () => {
+    renderSettings(baseSettings);
+    expect(screen.getByTestId('data-dir')).toHaveTextContent(baseInfo.data_dir);
+  });
+});

@@ -1,0 +1,94 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
+
+vi.mock('../lib/ipc', async () => (await import('../test/fake-ipc')).fakeIpc());
+
+import * as ipc from '../lib/ipc';
+import { baseStatus, resetFakeIpc } from '../test/fake-ipc';
+import { localIsoDate } from '../lib/dates';
+import { locale } from '../lib/locale.svelte';
+import Today from './Today.svelte';
+
+const m = vi.mocked(ipc);
+const today = localIsoDate();
+
+beforeEach(() => {
+  resetFakeIpc();
+  locale.current = 'en';
+  location.hash = '';
+  m.today.mockResolvedValue([
+    { id: 'o1', name: 'Algebra I', teacher_assignment_id: 't', active_students: 28, marked: 0, unsent: 0, state: 'not_taken' },
+    { id: 'o2', name: 'Biology', teacher_assignment_id: 't', active_students: 28, marked: 12, unsent: 3, state: 'partly' },
+    { id: 'o3', name: 'Chemistry', teacher_assignment_id: 't', active_students: 20, marked: 20, unsent: 0, state: 'taken' },
+  ]);
+});
+afterEach(() => cleanup());
+
+describe('Today', () => {
+  it("lists the offerings as links with today's state and unsent marks", async () => {
+    render(Today);
+    const list = await screen.findByRole('list');
+    expect(list).toHaveAttribute('data-testid', 'today-list');
+    expect(m.today).toHaveBeenCalledWith(today);
+    const items = within(list).getAllByRole('listitem');
+    expect(items).toHaveLength(3);
+    const algebra = within(items[0]).getByRole('link');
+    expect(algebra).toHaveAttribute('data-testid', 'offering-o1');
+    expect(algebra).toHaveAttribute('href', `#/roll/o1/${today}`);
+    expect(algebra).toHaveTextContent('Algebra I');
+    expect(algebra).toHaveTextContent('Not taken');
+    expect(screen.getByTestId('offering-o2')).toHaveTextContent('Partly (12 of 28)');
+    expect(screen.getByTestId('offering-o2')).toHaveTextContent('3 unsent');
+    expect(screen.getByTestId('offering-o3')).toHaveTextContent('Taken');
+    expect(screen.getByTestId('offering-o3')).not.toHaveTextContent('unsent');
+  });
+
+  it('refreshes when the sync status changes (unsent counts)', async () => {
+    const { rerender } = render(Today, { status: baseStatus });
+    await screen.findByRole('list');
+    await rerender({ status: { ...baseStatus, synced: 3 } });
+    await waitFor(() => expect(m.today).toHaveBeenCalledTimes(2));
+  });
+
+  it('goes to a past date at once', async () => {
+    render(Today);
+    await screen.findByRole('list');
+    await fireEvent.change(screen.getByLabelText('Date'), { target: { value: '2020-01-15' } });
+    expect(location.hash).toBe('#/today/2020-01-15');
+    expect(screen.queryByRole('dialog')).toBeNull();
+  });
+
+  it('asks before a future date', async () => {
+    render(Today);
+    await screen.findByRole('list');
+    const input = screen.getByLabelText('Date') as HTMLInputElement;
+    await fireEvent.change(input, { target: { value: '2999-01-15' } });
+    const dialog = await screen.findByRole('dialog', { name: 'A day in the future' });
+    expect(dialog).toHaveTextContent('Tuesday, January 15, 2999');
+    await fireEvent.click(within(dialog).getByRole('button', { name: 'Cancel' }));
+    expect(location.hash).toBe('');
+    expect(input.value).toBe(today);
+
+    await fireEvent.change(input, { target: { value: '2999-01-15' } });
+    await fireEvent.click(await screen.findByRole('button', { name: 'Yes, use this date' }));
+    expect(location.hash).toBe('#/today/2999-01-15');
+  });
+
+  it('shows a chosen day and its offerings', async () => {
+    render(Today, { date: '2025-03-04' });
+    expect(await screen.findByRole('heading', { name: 'Tuesday, March 4, 2025' })).toBeInTheDocument();
+    expect(m.today).toHaveBeenCalledWith('2025-03-04');
+    expect(screen.getByTestId('offering-o1')).toHaveAttribute('href', '#/roll/o1/2025-03-04');
+    expect(screen.getByRole('link', { name: 'Back to today' })).toBeInTheDocument();
+  });
+
+  it('says there is no roster yet and offers to import one', async () => {
+    m.today.mockResolvedValue([]);
+    render(Today);
+    const empty = await screen.findByTestId('no-roster');
+    expect(empty).toHaveTextContent('No roster yet');
+    await fireEvent.click(within(empty).getByRole('button', { name: 'Import roster' }));
+    const dialog = await screen.findByRole('dialog', { name: 'Import roster' });
+    expect(within(dialog).getByLabelText('Roster file (CSV)')).toHaveAttribute('type', 'file');
+  });
+});
