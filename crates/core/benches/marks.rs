@@ -194,6 +194,5 @@ fn main() {
     if quick || std::env::args().any(|a| a == "--bench") {
         percentiles("FULL");
         percentiles("OFF");
-        percentiles("FULL; PRAGMA wal_autocheckpoint = 0");
     }
 }

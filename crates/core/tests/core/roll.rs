@@ -170,10 +170,7 @@ fn problems_list_unknown_and_refused_items_with_names_and_reasons() {
         ],
         "the panel names who and which class, and the server's reason"
     );
-    assert_eq!(
-        serde_json::to_value(&list[1]).unwrap()["status"],
-        "present"
-    );
+    assert_eq!(serde_json::to_value(&list[1]).unwrap()["status"], "present");
 }
 
 #[test]
@@ -183,8 +180,12 @@ fn a_refused_item_can_be_tried_again_unless_a_later_change_replaced_it() {
     mark(&mut store, &clock, ANA, Present);
     let first = outbox_of(&store, ANA)[0].0;
     set_item_state(&store, first, "rejected");
-    problems::retry(store.conn(), first, time::macros::datetime!(2024-03-15 09:00 UTC))
-        .expect("the newest item of the mark can be tried again");
+    problems::retry(
+        store.conn(),
+        first,
+        time::macros::datetime!(2024-03-15 09:00 UTC),
+    )
+    .expect("the newest item of the mark can be tried again");
     assert_eq!(outbox_of(&store, ANA)[0].2, "pending");
     // Marking again now rewrites that pending item: still one POST.
     mark(&mut store, &clock, ANA, Late);
@@ -192,8 +193,12 @@ fn a_refused_item_can_be_tried_again_unless_a_later_change_replaced_it() {
 
     set_item_state(&store, first, "rejected");
     mark(&mut store, &clock, ANA, Absent);
-    let err = problems::retry(store.conn(), first, time::macros::datetime!(2024-03-15 09:00 UTC))
-        .unwrap_err();
+    let err = problems::retry(
+        store.conn(),
+        first,
+        time::macros::datetime!(2024-03-15 09:00 UTC),
+    )
+    .unwrap_err();
     assert_eq!(
         err.code(),
         "conflict",
@@ -201,16 +206,24 @@ fn a_refused_item_can_be_tried_again_unless_a_later_change_replaced_it() {
     );
     let pending = outbox_of(&store, ANA)[1].0;
     assert_eq!(
-        problems::retry(store.conn(), pending, time::macros::datetime!(2024-03-15 09:00 UTC))
-            .unwrap_err()
-            .code(),
+        problems::retry(
+            store.conn(),
+            pending,
+            time::macros::datetime!(2024-03-15 09:00 UTC)
+        )
+        .unwrap_err()
+        .code(),
         "conflict",
         "only a refused item is tried again"
     );
     assert_eq!(
-        problems::retry(store.conn(), 999, time::macros::datetime!(2024-03-15 09:00 UTC))
-            .unwrap_err()
-            .code(),
+        problems::retry(
+            store.conn(),
+            999,
+            time::macros::datetime!(2024-03-15 09:00 UTC)
+        )
+        .unwrap_err()
+        .code(),
         "not_found"
     );
 }
@@ -219,8 +232,12 @@ fn a_refused_item_can_be_tried_again_unless_a_later_change_replaced_it() {
 fn connection_settings_are_checked_before_anything_is_stored() {
     use rollbook_core::sync::{save_api_settings, ApiConfig};
     let store = school();
-    let saved = save_api_settings(&store, " http://127.0.0.1:8080/ ", Some(&TEACHER.to_uppercase()))
-        .expect("loopback http and a UUID are fine");
+    let saved = save_api_settings(
+        &store,
+        " http://127.0.0.1:8080/ ",
+        Some(&TEACHER.to_uppercase()),
+    )
+    .expect("loopback http and a UUID are fine");
     assert_eq!(saved.api_url, "http://127.0.0.1:8080");
     assert_eq!(saved.school_id, Some(id(TEACHER)), "ids are kept lowercase");
     let env = std::collections::HashMap::new();
@@ -229,7 +246,11 @@ fn connection_settings_are_checked_before_anything_is_stored() {
     assert_eq!(config.school_id, Some(id(TEACHER)));
 
     for (url, school, why) in [
-        ("http://athena.example.edu", None, "plain http leaves this computer"),
+        (
+            "http://athena.example.edu",
+            None,
+            "plain http leaves this computer",
+        ),
         ("ftp://127.0.0.1", None, "not http(s)"),
         ("https://athena.example.edu", Some("school-7"), "not a UUID"),
     ] {
