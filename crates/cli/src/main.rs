@@ -16,6 +16,7 @@ mod report_text;
 mod roster_cmds;
 mod status_cmd;
 mod sync_cmds;
+mod wipe_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -79,6 +80,8 @@ enum Command {
     Report(report_cmds::ReportArgs),
     /// An offering's daily attendance and its students by absence rate; exports
     ClassReport(report_cmds::ClassReportArgs),
+    /// Delete this device's data (database, unsent changes) and the saved token
+    Wipe(wipe_cmd::WipeArgs),
 }
 
 /// What every command gets: where the data is and who is acting.
@@ -122,6 +125,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Discard(args) => sync_cmds::run_discard(&ctx, args),
         Command::Report(args) => report_cmds::run_report(&ctx, args),
         Command::ClassReport(args) => report_cmds::run_class_report(&ctx, args),
+        Command::Wipe(args) => wipe_cmd::run(&ctx, args),
     }
 }
 
@@ -144,7 +148,7 @@ fn exit_code(e: &Error) -> u8 {
 fn main() -> ExitCode {
     // Usage errors exit 2 (and --help/--version 0) inside clap.
     let cli = Cli::parse();
-    match run(cli) {
+    match run(cli).and_then(|()| output::finish()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("rollbook-cli: {e}");

@@ -9,6 +9,7 @@ use rollbook_core::marks::{self, Origin};
 use rollbook_core::{Day, Id, Result, Status};
 use serde::Serialize;
 
+use crate::output::outln;
 use crate::{args, output, Ctx};
 
 #[derive(Debug, Args)]
@@ -86,14 +87,18 @@ pub fn run_mark(ctx: &Ctx, a: MarkArgs) -> Result<()> {
         } else {
             "the server already has this status"
         };
-        println!(
+        outln!(
             "Marked student {} {} on {} ({note}).",
-            a.student, a.status, a.date
+            a.student,
+            a.status,
+            a.date
         );
     } else {
-        println!(
+        outln!(
             "Student {} is already {} on {}: nothing changed.",
-            a.student, a.status, a.date
+            a.student,
+            a.status,
+            a.date
         );
     }
     Ok(())
@@ -112,7 +117,7 @@ pub fn run_rest_present(ctx: &Ctx, a: OfferingDayArgs) -> Result<()> {
         return output::json(&Marked { marked });
     }
     let students = if marked == 1 { "student" } else { "students" };
-    println!(
+    outln!(
         "Marked {marked} {students} present on {} (existing marks kept).",
         a.date
     );
@@ -130,9 +135,10 @@ pub fn run_undo(ctx: &Ctx, a: OfferingDayArgs) -> Result<()> {
     } else {
         "marks"
     };
-    println!(
+    outln!(
         "Undid the last change on {}: {} {marks} changed back.",
-        a.date, outcome.reverted
+        a.date,
+        outcome.reverted
     );
     Ok(())
 }
@@ -147,9 +153,11 @@ pub fn run_marks(ctx: &Ctx, cmd: MarksCommand) -> Result<()> {
             if a.json {
                 return output::json(&result);
             }
-            println!(
+            outln!(
                 "Imported {name}: {} rows, {} marks changed, {} already as in the file.",
-                result.rows, result.changed, result.unchanged
+                result.rows,
+                result.changed,
+                result.unchanged
             );
             Ok(())
         }
@@ -163,9 +171,10 @@ pub fn run_history(ctx: &Ctx, a: HistoryArgs) -> Result<()> {
         return output::json(&changes);
     }
     if changes.is_empty() {
-        println!(
+        outln!(
             "No changes recorded for student {} on {}.",
-            a.student, a.date
+            a.student,
+            a.date
         );
         return Ok(());
     }
@@ -190,7 +199,7 @@ pub fn run_history(ctx: &Ctx, a: HistoryArgs) -> Result<()> {
         if let Some(server) = &c.server_id {
             line.push_str(&format!(", server record {server}"));
         }
-        println!("{line}");
+        outln!("{line}");
     }
     Ok(())
 }
@@ -201,9 +210,14 @@ pub fn run_counts(ctx: &Ctx, a: OfferingDayArgs) -> Result<()> {
     if a.json {
         return output::json(&c);
     }
-    println!(
+    outln!(
         "{}: present {}, absent {}, late {}, excused {}, unmarked {}",
-        a.date, c.present, c.absent, c.late, c.excused, c.unmarked
+        a.date,
+        c.present,
+        c.absent,
+        c.late,
+        c.excused,
+        c.unmarked
     );
     Ok(())
 }

@@ -1,13 +1,74 @@
 //! Printing results: `--json` for scripts (pretty-printed JSON on stdout), plain text otherwise.
+//!
+//! Every line goes through [`line`] (the [`outln!`] macro), never `println!`, which panics when
+//! the reader has gone away (`rollbook-cli roster show ... | head -1`). A reader that goes away
+//! stops the output quietly and the command finishes its work as usual; any other write error
+//! is remembered and makes the command fail at the end ([`finish`]).
+
+use std::io::{self, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 
 use rollbook_core::roster::Delivery;
 use rollbook_core::{Error, Result, Status};
 use serde::Serialize;
 
+/// Set once stdout cannot be written to any more: later lines are dropped.
+static STOPPED: AtomicBool = AtomicBool::new(false);
+/// The write error that stopped the output, unless it was the reader going away.
+static FAILED: Mutex<Option<io::Error>> = Mutex::new(None);
+
+/// `println!` that never panics: see the module docs.
+macro_rules! outln {
+    () => {
+        $crate::output::line(format_args!(""))
+    };
+    ($($arg:tt)*) => {
+        $crate::output::line(format_args!($($arg)*))
+    };
+}
+pub(crate) use outln;
+
+/// Writes one line to stdout, unless the output has stopped.
+pub fn line(args: std::fmt::Arguments<'_>) {
+    if STOPPED.load(Ordering::Relaxed) {
+        return;
+    }
+    let mut out = io::stdout().lock();
+    if let Err(e) = writeln!(out, "{args}") {
+        stop(e);
+    }
+}
+
+fn stop(e: io::Error) {
+    STOPPED.store(true, Ordering::Relaxed);
+    if e.kind() != io::ErrorKind::BrokenPipe {
+        if let Ok(mut failed) = FAILED.lock() {
+            failed.get_or_insert(e);
+        }
+    }
+}
+
+/// Flushes stdout; fails if a line could not be written for another reason than the reader
+/// going away (a full disk behind `> file`, say), so a script does not take a cut-off output
+/// for a whole one.
+pub fn finish() -> Result<()> {
+    if !STOPPED.load(Ordering::Relaxed) {
+        if let Err(e) = io::stdout().lock().flush() {
+            stop(e);
+        }
+    }
+    let failed = FAILED.lock().ok().and_then(|mut f| f.take());
+    match failed {
+        Some(e) => Err(Error::io("cannot write to standard output", e)),
+        None => Ok(()),
+    }
+}
+
 pub fn json<T: Serialize + ?Sized>(value: &T) -> Result<()> {
     let text = serde_json::to_string_pretty(value)
         .map_err(|e| Error::Invalid(format!("cannot write JSON: {e}")))?;
-    println!("{text}");
+    outln!("{text}");
     Ok(())
 }
 
@@ -39,7 +100,7 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) {
             .zip(&widths)
             .map(|(c, w)| format!("{c}{}", " ".repeat(w.saturating_sub(c.chars().count()))))
             .collect();
-        println!("{}", padded.join("  ").trim_end());
+        outln!("{}", padded.join("  ").trim_end());
     };
     line(header.to_vec());
     for row in rows {

@@ -22,6 +22,7 @@ use rollbook_report::{records_csv, student_report_html, svg_to_png, Chart, Repor
 use rollbook_report::{ClassOverview, Lang, StudentReport, Theme};
 use serde::Serialize;
 
+use crate::output::outln;
 use crate::report_text;
 use crate::{args, Ctx};
 
@@ -304,7 +305,7 @@ impl Says {
         if self.json {
             eprintln!("Wrote {what}.");
         } else {
-            println!("Wrote {what}.");
+            outln!("Wrote {what}.");
         }
     }
 }

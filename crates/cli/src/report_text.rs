@@ -6,6 +6,7 @@ use rollbook_report::gather::{ClassView, StudentView};
 use rollbook_report::{SessionCounts, SessionRecord, Tier};
 
 use crate::output;
+use crate::output::outln;
 
 fn pct(rate: Option<f64>) -> String {
     match rate {
@@ -57,20 +58,20 @@ fn counts_row(label: String, s: &SessionCounts, rate: Option<f64>) -> Vec<String
 pub fn student(view: &StudentView, records: &[SessionRecord]) {
     let r = &view.report;
     match &view.name {
-        Some(name) => println!("{name} (student {})", r.student_id),
-        None => println!("Student {}", r.student_id),
+        Some(name) => outln!("{name} (student {})", r.student_id),
+        None => outln!("Student {}", r.student_id),
     }
-    println!(
+    outln!(
         "Range: {}",
         range(r.from, r.to, records.iter().map(|x| x.date))
     );
-    println!("Tier: {} ({})", r.tier.as_str(), view.tier_label);
+    outln!("Tier: {} ({})", r.tier.as_str(), view.tier_label);
     let s = &r.sessions;
     if s.total == 0 {
-        println!("No records for this student in this range.");
+        outln!("No records for this student in this range.");
         return;
     }
-    println!(
+    outln!(
         "Sessions: {} (present {}, late {}, absent {}, excused {}); attendance rate {}",
         s.total,
         s.present,
@@ -79,7 +80,7 @@ pub fn student(view: &StudentView, records: &[SessionRecord]) {
         s.excused,
         pct(r.attendance_rate)
     );
-    println!(
+    outln!(
         "Days: {} observed, {} absent (excused {}, unexcused {}); absence rate {}",
         r.days_observed,
         num(r.days_absent, 2),
@@ -87,16 +88,16 @@ pub fn student(view: &StudentView, records: &[SessionRecord]) {
         num(r.unexcused_days_absent, 2),
         pct(r.absence_rate)
     );
-    println!(
+    outln!(
         "Absent 15+ days (CRDC): {}; whole days absent in a row: longest {}, current {}",
         if r.crdc_15_days { "yes" } else { "no" },
         r.longest_absence_streak,
         r.current_absence_streak
     );
     if r.tier == Tier::InsufficientData {
-        println!("Fewer than 10 observed days: too few for a tier.");
+        outln!("Fewer than 10 observed days: too few for a tier.");
     }
-    println!();
+    outln!();
     let header = [
         "SESSIONS",
         "PRESENT",
@@ -117,7 +118,7 @@ pub fn student(view: &StudentView, records: &[SessionRecord]) {
         })
         .collect();
     output::table(&[&["COURSE"][..], &header[..]].concat(), &rows);
-    println!();
+    outln!();
     let rows: Vec<Vec<String>> = r
         .by_month
         .iter()
@@ -129,10 +130,10 @@ pub fn student(view: &StudentView, records: &[SessionRecord]) {
 pub fn class(view: &ClassView) {
     let o = &view.overview;
     match &view.name {
-        Some(name) => println!("{name} (offering {})", o.offering_id),
-        None => println!("Offering {}", o.offering_id),
+        Some(name) => outln!("{name} (offering {})", o.offering_id),
+        None => outln!("Offering {}", o.offering_id),
     }
-    println!(
+    outln!(
         "Range: {}",
         range(view.from, view.to, o.daily.iter().map(|d| d.date))
     );
@@ -145,7 +146,7 @@ pub fn class(view: &ClassView) {
         total.total += d.sessions.total;
     }
     if total.total == 0 {
-        println!("No records for this offering in this range.");
+        outln!("No records for this offering in this range.");
         return;
     }
     let chronic = o
@@ -153,7 +154,7 @@ pub fn class(view: &ClassView) {
         .iter()
         .filter(|s| matches!(s.tier, Tier::ModerateChronic | Tier::SevereChronic))
         .count();
-    println!(
+    outln!(
         "{} days, {} sessions; attendance rate {}; {} students, {} chronically absent",
         o.daily.len(),
         total.total,
@@ -161,7 +162,7 @@ pub fn class(view: &ClassView) {
         o.students.len(),
         chronic
     );
-    println!();
+    outln!();
     let rows: Vec<Vec<String>> = o
         .students
         .iter()

@@ -7,6 +7,7 @@ use rollbook_core::roster::{self, RosterChanges};
 use rollbook_core::{Day, Id, Result};
 use serde::Serialize;
 
+use crate::output::outln;
 use crate::{args, output, Ctx};
 
 #[derive(Debug, Subcommand)]
@@ -105,13 +106,13 @@ fn import(ctx: &Ctx, a: ImportArgs) -> Result<()> {
         ),
     ]);
     if a.dry_run {
-        println!(
+        outln!(
             "{name} is valid ({} rows). Importing it would give: {said}.",
             c.rows
         );
-        println!("Nothing was written (--dry-run).");
+        outln!("Nothing was written (--dry-run).");
     } else {
-        println!("Imported {name} ({} rows): {said}.", c.rows);
+        outln!("Imported {name} ({} rows): {said}.", c.rows);
     }
     Ok(())
 }
@@ -127,7 +128,7 @@ fn show(ctx: &Ctx, a: ShowArgs) -> Result<()> {
         .into_iter()
         .find(|o| o.id == a.offering);
     let name = offering.map(|o| o.name).unwrap_or_default();
-    println!(
+    outln!(
         "{name} ({}) on {date}: {} active students",
         a.offering,
         rows.len()
@@ -158,7 +159,7 @@ pub fn run_offerings(ctx: &Ctx, a: OfferingsArgs) -> Result<()> {
         return output::json(&list);
     }
     if list.is_empty() {
-        println!("No offerings yet: import a roster with `rollbook-cli roster import FILE`.");
+        outln!("No offerings yet: import a roster with `rollbook-cli roster import FILE`.");
         return Ok(());
     }
     let rows: Vec<Vec<String>> = list

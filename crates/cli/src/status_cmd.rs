@@ -7,6 +7,7 @@ use rollbook_core::sync::{self, SyncStatus};
 use rollbook_core::Result;
 use serde::Serialize;
 
+use crate::output::outln;
 use crate::{output, Ctx};
 
 #[derive(Debug, Args)]
@@ -43,8 +44,8 @@ pub fn run(ctx: &Ctx, args: StatusArgs) -> Result<()> {
             paused_until: &sync.paused_until,
         });
     }
-    println!("Data directory: {}", ctx.data_dir.display());
-    println!(
+    outln!("Data directory: {}", ctx.data_dir.display());
+    outln!(
         "Outbox: {} waiting to be sent, {} sending, {} on the server, {} with unknown outcome, \
          {} refused by the server, {} cancelled",
         counts.pending,
@@ -55,20 +56,20 @@ pub fn run(ctx: &Ctx, args: StatusArgs) -> Result<()> {
         counts.cancelled
     );
     if let Some(b) = &sync.blocked {
-        println!("Sending is stopped: {} (`rollbook-cli login`)", b.message);
+        outln!("Sending is stopped: {} (`rollbook-cli login`)", b.message);
     }
     if sync.read_denied && counts.unknown > 0 {
-        println!(
+        outln!(
             "The token cannot read attendance to check unknown outcomes:              `rollbook-cli sync --resend-unknown` sends them again"
         );
     }
     if let Some(at) = &sync.last_success_at {
-        println!("Last reached the server: {at}");
+        outln!("Last reached the server: {at}");
     }
     if let Some(at) = &sync.paused_until {
-        println!("The server asked to wait until {at}");
+        outln!("The server asked to wait until {at}");
     } else if let Some(at) = &sync.next_attempt_at {
-        println!("Next attempt: {at}");
+        outln!("Next attempt: {at}");
     }
     Ok(())
 }

@@ -23,6 +23,7 @@ use rollbook_core::sync::{
 };
 use rollbook_core::{Error, Id, Result};
 
+use crate::output::outln;
 use crate::{args, output, Ctx};
 
 /// The exit code of `sync --wait` when the timeout comes first.
@@ -120,6 +121,7 @@ pub fn run_login(ctx: &Ctx, a: LoginArgs) -> Result<()> {
             s => Some(Id::parse(s)?),
         };
         store.set_setting(SETTING_SCHOOL_ID, value.as_ref().map(Id::as_str))?;
+        sync::status::QueueState::clear_school_block(&store)?;
     }
     let config = ApiConfig::resolve(&store)?;
     let mut raw = String::new();
@@ -132,7 +134,7 @@ pub fn run_login(ctx: &Ctx, a: LoginArgs) -> Result<()> {
     let tokens = TokenSource::new(Arc::new(KeyringTokens::system(config.base_url.as_str())));
     runtime()?.block_on(async {
         sync::sign_in(&mut store, &tokens, token.clone()).await?;
-        println!(
+        outln!(
             "Signed in to {} (token saved in the system keyring).",
             config.base_url
         );
@@ -152,13 +154,13 @@ async fn check_token(config: &ApiConfig, token: &Secret) -> Result<()> {
     let nobody = Id::parse("00000000-0000-0000-0000-000000000000")?;
     let ex = api.list(token, &ListFilter::Student(nobody)).await;
     let now = SystemClock.now();
-    match classify_read(&ex, now, |_| Ok(())) {
+    match classify_read(&ex, now, config.school_id.is_some(), |_| Ok(())) {
         ReadOutcome::Ok(()) => {
-            println!("The server accepts the token.");
+            outln!("The server accepts the token.");
             Ok(())
         }
         ReadOutcome::Forbidden(why) => {
-            println!("The server accepts the token, but it may not read attendance ({why}).");
+            outln!("The server accepts the token, but it may not read attendance ({why}).");
             Ok(())
         }
         ReadOutcome::Blocked(b) => Err(Error::Auth(blocked_message(&b))),
@@ -180,12 +182,12 @@ pub fn run_logout(ctx: &Ctx) -> Result<()> {
     let tokens = TokenSource::new(Arc::new(KeyringTokens::system(config.base_url.as_str())));
     let had = runtime()?.block_on(sync::sign_out(&tokens))?;
     if had {
-        println!(
+        outln!(
             "Signed out of {}: the token was deleted from the keyring.",
             config.base_url
         );
     } else {
-        println!("No token was stored for {}.", config.base_url);
+        outln!("No token was stored for {}.", config.base_url);
     }
     Ok(())
 }
@@ -197,6 +199,7 @@ fn blocked_message(b: &Blocked) -> String {
         }
         BlockReason::Auth => format!("{}: sign in with `rollbook-cli login`", b.message),
         BlockReason::Permission => format!("{} (`rollbook-cli login`)", b.message),
+        BlockReason::School => b.message.clone(),
     }
 }
 
@@ -216,7 +219,7 @@ fn sync_inner(ctx: &Ctx, a: SyncArgs) -> Result<bool> {
     if a.resend_unknown {
         let n = sync::resend_unknown(store.conn(), clock.now())?;
         if !a.json {
-            println!("{n} change(s) with an unknown outcome will be sent again.");
+            outln!("{n} change(s) with an unknown outcome will be sent again.");
         }
     }
     let config = ApiConfig::resolve(&store)?;
@@ -230,6 +233,9 @@ fn sync_inner(ctx: &Ctx, a: SyncArgs) -> Result<bool> {
     let rt = runtime()?;
     let (report, end) = rt.block_on(async {
         let mut engine = Engine::new(engine_store, api, tokens, clock, engine_config)?;
+        // Running `sync` is the user's "sync now": waiting items are due at once, however long
+        // their backoff (a Retry-After pause and an unknown item's wait still hold).
+        engine.retry_now()?;
         if a.wait {
             let drained = engine.drain(Duration::from_secs(a.timeout)).await?;
             Ok::<_, Error>((drained.report, Some(drained.end)))
@@ -264,13 +270,17 @@ fn sync_inner(ctx: &Ctx, a: SyncArgs) -> Result<bool> {
 }
 
 fn print_report(r: &PassReport, status: &sync::SyncStatus) {
-    println!(
+    outln!(
         "Sent {}, confirmed {}, found on the server {}, refused {}; {} left.",
-        r.sent, r.confirmed, r.reconciled, r.rejected, r.left
+        r.sent,
+        r.confirmed,
+        r.reconciled,
+        r.rejected,
+        r.left
     );
     for d in &r.duplicates {
         let extra: Vec<&str> = d.extra.iter().map(Id::as_str).collect();
-        println!(
+        outln!(
             "Item {} is record {}; the server also has {} (possible duplicates).",
             d.outbox_id,
             d.kept,
@@ -279,13 +289,13 @@ fn print_report(r: &PassReport, status: &sync::SyncStatus) {
     }
     if r.left > 0 && status.blocked.is_none() {
         if let Some(at) = &status.paused_until {
-            println!("The server asked to wait until {at}.");
+            outln!("The server asked to wait until {at}.");
         } else if let Some(at) = &status.next_attempt_at {
-            println!("Next attempt at {at} (or run `rollbook-cli sync --wait`).");
+            outln!("Next attempt at {at} (or run `rollbook-cli sync --wait`).");
         }
     }
     if status.rejected > 0 {
-        println!(
+        outln!(
             "{} change(s) were refused by the server: see `rollbook-cli rejected`.",
             status.rejected
         );
@@ -307,18 +317,20 @@ pub fn run_pull(ctx: &Ctx, a: PullArgs) -> Result<()> {
     if a.json {
         return output::json(&report);
     }
-    println!(
+    outln!(
         "{} record(s) on the server, {} new here; {} student name(s) filled in.",
-        report.records, report.new_records, report.names_resolved
+        report.records,
+        report.new_records,
+        report.names_resolved
     );
     if report.skipped > 0 {
-        println!(
+        outln!(
             "{} listed record(s) were not valid and were ignored.",
             report.skipped
         );
     }
     if let Some(note) = &report.names_note {
-        println!("Names: {note}.");
+        outln!("Names: {note}.");
     }
     Ok(())
 }
@@ -330,7 +342,7 @@ pub fn run_rejected(ctx: &Ctx, a: RejectedArgs) -> Result<()> {
         return output::json(&items);
     }
     if items.is_empty() {
-        println!("The server refused nothing.");
+        outln!("The server refused nothing.");
         return Ok(());
     }
     let rows: Vec<Vec<String>> = items
@@ -352,14 +364,14 @@ pub fn run_rejected(ctx: &Ctx, a: RejectedArgs) -> Result<()> {
         &["ITEM", "DATE", "STUDENT", "MARK", "OFFERING", "REASON"],
         &rows,
     );
-    println!("Fix the roster or the mark, then `rollbook-cli discard ITEM` to stop showing it.");
+    outln!("Fix the roster or the mark, then `rollbook-cli discard ITEM` to stop showing it.");
     Ok(())
 }
 
 pub fn run_discard(ctx: &Ctx, a: DiscardArgs) -> Result<()> {
     let store = ctx.open()?;
     sync::discard(store.conn(), a.item, SystemClock.now())?;
-    println!(
+    outln!(
         "Item {} discarded: it will not be sent (its history is kept).",
         a.item
     );

@@ -372,3 +372,71 @@ fn help_exits_0() {
     let out = sb.ok(&["--help"]);
     assert!(out.contains("mark-rest-present"), "{out}");
 }
+
+/// A reader that stops early (`rollbook-cli roster show ... | head -1`): the output stops
+/// quietly (no "failed printing to stdout" panic), and the command still does its work and
+/// exits 0. The reading end is closed before the command starts, so its first line already
+/// finds no reader, whatever the timing.
+#[rstest]
+#[case::text(&["roster", "show", "--offering", MATH, "--date", DATE][..])]
+#[case::json(&["roster", "show", "--offering", MATH, "--date", DATE, "--json"][..])]
+#[case::a_change(&["mark", "--offering", MATH, "--student", ANA, "--date", DATE, "--status", "late"][..])]
+fn a_reader_that_goes_away_stops_the_output_quietly(#[case] args: &[&str]) {
+    let sb = Sandbox::new().with_roster();
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    let out = Command::new(env!("CARGO_BIN_EXE_rollbook-cli"))
+        .args(args)
+        .env("ROLLBOOK_DATA_DIR", sb.data_dir())
+        .env("ROLLBOOK_ACTOR", "test:secretary")
+        .env_remove("XDG_DATA_HOME")
+        .env("RUST_BACKTRACE", "0")
+        .stdout(writer)
+        .output()
+        .expect("run rollbook-cli");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("Broken pipe"),
+        "a closed pipe is not an error: {stderr}"
+    );
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    if args[0] == "mark" {
+        let rows = sb.json(&[
+            "roster",
+            "show",
+            "--offering",
+            MATH,
+            "--date",
+            DATE,
+            "--json",
+        ]);
+        assert_eq!(
+            rows[0]["status"], "late",
+            "the change was made although nobody read what was printed"
+        );
+    }
+}
+
+/// Any other write error (here a full disk) is a failure: a script must not take a cut-off
+/// output for a whole one.
+#[test]
+fn an_output_that_cannot_be_written_is_a_failure() {
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        return; // no /dev/full on this system
+    };
+    let sb = Sandbox::new().with_roster();
+    let out = Command::new(env!("CARGO_BIN_EXE_rollbook-cli"))
+        .args(["roster", "show", "--offering", MATH, "--date", DATE])
+        .env("ROLLBOOK_DATA_DIR", sb.data_dir())
+        .env_remove("XDG_DATA_HOME")
+        .stdout(full)
+        .output()
+        .expect("run rollbook-cli");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("cannot write to standard output"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

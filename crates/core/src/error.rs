@@ -14,7 +14,11 @@ pub struct RowError {
 
 impl std::fmt::Display for RowError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "line {}, column {}: {}", self.line, self.column, self.reason)
+        write!(
+            f,
+            "line {}, column {}: {}",
+            self.line, self.column, self.reason
+        )
     }
 }
 
@@ -37,7 +41,11 @@ pub enum Error {
         "the database at {path} has schema version {found}, newer than this Rollbook \
          understands ({supported}); upgrade Rollbook to open it"
     )]
-    DatabaseTooNew { path: String, found: i64, supported: i64 },
+    DatabaseTooNew {
+        path: String,
+        found: i64,
+        supported: i64,
+    },
     /// The server or network failed in a way the user should know about.
     #[error("{0}")]
     Remote(String),
@@ -81,11 +89,17 @@ impl Error {
 
     /// True when the caller gave bad input (the CLI exits 2 for these).
     pub fn is_user_input(&self) -> bool {
-        matches!(self, Error::Invalid(_) | Error::BadFile { .. } | Error::Conflict(_) | Error::NotFound(_))
+        matches!(
+            self,
+            Error::Invalid(_) | Error::BadFile { .. } | Error::Conflict(_) | Error::NotFound(_)
+        )
     }
 
     pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
-        Error::Io { context: context.into(), source }
+        Error::Io {
+            context: context.into(),
+            source,
+        }
     }
 }
 
@@ -124,11 +138,17 @@ mod tests {
     fn bad_file_lists_every_row() {
         let e = Error::BadFile {
             file: "roster.csv".into(),
-            rows: vec![RowError { line: 3, column: "student_id".into(), reason: "not a UUID".into() }],
+            rows: vec![RowError {
+                line: 3,
+                column: "student_id".into(),
+                reason: "not a UUID".into(),
+            }],
         };
         let json = serde_json::to_value(&e).unwrap();
         assert_eq!(json["code"], "bad_file");
         assert_eq!(json["rows"][0]["line"], 3);
-        assert!(e.to_string().contains("line 3, column student_id: not a UUID"));
+        assert!(e
+            .to_string()
+            .contains("line 3, column student_id: not a UUID"));
     }
 }

@@ -103,7 +103,9 @@ impl Day {
         let shape_ok = b.len() == 10
             && b[4] == b'-'
             && b[7] == b'-'
-            && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+            && b.iter()
+                .enumerate()
+                .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
         if !shape_ok {
             return Err("expected YYYY-MM-DD".into());
         }
@@ -128,7 +130,13 @@ impl Day {
 
 impl fmt::Display for Day {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:04}-{:02}-{:02}", self.0.year(), self.0.month() as u8, self.0.day())
+        write!(
+            f,
+            "{:04}-{:02}-{:02}",
+            self.0.year(),
+            self.0.month() as u8,
+            self.0.day()
+        )
     }
 }
 
@@ -154,7 +162,8 @@ impl Serialize for Day {
 impl<'de> Deserialize<'de> for Day {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        Day::check(&s).map_err(|why| serde::de::Error::custom(format!("{s:?} is not a date: {why}")))
+        Day::check(&s)
+            .map_err(|why| serde::de::Error::custom(format!("{s:?} is not a date: {why}")))
     }
 }
 
@@ -182,7 +191,12 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 4] = [Status::Present, Status::Absent, Status::Late, Status::Excused];
+    pub const ALL: [Status; 4] = [
+        Status::Present,
+        Status::Absent,
+        Status::Late,
+        Status::Excused,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -268,7 +282,11 @@ mod tests {
     fn dates_are_strict_and_real(#[case] s: &str, #[case] ok: bool) {
         assert_eq!(Day::parse(s).is_ok(), ok, "{s}");
         if ok {
-            assert_eq!(Day::parse(s).unwrap().to_string(), s, "round trip keeps the form");
+            assert_eq!(
+                Day::parse(s).unwrap().to_string(),
+                s,
+                "round trip keeps the form"
+            );
         }
     }
 

@@ -217,8 +217,9 @@ impl<'c> ChangeWriter<'c> {
     ) -> Result<(Option<i64>, Option<i64>)> {
         let newest = self.newest_item(key, "")?;
         // With no item at all the server holds nothing from us: skip the second lookup.
-        let held = match newest {
-            Some(_) => self.held_by_server(key)?,
+        let held = match &newest {
+            Some(item) if item.state == "pending" => self.held_by_server(key, Some(item.id))?,
+            Some(_) => self.held_by_server(key, None)?,
             None => None,
         };
         let server_has_it = held.as_ref().is_some_and(|h| h.status == status);
@@ -296,11 +297,17 @@ impl<'c> ChangeWriter<'c> {
         }
     }
 
-    /// What the server holds for this mark, when it is known: the newest item that reached
-    /// (or may have reached) the server, if that one is confirmed `synced`. An item in flight
-    /// after it means the server's status is not known.
-    fn held_by_server(&self, key: MarkKey<'_>) -> Result<Option<Item>> {
-        let item = self.newest_item(key, "AND state IN ('synced', 'sending', 'unknown')")?;
+    /// What the server holds for this mark, when it is known: the newest item that reached,
+    /// may have reached or is still going to reach the server (ignoring `except`, the pending
+    /// item about to be rewritten), if that one is confirmed `synced`. Any other item after it
+    /// (in flight, unknown, or an older pending one still to be sent) means the server's final
+    /// status is not known yet.
+    fn held_by_server(&self, key: MarkKey<'_>, except: Option<i64>) -> Result<Option<Item>> {
+        let filter = format!(
+            "AND state IN ('synced', 'sending', 'unknown', 'pending') AND id <> {}",
+            except.unwrap_or(-1)
+        );
+        let item = self.newest_item(key, &filter)?;
         Ok(item.filter(|i| i.state == "synced"))
     }
 

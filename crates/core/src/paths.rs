@@ -36,9 +36,8 @@ pub fn ensure_data_dir(dir: &Path) -> Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(|e| {
-            Error::io(format!("cannot set permissions of {}", dir.display()), e)
-        })?;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| Error::io(format!("cannot set permissions of {}", dir.display()), e))?;
     }
     Ok(())
 }

@@ -45,7 +45,10 @@ impl Store {
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
             | OpenFlags::SQLITE_OPEN_URI;
         let conn = Connection::open_with_flags(path, flags)?;
-        let mut store = Store { conn, path: Some(path.to_path_buf()) };
+        let mut store = Store {
+            conn,
+            path: Some(path.to_path_buf()),
+        };
         store.configure(true)?;
         store.migrate()?;
         Ok(store)
@@ -64,7 +67,9 @@ impl Store {
         self.conn.busy_timeout(Duration::from_secs(5))?;
         if on_disk {
             // journal_mode returns a row; it must be read, not executed.
-            let mode: String = self.conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+            let mode: String = self
+                .conn
+                .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
             if !mode.eq_ignore_ascii_case("wal") {
                 return Err(Error::Invalid(format!(
                     "the database at {} cannot use write-ahead logging (got {mode})",
@@ -72,7 +77,8 @@ impl Store {
                 )));
             }
         }
-        self.conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
+        self.conn
+            .execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
         Ok(())
     }
 
@@ -100,7 +106,9 @@ impl Store {
     }
 
     pub fn schema_version(&self) -> Result<i64> {
-        Ok(self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+        Ok(self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?)
     }
 
     pub fn conn(&self) -> &Connection {
@@ -127,7 +135,9 @@ impl Store {
         use rusqlite::OptionalExtension;
         Ok(self
             .conn
-            .query_row("SELECT value FROM setting WHERE key = ?1", [key], |r| r.get(0))
+            .query_row("SELECT value FROM setting WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
             .optional()?)
     }
 
@@ -138,7 +148,9 @@ impl Store {
                  ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 (key, v),
             )?,
-            None => self.conn.execute("DELETE FROM setting WHERE key = ?1", [key])?,
+            None => self
+                .conn
+                .execute("DELETE FROM setting WHERE key = ?1", [key])?,
         };
         Ok(())
     }
@@ -164,7 +176,10 @@ fn create_private_file(path: &Path) -> Result<()> {
     match opts.open(path) {
         Ok(_) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(Error::io(format!("cannot create database file {}", path.display()), e)),
+        Err(e) => Err(Error::io(
+            format!("cannot create database file {}", path.display()),
+            e,
+        )),
     }
 }
 
@@ -193,11 +208,16 @@ mod tests {
         let path = dir.path().join("r.db");
         {
             let store = Store::open(&path).unwrap();
-            store.conn().pragma_update(None, "user_version", SCHEMA_VERSION + 1).unwrap();
+            store
+                .conn()
+                .pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+                .unwrap();
         }
         let err = Store::open(&path).unwrap_err();
         assert_eq!(err.code(), "database_too_new");
-        assert!(err.to_string().contains(&format!("schema version {}", SCHEMA_VERSION + 1)));
+        assert!(err
+            .to_string()
+            .contains(&format!("schema version {}", SCHEMA_VERSION + 1)));
     }
 
     #[cfg(unix)]
@@ -206,9 +226,19 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open_data_dir(&dir.path().join("data")).unwrap();
-        let mode = std::fs::metadata(store.path().unwrap()).unwrap().permissions().mode();
-        assert_eq!(mode & 0o777, 0o600, "other users must not read attendance records");
-        let dmode = std::fs::metadata(dir.path().join("data")).unwrap().permissions().mode();
+        let mode = std::fs::metadata(store.path().unwrap())
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(
+            mode & 0o777,
+            0o600,
+            "other users must not read attendance records"
+        );
+        let dmode = std::fs::metadata(dir.path().join("data"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(dmode & 0o777, 0o700);
     }
 
@@ -216,9 +246,18 @@ mod tests {
     fn durable_pragmas_are_on() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("r.db")).unwrap();
-        let sync: i64 = store.conn().query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap();
-        assert_eq!(sync, 2, "synchronous=FULL: a mark is on disk before the UI says saved");
-        let fk: i64 = store.conn().query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap();
+        let sync: i64 = store
+            .conn()
+            .query_row("PRAGMA synchronous", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(
+            sync, 2,
+            "synchronous=FULL: a mark is on disk before the UI says saved"
+        );
+        let fk: i64 = store
+            .conn()
+            .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(fk, 1);
     }
 }

@@ -6,8 +6,12 @@ mod common;
 
 #[path = "core/checkin.rs"]
 mod checkin;
+#[path = "core/disk_full.rs"]
+mod disk_full;
 #[path = "core/marks.rs"]
 mod marks;
+#[path = "core/props.rs"]
+mod props;
 #[path = "core/queries.rs"]
 mod queries;
 #[path = "core/roll.rs"]

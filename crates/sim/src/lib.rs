@@ -11,6 +11,8 @@
 //!
 //! Bearer tokens with scopes and schools are registered in the sim ([`SimBuilder::token`],
 //! [`SimHandle::add_token`]); faults ([`Faults`]) are injected per request, reproducibly.
+//! [`SimHandle::wait_idle`] waits until every request it was sent (by a client since killed,
+//! say) has been handled, so tests need no sleeps.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), athena_sim::SimError> {
@@ -45,5 +47,5 @@ pub use sample::{
     school_days_before, today_utc, Enrollment, Offering, SampleSchool, Teacher, DEFAULT_SCHOOL_ID,
     ROSTER_HEADER,
 };
-pub use server::{Sim, SimBuilder, SimError, SimHandle};
+pub use server::{Sim, SimBuilder, SimError, SimHandle, StillBusy};
 pub use store::{sort_newest_first, ListFilter};

@@ -29,7 +29,7 @@ use uuid::Uuid;
 use crate::auth::{AuthError, CREATE_ATTENDANCE, LIST_ATTENDANCE, READ_STUDENT};
 use crate::faults::{fault_response, garbage_response, FaultKind};
 use crate::model::{parse_uuid, FieldErrors, NewAttendance, UUID_REASON};
-use crate::server::{ConnectionKill, Shared};
+use crate::server::{ConnectionKill, InFlight, Shared};
 use crate::store::ListFilter;
 
 type AppState = State<Arc<Shared>>;
@@ -42,12 +42,14 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         )
         .route("/students/{id}", get(get_student))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
-        .layer(middleware::from_fn(log_request))
+        .layer(middleware::from_fn_with_state(shared.clone(), log_request))
         .with_state(shared)
 }
 
-/// Logs method, path (with query), status and time taken. Never logs headers (the token).
-async fn log_request(req: Request, next: Next) -> Response {
+/// Counts the request as in flight until it is answered or dropped; logs method, path (with
+/// query), status and time taken. Never logs headers (the token).
+async fn log_request(State(shared): AppState, req: Request, next: Next) -> Response {
+    let _in_flight = InFlight::request(shared);
     let method = req.method().clone();
     let path = req
         .uri()

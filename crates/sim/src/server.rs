@@ -7,7 +7,7 @@
 use std::collections::{HashMap, HashSet};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::ops::Deref;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -17,6 +17,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use time::Date;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Notify};
 use tokio::task::{JoinHandle, JoinSet};
@@ -45,6 +46,25 @@ pub enum SimError {
     NoRuntime,
 }
 
+/// [`SimHandle::wait_idle`] gave up: something was still open when its time ran out.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "athena-sim still busy after {waited:?}: {in_flight} request(s) being handled, \
+     {connections} connection(s) open{}",
+    if *.accepting { "" } else { ", connections queued but not accepted yet" }
+)]
+pub struct StillBusy {
+    /// How long it waited.
+    pub waited: Duration,
+    /// Requests inside a handler when it gave up.
+    pub in_flight: usize,
+    /// Connections open when it gave up.
+    pub connections: usize,
+    /// Whether the sim answered the probe: when not, connections may be waiting in the listen
+    /// queue, where the counters cannot see them.
+    pub accepting: bool,
+}
+
 /// State shared by the handlers and the handle.
 #[derive(Debug)]
 pub(crate) struct Shared {
@@ -56,6 +76,36 @@ pub(crate) struct Shared {
     pub(crate) students: RwLock<HashMap<Uuid, Student>>,
     pub(crate) strict_enrollment: AtomicBool,
     pub(crate) rejected_students: RwLock<HashSet<Uuid>>,
+    /// Requests inside the router (counted by [`InFlight`] guards).
+    pub(crate) in_flight: AtomicUsize,
+    /// Accepted connections whose task has not ended.
+    pub(crate) connections: AtomicUsize,
+}
+
+/// Counts one request or connection while it lives: incremented on creation, decremented on
+/// drop, so a handler or connection dropped half-way (client gone, connection killed, server
+/// stopped) is uncounted too.
+pub(crate) struct InFlight(Arc<Shared>, fn(&Shared) -> &AtomicUsize);
+
+impl InFlight {
+    pub(crate) fn request(shared: Arc<Shared>) -> InFlight {
+        Self::count(shared, |s| &s.in_flight)
+    }
+
+    fn connection(shared: Arc<Shared>) -> InFlight {
+        Self::count(shared, |s| &s.connections)
+    }
+
+    fn count(shared: Arc<Shared>, counter: fn(&Shared) -> &AtomicUsize) -> InFlight {
+        counter(&shared).fetch_add(1, Ordering::SeqCst);
+        InFlight(shared, counter)
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        (self.1)(&self.0).fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// Inserted into every request: lets a handler close its own connection without a response.
@@ -186,10 +236,12 @@ impl SimBuilder {
             students: RwLock::new(students),
             strict_enrollment: AtomicBool::new(self.strict_enrollment),
             rejected_students: RwLock::new(self.rejected_students),
+            in_flight: AtomicUsize::new(0),
+            connections: AtomicUsize::new(0),
         });
         let router = crate::routes::router(shared.clone());
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
-        let task = rt.spawn(accept_loop(listener, router, shutdown_rx));
+        let task = rt.spawn(accept_loop(listener, router, shutdown_rx, shared.clone()));
         tracing::info!(%addr, "athena-sim listening");
         Ok(Sim {
             handle: SimHandle { shared, addr },
@@ -250,7 +302,12 @@ impl Sim {
         let router = crate::routes::router(self.handle.shared.clone());
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         self.shutdown_tx = shutdown_tx;
-        self.task = Some(rt.spawn(accept_loop(listener, router, shutdown_rx)));
+        self.task = Some(rt.spawn(accept_loop(
+            listener,
+            router,
+            shutdown_rx,
+            self.handle.shared.clone(),
+        )));
         tracing::info!(addr = %self.handle.addr, "athena-sim listening again");
         Ok(())
     }
@@ -374,6 +431,49 @@ impl SimHandle {
         self.fault_state().injected(kind)
     }
 
+    /// Requests being handled now: from the moment the router gets one until its handler
+    /// finishes or is dropped (its client went away, its connection was killed).
+    pub fn in_flight(&self) -> usize {
+        self.shared.in_flight.load(Ordering::SeqCst)
+    }
+
+    /// Connections accepted and not yet closed (idle keep-alive connections included).
+    pub fn open_connections(&self) -> usize {
+        self.shared.connections.load(Ordering::SeqCst)
+    }
+
+    /// Waits until the sim is done with everything sent to it so far: no connection open and no
+    /// request in flight, so whatever an abandoned request was going to store is stored. Tests
+    /// call it after killing a client mid-request (every client must be dropped first: an idle
+    /// keep-alive connection counts as open), before checking the store or starting the next
+    /// client, instead of hoping a sleep or a grace period is long enough.
+    ///
+    /// Connections the OS has queued but the sim has not accepted yet are not counted, so first
+    /// a probe request goes through the same listen queue (accepted in order) and is answered:
+    /// by then every earlier connection is counted. `within` only bounds the wait.
+    pub async fn wait_idle(&self, within: Duration) -> Result<(), StillBusy> {
+        let started = tokio::time::Instant::now();
+        let deadline = started + within;
+        let accepting = tokio::time::timeout_at(deadline, probe(self.addr))
+            .await
+            .is_ok();
+        loop {
+            let (in_flight, connections) = (self.in_flight(), self.open_connections());
+            if accepting && in_flight == 0 && connections == 0 {
+                return Ok(());
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(StillBusy {
+                    waited: started.elapsed(),
+                    in_flight,
+                    connections,
+                    accepting,
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    }
+
     /// Registers (or replaces) a token of the default school.
     pub fn add_token(&self, token: &str, scopes: &[&str]) {
         self.add_token_for_schools(token, scopes, &[]);
@@ -435,13 +535,40 @@ impl SimHandle {
     }
 }
 
-async fn accept_loop(listener: TcpListener, router: Router, mut shutdown: watch::Receiver<bool>) {
+/// One request on a fresh connection, answered and closed: the sim has accepted it, so it has
+/// accepted every connection queued before it. The path is no endpoint, so the 404 fallback
+/// answers it, with no fault or latency. Returns at once when the connection is refused (the sim
+/// is not listening: then nothing is queued either).
+async fn probe(addr: SocketAddr) {
+    let Ok(mut stream) = TcpStream::connect(addr).await else {
+        return;
+    };
+    let request = "GET /_sim/probe HTTP/1.1\r\nHost: athena-sim\r\nConnection: close\r\n\r\n";
+    if stream.write_all(request.as_bytes()).await.is_err() {
+        return;
+    }
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer).await;
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    router: Router,
+    mut shutdown: watch::Receiver<bool>,
+    shared: Arc<Shared>,
+) {
     let mut connections = JoinSet::new();
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, _peer)) => {
-                    connections.spawn(serve_connection(stream, router.clone(), shutdown.clone()));
+                    // Counted as soon as accepted, before its task first runs.
+                    let open = InFlight::connection(shared.clone());
+                    let serve = serve_connection(stream, router.clone(), shutdown.clone());
+                    connections.spawn(async move {
+                        let _open = open;
+                        serve.await;
+                    });
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "accept failed");

@@ -4,6 +4,7 @@
 mod auth;
 mod common;
 mod faults;
+mod idle;
 mod listing;
 mod sample;
 mod validation;

@@ -10,8 +10,13 @@
 //! | 429, 503 (+ `Retry-After` seconds or date)     | Throttled        | Throttled    |
 //! | 401                                            | Blocked(auth)    | Blocked      |
 //! | 403                                            | Blocked(perm.)   | Forbidden    |
+//! | 400 about the school, no school id set         | Blocked(school)  | Blocked      |
 //! | other 4xx (400, 404, 409, 422, ...)            | Rejected(reason) | Failed       |
 //! | 2xx with a valid record matching what was sent | Created          | Ok           |
+//!
+//! A token of several schools must send `X-School-Id` or every request is a 400; without a
+//! school id set, a 400 whose body mentions the school is that, not a fault of the record, so
+//! it stops the queue instead of refusing every item. With one set, a 400 is about the record.
 
 use std::time::{Duration, SystemTime};
 
@@ -73,6 +78,27 @@ pub fn auth_blocked(detail: &str) -> Blocked {
     }
 }
 
+/// The message of [`BlockReason::School`].
+pub const SCHOOL_BLOCKED: &str = "this account belongs to several schools: set the school id \
+     (rollbook-cli login --school-id ID, or Settings)";
+
+pub fn school_blocked() -> Blocked {
+    Blocked {
+        reason: BlockReason::School,
+        message: SCHOOL_BLOCKED.into(),
+    }
+}
+
+/// A 400 that asks for a school id (its body mentions the school: the `X-School-Id` header, or
+/// "school"), when none was sent.
+fn wants_school_id(status: u16, body: &Result<Vec<u8>, String>, school_id_set: bool) -> bool {
+    status == 400
+        && !school_id_set
+        && body
+            .as_ref()
+            .is_ok_and(|b| String::from_utf8_lossy(b).to_lowercase().contains("school"))
+}
+
 pub fn permission_blocked(detail: &str) -> Blocked {
     Blocked {
         reason: BlockReason::Permission,
@@ -83,8 +109,13 @@ pub fn permission_blocked(detail: &str) -> Blocked {
     }
 }
 
-/// Classifies the answer to a POST of `sent`.
-pub fn classify_post(ex: &Exchange, sent: &Attendance, now: OffsetDateTime) -> PostOutcome {
+/// Classifies the answer to a POST of `sent`; `school_id_set`: whether it carried `X-School-Id`.
+pub fn classify_post(
+    ex: &Exchange,
+    sent: &Attendance,
+    now: OffsetDateTime,
+    school_id_set: bool,
+) -> PostOutcome {
     let (status, retry_after, date, body) = match ex {
         Exchange::Failed {
             stage: FailStage::Connect,
@@ -124,6 +155,9 @@ pub fn classify_post(ex: &Exchange, sent: &Attendance, now: OffsetDateTime) -> P
         },
         401 => PostOutcome::Blocked(auth_blocked(&reason())),
         403 => PostOutcome::Blocked(permission_blocked(&reason())),
+        400 if wants_school_id(status, body, school_id_set) => {
+            PostOutcome::Blocked(school_blocked())
+        }
         408 => PostOutcome::Transient(reason()),
         429 | 503 => PostOutcome::Throttled {
             wait: retry_after
@@ -136,10 +170,12 @@ pub fn classify_post(ex: &Exchange, sent: &Attendance, now: OffsetDateTime) -> P
     }
 }
 
-/// Classifies the answer to a GET, parsing a 2xx body with `parse`.
+/// Classifies the answer to a GET, parsing a 2xx body with `parse`; `school_id_set`: whether it
+/// carried `X-School-Id`.
 pub fn classify_read<T>(
     ex: &Exchange,
     now: OffsetDateTime,
+    school_id_set: bool,
     parse: impl FnOnce(&[u8]) -> Result<T, String>,
 ) -> ReadOutcome<T> {
     let (status, retry_after, date, body) = match ex {
@@ -162,6 +198,9 @@ pub fn classify_read<T>(
         },
         401 => ReadOutcome::Blocked(auth_blocked(&reason())),
         403 => ReadOutcome::Forbidden(reason()),
+        400 if wants_school_id(status, body, school_id_set) => {
+            ReadOutcome::Blocked(school_blocked())
+        }
         404 => ReadOutcome::NotFound(reason()),
         408 => ReadOutcome::Unavailable(reason()),
         429 | 503 => ReadOutcome::Throttled {
@@ -298,8 +337,11 @@ mod tests {
             PostOutcome::Transient(_) => "transient",
             PostOutcome::Ambiguous(_) => "ambiguous",
             PostOutcome::Throttled { .. } => "throttled",
-            PostOutcome::Blocked(b) if b.reason == BlockReason::Auth => "blocked-auth",
-            PostOutcome::Blocked(_) => "blocked-permission",
+            PostOutcome::Blocked(b) => match b.reason {
+                BlockReason::Auth => "blocked-auth",
+                BlockReason::Permission => "blocked-permission",
+                BlockReason::School => "blocked-school",
+            },
             PostOutcome::Rejected(_) => "rejected",
         }
     }
@@ -337,7 +379,51 @@ mod tests {
     #[case::e408(answer(408, b""), "transient")]
     #[case::redirect(answer(302, b""), "ambiguous")]
     fn post_outcomes(#[case] ex: Exchange, #[case] want: &str) {
-        assert_eq!(kind(&classify_post(&ex, &sent(), NOW)), want);
+        assert_eq!(kind(&classify_post(&ex, &sent(), NOW, false)), want);
+    }
+
+    const SEVERAL_SCHOOLS: &[u8] = br#"{"error":"bad_request",
+        "message":"the token belongs to several schools: send X-School-Id"}"#;
+
+    #[rstest]
+    #[case::several_schools(SEVERAL_SCHOOLS, false, "blocked-school")]
+    #[case::any_wording(b"Missing SCHOOL header", false, "blocked-school")]
+    #[case::school_id_was_sent(SEVERAL_SCHOOLS, true, "rejected")]
+    #[case::not_about_the_school(br#"{"message":"bad date"}"#, false, "rejected")]
+    #[case::empty(b"", false, "rejected")]
+    fn a_400_about_the_school_blocks_only_without_a_school_id(
+        #[case] body: &[u8],
+        #[case] school_id_set: bool,
+        #[case] want: &str,
+    ) {
+        let ex = answer(400, body);
+        assert_eq!(
+            kind(&classify_post(&ex, &sent(), NOW, school_id_set)),
+            want,
+            "a missing school id must not refuse every record one by one"
+        );
+        let read = classify_read(&ex, NOW, school_id_set, |_| Ok(()));
+        let read_blocked = matches!(
+            read,
+            ReadOutcome::Blocked(Blocked {
+                reason: BlockReason::School,
+                ..
+            })
+        );
+        assert_eq!(read_blocked, want == "blocked-school", "{read:?}");
+    }
+
+    #[test]
+    fn the_school_block_says_what_to_do() {
+        let b = school_blocked();
+        assert_eq!(b.reason, BlockReason::School);
+        assert!(b.message.contains("several schools"), "{}", b.message);
+        assert!(b.message.contains("--school-id"), "{}", b.message);
+        assert_eq!(
+            serde_json::to_value(b.reason).unwrap(),
+            "school",
+            "the UI and status --json read the reason"
+        );
     }
 
     #[rstest]
@@ -367,7 +453,7 @@ mod tests {
             date: None,
             body: Ok(b"{}".to_vec()),
         };
-        match classify_post(&ex, &sent(), NOW) {
+        match classify_post(&ex, &sent(), NOW, false) {
             PostOutcome::Throttled { wait, .. } => assert_eq!(wait, Some(Duration::from_secs(7))),
             other => panic!("{other:?}"),
         }
@@ -377,7 +463,7 @@ mod tests {
     fn rejection_keeps_the_servers_reason() {
         let body = br#"{"error":"validation_error","message":"the attendance record is invalid",
             "fields":{"student_id":"is not enrolled in this course offering"}}"#;
-        match classify_post(&answer(422, body), &sent(), NOW) {
+        match classify_post(&answer(422, body), &sent(), NOW, false) {
             PostOutcome::Rejected(r) => assert_eq!(
                 r,
                 "HTTP 422: the attendance record is invalid — student_id: is not enrolled in this \
@@ -394,37 +480,37 @@ mod tests {
 
     #[test]
     fn reads() {
-        let ok = classify_read(&answer(200, b"[]"), NOW, |b| {
+        let ok = classify_read(&answer(200, b"[]"), NOW, false, |b| {
             serde_json::from_slice::<Vec<u8>>(b).map_err(|e| e.to_string())
         });
         assert_eq!(ok, ReadOutcome::Ok(vec![]));
         let parse = |_: &[u8]| -> Result<(), String> { Err("bad".into()) };
         assert!(matches!(
-            classify_read(&answer(200, b"x"), NOW, parse),
+            classify_read(&answer(200, b"x"), NOW, false, parse),
             ReadOutcome::Unavailable(_)
         ));
         assert!(matches!(
-            classify_read(&answer(403, b""), NOW, parse),
+            classify_read(&answer(403, b""), NOW, false, parse),
             ReadOutcome::Forbidden(_)
         ));
         assert!(matches!(
-            classify_read(&answer(401, b""), NOW, parse),
+            classify_read(&answer(401, b""), NOW, false, parse),
             ReadOutcome::Blocked(_)
         ));
         assert!(matches!(
-            classify_read(&answer(404, b""), NOW, parse),
+            classify_read(&answer(404, b""), NOW, false, parse),
             ReadOutcome::NotFound(_)
         ));
         assert!(matches!(
-            classify_read(&answer(500, b""), NOW, parse),
+            classify_read(&answer(500, b""), NOW, false, parse),
             ReadOutcome::Unavailable(_)
         ));
         assert!(matches!(
-            classify_read(&answer(503, b""), NOW, parse),
+            classify_read(&answer(503, b""), NOW, false, parse),
             ReadOutcome::Throttled { .. }
         ));
         assert!(matches!(
-            classify_read(&answer(422, b""), NOW, parse),
+            classify_read(&answer(422, b""), NOW, false, parse),
             ReadOutcome::Failed(_)
         ));
     }

@@ -146,7 +146,7 @@ impl Engine {
             if matches!(ex, Exchange::Answered { .. }) {
                 self.reached_server();
             }
-            let outcome = classify_post(&ex, &body, now);
+            let outcome = classify_post(&ex, &body, now, self.school_id_set());
             match self.apply_post(id, attempt, outcome, token, now, report)? {
                 Next::Continue if !chain.is_empty() => t.ready.push_front(chain),
                 Next::Continue | Next::StopChain => {}
@@ -347,7 +347,7 @@ impl Engine {
             }
             Exchange::Failed { .. } => {}
         }
-        match classify_read(ex, now, parse_records) {
+        match classify_read(ex, now, self.school_id_set(), parse_records) {
             ReadOutcome::Ok((records, skipped)) => {
                 if skipped > 0 {
                     tracing::warn!(%offering, skipped, "the server listed records Rollbook cannot read");

@@ -220,7 +220,8 @@ impl Engine {
         };
         self.token_problem = None;
         let mut state = QueueState::load(&self.store)?;
-        if state.adopt_token(&token) {
+        let adopted_token = state.adopt_token(&token);
+        if state.adopt_school_id(self.school_id_set()) || adopted_token {
             state.save(&self.store)?;
         }
         let mut reconciled: HashSet<Id> = HashSet::new();
@@ -308,6 +309,20 @@ impl Engine {
             }
             tokio::time::sleep(wait).await;
         }
+    }
+
+    /// The user asked for a pass now ("Sync now"): stop backing off from an unreachable server
+    /// and make every waiting item due, however many times it failed to connect. A pause the
+    /// server asked for (`Retry-After`) still holds, and so does an unknown item's wait.
+    pub fn retry_now(&mut self) -> Result<()> {
+        self.offline_until = None;
+        queue::make_due(self.store.conn(), self.clock.now())?;
+        Ok(())
+    }
+
+    /// Whether requests carry `X-School-Id`.
+    pub(crate) fn school_id_set(&self) -> bool {
+        self.api.config().school_id.is_some()
     }
 
     pub(crate) fn cancelled(&self) -> bool {

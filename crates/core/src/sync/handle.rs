@@ -48,7 +48,8 @@ impl SyncHandle {
         }
     }
 
-    /// A pass now (the user pressed "sync", or a token was just set).
+    /// A pass now (the user pressed "sync", or a token was just set), without waiting out the
+    /// backoff of earlier failures to reach the server (see [`Engine::retry_now`]).
     pub fn run_now(&self) {
         let _ = self.commands.send(Command::RunNow);
     }
@@ -99,6 +100,7 @@ async fn run(
             let poll = engine.config.idle_poll;
             sleep = Some(sleep.map_or(poll, |s| s.min(poll)));
         }
+        let mut asked_now = false;
         let timer = async {
             match sleep {
                 Some(d) => tokio::time::sleep(d.max(Duration::from_millis(1))).await,
@@ -109,10 +111,13 @@ async fn run(
             _ = cancel.changed() => break,
             cmd = rx.recv() => match cmd {
                 None => break,
-                Some(Command::RunNow) => {}
+                Some(Command::RunNow) => asked_now = true,
                 Some(Command::Nudge) => {
-                    if !debounce(&mut rx, &mut cancel, engine.config.debounce).await {
-                        break;
+                    // The new mark shows as waiting at once, not only when the pass starts.
+                    engine.publish(true);
+                    match debounce(&mut rx, &mut cancel, engine.config.debounce).await {
+                        None => break,
+                        Some(run_now) => asked_now = run_now,
                     }
                 }
             },
@@ -121,26 +126,31 @@ async fn run(
         if *cancel.borrow() {
             break;
         }
+        if asked_now {
+            if let Err(e) = engine.retry_now() {
+                tracing::warn!(error = %e, "cannot make the waiting items due");
+            }
+        }
         let _ = engine.pass().await;
     }
     engine
 }
 
 /// Waits `window` after the first nudge (more nudges do not extend it, so steady marking still
-/// syncs); a `run_now` cuts it short. False when the engine must stop.
+/// syncs); a `run_now` cuts it short (`Some(true)`). `None` when the engine must stop.
 async fn debounce(
     rx: &mut mpsc::UnboundedReceiver<Command>,
     cancel: &mut watch::Receiver<bool>,
     window: Duration,
-) -> bool {
+) -> Option<bool> {
     let deadline = Instant::now() + window;
     loop {
         tokio::select! {
-            _ = tokio::time::sleep_until(deadline) => return true,
-            _ = cancel.changed() => return false,
+            _ = tokio::time::sleep_until(deadline) => return Some(false),
+            _ = cancel.changed() => return None,
             cmd = rx.recv() => match cmd {
-                None => return false,
-                Some(Command::RunNow) => return true,
+                None => return None,
+                Some(Command::RunNow) => return Some(true),
                 Some(Command::Nudge) => {}
             },
         }

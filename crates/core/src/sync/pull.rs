@@ -92,7 +92,8 @@ async fn pull(
         .ok_or_else(|| Error::Auth("not signed in: no API token is stored".into()))?;
     let ex = api.list(&token, &filter).await;
     let now = clock.now();
-    let (records, skipped) = match classify_read(&ex, now, parse_records) {
+    let school_id_set = api.config().school_id.is_some();
+    let (records, skipped) = match classify_read(&ex, now, school_id_set, parse_records) {
         ReadOutcome::Ok(v) => v,
         ReadOutcome::Blocked(blocked) => {
             let message = scrub(&blocked.message, &token);
@@ -154,7 +155,8 @@ async fn pull(
             break;
         };
         let Ok((id, ex)) = joined else { continue };
-        let parsed = classify_read(&ex, clock.now(), |b| {
+        let school_id_set = api.config().school_id.is_some();
+        let parsed = classify_read(&ex, clock.now(), school_id_set, |b| {
             serde_json::from_slice::<StudentWire>(b).map_err(|e| e.to_string())
         });
         match parsed {

@@ -338,6 +338,17 @@ pub fn resend_unknown(conn: &Connection, now: OffsetDateTime) -> Result<u64> {
     Ok(n as u64)
 }
 
+/// Every pending item waiting out a backoff becomes due now (the user asked to sync now).
+/// Returns how many.
+pub fn make_due(conn: &Connection, now: OffsetDateTime) -> Result<u64> {
+    let n = conn.execute(
+        "UPDATE outbox SET next_attempt_at = NULL, updated_at = ?1
+         WHERE state = 'pending' AND next_attempt_at IS NOT NULL",
+        [rfc3339(now)],
+    )?;
+    Ok(n as u64)
+}
+
 /// Gives up on a rejected or unknown item: it becomes cancelled (kept in history).
 pub fn discard(conn: &Connection, id: i64, now: OffsetDateTime) -> Result<()> {
     let state: Option<String> = conn

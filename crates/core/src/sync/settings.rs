@@ -9,6 +9,7 @@ use crate::ids::Id;
 use crate::store::Store;
 use crate::sync::api::{BaseUrl, SETTING_API_URL, SETTING_SCHOOL_ID};
 use crate::sync::queue::atomically;
+use crate::sync::status::QueueState;
 
 /// The stored connection settings, as saved.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -26,14 +27,16 @@ pub fn save_api_settings(
 ) -> Result<ApiSettings> {
     let url = BaseUrl::parse(api_url)?;
     let school_id = match school_id.map(str::trim).filter(|s| !s.is_empty()) {
-        Some(raw) => Some(
-            Id::parse(raw).map_err(|e| Error::Invalid(format!("the school id: {e}")))?,
-        ),
+        Some(raw) => {
+            Some(Id::parse(raw).map_err(|e| Error::Invalid(format!("the school id: {e}")))?)
+        }
         None => None,
     };
     atomically(store.conn(), |_| {
         store.set_setting(SETTING_API_URL, Some(url.as_str()))?;
-        store.set_setting(SETTING_SCHOOL_ID, school_id.as_ref().map(Id::as_str))
+        store.set_setting(SETTING_SCHOOL_ID, school_id.as_ref().map(Id::as_str))?;
+        // Whatever changed, the next pass finds out again whether a school id is needed.
+        QueueState::clear_school_block(store).map(|_| ())
     })?;
     Ok(ApiSettings {
         api_url: url.as_str().to_string(),

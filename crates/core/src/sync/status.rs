@@ -26,6 +26,9 @@ pub enum BlockReason {
     Auth,
     /// The token may not record attendance (403): a read-only token.
     Permission,
+    /// The account belongs to several schools and no school id is set (400 about
+    /// `X-School-Id`): set the school id.
+    School,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -178,6 +181,33 @@ impl QueueState {
             changed = true;
         }
         changed
+    }
+
+    /// Forgets a block for want of a school id once one is set. Returns whether it did.
+    pub fn adopt_school_id(&mut self, school_id_set: bool) -> bool {
+        let for_school = self
+            .blocked
+            .as_ref()
+            .is_some_and(|(b, _)| b.reason == BlockReason::School);
+        if school_id_set && for_school {
+            self.blocked = None;
+        }
+        school_id_set && for_school
+    }
+
+    /// The connection settings changed: a block for want of a school id no longer holds (the
+    /// next pass finds out again if it still does). Returns whether there was one.
+    pub fn clear_school_block(store: &Store) -> Result<bool> {
+        let mut state = QueueState::load(store)?;
+        let was = state
+            .blocked
+            .as_ref()
+            .is_some_and(|(b, _)| b.reason == BlockReason::School);
+        if was {
+            state.blocked = None;
+            state.save(store)?;
+        }
+        Ok(was)
     }
 
     /// A new token was signed in: nothing that was about the old one holds.

@@ -1,4 +1,5 @@
-//! The HTTP client's guard rails: `X-School-Id` is sent when configured, a redirect is never
+//! The HTTP client's guard rails: `X-School-Id` is sent when configured (and a token of several
+//! schools without it blocks the queue instead of refusing every mark), a redirect is never
 //! followed (the token must not travel to another origin), and a huge answer is cut off.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -8,8 +9,8 @@ use std::time::Duration;
 use athena_sim::Sim;
 use rollbook_core::secret::Secret;
 use rollbook_core::sync::api::{ApiClient, ApiConfig, BaseUrl, Exchange};
-use rollbook_core::sync::classify::{classify_post, PostOutcome};
-use rollbook_core::sync::EngineConfig;
+use rollbook_core::sync::classify::{classify_post, PostOutcome, SCHOOL_BLOCKED};
+use rollbook_core::sync::{load_status, save_api_settings, BlockReason, EngineConfig};
 use rollbook_core::Status;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -26,12 +27,18 @@ async fn the_school_id_is_sent_when_configured() {
     let mut rig = rig;
     let item = rig.mark(0, 0, Status::Present).unwrap();
 
-    // Without it, a token of two schools is refused with 400: rejected, with the reason.
+    // Without it, a token of two schools is refused with 400: that blocks the queue.
     let mut config = ApiConfig::new(BaseUrl::parse(&rig.sim.base_url()).unwrap());
     let api = ApiClient::new(config.clone()).unwrap();
     let body = attendance(&rig);
     let ex = api.create(&Secret::new(TOKEN).unwrap(), &body).await;
-    match classify_post(&ex, &body, time::OffsetDateTime::now_utc()) {
+    let now = time::OffsetDateTime::now_utc();
+    match classify_post(&ex, &body, now, false) {
+        PostOutcome::Blocked(b) => assert_eq!(b.reason, BlockReason::School),
+        other => panic!("{other:?}"),
+    }
+    // Had a school id been sent, the same 400 would be about this record.
+    match classify_post(&ex, &body, now, true) {
         PostOutcome::Rejected(reason) => assert!(reason.contains("X-School-Id"), "{reason}"),
         other => panic!("{other:?}"),
     }
@@ -48,6 +55,83 @@ async fn the_school_id_is_sent_when_configured() {
     .unwrap();
     assert_eq!(engine.pass().await.unwrap().confirmed, 1);
     assert_eq!(rig.state(item), "synced");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_of_several_schools_blocks_the_queue_until_the_school_id_is_set() {
+    let other_school = uuid::Uuid::parse_str("11111111-2222-4333-8444-555555555555").unwrap();
+    let rig = Rig::start(Sim::builder().sample_school(7).empty_store()).await;
+    let school = rig.sim.school_id();
+    rig.sim
+        .add_token_for_schools(TOKEN, ALL_SCOPES, &[school, other_school]);
+    let mut rig = rig;
+    let items: Vec<i64> = (0..3)
+        .map(|s| rig.mark(0, s, Status::Present).unwrap())
+        .collect();
+    let states = |rig: &Rig| -> Vec<String> { items.iter().map(|i| rig.state(*i)).collect() };
+
+    // No school id: the first 400 stops the queue, with what to do; no mark is refused.
+    let mut engine = rig.engine();
+    let report = engine.pass().await.unwrap();
+    assert_eq!(
+        report.rejected, 0,
+        "a missing school id is not the marks' fault"
+    );
+    let blocked = engine.status().blocked.expect("blocked");
+    assert_eq!(blocked.reason, BlockReason::School);
+    assert_eq!(blocked.message, SCHOOL_BLOCKED);
+    assert_eq!(states(&rig), vec!["pending"; 3]);
+    assert_eq!(rig.sim.record_count(), 0);
+    drop(engine);
+
+    let mut engine = rig.engine();
+    assert_eq!(
+        engine.status().blocked.map(|b| b.reason),
+        Some(BlockReason::School),
+        "the block survives a restart"
+    );
+    assert_eq!(engine.pass().await.unwrap().sent, 0, "still no school id");
+    drop(engine);
+
+    // The user sets the school id: the block goes at once, and the marks are delivered.
+    let saved =
+        save_api_settings(&rig.store, &rig.sim.base_url(), Some(&school.to_string())).unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    assert!(load_status(&rig.store, now).unwrap().blocked.is_none());
+    let mut config = ApiConfig::new(BaseUrl::parse(&saved.api_url).unwrap());
+    config.school_id = saved.school_id;
+    let store = rollbook_core::store::Store::open(&rig.db()).unwrap();
+    let mut engine = rollbook_core::sync::Engine::new(
+        store,
+        ApiClient::new(config.clone()).unwrap(),
+        rig.token_source(),
+        rig.clock.clone(),
+        fast(),
+    )
+    .unwrap();
+    let report = engine.pass().await.unwrap();
+    assert_eq!((report.confirmed, report.rejected, report.left), (3, 0, 0));
+    assert_eq!(states(&rig), vec!["synced"; 3]);
+    drop(engine);
+
+    // Blocked again (a mark made while no school id is used), then a school id given some
+    // other way (ROLLBOOK_SCHOOL_ID): the engine that sends it drops the block by itself.
+    let item = rig.mark(0, 3, Status::Late).unwrap();
+    rig.engine().pass().await.unwrap();
+    assert!(load_status(&rig.store, now).unwrap().blocked.is_some());
+    let store = rollbook_core::store::Store::open(&rig.db()).unwrap();
+    let mut engine = rollbook_core::sync::Engine::new(
+        store,
+        ApiClient::new(config).unwrap(),
+        rig.token_source(),
+        rig.clock.clone(),
+        fast(),
+    )
+    .unwrap();
+    assert_eq!(engine.pass().await.unwrap().confirmed, 1);
+    assert!(engine.status().blocked.is_none());
+    assert_eq!(rig.state(item), "synced");
+    assert_eq!(rig.sim.record_count(), 4);
 }
 
 fn attendance(rig: &Rig) -> rollbook_core::sync::record::Attendance {
@@ -153,7 +237,7 @@ async fn a_huge_answer_is_cut_off() {
         other => panic!("{other:?}"),
     }
     assert!(matches!(
-        classify_post(&ex, &body, time::OffsetDateTime::now_utc()),
+        classify_post(&ex, &body, time::OffsetDateTime::now_utc(), false),
         PostOutcome::Ambiguous(_)
     ));
 }

@@ -6,7 +6,6 @@ use athena_sim::FaultKind;
 use rollbook_core::secret::Secret;
 use rollbook_core::sync::{self, DrainEnd, TokenStore};
 use rollbook_core::Status;
-use std::time::Duration;
 
 use crate::sync_support::*;
 
@@ -193,7 +192,7 @@ async fn a_token_that_cannot_read_leaves_unknown_items_for_send_again() {
     });
     engine.pass().await.unwrap();
     assert_eq!(rig.state(item), "unknown");
-    let drained = engine.drain(Duration::from_secs(5)).await.unwrap();
+    let drained = engine.drain(GUARD).await.unwrap();
     assert_eq!(
         drained.end,
         DrainEnd::NeedsResend(1),

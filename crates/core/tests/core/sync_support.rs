@@ -18,6 +18,11 @@ use rollbook_core::sync::{
 };
 use rollbook_core::{Day, Id, Status};
 
+/// How long a test waits for something that must happen before calling it a failure. Only a
+/// guard against hanging: tests never rely on anything taking less than this (CI runs them on
+/// a loaded 2-core machine).
+pub const GUARD: Duration = Duration::from_secs(60);
+
 /// A token that may do everything the engine does. Long and unusual, so a leak is findable.
 pub const TOKEN: &str = "tok-WRITE-3f9a1c7e5b2d4a6f8e0c";
 pub const ALL_SCOPES: &[&str] = &["write:attendance", "read:attendance", "read:students"];
@@ -182,6 +187,16 @@ impl Rig {
         list
     }
 
+    /// Waits until the sim has handled everything sent to it, once the clients that sent it are
+    /// dropped: a request a killed engine left on the wire has then been stored (or not) for
+    /// good. A crashed app restarts seconds later; without this a test would race the next
+    /// engine against an abandoned request on a loaded machine.
+    pub async fn wait_sim_idle(&self) {
+        if let Err(busy) = self.sim.wait_idle(GUARD).await {
+            panic!("the sim must finish the requests of a killed engine: {busy}");
+        }
+    }
+
     /// Simulates a crash mid-send: the item is left `sending`, as a kill would leave it.
     pub fn leave_sending(&self, item: i64) {
         self.store
@@ -197,7 +212,9 @@ impl Rig {
 
 pub fn api_for(base: &str) -> ApiClient {
     let mut config = ApiConfig::new(BaseUrl::parse(base).expect("base url"));
-    config.request_timeout = Duration::from_secs(5);
+    // Only a guard: a request that times out is abandoned on the wire, which no test wants by
+    // accident.
+    config.request_timeout = GUARD;
     ApiClient::new(config).expect("client")
 }
 

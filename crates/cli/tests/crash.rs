@@ -1,0 +1,616 @@
+//! Crash campaign: the real `rollbook-cli` marks, imports and syncs against athena-sim with
+//! faults (latency, 5xx, 429, drops before and after commit, malformed JSON) and is killed with
+//! SIGKILL at random moments; then the queue is drained and the invariants are checked:
+//! the database is intact, nothing is left in flight, every change is on the server exactly once
+//! or refused with a reason, no record on the server is unaccounted for, and the server's
+//! effective marks equal the local ones.
+//!
+//! Short form (default in `cargo test`): 50 kills. Long form:
+//! `ROLLBOOK_CRASH_KILLS=1000 cargo test -p rollbook-cli --test crash -- --nocapture`.
+//! The seed is `ROLLBOOK_CRASH_SEED` (default fixed); the choices (commands, kill delays,
+//! faults) follow from it. Exact kill points still depend on timing, which is what the
+//! campaign is for: the invariants must hold whatever the moment.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use athena_sim::{FaultKind, Faults, Sim};
+use rusqlite::{Connection, OpenFlags};
+use serde_json::Value;
+
+const TOKEN: &str = "tok-CRASH-7f3a1c9e55";
+const DATES: [&str; 3] = ["2024-03-11", "2024-03-12", "2024-03-13"];
+const STATUSES: [&str; 4] = ["present", "absent", "late", "excused"];
+/// Latency of every POST (ms): a kill often lands while a request is on the wire.
+const LATENCY_MS: u64 = 15;
+/// Upper bound of the random delay before the SIGKILL (ms).
+const MAX_KILL_DELAY_MS: u64 = 120;
+
+/// splitmix64: small, seeded, and the same on every platform.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        usize::try_from(self.next() % u64::try_from(n.max(1)).unwrap_or(1)).unwrap_or(0)
+    }
+}
+
+fn env_u64(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(default)
+}
+
+struct Rig {
+    _rt: tokio::runtime::Runtime,
+    sim: Sim,
+    dir: tempfile::TempDir,
+    /// (offering, teacher assignment, enrolled students)
+    offerings: Vec<(String, Vec<String>)>,
+}
+
+impl Rig {
+    fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    fn command(&self, args: &[String]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_rollbook-cli"));
+        c.args(args)
+            .env("ROLLBOOK_DATA_DIR", self.data_dir())
+            .env("ROLLBOOK_API_URL", self.sim.base_url())
+            .env("ROLLBOOK_TOKEN", TOKEN)
+            .env_remove("ROLLBOOK_SCHOOL_ID")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        c
+    }
+
+    fn spawn(&self, args: &[String]) -> Child {
+        self.command(args).spawn().expect("spawn rollbook-cli")
+    }
+
+    /// Waits until no request is in flight on the simulator (`wait_idle`: no connection open,
+    /// no handler running), so a request the killed process left on the wire lands (or not)
+    /// before the next run: the invariants, not the machine's speed, decide the outcome. If the
+    /// sim does not get idle in time, falls back to waiting until its counters stay still for
+    /// longer than the injected latency.
+    fn settle(&self) {
+        if self
+            ._rt
+            .block_on(self.sim.wait_idle(Duration::from_secs(20)))
+            .is_ok()
+        {
+            return;
+        }
+        let quiet = Duration::from_millis(LATENCY_MS * 3 + 40);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut seen = (self.sim.post_count(), self.sim.record_count());
+        let mut since = Instant::now();
+        while Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+            let now = (self.sim.post_count(), self.sim.record_count());
+            if now != seen {
+                seen = now;
+                since = Instant::now();
+            } else if since.elapsed() >= quiet {
+                return;
+            }
+        }
+    }
+}
+
+fn s(v: &str) -> String {
+    v.to_string()
+}
+
+/// One randomly chosen command, with a temp file for imports.
+fn pick_command(rig: &Rig, rng: &mut Rng, n: usize) -> (&'static str, Vec<String>) {
+    let (offering, students) = &rig.offerings[rng.below(rig.offerings.len())];
+    let date = DATES[rng.below(DATES.len())];
+    match rng.below(10) {
+        0..=3 => {
+            let student = &students[rng.below(students.len())];
+            let status = STATUSES[rng.below(STATUSES.len())];
+            let args = ["mark", "--offering", offering, "--student", student];
+            let mut v: Vec<String> = args.iter().map(|a| s(a)).collect();
+            v.extend([s("--date"), s(date), s("--status"), s(status)]);
+            ("mark", v)
+        }
+        4 => {
+            let args = ["mark-rest-present", "--offering", offering, "--date", date];
+            ("mark-rest-present", args.iter().map(|a| s(a)).collect())
+        }
+        5 => {
+            let path = rig.dir.path().join(format!("checkin-{n}.csv"));
+            let mut csv = String::from("course_offering_id,student_id,attendance_date,status\n");
+            let rows = 5 + rng.below(40);
+            let mut seen = HashSet::new();
+            for _ in 0..rows {
+                let (o, st) = &rig.offerings[rng.below(rig.offerings.len())];
+                let student = &st[rng.below(st.len())];
+                let d = DATES[rng.below(DATES.len())];
+                // A file marks each (offering, student, date) once: a second line is refused.
+                if !seen.insert((o, student, d)) {
+                    continue;
+                }
+                let status = STATUSES[rng.below(STATUSES.len())];
+                csv.push_str(&format!("{o},{student},{d},{status}\n"));
+            }
+            std::fs::write(&path, csv).expect("write check-in csv");
+            let p = path.to_str().expect("utf-8 path");
+            ("marks import", vec![s("marks"), s("import"), s(p)])
+        }
+        6 => {
+            let p = rig.dir.path().join("roster.csv");
+            let p = p.to_str().expect("utf-8 path");
+            ("roster import", vec![s("roster"), s("import"), s(p)])
+        }
+        7 => (
+            "sync --wait",
+            vec![s("sync"), s("--wait"), s("--timeout"), s("5"), s("--json")],
+        ),
+        _ => ("sync", vec![s("sync"), s("--json")]),
+    }
+}
+
+fn duplicates_of(report: &Value, into: &mut HashSet<String>) {
+    for d in report["duplicates"].as_array().into_iter().flatten() {
+        for e in d["extra"].as_array().into_iter().flatten() {
+            if let Some(id) = e.as_str() {
+                into.insert(id.to_string());
+            }
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Item {
+    id: i64,
+    offering: String,
+    student: String,
+    date: String,
+    teacher_assignment: String,
+    enrollment: String,
+    status: String,
+    state: String,
+    last_error: Option<String>,
+    server_id: Option<String>,
+}
+
+fn open_read_only(path: &Path) -> Connection {
+    Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open db")
+}
+
+fn outbox(conn: &Connection) -> Vec<Item> {
+    let mut stmt = conn
+        .prepare(
+            "SELECT id, offering_id, student_id, date, teacher_assignment_id, enrollment_id,
+                    status, state, last_error, server_id FROM outbox ORDER BY id",
+        )
+        .expect("prepare");
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(Item {
+                id: r.get(0)?,
+                offering: r.get(1)?,
+                student: r.get(2)?,
+                date: r.get(3)?,
+                teacher_assignment: r.get(4)?,
+                enrollment: r.get(5)?,
+                status: r.get(6)?,
+                state: r.get(7)?,
+                last_error: r.get(8)?,
+                server_id: r.get(9)?,
+            })
+        })
+        .expect("query");
+    rows.collect::<Result<_, _>>().expect("rows")
+}
+
+type Key = (String, String, String);
+
+fn local_marks(conn: &Connection) -> BTreeMap<Key, String> {
+    let mut stmt = conn
+        .prepare("SELECT offering_id, student_id, date, status FROM mark")
+        .expect("prepare");
+    let rows = stmt
+        .query_map([], |r| Ok(((r.get(0)?, r.get(1)?, r.get(2)?), r.get(3)?)))
+        .expect("query");
+    rows.collect::<Result<_, _>>().expect("rows")
+}
+
+#[test]
+fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
+    let seed = env_u64("ROLLBOOK_CRASH_SEED", 0x0c0f_fee5_2024);
+    let target_kills = env_u64("ROLLBOOK_CRASH_KILLS", 50);
+    let mut rng = Rng(seed);
+
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let faults = format!(
+        "latency={LATENCY_MS},500=0.08,429=0.05,drop_before=0.05,drop_after=0.08,garbage=0.06,\
+         retry_after=0,seed={seed}"
+    );
+    let sim = rt
+        .block_on(
+            Sim::builder()
+                .sample_school(7)
+                .empty_store()
+                .token(
+                    TOKEN,
+                    &["write:attendance", "read:attendance", "read:students"],
+                )
+                .faults(Faults::parse(&faults).expect("fault spec"))
+                .start(),
+        )
+        .expect("sim starts");
+    let sample = sim.sample().expect("sample school");
+    let roster_csv = sample.roster_csv();
+    let offerings: Vec<(String, Vec<String>)> = sim
+        .offerings()
+        .iter()
+        .take(3)
+        .map(|o| {
+            let students = sample
+                .enrollments_of(o.id)
+                .iter()
+                .map(|e| e.student_id.to_string())
+                .collect();
+            (o.id.to_string(), students)
+        })
+        .collect();
+    // One student the server refuses: the "rejected with a reason" path is exercised too.
+    let refused = offerings[0].1[0].clone();
+    sim.reject_student(refused.parse().expect("uuid"));
+    let rig = Rig {
+        _rt: rt,
+        sim,
+        dir: tempfile::tempdir().expect("tempdir"),
+        offerings,
+    };
+    let roster = rig.dir.path().join("roster.csv");
+    std::fs::write(&roster, roster_csv).expect("write roster");
+    let out = rig
+        .command(&[s("roster"), s("import"), s(roster.to_str().expect("utf-8"))])
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "roster import: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let started = Instant::now();
+    let mut kills = 0u64;
+    let mut runs = 0u64;
+    let mut killed_by_kind: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut duplicates: HashSet<String> = HashSet::new();
+    let max_runs = target_kills * 6 + 20;
+    while kills < target_kills && runs < max_runs {
+        let (kind, args) = pick_command(&rig, &mut rng, usize::try_from(runs).unwrap_or(0));
+        // Sync runs longer than a mark; give it a longer reach so kills land mid-request.
+        let reach = if kind.starts_with("sync") {
+            MAX_KILL_DELAY_MS * 3
+        } else {
+            MAX_KILL_DELAY_MS
+        };
+        let delay = rng.next() % (reach + 1);
+        runs += 1;
+        let mut child = rig.spawn(&args);
+        std::thread::sleep(Duration::from_millis(delay));
+        let alive = matches!(child.try_wait(), Ok(None));
+        if alive {
+            // SIGKILL on Unix.
+            child.kill().expect("kill rollbook-cli");
+            kills += 1;
+            *killed_by_kind.entry(kind).or_default() += 1;
+        }
+        let out = child.wait_with_output().expect("wait rollbook-cli");
+        if !alive && kind.starts_with("sync") {
+            if let Ok(report) = serde_json::from_slice::<Value>(&out.stdout) {
+                duplicates_of(&report, &mut duplicates);
+            }
+        }
+        if !alive {
+            // A finished command must not fail for a reason other than a server fault.
+            let code = out.status.code();
+            assert!(
+                code == Some(0) || (kind.starts_with("sync") && code != Some(101)),
+                "{kind} {args:?} ended {code:?} (no panic, no failure on local work): {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        rig.settle();
+    }
+    let campaign = started.elapsed();
+    let faults_hit: BTreeMap<&str, u64> = [
+        FaultKind::ServerError,
+        FaultKind::TooManyRequests,
+        FaultKind::DropBefore,
+        FaultKind::DropAfter,
+        FaultKind::Garbage,
+    ]
+    .into_iter()
+    .map(|k| (k.key(), rig.sim.fault_count(k)))
+    .collect();
+
+    rig.sim.clear_faults();
+    let out = rig
+        .command(&[
+            s("sync"),
+            s("--wait"),
+            s("--timeout"),
+            s("120"),
+            s("--json"),
+        ])
+        .output()
+        .expect("final sync");
+    assert!(
+        out.status.success(),
+        "the final drain ends cleanly: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).expect("sync --json");
+    duplicates_of(&report, &mut duplicates);
+
+    // Invariants.
+    let db = rig.data_dir().join("rollbook.db");
+    let conn = open_read_only(&db);
+    let integrity: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .expect("integrity_check");
+    assert_eq!(integrity, "ok", "a SIGKILL never corrupts the database");
+
+    let items = outbox(&conn);
+    let records = rig.sim.records();
+    let by_id: HashMap<String, &athena_sim::AttendanceRecord> =
+        records.iter().map(|r| (r.id.to_string(), r)).collect();
+    let mut owned: HashSet<String> = HashSet::new();
+    let (mut synced, mut rejected, mut cancelled) = (0u64, 0u64, 0u64);
+    for it in &items {
+        match it.state.as_str() {
+            "synced" => {
+                synced += 1;
+                let sid = it
+                    .server_id
+                    .as_deref()
+                    .unwrap_or_else(|| panic!("item {} synced without a server id: {it:?}", it.id));
+                let r = by_id.get(sid).unwrap_or_else(|| {
+                    panic!("item {} claims record {sid}, which the server lacks", it.id)
+                });
+                assert!(
+                    owned.insert(sid.to_string()),
+                    "record {sid} is owned by two items: a change counted twice"
+                );
+                let fields = (
+                    r.course_offering_id.to_string(),
+                    r.student_id.to_string(),
+                    r.attendance_date.to_string(),
+                    r.teacher_assignment_id.to_string(),
+                    r.course_enrollment_id.to_string(),
+                    r.status.as_str().to_string(),
+                );
+                let want = (
+                    it.offering.clone(),
+                    it.student.clone(),
+                    it.date.clone(),
+                    it.teacher_assignment.clone(),
+                    it.enrollment.clone(),
+                    it.status.clone(),
+                );
+                assert_eq!(fields, want, "item {} and its server record agree", it.id);
+            }
+            "rejected" => {
+                rejected += 1;
+                assert!(
+                    it.last_error
+                        .as_deref()
+                        .is_some_and(|e| !e.trim().is_empty()),
+                    "item {} rejected without a reason",
+                    it.id
+                );
+            }
+            "cancelled" => cancelled += 1,
+            other => panic!(
+                "item {} left `{other}` after the drain: nothing stays in flight",
+                it.id
+            ),
+        }
+    }
+    let unaccounted: Vec<&athena_sim::AttendanceRecord> = records
+        .iter()
+        .filter(|r| {
+            let id = r.id.to_string();
+            !owned.contains(&id) && !duplicates.contains(&id)
+        })
+        .collect();
+    assert!(
+        unaccounted.is_empty(),
+        "every server record belongs to an outbox item or was reported as a duplicate; \
+         unaccounted: {unaccounted:#?}"
+    );
+
+    // Effective marks: the newest recorded_at per key on the server equals the local mark,
+    // except for the refused student, whose marks never reach the server.
+    let mut server: BTreeMap<Key, (time::OffsetDateTime, String)> = BTreeMap::new();
+    for r in &records {
+        let key = (
+            r.course_offering_id.to_string(),
+            r.student_id.to_string(),
+            r.attendance_date.to_string(),
+        );
+        let entry = (r.recorded_at, r.status.as_str().to_string());
+        match server.get(&key) {
+            Some((at, _)) if *at >= r.recorded_at => {}
+            _ => {
+                server.insert(key, entry);
+            }
+        }
+    }
+    let server: BTreeMap<Key, String> = server.into_iter().map(|(k, (_, st))| (k, st)).collect();
+    let local: BTreeMap<Key, String> = local_marks(&conn)
+        .into_iter()
+        .filter(|((_, student, _), _)| *student != refused)
+        .collect();
+    if server != local {
+        let keys: Vec<&Key> = server
+            .keys()
+            .chain(local.keys())
+            .filter(|k| server.get(*k) != local.get(*k))
+            .collect();
+        let mut detail = String::new();
+        for (o, st, d) in keys {
+            detail.push_str(&format!(
+                "\n{o} {st} {d}: server {:?}, local {:?}\n",
+                server.get(&(o.clone(), st.clone(), d.clone())),
+                local.get(&(o.clone(), st.clone(), d.clone()))
+            ));
+            for it in items
+                .iter()
+                .filter(|it| it.offering == *o && it.student == *st && it.date == *d)
+            {
+                detail.push_str(&format!(
+                    "  item {} {} {} server_id {:?}\n",
+                    it.id, it.status, it.state, it.server_id
+                ));
+            }
+            for r in records.iter().filter(|r| {
+                r.course_offering_id.to_string() == *o
+                    && r.student_id.to_string() == *st
+                    && r.attendance_date.to_string() == *d
+            }) {
+                detail.push_str(&format!(
+                    "  record {} {} at {}\n",
+                    r.id,
+                    r.status.as_str(),
+                    r.recorded_at
+                ));
+            }
+        }
+        let kept = rig.dir.keep();
+        panic!(
+            "the server's effective marks equal the local ones after the drain (seed {seed:#x}; \
+             data kept in {}):{detail}",
+            kept.display()
+        );
+    }
+
+    let marks = local_marks(&conn).len();
+    println!(
+        "crash campaign seed={seed:#x}: {runs} runs, {kills} kills {killed_by_kind:?}, \
+         {} outbox items ({synced} synced, {rejected} rejected, {cancelled} cancelled), \
+         {marks} marks, {} server records, {} reported duplicates, {} POSTs, faults {faults_hit:?}, \
+         campaign {:.1} s",
+        items.len(),
+        records.len(),
+        duplicates.len(),
+        rig.sim.post_count(),
+        campaign.as_secs_f64()
+    );
+    assert!(
+        kills >= target_kills,
+        "only {kills} of {target_kills} kills hit a live process in {runs} runs"
+    );
+}
+
+/// The failure the long campaign found (seed 0xc0ffee52024, 1,000 kills), made deterministic:
+/// a correction that goes back to what the server holds cancels the newest pending item but
+/// not an older one re-queued after a reconcile, which is then sent and becomes the server's
+/// effective mark while the local mark says otherwise. The outbox rule
+/// (crates/core/src/mark_change.rs, `held_by_server`) counts older pending items as "still to
+/// reach the server", so the newest one is rewritten instead of cancelled.
+#[test]
+fn a_correction_back_to_the_synced_status_wins_over_a_requeued_item() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let sim = rt
+        .block_on(
+            Sim::builder()
+                .sample_school(7)
+                .empty_store()
+                .token(
+                    TOKEN,
+                    &["write:attendance", "read:attendance", "read:students"],
+                )
+                .start(),
+        )
+        .expect("sim starts");
+    let sample = sim.sample().expect("sample");
+    let roster_csv = sample.roster_csv();
+    let o = sim.offerings()[0].id.to_string();
+    let st = sample.enrollments_of(sim.offerings()[0].id)[1]
+        .student_id
+        .to_string();
+    let rig = Rig {
+        _rt: rt,
+        sim,
+        dir: tempfile::tempdir().expect("tempdir"),
+        offerings: Vec::new(),
+    };
+    let roster = rig.dir.path().join("roster.csv");
+    std::fs::write(&roster, roster_csv).expect("write roster");
+    let ok = |args: Vec<String>| {
+        let out = rig.command(&args).output().expect("run");
+        assert!(
+            out.status.success() || args[0] == "sync",
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let mark = |status: &str| {
+        let args = [
+            "mark",
+            "--offering",
+            &o,
+            "--student",
+            &st,
+            "--date",
+            DATES[0],
+        ];
+        let mut v: Vec<String> = args.iter().map(|a| s(a)).collect();
+        v.extend([s("--status"), s(status)]);
+        v
+    };
+    ok(vec![
+        s("roster"),
+        s("import"),
+        s(roster.to_str().expect("utf-8")),
+    ]);
+    ok(mark("late"));
+    ok(vec![s("sync")]);
+    // The correction's POST is lost on the way: its outcome is unknown.
+    rig.sim.fail_next(FaultKind::DropBefore, 1);
+    ok(mark("excused"));
+    ok(vec![s("sync")]);
+    ok(mark("present"));
+    // Re-queued (the user's "send again"; a reconcile that does not find it does the same),
+    // then a 429 (nothing stored) leaves it pending.
+    rig.sim.fail_next(FaultKind::TooManyRequests, 1);
+    ok(vec![s("sync"), s("--resend-unknown")]);
+    // Back to what the server holds.
+    ok(mark("late"));
+    ok(vec![s("sync"), s("--wait"), s("--timeout"), s("60")]);
+    let newest = rig
+        .sim
+        .records()
+        .into_iter()
+        .filter(|r| r.course_offering_id.to_string() == o && r.student_id.to_string() == st)
+        .max_by_key(|r| r.recorded_at)
+        .map(|r| r.status.as_str().to_string());
+    assert_eq!(
+        newest.as_deref(),
+        Some("late"),
+        "the server's effective mark is the local one"
+    );
+}
