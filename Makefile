@@ -13,8 +13,9 @@ TAURI_DRIVER := $(CARGO_HOME)/bin/tauri-driver
 
 # What `tauri build` turns on: the binary serves the embedded ui/dist instead of devUrl.
 APP_FEATURES := --features tauri/custom-protocol
-# Arguments for `make run` (e.g. RUN_ARGS="--data-dir /tmp/rb").
-RUN_ARGS ?=
+# Arguments for `make run`: demo mode by default (a built-in sample school server, its roster
+# and a demo token, in a data directory of its own). RUN_ARGS= opens your own data.
+RUN_ARGS ?= --demo
 
 # To build: a C toolchain and WebKitGTK. To run and test: a virtual display, the WebKit
 # WebDriver, a D-Bus session and a keyring.
@@ -32,7 +33,8 @@ UI_SOURCES := $(shell find ui/src -type f 2>/dev/null) ui/index.html ui/vite.con
 .NOTPARALLEL:
 
 help:
-	@echo "make run    build the UI and open Rollbook (RUN_ARGS='--data-dir DIR' to choose data)"
+	@echo "make run    build the UI and open Rollbook in demo mode (RUN_ARGS= for your own data,"
+	@echo "            RUN_ARGS='--data-dir DIR' to choose it)"
 	@echo "make test   fmt, clippy, cargo tests (with the end-to-end window tests), vitest, svelte-check"
 
 run: deps ui-build
@@ -48,10 +50,16 @@ clippy: rust ui-build
 	$(CARGO) clippy --workspace --all-targets $(APP_FEATURES) -- -D warnings
 
 # Every crate's tests, including the end-to-end tests of the real window (tests/e2e), which
-# need the release-like binary (APP_FEATURES, ui/dist built), a display and a D-Bus session.
+# need the release-like binary (APP_FEATURES, ui/dist built), a display, a D-Bus session and a
+# Secret Service: gnome-keyring, unlocked with a throwaway password, keeping its keyrings in a
+# temporary directory (never the user's), so signing in stores the token as on a desktop.
 cargo-test: rust ui-build tauri-driver
-	ROLLBOOK_E2E=1 xvfb-run -a -s "-screen 0 1280x1024x24" \
-		dbus-run-session -- $(CARGO) test --workspace $(APP_FEATURES)
+	keyrings=$$(mktemp -d); trap 'rm -rf "$$keyrings"' EXIT; \
+	ROLLBOOK_E2E=1 KEYRINGS="$$keyrings" xvfb-run -a -s "-screen 0 1280x1024x24" \
+		dbus-run-session -- bash -euo pipefail -c '\
+			printf rollbook | XDG_DATA_HOME="$$KEYRINGS" \
+				gnome-keyring-daemon --unlock --components=secrets >/dev/null; \
+			exec $(CARGO) test --workspace $(APP_FEATURES)'
 
 ui-test: ui-deps
 	$(NPM) --prefix ui test

@@ -1,13 +1,19 @@
-//! The command line of the desktop app: `rollbook [--data-dir DIR]`.
+//! The command line of the desktop app: `rollbook [--demo] [--data-dir DIR]`.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
 
 use rollbook_core::paths;
 
-pub const USAGE: &str = "\
-usage: rollbook [--data-dir DIR]
+/// The demo's data directory, inside the default one.
+pub const DEMO_DIR: &str = "demo";
 
+pub const USAGE: &str = "\
+usage: rollbook [--demo] [--data-dir DIR]
+
+  --demo           demo mode: a built-in sample school server on this computer, its roster
+                   imported and a demo token, in a data directory of its own (default: the
+                   data directory below + /demo); never the keyring or your school's data
   --data-dir DIR   where Rollbook keeps its database (default: $ROLLBOOK_DATA_DIR,
                    else $XDG_DATA_HOME/org.rollbook.app); shared with rollbook-cli
   -h, --help       print this help";
@@ -16,6 +22,7 @@ usage: rollbook [--data-dir DIR]
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Launch {
     pub data_dir: Option<PathBuf>,
+    pub demo: bool,
     pub help: bool,
 }
 
@@ -31,6 +38,8 @@ impl Launch {
                 launch.data_dir = Some(PathBuf::from(dir));
             } else if let Some(dir) = text.strip_prefix("--data-dir=") {
                 launch.data_dir = Some(PathBuf::from(dir));
+            } else if text == "--demo" {
+                launch.demo = true;
             } else if text == "-h" || text == "--help" {
                 launch.help = true;
             } else {
@@ -43,10 +52,12 @@ impl Launch {
         }
     }
 
-    /// `--data-dir`, else `ROLLBOOK_DATA_DIR`, else the XDG default.
+    /// `--data-dir`, else `ROLLBOOK_DATA_DIR`, else the XDG default; in demo mode without
+    /// `--data-dir`, the `demo` directory inside that default.
     pub fn data_dir(&self) -> rollbook_core::Result<PathBuf> {
         match &self.data_dir {
             Some(dir) => Ok(dir.clone()),
+            None if self.demo => Ok(paths::default_data_dir()?.join(DEMO_DIR)),
             None => paths::default_data_dir(),
         }
     }
@@ -80,6 +91,20 @@ mod tests {
         assert!(parse(&["--frobnicate"])
             .unwrap_err()
             .contains("--frobnicate"));
+    }
+
+    #[test]
+    fn demo_mode_keeps_its_own_data() {
+        let demo = parse(&["--demo"]).unwrap();
+        assert!(demo.demo);
+        let dir = demo.data_dir().unwrap();
+        assert_eq!(dir, paths::default_data_dir().unwrap().join("demo"));
+        let chosen = parse(&["--data-dir", "/x", "--demo"]).unwrap();
+        assert_eq!(chosen.data_dir().unwrap(), PathBuf::from("/x"));
+        assert!(
+            !parse(&[]).unwrap().demo,
+            "a plain launch opens the user's own data"
+        );
     }
 
     #[test]

@@ -1,27 +1,80 @@
 //! Rollbook's desktop shell: the only Rust that imports `tauri`. It parses the command line,
-//! holds the shared state and exposes thin commands over `rollbook_core` to the window.
+//! holds the shared state, runs the sync engine and exposes thin commands over
+//! `rollbook_core` to the window.
 
 pub mod commands;
+pub mod demo;
+pub mod engine;
+pub mod events;
+pub mod exports;
 pub mod launch;
 pub mod state;
 
 use std::process::ExitCode;
 
-use tauri::{Builder, Runtime};
+use tauri::{AppHandle, Builder, Manager, RunEvent, Runtime};
 
 pub use launch::Launch;
 pub use state::AppState;
 
-/// The app as the binary and the wiring tests build it: state and command handler.
-/// Generic over the runtime so tests can use `tauri::test::mock_builder()`.
+include!("command_list.rs");
+
+macro_rules! handler {
+    ($($module:ident :: $command:ident),* $(,)?) => {
+        tauri::generate_handler![$(commands::$module::$command),*]
+    };
+}
+
+macro_rules! names {
+    ($($module:ident :: $command:ident),* $(,)?) => {
+        &[$(stringify!($command)),*]
+    };
+}
+
+/// Every command the window may call (the same list build.rs declares to the ACL).
+pub const COMMANDS: &[&str] = with_commands!(names);
+
+/// The app as the binary and the wiring tests build it: state, command handler, and at setup
+/// the demo server (in demo mode) and the sync engine. Generic over the runtime so tests can use
+/// `tauri::test::mock_builder()`.
 pub fn builder<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
     builder
         .manage(state)
-        .invoke_handler(tauri::generate_handler![
-            commands::app::app_info,
-            commands::roster::offerings,
-        ])
+        .invoke_handler(with_commands!(handler))
+        .setup(|app| {
+            start(app.handle());
+            Ok(())
+        })
 }
+
+/// What the app does once it runs (tauri calls it at setup; the wiring tests call it after
+/// building on the mock runtime, which has no setup): in demo mode, start the demo server and
+/// point the data at it; then start the sync engine.
+pub fn start<R: Runtime>(app: &AppHandle<R>) {
+    let state = app.state::<AppState>();
+    if let Err(error) = demo::start(&state, tauri::async_runtime::handle().inner()) {
+        eprintln!("rollbook: {error}");
+    }
+    let handle = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let mut told = false;
+        // Until it starts: `rollbook-cli sync` may hold the database's sync lock for a while.
+        // Meanwhile the window works (marks are saved here) and the chip shows nothing is sent.
+        while let Err(error) = engine::restart(&handle).await {
+            if !told {
+                eprintln!("rollbook: sync is not running yet: {error}");
+                told = true;
+            }
+            tokio::time::sleep(ENGINE_RETRY).await;
+            if handle.state::<AppState>().sync.status().is_some() {
+                break;
+            }
+        }
+    });
+}
+
+/// How often the app tries again to start a sync engine that could not start.
+const ENGINE_RETRY: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// tauri.conf.json, the embedded UI (release-like builds) and the resolved ACL.
 pub fn context<R: Runtime>() -> tauri::Context<R> {
@@ -48,11 +101,23 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match builder(Builder::default(), AppState::new(data_dir)).run(context()) {
-        Ok(()) => ExitCode::SUCCESS,
+    let state = if launch.demo {
+        AppState::demo(data_dir)
+    } else {
+        AppState::new(data_dir)
+    };
+    let app = match builder(Builder::default(), state).build(context()) {
+        Ok(app) => app,
         Err(error) => {
             eprintln!("rollbook: {error}");
-            ExitCode::FAILURE
+            return ExitCode::FAILURE;
         }
-    }
+    };
+    app.run(|app, event| {
+        if let RunEvent::Exit = event {
+            // Requests in flight finish (or the next launch checks the server for them).
+            tauri::async_runtime::block_on(engine::stop(&app.state::<AppState>()));
+        }
+    });
+    ExitCode::SUCCESS
 }

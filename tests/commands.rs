@@ -1,25 +1,32 @@
 //! Command wiring: every command is registered, permitted by the real capability (the ACL
 //! built by build.rs from src-tauri/capabilities, not bypassed) and answers errors as
-//! `{code, message}`. Runs on tauri's mock runtime: no display needed.
+//! `{code, message}`; the sync engine runs behind them and reports through events. Runs on
+//! tauri's mock runtime: no display needed. HTTP goes to athena-sim on 127.0.0.1:0.
 
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use athena_sim::{Sim, ALL_SCOPES};
 use rollbook_app::AppState;
+use rollbook_core::sync::MemoryTokens;
 use serde_json::{json, Value};
 use tauri::ipc::{CallbackFn, InvokeBody};
-use tauri::test::{get_ipc_response, mock_builder, INVOKE_KEY};
+use tauri::test::{get_ipc_response, mock_builder, MockRuntime, INVOKE_KEY};
 use tauri::webview::InvokeRequest;
-use tauri::{App, WebviewWindow, WebviewWindowBuilder};
+use tauri::{App, Listener, WebviewWindow, WebviewWindowBuilder};
+
+const DATE: &str = "2024-03-15";
+const TOKEN: &str = "t-wiring";
 
 /// The app exactly as `rollbook` builds it (same handler, same tauri.conf.json and ACL), on the
-/// mock runtime, with its data in `data_dir`.
-fn app(
-    data_dir: &std::path::Path,
-) -> (
-    App<tauri::test::MockRuntime>,
-    WebviewWindow<tauri::test::MockRuntime>,
-) {
-    let app = rollbook_app::builder(mock_builder(), AppState::new(data_dir.to_path_buf()))
+/// mock runtime.
+fn app_with(state: AppState) -> (App<MockRuntime>, WebviewWindow<MockRuntime>) {
+    let app = rollbook_app::builder(mock_builder(), state)
         .build(rollbook_app::context())
         .expect("the app builds with the real context");
+    // What tauri's setup does when the real app runs (the mock runtime never runs it).
+    rollbook_app::start(app.handle());
     // The window tauri.conf.json declares (the real app creates it at startup).
     let config = app
         .config()
@@ -38,20 +45,121 @@ fn app(
     (app, window)
 }
 
-/// Invokes `cmd` as the window's page would: from the app's own origin (on Linux,
+/// The user's own data in `data_dir`; the token lives in memory, not in the keyring of the
+/// machine running the tests.
+fn app(data_dir: &std::path::Path) -> (App<MockRuntime>, WebviewWindow<MockRuntime>) {
+    app_with(memory_tokens(AppState::new(data_dir.to_path_buf())))
+}
+
+fn memory_tokens(state: AppState) -> AppState {
+    state.with_token_store(Arc::new(MemoryTokens::default()))
+}
+
+/// Invokes `cmd` with `args` as the window's page would: from the app's own origin (on Linux,
 /// `tauri://localhost`).
-fn invoke(window: &WebviewWindow<tauri::test::MockRuntime>, cmd: &str) -> Result<Value, Value> {
+fn call(window: &WebviewWindow<MockRuntime>, cmd: &str, args: Value) -> Result<Value, Value> {
     let request = InvokeRequest {
         cmd: cmd.into(),
         callback: CallbackFn(0),
         error: CallbackFn(1),
         url: "tauri://localhost".parse().expect("a valid URL"),
-        body: InvokeBody::Json(json!({})),
+        body: InvokeBody::Json(args),
         headers: Default::default(),
         invoke_key: INVOKE_KEY.to_string(),
     };
     get_ipc_response(window, request)
         .map(|body| body.deserialize::<Value>().expect("commands answer JSON"))
+}
+
+fn invoke(window: &WebviewWindow<MockRuntime>, cmd: &str) -> Result<Value, Value> {
+    call(window, cmd, json!({}))
+}
+
+/// Asserts an error is exactly `{code, message}` with this code, and returns the message.
+fn assert_error(result: Result<Value, Value>, code: &str, why: &str) -> String {
+    let error = result.expect_err(why);
+    assert_eq!(
+        error["code"], code,
+        "{why}: the UI branches on the code: {error}"
+    );
+    assert_eq!(
+        error.as_object().map(|o| o.len()),
+        Some(2),
+        "{why}: exactly {{code, message}}: {error}"
+    );
+    error["message"]
+        .as_str()
+        .expect("a message for people")
+        .to_string()
+}
+
+fn import(window: &WebviewWindow<MockRuntime>, csv: &str) -> Value {
+    call(
+        window,
+        "roster_import",
+        json!({"csv": csv, "fileName": "roster.csv"}),
+    )
+    .expect("the roster imports")
+}
+
+fn fixture() -> &'static str {
+    include_str!("fixtures/roster.csv")
+}
+
+/// Waits (up to 30 s) until `check` holds, polling every 20 ms.
+fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !check() {
+        assert!(start.elapsed() < Duration::from_secs(30), "{what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn every_command_is_declared_granted_and_reachable() {
+    // The capability grants exactly the commands of src-tauri/command_list.rs (plus listening
+    // to the app's events): a stale or missing grant is caught here.
+    let capability: Value =
+        serde_json::from_str(include_str!("../src-tauri/capabilities/main.json")).unwrap();
+    let granted: Vec<&str> = capability["permissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    let mut expected: Vec<String> = rollbook_app::COMMANDS
+        .iter()
+        .map(|c| format!("allow-{}", c.replace('_', "-")))
+        .collect();
+    expected.extend([
+        "core:event:allow-listen".into(),
+        "core:event:allow-unlisten".into(),
+    ]);
+    let mut sorted = granted.clone();
+    sorted.sort_unstable();
+    expected.sort_unstable();
+    assert_eq!(
+        sorted, expected,
+        "main.json grants every command, and nothing else"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let (_app, window) = app(dir.path());
+    for cmd in rollbook_app::COMMANDS {
+        // No arguments: commands that need some answer tauri's "missing required key", which
+        // only comes after the ACL let the call through to the registered handler.
+        match invoke(&window, cmd) {
+            Ok(_) => {}
+            Err(Value::String(message)) => assert!(
+                message.contains("missing required key"),
+                "{cmd} must be registered and granted: {message}"
+            ),
+            Err(error) => assert!(
+                error["code"].is_string() && error["message"].is_string(),
+                "{cmd}: errors are {{code, message}}: {error}"
+            ),
+        }
+    }
 }
 
 #[test]
@@ -71,41 +179,209 @@ fn app_info_tells_where_the_data_is() {
         json!(rollbook_core::store::SCHEMA_VERSION)
     );
     assert_eq!(info["version"], json!(env!("CARGO_PKG_VERSION")));
+    assert_eq!(info["demo"], false);
     assert!(
         data_dir.join("rollbook.db").exists(),
         "the first call creates the database"
     );
+    assert_error(
+        invoke(&window, "leave_demo"),
+        "conflict",
+        "only a demo window can leave demo mode",
+    );
 }
 
 #[test]
-fn offerings_lists_the_imported_roster() {
+fn taking_the_roll_through_the_commands() {
     let dir = tempfile::tempdir().unwrap();
     let (_app, window) = app(dir.path());
+    assert_eq!(invoke(&window, "offerings"), Ok(json!([])));
+
+    let bad = call(
+        &window,
+        "roster_preview",
+        json!({"csv": "course_offering_id\nnope\n", "fileName": "bad.csv"}),
+    )
+    .expect_err("a bad file is refused");
+    assert_eq!(bad["code"], "bad_file");
+    assert!(
+        bad["rows"].as_array().is_some_and(|r| !r.is_empty()),
+        "the rows say what is wrong: {bad}"
+    );
+    let preview = call(
+        &window,
+        "roster_preview",
+        json!({"csv": fixture(), "fileName": "roster.csv"}),
+    )
+    .unwrap();
+    assert_eq!(preview["offerings_added"], 2);
     assert_eq!(
         invoke(&window, "offerings"),
         Ok(json!([])),
-        "a new data dir has no roster"
+        "a preview writes nothing"
     );
+    assert_eq!(import(&window, fixture())["students_added"], 5);
 
-    let mut store = rollbook_core::store::Store::open_data_dir(dir.path()).unwrap();
-    let csv = include_bytes!("fixtures/roster.csv");
-    rollbook_core::roster::import_roster_csv(&mut store, csv, "roster.csv").unwrap();
+    let today = call(&window, "today", json!({"date": DATE})).unwrap();
+    assert_eq!(today[0]["name"], "Algebra I");
+    assert_eq!(today[0]["state"], "not_taken");
+    let algebra = today[0]["id"].as_str().unwrap().to_string();
+    let grid = |w: &WebviewWindow<MockRuntime>| {
+        call(w, "roster", json!({"offering": algebra, "date": DATE})).unwrap()
+    };
+    let rows = grid(&window);
+    assert_eq!(rows.as_array().unwrap().len(), 3);
+    let first = rows[0]["student_id"].as_str().unwrap().to_string();
 
-    let list = invoke(&window, "offerings").expect("offerings is registered and granted");
-    let summary: Vec<(String, u64)> = list
+    let row = call(
+        &window,
+        "set_mark",
+        json!({"offering": algebra, "student": first, "date": DATE, "status": "late"}),
+    )
+    .expect("a mark is saved");
+    assert_eq!(row["student_id"], first.as_str());
+    assert_eq!(row["status"], "late");
+    assert_eq!(row["delivery"], "saved_here", "saved here, not yet sent");
+
+    let rest = call(
+        &window,
+        "mark_rest_present",
+        json!({"offering": algebra, "date": DATE}),
+    )
+    .unwrap();
+    assert_eq!(rest, json!({"marked": 2}));
+    let counts = call(
+        &window,
+        "counts",
+        json!({"offering": algebra, "date": DATE}),
+    )
+    .unwrap();
+    assert_eq!(
+        counts,
+        json!({"present": 2, "absent": 0, "late": 1, "excused": 0, "unmarked": 0})
+    );
+    let today = call(&window, "today", json!({"date": DATE})).unwrap();
+    assert_eq!(today[0]["state"], "taken");
+    assert_eq!(today[0]["unsent"], 3);
+
+    let undone = call(&window, "undo", json!({"offering": algebra, "date": DATE})).unwrap();
+    assert_eq!(undone, json!({"reverted": 2}));
+    call(&window, "undo", json!({"offering": algebra, "date": DATE})).unwrap();
+    assert_error(
+        call(&window, "undo", json!({"offering": algebra, "date": DATE})),
+        "conflict",
+        "nothing left to undo",
+    );
+    let history = call(
+        &window,
+        "history",
+        json!({"offering": algebra, "student": first, "date": DATE}),
+    )
+    .unwrap();
+    let steps: Vec<(Value, Value, Value)> = history
         .as_array()
-        .expect("offerings answers a list")
+        .unwrap()
         .iter()
-        .map(|o| {
+        .map(|c| {
             (
-                o["name"].as_str().unwrap().to_owned(),
-                o["active_students"].as_u64().unwrap(),
+                c["old_status"].clone(),
+                c["new_status"].clone(),
+                c["origin"].clone(),
             )
         })
         .collect();
     assert_eq!(
-        summary,
-        [("Algebra I".to_owned(), 3), ("Biology".to_owned(), 3)]
+        steps,
+        [
+            (Value::Null, json!("late"), json!("grid")),
+            (json!("late"), Value::Null, json!("undo")),
+        ]
+    );
+    assert_eq!(grid(&window)[0]["status"], Value::Null);
+}
+
+#[test]
+fn bad_arguments_are_invalid_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_app, window) = app(dir.path());
+    import(&window, fixture());
+    let message = assert_error(
+        call(
+            &window,
+            "set_mark",
+            json!({"offering": "not-a-uuid", "student": "x", "date": DATE, "status": "late"}),
+        ),
+        "invalid",
+        "a bad id",
+    );
+    assert!(message.contains("not-a-uuid"), "{message}");
+    let offering = invoke(&window, "offerings").unwrap()[0]["id"].clone();
+    for (args, why) in [
+        (
+            json!({"offering": offering, "date": "2024-02-30"}),
+            "no such date",
+        ),
+        (
+            json!({"offering": offering, "date": "15/03/2024"}),
+            "not YYYY-MM-DD",
+        ),
+    ] {
+        assert_error(call(&window, "roster", args), "invalid", why);
+    }
+    assert_error(
+        call(
+            &window,
+            "set_mark",
+            json!({"offering": offering, "student": offering, "date": DATE, "status": "asleep"}),
+        ),
+        "invalid",
+        "not a status",
+    );
+    assert_error(
+        call(
+            &window,
+            "roster",
+            json!({"offering": "00000000-0000-4000-8000-000000000000", "date": DATE}),
+        ),
+        "not_found",
+        "an offering this device does not have",
+    );
+    assert_error(
+        call(
+            &window,
+            "student_view",
+            json!({"student": "x", "theme": "light", "lang": "en"}),
+        ),
+        "invalid",
+        "the counselor commands answer {code, message} too",
+    );
+    assert_error(
+        call(
+            &window,
+            "export_class",
+            json!({"offering": offering, "kind": "pdf"}),
+        ),
+        "invalid",
+        "an unknown export kind",
+    );
+    assert_error(
+        call(&window, "discard", json!({"id": 42})),
+        "not_found",
+        "no such item",
+    );
+    assert_error(
+        call(
+            &window,
+            "save_settings",
+            json!({"apiUrl": "http://athena.example.edu"}),
+        ),
+        "invalid",
+        "plain http only to this computer",
+    );
+    assert_error(
+        call(&window, "sign_in", json!({"token": "  \n"})),
+        "invalid",
+        "no token",
     );
 }
 
@@ -117,21 +393,11 @@ fn errors_reach_the_page_as_code_and_message() {
     db.pragma_update(None, "user_version", 9999).unwrap();
     drop(db);
     let (_app, window) = app(dir.path());
-    for cmd in ["app_info", "offerings"] {
-        let error = invoke(&window, cmd).expect_err("a too-new database is an error");
-        assert_eq!(
-            error["code"], "database_too_new",
-            "{cmd}: the UI branches on the code"
-        );
-        let message = error["message"].as_str().expect("a message for people");
+    for cmd in ["app_info", "offerings", "sync_status", "sync_problems"] {
+        let message = assert_error(invoke(&window, cmd), "database_too_new", cmd);
         assert!(
             message.contains("9999"),
             "{cmd}: the message names the version: {message}"
-        );
-        assert_eq!(
-            error.as_object().unwrap().len(),
-            2,
-            "{cmd}: exactly {{code, message}}"
         );
     }
 }
@@ -140,8 +406,8 @@ fn errors_reach_the_page_as_code_and_message() {
 fn the_acl_is_enforced() {
     let dir = tempfile::tempdir().unwrap();
     let (_app, window) = app(dir.path());
-    // No core plugin is granted to the page: a window command must be refused. This proves the
-    // requests above went through the real capability rather than around it.
+    // No core plugin beyond events is granted to the page: a window command must be refused.
+    // This proves the requests above went through the real capability rather than around it.
     let refused = invoke(&window, "plugin:window|close").expect_err("not granted");
     assert!(
         refused.as_str().is_some_and(|m| m.contains("not allowed")),
@@ -152,4 +418,257 @@ fn the_acl_is_enforced() {
         unknown.as_str().is_some_and(|m| m.contains("not")),
         "{unknown}"
     );
+}
+
+/// A loopback Athena with the fixture's offerings unknown to it (it accepts any enrollment).
+fn sim() -> Sim {
+    Sim::builder()
+        .token(TOKEN, &ALL_SCOPES)
+        .token("t-read-only", &["read:attendance"])
+        .start_on(tauri::async_runtime::handle().inner())
+        .expect("the sim starts")
+}
+
+#[test]
+fn signing_in_starts_delivery_and_events_report_it() {
+    let sim = sim();
+    let dir = tempfile::tempdir().unwrap();
+    let (app, window) = app(dir.path());
+    let (tx, statuses) = mpsc::channel::<Value>();
+    app.listen("sync-status", move |event| {
+        let _ = tx.send(serde_json::from_str(event.payload()).unwrap());
+    });
+    let (tx, changed) = mpsc::channel::<Value>();
+    app.listen("marks-changed", move |event| {
+        let _ = tx.send(serde_json::from_str(event.payload()).unwrap());
+    });
+
+    let settings = call(
+        &window,
+        "save_settings",
+        json!({"apiUrl": sim.base_url(), "schoolId": null}),
+    )
+    .expect("a loopback URL is fine");
+    assert_eq!(
+        settings,
+        json!({"api_url": sim.base_url(), "school_id": null, "signed_in": false,
+               "read_only": false, "demo": false})
+    );
+    let settings = call(&window, "sign_in", json!({"token": format!(" {TOKEN}\n")})).unwrap();
+    assert_eq!(settings["signed_in"], true);
+    assert!(
+        !settings.to_string().contains(TOKEN),
+        "no command ever returns the token"
+    );
+
+    import(&window, fixture());
+    let offering = invoke(&window, "offerings").unwrap()[0]["id"].clone();
+    let rows = call(
+        &window,
+        "roster",
+        json!({"offering": offering, "date": DATE}),
+    )
+    .unwrap();
+    for row in rows.as_array().unwrap() {
+        call(
+            &window,
+            "set_mark",
+            json!({"offering": offering, "student": row["student_id"], "date": DATE,
+                   "status": "present"}),
+        )
+        .unwrap();
+    }
+    // The marks nudge the engine: it sends them shortly after, with no "sync now".
+    wait_until("the three marks reach the server", || {
+        sim.record_count() == 3
+    });
+    let status = statuses
+        .iter()
+        .find(|s| s["synced"] == 3 && s["pending"] == 0 && s["running"] == false)
+        .expect("a sync-status event says all sent");
+    assert_eq!(status["online"], true);
+    assert_eq!(
+        changed.recv_timeout(Duration::from_secs(10)).unwrap(),
+        json!({"offering": offering, "date": DATE}),
+        "the open grid is told its delivery column changed"
+    );
+    let rows = call(
+        &window,
+        "roster",
+        json!({"offering": offering, "date": DATE}),
+    )
+    .unwrap();
+    assert!(rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["delivery"] == "on_server"));
+    assert_eq!(invoke(&window, "sync_status").unwrap()["synced"], 3);
+
+    // A token that may not record puts the app in read-only mode once the server says so.
+    call(&window, "sign_in", json!({"token": "t-read-only"})).unwrap();
+    let student = rows[0]["student_id"].clone();
+    call(
+        &window,
+        "set_mark",
+        json!({"offering": offering, "student": student, "date": DATE, "status": "late"}),
+    )
+    .unwrap();
+    invoke(&window, "sync_now").unwrap();
+    wait_until("the server refuses the read-only token", || {
+        invoke(&window, "settings").unwrap()["read_only"] == true
+    });
+    assert_eq!(sim.record_count(), 3, "nothing more was recorded");
+
+    let settings = invoke(&window, "sign_out").unwrap();
+    assert_eq!(settings["signed_in"], false);
+}
+
+#[test]
+fn refused_marks_are_listed_and_can_be_tried_again_or_discarded() {
+    let sim = sim();
+    let dir = tempfile::tempdir().unwrap();
+    let (_app, window) = app(dir.path());
+    call(&window, "save_settings", json!({"apiUrl": sim.base_url()})).unwrap();
+    call(&window, "sign_in", json!({"token": TOKEN})).unwrap();
+    import(&window, fixture());
+    let offering = invoke(&window, "offerings").unwrap()[0]["id"].clone();
+    let rows = call(
+        &window,
+        "roster",
+        json!({"offering": offering, "date": DATE}),
+    )
+    .unwrap();
+    let (refused, other) = (rows[0]["student_id"].clone(), rows[1]["student_id"].clone());
+    for student in [&refused, &other] {
+        sim.reject_student(athena_sim::parse_uuid(student.as_str().unwrap()).unwrap());
+        call(
+            &window,
+            "set_mark",
+            json!({"offering": offering, "student": student, "date": DATE, "status": "absent"}),
+        )
+        .unwrap();
+    }
+    invoke(&window, "sync_now").unwrap();
+    wait_until("the server refuses both marks", || {
+        invoke(&window, "sync_problems")
+            .unwrap()
+            .as_array()
+            .is_some_and(|p| p.len() == 2)
+    });
+    let problems = invoke(&window, "sync_problems").unwrap();
+    assert_eq!(problems[0]["state"], "rejected");
+    assert_eq!(problems[0]["student_id"], refused);
+    assert_eq!(problems[0]["offering_name"], "Algebra I");
+    assert!(
+        problems[0]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("422")),
+        "the server's reason is shown: {problems}"
+    );
+
+    sim.accept_student(athena_sim::parse_uuid(refused.as_str().unwrap()).unwrap());
+    call(&window, "retry", json!({"id": problems[0]["id"]})).unwrap();
+    call(&window, "discard", json!({"id": problems[1]["id"]})).unwrap();
+    wait_until("the retried mark is delivered", || sim.record_count() == 1);
+    wait_until("nothing needs attention any more", || {
+        invoke(&window, "sync_problems").unwrap() == json!([])
+    });
+    assert_eq!(
+        call(&window, "resend_unknown", json!({})).unwrap(),
+        json!({"resent": 0})
+    );
+}
+
+#[test]
+fn demo_mode_serves_the_sample_school_from_its_own_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_app, window) = app_with(AppState::demo(dir.path().to_path_buf()));
+    assert_eq!(invoke(&window, "app_info").unwrap()["demo"], true);
+    let settings = invoke(&window, "settings").unwrap();
+    assert_eq!(settings["demo"], true);
+    assert_eq!(settings["signed_in"], true, "the demo token is ready");
+    let url = settings["api_url"].as_str().unwrap();
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    let today = call(&window, "today", json!({"date": DATE})).unwrap();
+    assert!(
+        today.as_array().is_some_and(|o| o.len() >= 10),
+        "the sample roster is imported: {today}"
+    );
+    assert_error(
+        call(
+            &window,
+            "save_settings",
+            json!({"apiUrl": "https://athena.example.edu"}),
+        ),
+        "conflict",
+        "the demo talks to its own server",
+    );
+
+    // The counselor view pulls the sample school's history from the demo server.
+    let student = call(&window, "search_students", json!({"query": ""})).unwrap()[0]["id"].clone();
+    let view = call(
+        &window,
+        "student_view",
+        json!({"student": student, "from": null, "to": null, "theme": "dark", "lang": "es"}),
+    )
+    .unwrap();
+    assert!(
+        view["report"]["sessions"]["total"].as_u64().unwrap() > 0,
+        "the history came from the server"
+    );
+    assert!(view["charts"]["heatmap"]["svg"]
+        .as_str()
+        .unwrap()
+        .starts_with("<svg"));
+}
+
+#[test]
+fn exports_are_written_to_the_downloads_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let downloads = dir.path().join("Downloads");
+    let state =
+        memory_tokens(AppState::new(dir.path().join("data"))).with_export_dir(downloads.clone());
+    let (_app, window) = app_with(state);
+    import(&window, fixture());
+    let offering = invoke(&window, "offerings").unwrap()[0]["id"].clone();
+    let rows = call(
+        &window,
+        "roster",
+        json!({"offering": offering, "date": DATE}),
+    )
+    .unwrap();
+    call(
+        &window,
+        "mark_rest_present",
+        json!({"offering": offering, "date": DATE}),
+    )
+    .unwrap();
+    let student = rows[0]["student_id"].clone();
+    let csv = call(
+        &window,
+        "export_student",
+        json!({"student": student, "kind": "csv"}),
+    )
+    .unwrap();
+    let path = std::path::PathBuf::from(csv["path"].as_str().unwrap());
+    assert!(path.starts_with(&downloads), "{}", path.display());
+    let written = std::fs::read_to_string(&path).unwrap();
+    assert!(written.starts_with("date,course_offering_id"), "{written}");
+    assert!(written.contains(DATE));
+    let html = call(
+        &window,
+        "export_student",
+        json!({"student": student, "kind": "html", "lang": "es"}),
+    )
+    .unwrap();
+    assert!(html["path"].as_str().unwrap().ends_with("-all.html"));
+    let charts = call(
+        &window,
+        "export_class",
+        json!({"offering": offering, "from": DATE, "to": DATE, "kind": "svg"}),
+    )
+    .unwrap();
+    let folder = std::path::PathBuf::from(charts["path"].as_str().unwrap());
+    assert!(folder.join("daily.svg").is_file() && folder.join("at_risk.svg").is_file());
 }

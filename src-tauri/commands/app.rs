@@ -1,8 +1,8 @@
 use std::path::PathBuf;
 
-use rollbook_core::{paths, Result};
+use rollbook_core::{paths, Error, Result};
 use serde::Serialize;
-use tauri::State;
+use tauri::{AppHandle, Runtime, State};
 
 use crate::state::AppState;
 
@@ -13,6 +13,7 @@ pub struct AppInfo {
     pub db_path: PathBuf,
     pub schema_version: i64,
     pub version: &'static str,
+    pub demo: bool,
 }
 
 /// Opens the store if needed and tells where it is and its schema version.
@@ -26,5 +27,17 @@ pub fn app_info(state: State<'_, AppState>) -> Result<AppInfo> {
         db_path,
         schema_version,
         version: env!("CARGO_PKG_VERSION"),
+        demo: state.is_demo(),
     })
+}
+
+/// Starts Rollbook on the user's own data and closes this demo window.
+#[tauri::command(async)]
+pub fn leave_demo<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>) -> Result<()> {
+    if !state.is_demo() {
+        return Err(Error::Conflict("this window is not in demo mode".into()));
+    }
+    crate::demo::relaunch_without_demo()?;
+    app.exit(0);
+    Ok(())
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, ClientBuilder};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::json;
 
@@ -57,6 +57,11 @@ pub struct Driver {
 impl Driver {
     /// Starts tauri-driver; the app it launches sees `$XDG_*_HOME` under `home`.
     pub fn start(home: &Path) -> Driver {
+        Self::start_with(home, &[])
+    }
+
+    /// As [`Driver::start`], with these extra environment variables for the app.
+    pub fn start_with(home: &Path, env: &[(&str, &str)]) -> Driver {
         let (port, native_port) = (free_port(), free_port());
         let mut command = Command::new(tauri_driver_path());
         command
@@ -70,8 +75,13 @@ impl Driver {
             .env("XDG_CONFIG_HOME", home.join("config"))
             .env("XDG_CACHE_HOME", home.join("cache"))
             .env_remove("ROLLBOOK_DATA_DIR")
+            // The app's own settings and keyring decide, not the test runner's environment.
+            .env_remove("ROLLBOOK_API_URL")
+            .env_remove("ROLLBOOK_SCHOOL_ID")
+            .env_remove("ROLLBOOK_TOKEN")
             // The assertions read the English page; a Spanish system would show Spanish.
             .env("LANGUAGE", "en_US")
+            .envs(env.iter().copied())
             .stdin(Stdio::null());
         // Its own process group, so that dropping it ends WebKitWebDriver and the app too.
         std::os::unix::process::CommandExt::process_group(&mut command, 0);
@@ -96,16 +106,21 @@ impl Driver {
 
     /// Launches the app (a new WebDriver session) with these extra arguments.
     pub async fn launch(&self, args: &[&str]) -> Client {
+        self.launch_program(APP, args).await
+    }
+
+    /// Launches another Tauri program (e.g. the bare window of the benchmarks).
+    pub async fn launch_program(&self, program: &str, args: &[&str]) -> Client {
         let mut caps = serde_json::Map::new();
         caps.insert(
             "tauri:options".into(),
-            json!({ "application": APP, "args": args }),
+            json!({ "application": program, "args": args }),
         );
         ClientBuilder::new(HttpConnector::new())
             .capabilities(caps)
             .connect(&format!("http://127.0.0.1:{}", self.port))
             .await
-            .unwrap_or_else(|e| panic!("WebDriver session with {APP}: {e}"))
+            .unwrap_or_else(|e| panic!("WebDriver session with {program}: {e}"))
     }
 }
 
@@ -119,25 +134,4 @@ impl Drop for Driver {
         }
         let _ = self.child.wait();
     }
-}
-
-/// The text of the first element matching `css`, waiting for it to appear.
-pub async fn text_of(client: &Client, css: &str) -> String {
-    let element = client
-        .wait()
-        .at_most(PATIENCE)
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css} never appeared: {e}\npage: {}", page_text(client)));
-    element
-        .text()
-        .await
-        .unwrap_or_else(|e| panic!("text of {css}: {e}"))
-}
-
-/// What the window shows, for failure messages.
-fn page_text(client: &Client) -> String {
-    let client = client.clone();
-    let read = async move { client.source().await.unwrap_or_else(|e| format!("<{e}>")) };
-    tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(read))
 }

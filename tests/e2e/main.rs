@@ -1,17 +1,30 @@
 //! End-to-end: the real Rollbook window (the binary cargo built for this run, serving the
-//! embedded `ui/dist`) driven through tauri-driver + WebKitWebDriver, under Xvfb.
+//! embedded `ui/dist`) driven through tauri-driver + WebKitWebDriver, under Xvfb, against
+//! athena-sim started in this test process on 127.0.0.1:0.
 //!
-//! Runs only with ROLLBOOK_E2E=1 (`make test` sets it, inside `xvfb-run` and
-//! `dbus-run-session`); the binary must be built with `--features tauri/custom-protocol`
-//! after `npm --prefix ui run build`, or it would load the dev server's URL: a blank page.
+//! Runs only with ROLLBOOK_E2E=1 (`make test` sets it, inside `xvfb-run` and a
+//! `dbus-run-session` with an unlocked gnome-keyring); the binary must be built with
+//! `--features tauri/custom-protocol` after `npm --prefix ui run build`, or it would load the
+//! dev server's URL: a blank page.
 
 mod driver;
+mod page;
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
 
-use driver::{text_of, Driver};
-use fantoccini::Locator;
+use athena_sim::{Sim, ALL_SCOPES};
+use driver::Driver;
+use fantoccini::Client;
+use page::{
+    click, fill, find, grid_rows, js, open, press, pressed_statuses, text, wait_for_text,
+    wait_until, ARROW_DOWN, ARROW_UP, CONTROL, NULL, SHIFT,
+};
+
+/// The sample school whose "Ciencias Sociales 8A" has exactly 30 students.
+const SEED: u64 = 1;
+const TOKEN: &str = "e2e-teacher-token";
 
 fn enabled() -> bool {
     if std::env::var("ROLLBOOK_E2E").as_deref() == Ok("1") {
@@ -39,85 +52,374 @@ fn enabled() -> bool {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn window_shows_the_data_dir_then_the_imported_roster() {
+async fn a_first_launch_is_empty_and_the_data_dir_is_the_shared_one() {
     if !enabled() {
         return;
     }
     let home = tempfile::tempdir().unwrap();
-    let data_dir = home.path().join("data/org.rollbook.app");
     let driver = Driver::start(home.path());
-
-    // First launch on a fresh machine: the page says where the data is and that there is no
-    // roster yet, all read from the commands.
     let window = driver.launch(&[]).await;
-    assert_eq!(text_of(&window, "h1").await, "Rollbook");
+    let empty = find(&window, "[data-testid=no-roster]").await;
+    assert!(!empty.text().await.unwrap().is_empty());
+    assert!(
+        text(&window, "[data-testid=demo-badge]").await.is_empty(),
+        "a plain launch is not the demo"
+    );
+    open(&window, "#/settings").await;
     assert_eq!(
-        text_of(&window, "[data-testid=data-dir]").await,
-        data_dir.display().to_string(),
+        wait_for_text(&window, "[data-testid=data-dir]", "org.rollbook.app").await,
+        home.path()
+            .join("data/org.rollbook.app")
+            .display()
+            .to_string(),
         "the app uses $XDG_DATA_HOME/org.rollbook.app, the directory the CLI shares"
     );
-    let no_roster = text_of(&window, "[data-testid=no-roster]").await;
-    assert!(no_roster.contains("No roster yet"), "{no_roster}");
-    assert!(
-        no_roster.contains("rollbook-cli roster import FILE"),
-        "{no_roster}"
-    );
     window.close().await.unwrap();
-    assert!(
-        data_dir.join("rollbook.db").is_file(),
-        "the first launch created the database"
-    );
 
-    import_roster(&data_dir);
-
-    // Relaunch: the offerings of the imported roster are listed with their student counts.
-    let window = driver.launch(&[]).await;
-    text_of(&window, "[data-testid=offerings]").await;
-    let mut rows = Vec::new();
-    for item in window
-        .find_all(Locator::Css("[data-testid=offerings] li"))
-        .await
-        .unwrap()
-    {
-        rows.push(
-            item.text()
-                .await
-                .unwrap()
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" "),
-        );
-    }
-    assert_eq!(rows, ["Algebra I 3 students", "Biology 3 students"]);
-    window.close().await.unwrap();
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn data_dir_flag_is_honoured() {
-    if !enabled() {
-        return;
-    }
-    let home = tempfile::tempdir().unwrap();
+    // --data-dir is honoured.
     let chosen = home.path().join("elsewhere");
-    import_roster(&chosen);
-    let driver = Driver::start(home.path());
     let window = driver
         .launch(&["--data-dir", chosen.to_str().unwrap()])
         .await;
-    assert_eq!(
-        text_of(&window, "[data-testid=data-dir]").await,
-        chosen.display().to_string()
+    open(&window, "#/settings").await;
+    wait_for_text(&window, "[data-testid=data-dir]", "elsewhere").await;
+    window.close().await.unwrap();
+    assert!(chosen.join("rollbook.db").is_file());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_mode_opens_the_sample_school_with_a_badge() {
+    if !enabled() {
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    let driver = Driver::start(home.path());
+    let window = driver.launch(&["--demo"]).await;
+    find(&window, "[data-testid=demo-badge]").await;
+    find(&window, "[data-testid=today-list]").await;
+    let offerings = js(
+        &window,
+        "return document.querySelectorAll('[data-testid=today-list] a[data-testid^=offering-]').length;",
+    )
+    .await;
+    assert!(
+        offerings.as_u64().is_some_and(|n| n >= 10),
+        "the sample roster is imported: {offerings}"
     );
-    assert!(text_of(&window, "[data-testid=offerings]")
+    // The demo token is ready: nothing says "signed out".
+    wait_until(&window, "the demo is signed in", || async {
+        attr(&window, "[data-testid=sync-chip]", "data-state").await == "all_sent"
+    })
+    .await;
+    window.close().await.unwrap();
+    assert!(
+        home.path()
+            .join("data/org.rollbook.app/demo/rollbook.db")
+            .is_file(),
+        "the demo keeps its data apart from the user's"
+    );
+}
+
+/// The scenario, one teacher's day: sign in through the settings form, import the
+/// roster through the file input, take the roll of a 30-student class by keyboard alone and see
+/// it all sent; then with the server down mark another class (every keyboard shortcut), restart
+/// the app, bring the server back and see everything delivered exactly once; finally a mark the
+/// server refuses shows its reason in the problems panel.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_teachers_day_online_offline_and_refused() {
+    if !enabled() {
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    let mut sim = Sim::builder()
+        .sample_school(SEED)
+        .empty_store()
+        .token(TOKEN, &ALL_SCOPES)
+        .start()
         .await
-        .contains("Biology"));
+        .expect("the sim starts");
+    let school = sim.sample().expect("the sample school").clone();
+    let class = school
+        .offerings
+        .iter()
+        .find(|o| school.enrollments_of(o.id).len() == 30)
+        .expect("a class of 30 in the sample school");
+    let other = school
+        .offerings
+        .iter()
+        .find(|o| o.group != class.group)
+        .expect("another class");
+    let roster_file = home.path().join("sis-export.csv");
+    std::fs::write(&roster_file, school.roster_csv()).unwrap();
+    let data_dir = home.path().join("data/org.rollbook.app");
+    let driver = Driver::start(home.path());
+    let window = driver.launch(&[]).await;
+
+    sign_in(&window, &sim.base_url()).await;
+    assert_token_is_in_the_keyring_only(&data_dir, &sim.base_url());
+    import_roster(&window, &roster_file).await;
+
+    // --- A class of 30 by keyboard alone: a letter marks the focused student and moves down.
+    let date = open_roll(&window, &class.id.to_string()).await;
+    let rows = grid_rows(&window).await;
+    assert_eq!(rows.len(), 30);
+    let letters: String = (0..30)
+        .map(|i| match i % 10 {
+            3 => 'a',
+            6 => 'l',
+            9 => 'e',
+            _ => 'p',
+        })
+        .collect();
+    press(&window, &letters).await;
+    let expected: Vec<String> = letters.chars().map(status_of).collect();
+    wait_until(&window, "every student shows the key's status", || async {
+        pressed_statuses(&window).await == expected
+    })
+    .await;
+    wait_until(&window, "the 30 marks reach the server", || async {
+        records_of(&sim, &class.id.to_string(), &date).len() == 30
+    })
+    .await;
+    wait_for_text(&window, "[data-testid=sync-chip]", "All sent").await;
+    let on_server = records_of(&sim, &class.id.to_string(), &date);
+    assert_eq!(
+        on_server.len(),
+        30,
+        "the 30 marks are on the server, once each"
+    );
+    for ((student, _), status) in rows.iter().zip(&expected) {
+        assert_eq!(on_server[student], vec![status.clone()], "{student}");
+    }
+
+    // --- The server goes away: marks are still taken, and kept.
+    sim.stop_listening().await;
+    let other_date = open_roll(&window, &other.id.to_string()).await;
+    let other_rows = grid_rows(&window).await;
+    // P, A, L on the first three; back up (↑) and cycle with Space (late → absent), undo that
+    // with Ctrl+Z; up again (k) and set E; Shift+R marks the rest present, never overwriting.
+    press(&window, "pal").await;
+    press(&window, &format!("{ARROW_UP} ")).await;
+    wait_until(&window, "Space cycled the third student", || async {
+        pressed_statuses(&window).await.get(2).map(String::as_str) == Some("absent")
+    })
+    .await;
+    press(&window, &format!("{CONTROL}z{NULL}")).await;
+    wait_until(&window, "Ctrl+Z undid the cycle", || async {
+        pressed_statuses(&window).await.get(2).map(String::as_str) == Some("late")
+    })
+    .await;
+    press(&window, "ke").await;
+    press(&window, &format!("{ARROW_DOWN}j")).await;
+    assert_eq!(
+        focused_row(&window).await.as_deref(),
+        other_rows.get(4).map(|r| r.0.as_str()),
+        "↓ and j move down"
+    );
+    press(&window, &format!("{SHIFT}r{NULL}")).await;
+    let mut other_expected = vec!["present".to_string(), "excused".into(), "late".into()];
+    other_expected.resize(other_rows.len(), "present".into());
+    wait_until(&window, "the rest were marked present", || async {
+        pressed_statuses(&window).await == other_expected
+    })
+    .await;
+    wait_for_text(&window, "[data-testid=sync-chip]", "Offline").await;
+    window.close().await.unwrap();
+
+    // --- Restart the app while the server is still down: the marks come back from disk.
+    let window = driver.launch(&[]).await;
+    open_roll_on(&window, &other.id.to_string(), &other_date).await;
+    wait_until(&window, "the marks survived the restart", || async {
+        pressed_statuses(&window).await == other_expected
+    })
+    .await;
+    sim.listen_again(&tokio::runtime::Handle::current())
+        .expect("the server comes back on its port");
+    // The user asks for a pass rather than waiting out the offline backoff.
+    click(&window, "[data-testid=sync-chip] button").await;
+    click(
+        &window,
+        "[data-testid=problems-panel] [data-testid=sync-now]",
+    )
+    .await;
+    wait_for_text(&window, "[data-testid=sync-chip]", "All sent").await;
+    let delivered = records_of(&sim, &other.id.to_string(), &other_date);
+    assert_eq!(delivered.len(), other_rows.len());
+    for ((student, _), status) in other_rows.iter().zip(&other_expected) {
+        assert_eq!(
+            delivered[student],
+            vec![status.clone()],
+            "{student}: delivered exactly once, with its final status"
+        );
+    }
+    assert_eq!(
+        sim.record_count(),
+        30 + other_rows.len(),
+        "nothing was sent twice"
+    );
+    assert_eq!(sim.post_count() as usize, sim.record_count());
+
+    // --- The server refuses one student's marks: the reason is shown.
+    let refused = &rows[0].0;
+    sim.reject_student(athena_sim::parse_uuid(refused).unwrap());
+    click(&window, "[data-testid=problems-panel] button[aria-label]").await;
+    open_roll_on(&window, &class.id.to_string(), &date).await;
+    // Focus is on the first student (everyone is marked): E corrects the mark.
+    press(&window, "e").await;
+    wait_for_text(&window, "[data-testid=sync-chip]", "needs attention").await;
+    click(&window, "[data-testid=sync-chip] button").await;
+    let problem = wait_for_text(
+        &window,
+        "[data-testid=problems-panel] tr[data-state=rejected]",
+        "does not accept attendance for this student",
+    )
+    .await;
+    assert!(
+        problem.contains(&school_name(&school, refused)),
+        "{problem}"
+    );
+    assert_eq!(sim.record_count(), 30 + other_rows.len());
     window.close().await.unwrap();
 }
 
-/// Imports tests/fixtures/roster.csv (2 offerings, 5 students) with the core library, as
-/// `rollbook-cli roster import` would.
-fn import_roster(data_dir: &Path) {
-    let mut store = rollbook_core::store::Store::open_data_dir(data_dir).unwrap();
-    let csv = include_bytes!("../fixtures/roster.csv");
-    rollbook_core::roster::import_roster_csv(&mut store, csv, "roster.csv").unwrap();
+async fn sign_in(window: &Client, api_url: &str) {
+    open(window, "#/settings").await;
+    fill(window, "[data-testid=api-url]", api_url).await;
+    fill(window, "[data-testid=school-id]", "").await;
+    click(window, "[data-testid=save-settings]").await;
+    wait_for_text(window, ".settings form span[role=status]", "Saved").await;
+    fill(window, "[data-testid=token]", TOKEN).await;
+    click(window, "[data-testid=sign-in]").await;
+    find(window, "[data-testid=signed-in]").await;
+    assert_eq!(
+        js(
+            window,
+            "return document.querySelector('[data-testid=token]')?.value ?? '';"
+        )
+        .await,
+        "",
+        "the token is not kept in the page"
+    );
+}
+
+/// The token went to the Secret Service (when `secret-tool` can look), never to the database.
+fn assert_token_is_in_the_keyring_only(data_dir: &Path, api_url: &str) {
+    for file in ["rollbook.db", "rollbook.db-wal"] {
+        let bytes = std::fs::read(data_dir.join(file)).unwrap_or_default();
+        assert!(
+            !bytes.windows(TOKEN.len()).any(|w| w == TOKEN.as_bytes()),
+            "the token must never be written to {file}"
+        );
+    }
+    let lookup = std::process::Command::new("secret-tool")
+        .args(["lookup", "service", "org.rollbook.app", "username", api_url])
+        .output();
+    if let Ok(out) = lookup {
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            TOKEN,
+            "signing in stores the token in the keyring"
+        );
+    }
+}
+
+async fn import_roster(window: &Client, file: &Path) {
+    open(window, "#/settings").await;
+    find(window, "[data-testid=import-file]")
+        .await
+        .send_keys(file.to_str().unwrap())
+        .await
+        .expect("a file path goes into the file input");
+    find(window, "[data-testid=import-preview]").await;
+    click(window, "[data-testid=import-confirm]").await;
+    find(window, "[data-testid=import-done]").await;
+}
+
+/// Opens an offering's roll from Today (today's date) and waits until the grid has the focus.
+/// Returns the date of the roll.
+async fn open_roll(window: &Client, offering: &str) -> String {
+    open(window, "#/today").await;
+    click(window, &format!("[data-testid=offering-{offering}]")).await;
+    wait_for_grid_focus(window).await;
+    let hash = js(window, "return location.hash;").await;
+    let hash = hash.as_str().unwrap_or_default();
+    hash.rsplit('/').next().unwrap_or_default().to_string()
+}
+
+/// Opens an offering's roll on a date by its route (as a bookmark or the Back button does).
+async fn open_roll_on(window: &Client, offering: &str, date: &str) {
+    js(
+        window,
+        &format!("location.hash = '#/roll/{offering}/{date}'; return null;"),
+    )
+    .await;
+    wait_for_grid_focus(window).await;
+}
+
+async fn wait_for_grid_focus(window: &Client) {
+    find(window, "[role=grid] [role=row][data-student-id]").await;
+    wait_until(window, "a student row has the focus", || async {
+        js(
+            window,
+            "return !!document.activeElement?.closest?.('[role=grid] [role=row]');",
+        )
+        .await
+            == true
+    })
+    .await;
+}
+
+/// The student whose row has the focus.
+async fn focused_row(window: &Client) -> Option<String> {
+    js(
+        window,
+        "return document.activeElement?.closest?.('[role=row]')?.dataset?.studentId ?? null;",
+    )
+    .await
+    .as_str()
+    .map(str::to_string)
+}
+
+async fn attr(window: &Client, css: &str, name: &str) -> String {
+    match find(window, css).await.attr(name).await {
+        Ok(Some(value)) => value,
+        _ => String::new(),
+    }
+}
+
+fn status_of(key: char) -> String {
+    match key {
+        'p' => "present",
+        'a' => "absent",
+        'l' => "late",
+        'e' => "excused",
+        other => panic!("no status key {other}"),
+    }
+    .to_string()
+}
+
+/// The sim's records of an offering on a date: each student's statuses, oldest first.
+fn records_of(sim: &Sim, offering: &str, date: &str) -> HashMap<String, Vec<String>> {
+    let mut records: Vec<_> = sim
+        .records()
+        .into_iter()
+        .filter(|r| {
+            r.course_offering_id.to_string() == offering
+                && athena_sim::format_date(r.attendance_date) == date
+        })
+        .collect();
+    records.sort_by_key(|r| r.recorded_at);
+    let mut by_student: HashMap<String, Vec<String>> = HashMap::new();
+    for r in records {
+        by_student
+            .entry(r.student_id.to_string())
+            .or_default()
+            .push(r.status.to_string());
+    }
+    by_student
+}
+
+fn school_name(school: &athena_sim::SampleSchool, student: &str) -> String {
+    let id = athena_sim::parse_uuid(student).unwrap();
+    school.student(id).unwrap().full_name.clone()
 }

@@ -191,7 +191,7 @@ export const signOut = () => call<Settings>('sign_out');
 // ---- Sync ---------------------------------------------------------------------------------
 
 export interface Blocked {
-  reason: 'auth' | 'permission';
+  reason: 'auth' | 'permission' | 'school';
   message: string;
 }
 

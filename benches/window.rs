@@ -1,0 +1,434 @@
+//! The desktop window's figures, measured in the real window (tauri-driver + WebKitWebDriver
+//! under Xvfb), with a bare Tauri window (examples/bare_window.rs) measured in the same run:
+//!
+//! 1. launch → interactive: from asking tauri-driver for a session (it starts the program)
+//!    until Today lists the offerings, and until the roll-call grid of the class clicked there
+//!    (at once, by a script) has the keyboard focus; for the bare window, until its page is
+//!    there. The moments are taken in the page (`Date.now()` from a MutationObserver / focus
+//!    listener, the same clock as this process), not by WebDriver polling. Median of the launches.
+//! 2. idle memory: the proportional set size (PSS, /proc/<pid>/smaps_rollup) of the program and
+//!    every process under it (WebKit's web and network processes), 3 s after it is interactive.
+//! 3. click → "saved here": in the page, `performance.now()` when a status button is clicked,
+//!    then when the row's delivery badge says saved here (a MutationObserver; the mark is
+//!    committed to SQLite before that), and at the next animation frame (painted); 200 clicks
+//!    on unmarked students of a 30-student class over 7 days, while the sync engine delivers
+//!    them to athena-sim in the background.
+//!
+//! Run with `benches/window.sh` (it builds both programs in the bench profile and provides the
+//! display and D-Bus session); alone, this prints a note and does nothing.
+
+#[allow(dead_code)]
+#[path = "../tests/e2e/driver.rs"]
+mod driver;
+#[allow(dead_code)]
+#[path = "../tests/e2e/page.rs"]
+mod page;
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use athena_sim::{Sim, ALL_SCOPES};
+use driver::{Driver, APP};
+use fantoccini::{Client, Locator};
+use rollbook_core::store::Store;
+use rollbook_core::{roster, sync};
+use serde_json::json;
+
+const TOKEN: &str = "bench-token";
+/// The sample school whose "Ciencias Sociales 8A" has 30 students.
+const SEED: u64 = 1;
+/// Launches of each program (`BENCH_LAUNCHES` to change it, 0 for the clicks only).
+const LAUNCHES: usize = 10;
+const CLICKS: usize = 200;
+
+fn main() {
+    if std::env::var("ROLLBOOK_BENCH_WINDOW").as_deref() != Ok("1") {
+        eprintln!("window bench skipped: run benches/window.sh (display, D-Bus, both programs)");
+        return;
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    rt.block_on(run());
+}
+
+async fn run() {
+    let bare = bare_window_path();
+    let home = tempfile::tempdir().expect("a temp dir");
+    let sim = Sim::builder()
+        .sample_school(SEED)
+        .empty_store()
+        .token(TOKEN, &ALL_SCOPES)
+        .start()
+        .await
+        .expect("the sim starts");
+    let school = sim.sample().expect("sample school").clone();
+    let class = school
+        .offerings
+        .iter()
+        .find(|o| school.enrollments_of(o.id).len() == 30)
+        .expect("a class of 30");
+    let data_dir = home.path().join("data/org.rollbook.app");
+    {
+        let mut store = Store::open_data_dir(&data_dir).expect("the data dir");
+        roster::import_roster_csv(&mut store, school.roster_csv().as_bytes(), "roster.csv")
+            .expect("the roster imports");
+        sync::save_api_settings(&store, &sim.base_url(), None).expect("settings");
+    }
+    // The token comes from the environment, so no keyring is involved in the figures. With
+    // BENCH_NO_SYNC=1 there is none: the engine stays idle, to tell its share in the clicks.
+    let no_sync = std::env::var("BENCH_NO_SYNC").as_deref() == Ok("1");
+    let token = if no_sync { "" } else { TOKEN };
+    let driver = Driver::start_with(home.path(), &[("ROLLBOOK_TOKEN", token)]);
+    let launches = std::env::var("BENCH_LAUNCHES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(LAUNCHES);
+    println!(
+        "rollbook: {APP}\nbare window: {}\n{} CPUs",
+        bare.display(),
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+
+    let mut bare_ms = Vec::new();
+    let mut today_ms = Vec::new();
+    let mut grid_ms = Vec::new();
+    let mut bare_pss = Vec::new();
+    let mut app_pss = Vec::new();
+    for round in 0..launches {
+        let (ms, pss) = launch_bare(&driver, &bare).await;
+        bare_ms.push(ms);
+        bare_pss.push(pss);
+        let (today, grid, pss) = launch_app(&driver, &class.id.to_string()).await;
+        today_ms.push(today);
+        grid_ms.push(grid);
+        app_pss.push(pss);
+        println!(
+            "launch {}: bare {ms:.0} ms, rollbook today {today:.0} ms / grid {grid:.0} ms; \
+             PSS bare {} MiB, rollbook {} MiB",
+            round + 1,
+            pss_mib(bare_pss[round]),
+            pss_mib(app_pss[round])
+        );
+    }
+
+    let clicks = click_to_saved(&driver, &class.id.to_string()).await;
+    let dom: Vec<f64> = clicks.iter().map(|c| c.0).collect();
+    let frame: Vec<f64> = clicks.iter().map(|c| c.1).collect();
+
+    println!(
+        "\n== Window figures ({launches} launches, {} clicks{})",
+        clicks.len(),
+        if no_sync { ", sync engine idle" } else { "" }
+    );
+    println!(
+        "launch → interactive, median: bare window {:.0} ms; rollbook Today {:.0} ms, grid {:.0} ms \
+         (p90 grid {:.0} ms)",
+        median(&bare_ms),
+        median(&today_ms),
+        median(&grid_ms),
+        percentile(&grid_ms, 90.0)
+    );
+    println!(
+        "idle PSS (process + WebKit children), median: bare window {:.1} MiB; rollbook {:.1} MiB",
+        median(
+            &bare_pss
+                .iter()
+                .map(|k| *k as f64 / 1024.0)
+                .collect::<Vec<_>>()
+        ),
+        median(
+            &app_pss
+                .iter()
+                .map(|k| *k as f64 / 1024.0)
+                .collect::<Vec<_>>()
+        )
+    );
+    println!(
+        "click → \"saved here\" in the DOM: p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms",
+        percentile(&dom, 50.0),
+        percentile(&dom, 95.0),
+        percentile(&dom, 100.0)
+    );
+    println!(
+        "click → \"saved here\" painted (next frame): p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms",
+        percentile(&frame, 50.0),
+        percentile(&frame, 95.0),
+        percentile(&frame, 100.0)
+    );
+    if !no_sync {
+        println!(
+            "{} of the {} marks were delivered to athena-sim during the run (the sync engine \
+             worked alongside the clicks)",
+            sim.record_count(),
+            clicks.len()
+        );
+    }
+}
+
+/// `target/<profile>/examples/bare_window`, beside this bench's own directory, unless
+/// `BARE_WINDOW` names it.
+fn bare_window_path() -> PathBuf {
+    if let Some(path) = std::env::var_os("BARE_WINDOW") {
+        return PathBuf::from(path);
+    }
+    let exe = std::env::current_exe().expect("the bench's path");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/deps");
+    let path = profile_dir.join("examples/bare_window");
+    assert!(
+        path.is_file(),
+        "{} is missing: build it with `cargo build --profile bench --example bare_window \
+         --features tauri/custom-protocol` (benches/window.sh does)",
+        path.display()
+    );
+    path
+}
+
+/// Milliseconds since the Unix epoch (the page's `Date.now()` uses the same clock).
+fn epoch_ms() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64() * 1e3)
+}
+
+/// Waits in the page (no WebDriver polling) for the bare window's page; returns `Date.now()`.
+const BARE_READY_JS: &str = r#"
+const done = arguments[arguments.length - 1];
+const ready = () => document.getElementById('ready');
+if (ready()) { done(Date.now()); } else {
+  const obs = new MutationObserver(() => { if (ready()) { obs.disconnect(); done(Date.now()); } });
+  obs.observe(document.documentElement, { subtree: true, childList: true });
+}
+"#;
+
+/// Waits in the page for Today's link to the class, clicks it at once, then waits until a row
+/// of the grid has the focus. Returns `[today, grid, already]` (`Date.now()` values, and whether
+/// Today was already there when the script started, i.e. its time is an upper bound).
+const APP_READY_JS: &str = r#"
+const [offering, done] = arguments;
+const link = () => document.querySelector(`[data-testid="offering-${offering}"]`);
+const inGrid = () => !!document.activeElement?.closest?.('[role=grid] [role=row]');
+let today = null;
+const already = !!link();
+const stop = () => {
+  obs.disconnect();
+  clearInterval(timer);
+  document.removeEventListener('focusin', tick, true);
+};
+const tick = () => {
+  if (today === null && link()) {
+    today = Date.now();
+    link().click();
+  }
+  if (today !== null && inGrid()) {
+    stop();
+    done([today, Date.now(), already]);
+  }
+};
+const obs = new MutationObserver(tick);
+obs.observe(document.documentElement, { subtree: true, childList: true, attributes: true });
+document.addEventListener('focusin', tick, true);
+const timer = setInterval(tick, 4);
+tick();
+"#;
+
+async fn launch_bare(driver: &Driver, bare: &Path) -> (f64, u64) {
+    let start = epoch_ms();
+    let window = driver
+        .launch_program(bare.to_str().expect("a UTF-8 path"), &[])
+        .await;
+    let ready = window
+        .execute_async(BARE_READY_JS, vec![])
+        .await
+        .expect("the page is there");
+    let ms = ready.as_f64().expect("a time") - start;
+    let pss = idle_pss(bare).await;
+    close(window, bare).await;
+    (ms, pss)
+}
+
+/// (ms to Today, ms to the grid with the focus, idle PSS in KiB).
+async fn launch_app(driver: &Driver, offering: &str) -> (f64, f64, u64) {
+    let start = epoch_ms();
+    let window = driver.launch(&[]).await;
+    let times = window
+        .execute_async(APP_READY_JS, vec![json!(offering)])
+        .await
+        .expect("Today, then the grid");
+    let (today, grid, already): (f64, f64, bool) =
+        serde_json::from_value(times).expect("[today, grid, already]");
+    if already {
+        println!("(Today was up before the measuring script ran: its time is an upper bound)");
+    }
+    let pss = idle_pss(Path::new(APP)).await;
+    close(window, Path::new(APP)).await;
+    (today - start, grid - start, pss)
+}
+
+async fn grid_focused(window: &Client) {
+    page::wait_until(window, "the grid has the focus", || async {
+        page::js(
+            window,
+            "return !!document.activeElement?.closest?.('[role=grid] [role=row]');",
+        )
+        .await
+            == true
+    })
+    .await;
+}
+
+async fn close(window: Client, program: &Path) {
+    window.close().await.expect("the session ends");
+    // The next launch must not share the CPUs with this one's exit.
+    let start = Instant::now();
+    while !pids_of(program).is_empty() && start.elapsed() < Duration::from_secs(10) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// 200 clicks, each on an unmarked student (30 per day, day after day): (DOM ms, frame ms).
+async fn click_to_saved(driver: &Driver, offering: &str) -> Vec<(f64, f64)> {
+    let window = driver.launch(&[]).await;
+    page::find(&window, "[data-testid=today-list]").await;
+    let statuses = ["present", "absent", "late", "excused"];
+    let mut samples = Vec::with_capacity(CLICKS);
+    let mut day = 1;
+    while samples.len() < CLICKS {
+        let date = format!("2024-03-{day:02}");
+        day += 1;
+        page::js(
+            &window,
+            &format!("location.hash = '#/roll/{offering}/{date}'; return null;"),
+        )
+        .await;
+        grid_focused(&window).await;
+        let rows = page::grid_rows(&window).await;
+        for (i, (student, _)) in rows.iter().enumerate() {
+            if samples.len() == CLICKS {
+                break;
+            }
+            let status = statuses[(i + day) % statuses.len()];
+            samples.push(click_once(&window, student, status).await);
+        }
+    }
+    window.close().await.expect("the session ends");
+    samples
+}
+
+const CLICK_JS: &str = r#"
+const [student, status, done] = arguments;
+const row = document.querySelector(`[role=grid] [role=row][data-student-id="${student}"]`);
+const button = row.querySelector(`button[data-status="${status}"]`);
+const saved = () =>
+  row.dataset.status === status &&
+  row.querySelector('[data-testid=delivery]')?.dataset.delivery === 'saved_here';
+const observer = new MutationObserver(() => {
+  if (!saved()) return;
+  const dom = performance.now() - start;
+  observer.disconnect();
+  requestAnimationFrame(() => done([dom, performance.now() - start]));
+});
+observer.observe(row, { subtree: true, attributes: true, childList: true, characterData: true });
+const start = performance.now();
+button.click();
+"#;
+
+async fn click_once(window: &Client, student: &str, status: &str) -> (f64, f64) {
+    let answer = window
+        .execute_async(CLICK_JS, vec![json!(student), json!(status)])
+        .await
+        .expect("the click is measured");
+    let pair: (f64, f64) = serde_json::from_value(answer).expect("[dom, frame]");
+    // The row is on screen and settled before the next click (as a teacher's next click).
+    let _ = window.find(Locator::Css("[role=grid]")).await;
+    pair
+}
+
+/// PSS (KiB) of the program's process tree after 3 s of idling.
+async fn idle_pss(program: &Path) -> u64 {
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let roots = pids_of(program);
+    assert_eq!(roots.len(), 1, "one {} running", program.display());
+    tree(roots[0]).iter().map(|pid| pss_kib(*pid)).sum()
+}
+
+/// Processes whose executable is `program`.
+fn pids_of(program: &Path) -> Vec<u32> {
+    let wanted = std::fs::canonicalize(program).unwrap_or_else(|_| program.to_path_buf());
+    processes()
+        .into_iter()
+        .filter(|(pid, _)| {
+            std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|e| e == wanted)
+        })
+        .map(|(pid, _)| pid)
+        .collect()
+}
+
+/// (pid, parent pid) of every process.
+fn processes() -> Vec<(u32, u32)> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+            let after = stat.rsplit_once(')')?.1;
+            let ppid = after.split_whitespace().nth(1)?.parse().ok()?;
+            Some((pid, ppid))
+        })
+        .collect()
+}
+
+/// `root` and every process under it.
+fn tree(root: u32) -> Vec<u32> {
+    let all = processes();
+    let mut children: HashMap<u32, Vec<u32>> = HashMap::new();
+    for (pid, ppid) in &all {
+        children.entry(*ppid).or_default().push(*pid);
+    }
+    let mut seen = HashSet::new();
+    let mut stack = vec![root];
+    while let Some(pid) = stack.pop() {
+        if seen.insert(pid) {
+            stack.extend(children.get(&pid).into_iter().flatten());
+        }
+    }
+    seen.into_iter().collect()
+}
+
+fn pss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup"))
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find(|l| l.starts_with("Pss:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn pss_mib(kib: u64) -> String {
+    format!("{:.1}", kib as f64 / 1024.0)
+}
+
+fn median(values: &[f64]) -> f64 {
+    percentile(values, 50.0)
+}
+
+/// Nearest-rank percentile.
+fn percentile(values: &[f64], p: f64) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}

@@ -1,0 +1,39 @@
+// The app's commands, as `module::function` under src-tauri/commands: the one list. build.rs
+// includes this file to declare them to the ACL (each gets `allow-<name>`), lib.rs to register
+// the handler and to export `COMMANDS`; tests/commands.rs checks that each is granted and
+// reachable. A new command goes here and into src-tauri/capabilities/main.json.
+//
+// (Plain `macro_rules!` so build.rs can `include!` it: no `use`, no items beyond the macro.)
+macro_rules! with_commands {
+    ($then:ident) => {
+        $then! {
+            app::app_info,
+            app::leave_demo,
+            today::today,
+            today::offerings,
+            grid::roster,
+            grid::counts,
+            grid::set_mark,
+            grid::mark_rest_present,
+            grid::undo,
+            grid::history,
+            import::roster_preview,
+            import::roster_import,
+            settings::settings,
+            settings::save_settings,
+            settings::sign_in,
+            settings::sign_out,
+            sync::sync_status,
+            sync::sync_now,
+            sync::sync_problems,
+            sync::resend_unknown,
+            sync::discard,
+            sync::retry,
+            counselor::search_students,
+            counselor::student_view,
+            counselor::class_view,
+            counselor::export_student,
+            counselor::export_class,
+        }
+    };
+}

@@ -1,0 +1,119 @@
+use rollbook_core::lookup::StudentEntry;
+use rollbook_core::{Day, Error, Id};
+use rollbook_report::gather::{self, ClassView, StudentView};
+use rollbook_report::{Lang, ReportError, Theme};
+use tauri::{AppHandle, Runtime, State};
+
+use super::opt_day;
+use crate::engine::{self, PullTarget};
+use crate::exports::{self, Exported, Kind};
+use crate::state::AppState;
+
+/// The most students a search lists.
+const SEARCH_LIMIT: usize = 50;
+
+type Result<T> = std::result::Result<T, ReportError>;
+
+/// Students whose name has every word of `query` (case and accents ignored), or whose id
+/// starts with it.
+#[tauri::command(async)]
+pub fn search_students(state: State<'_, AppState>, query: String) -> Result<Vec<StudentEntry>> {
+    state.with_store(|store| gather::search_students(store, &query, SEARCH_LIMIT))
+}
+
+/// A student's measures and charts, after fetching the server's records when it can.
+#[tauri::command(async)]
+pub async fn student_view(
+    state: State<'_, AppState>,
+    student: String,
+    from: Option<String>,
+    to: Option<String>,
+    theme: String,
+    lang: String,
+) -> Result<StudentView> {
+    let (student, from, to) = (Id::parse(&student)?, opt_day(from)?, opt_day(to)?);
+    let (theme, lang) = (theme_of(&theme)?, lang_of(&lang)?);
+    engine::pull_first(&state, PullTarget::Student(&student)).await;
+    state.with_store(|store| gather::student_view(store, &student, from, to, theme, lang))
+}
+
+/// An offering's overview and charts, after fetching the server's records when it can.
+#[tauri::command(async)]
+pub async fn class_view(
+    state: State<'_, AppState>,
+    offering: String,
+    from: Option<String>,
+    to: Option<String>,
+    theme: String,
+    lang: String,
+) -> Result<ClassView> {
+    let (offering, from, to) = (Id::parse(&offering)?, opt_day(from)?, opt_day(to)?);
+    let (theme, lang) = (theme_of(&theme)?, lang_of(&lang)?);
+    engine::pull_first(&state, PullTarget::Offering(&offering)).await;
+    state.with_store(|store| gather::class_view(store, &offering, from, to, theme, lang))
+}
+
+/// Writes a student's csv, printable html, or charts (svg/png folder) to the downloads folder.
+#[tauri::command(async)]
+pub fn export_student<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    student: String,
+    from: Option<String>,
+    to: Option<String>,
+    kind: String,
+    lang: Option<String>,
+) -> Result<Exported> {
+    let (student, from, to) = (Id::parse(&student)?, opt_day(from)?, opt_day(to)?);
+    let (kind, lang) = (
+        Kind::parse(&kind)?,
+        lang_of(lang.as_deref().unwrap_or("en"))?,
+    );
+    let (dir, today) = (exports::export_dir(&app, &state), today(&state));
+    state.with_store(|store| exports::student(store, &dir, &student, from, to, kind, lang, today))
+}
+
+/// Writes an offering's csv, or charts (svg/png folder), to the downloads folder.
+#[tauri::command(async)]
+pub fn export_class<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    offering: String,
+    from: Option<String>,
+    to: Option<String>,
+    kind: String,
+    lang: Option<String>,
+) -> Result<Exported> {
+    let (offering, from, to) = (Id::parse(&offering)?, opt_day(from)?, opt_day(to)?);
+    let (kind, lang) = (
+        Kind::parse(&kind)?,
+        lang_of(lang.as_deref().unwrap_or("en"))?,
+    );
+    let dir = exports::export_dir(&app, &state);
+    state.with_store(|store| exports::class(store, &dir, &offering, from, to, kind, lang))
+}
+
+fn theme_of(s: &str) -> std::result::Result<Theme, Error> {
+    match s {
+        "light" => Ok(Theme::Light),
+        "dark" => Ok(Theme::Dark),
+        other => Err(Error::Invalid(format!(
+            "{other:?} is not a theme: light or dark"
+        ))),
+    }
+}
+
+fn lang_of(s: &str) -> std::result::Result<Lang, Error> {
+    match s {
+        "en" => Ok(Lang::En),
+        "es" => Ok(Lang::Es),
+        other => Err(Error::Invalid(format!(
+            "{other:?} is not a language: en or es"
+        ))),
+    }
+}
+
+/// The date a printed report carries.
+fn today(state: &AppState) -> Day {
+    Day::from_date(state.clock().now().date())
+}

@@ -1,0 +1,104 @@
+use rollbook_core::marks::{self, Change, Counts, Origin};
+use rollbook_core::roll;
+use rollbook_core::roster::{self, RosterRow};
+use rollbook_core::{Day, Id, Result, Status};
+use serde::Serialize;
+use tauri::State;
+
+use crate::state::AppState;
+
+/// The roll of an offering on a date: active students by name with their current mark.
+#[tauri::command(async)]
+pub fn roster(
+    state: State<'_, AppState>,
+    offering: String,
+    date: String,
+) -> Result<Vec<RosterRow>> {
+    let (offering, date) = (Id::parse(&offering)?, Day::parse(&date)?);
+    state.with_store(|store| roster::roster(store, &offering, date))
+}
+
+#[tauri::command(async)]
+pub fn counts(state: State<'_, AppState>, offering: String, date: String) -> Result<Counts> {
+    let (offering, date) = (Id::parse(&offering)?, Day::parse(&date)?);
+    state.with_store(|store| marks::counts(store, &offering, date))
+}
+
+/// Records a mark (durable when this returns) and answers the student's updated row.
+#[tauri::command(async)]
+pub fn set_mark(
+    state: State<'_, AppState>,
+    offering: String,
+    student: String,
+    date: String,
+    status: String,
+) -> Result<RosterRow> {
+    let (offering, student) = (Id::parse(&offering)?, Id::parse(&student)?);
+    let (date, status) = (Day::parse(&date)?, Status::parse(&status)?);
+    let (clock, actor) = (state.clock(), state.actor());
+    let row = state.with_store(|store| {
+        marks::record_mark(
+            store,
+            &*clock,
+            actor,
+            Origin::Grid,
+            &offering,
+            &student,
+            date,
+            status,
+        )?;
+        roll::roll_row(store, &offering, &student, date)
+    })?;
+    state.sync.nudge();
+    Ok(row)
+}
+
+#[derive(Debug, Serialize)]
+pub struct Marked {
+    pub marked: u32,
+}
+
+/// Marks present every active student without a mark (never overwrites one).
+#[tauri::command(async)]
+pub fn mark_rest_present(
+    state: State<'_, AppState>,
+    offering: String,
+    date: String,
+) -> Result<Marked> {
+    let (offering, date) = (Id::parse(&offering)?, Day::parse(&date)?);
+    let (clock, actor) = (state.clock(), state.actor());
+    let marked = state
+        .with_store(|store| marks::mark_rest_present(store, &*clock, actor, &offering, date))?;
+    state.sync.nudge();
+    Ok(Marked { marked })
+}
+
+/// Reverts the latest action on this roll (`conflict` when there is nothing to undo).
+#[tauri::command(async)]
+pub fn undo(
+    state: State<'_, AppState>,
+    offering: String,
+    date: String,
+) -> Result<marks::UndoOutcome> {
+    let (offering, date) = (Id::parse(&offering)?, Day::parse(&date)?);
+    let (clock, actor) = (state.clock(), state.actor());
+    let outcome = state.with_store(|store| marks::undo(store, &*clock, actor, &offering, date))?;
+    state.sync.nudge();
+    Ok(outcome)
+}
+
+/// Every change of one mark, oldest first, with how far its delivery got.
+#[tauri::command(async)]
+pub fn history(
+    state: State<'_, AppState>,
+    offering: String,
+    student: String,
+    date: String,
+) -> Result<Vec<Change>> {
+    let (offering, student, date) = (
+        Id::parse(&offering)?,
+        Id::parse(&student)?,
+        Day::parse(&date)?,
+    );
+    state.with_store(|store| marks::history(store, &offering, &student, date))
+}

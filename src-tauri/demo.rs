@@ -1,0 +1,71 @@
+//! Demo mode (`rollbook --demo`, what `make run` opens): the sample school's server (athena-sim)
+//! on a loopback port of this computer, its roster imported into the demo's own data directory
+//! on first use, and a demo token held in memory. Leaving it relaunches Rollbook on the user's
+//! own data.
+
+use std::sync::{Mutex, PoisonError};
+
+use athena_sim::{Sim, ALL_SCOPES};
+use rollbook_core::roster;
+use rollbook_core::sync::save_api_settings;
+use rollbook_core::{Error, Result};
+
+use crate::state::AppState;
+
+/// The demo's token: known to the demo server only, held in memory, never in the keyring.
+pub const DEMO_TOKEN: &str = "demo-token";
+/// The sample school's seed: the same school on every launch.
+pub const DEMO_SEED: u64 = 42;
+/// The file name import history shows for the sample roster.
+const ROSTER_FILE: &str = "sample-school.csv";
+
+/// The running demo server (stopped when dropped, i.e. when the app exits).
+#[derive(Default)]
+pub struct Demo {
+    sim: Mutex<Option<Sim>>,
+}
+
+impl Demo {
+    /// The demo server's address, once started.
+    pub fn base_url(&self) -> Option<String> {
+        self.sim
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .map(|sim| sim.base_url())
+    }
+}
+
+/// Starts the demo server on `rt` and points the demo data at it: its URL is saved as the API
+/// URL on every start (the port changes), and the sample roster is imported when the demo data
+/// directory has no offerings yet.
+pub fn start(state: &AppState, rt: &tokio::runtime::Handle) -> Result<()> {
+    let Some(demo) = state.demo_state() else {
+        return Ok(());
+    };
+    let sim = Sim::builder()
+        .sample_school(DEMO_SEED)
+        .token(DEMO_TOKEN, &ALL_SCOPES)
+        .start_on(rt)
+        .map_err(|e| Error::Remote(format!("cannot start the demo server: {e}")))?;
+    let csv = sim.sample().map(|school| school.roster_csv());
+    state.with_store(|store| {
+        save_api_settings(store, &sim.base_url(), None)?;
+        if let (true, Some(csv)) = (roster::offerings(store)?.is_empty(), csv) {
+            roster::import_roster_csv(store, csv.as_bytes(), ROSTER_FILE)?;
+        }
+        Ok::<_, Error>(())
+    })?;
+    *demo.sim.lock().unwrap_or_else(PoisonError::into_inner) = Some(sim);
+    Ok(())
+}
+
+/// Starts Rollbook again on the user's own data (no `--demo`, default data directory).
+pub fn relaunch_without_demo() -> Result<()> {
+    let exe = std::env::current_exe()
+        .map_err(|e| Error::io("cannot find the Rollbook program to start again", e))?;
+    std::process::Command::new(&exe)
+        .spawn()
+        .map_err(|e| Error::io(format!("cannot start {}", exe.display()), e))?;
+    Ok(())
+}

@@ -1,0 +1,157 @@
+//! The sync engine as the app runs it: one engine on a second connection to the same database,
+//! started at launch on Tauri's async runtime and rebuilt when the API settings or the token
+//! change. Its status goes to the window as events ([`crate::events`]).
+
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use rollbook_core::store::Store;
+use rollbook_core::sync::{
+    self, load_status, ApiClient, BlockReason, Engine, EngineConfig, SyncHandle, SyncStatus,
+};
+use rollbook_core::{Id, Result};
+use serde::Serialize;
+use tauri::{AppHandle, Manager, Runtime};
+
+use crate::state::AppState;
+
+/// How long a counselor view waits for the server's records before it shows the cache.
+const PULL_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The running engine, if any, and what stops concurrent rebuilds from racing.
+#[derive(Default)]
+pub struct SyncLink {
+    handle: Mutex<Option<SyncHandle>>,
+    /// Held (across `.await`: a tokio mutex) while an engine is stopped and another started, so
+    /// two rebuilds never run two engines (the second would find the database's sync lock taken).
+    rebuild: tokio::sync::Mutex<()>,
+}
+
+impl SyncLink {
+    fn slot(&self) -> std::sync::MutexGuard<'_, Option<SyncHandle>> {
+        self.handle.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A mark was saved: a pass soon (debounced by the engine).
+    pub fn nudge(&self) {
+        if let Some(handle) = &*self.slot() {
+            handle.nudge();
+        }
+    }
+
+    /// A pass now; false when no engine runs.
+    pub fn run_now(&self) -> bool {
+        match &*self.slot() {
+            Some(handle) => {
+                handle.run_now();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The engine's latest status, if one runs.
+    pub fn status(&self) -> Option<SyncStatus> {
+        self.slot().as_ref().map(SyncHandle::status)
+    }
+
+    async fn stop(&self) {
+        let old = self.slot().take();
+        if let Some(old) = old {
+            // Lets requests in flight finish; dropping the returned engine releases the
+            // database's sync lock and closes its status channel (ending its event forwarder).
+            drop(old.shutdown().await);
+        }
+    }
+}
+
+/// Stops the engine (if any) and starts one with the current settings and token.
+pub async fn restart<R: Runtime>(app: &AppHandle<R>) -> Result<()> {
+    let state = app.state::<AppState>();
+    let _one_at_a_time = state.sync.rebuild.lock().await;
+    state.sync.stop().await;
+    let config = state.api_config()?;
+    let tokens = state.token_source(&config);
+    let api = ApiClient::new(config)?;
+    let store = Store::open_data_dir(state.data_dir())?;
+    let engine = Engine::new(store, api, tokens, state.clock(), EngineConfig::default())?;
+    let handle = SyncHandle::start(engine);
+    let status = handle.subscribe();
+    *state.sync.slot() = Some(handle);
+    tauri::async_runtime::spawn(crate::events::forward(app.clone(), status));
+    Ok(())
+}
+
+/// Stops the engine before the app exits, giving requests in flight a moment to finish.
+pub async fn stop(state: &AppState) {
+    let _ = tokio::time::timeout(Duration::from_secs(3), state.sync.stop()).await;
+}
+
+/// The status: the engine's, or the database's when no engine runs (e.g. `rollbook-cli sync`
+/// holds the sync lock).
+pub fn status(state: &AppState) -> Result<SyncStatus> {
+    match state.sync.status() {
+        Some(status) => Ok(status),
+        None => state.with_store(|store| load_status(store, state.clock().now())),
+    }
+}
+
+/// The connection settings as the settings screen shows them. Never the token.
+#[derive(Debug, Clone, Serialize)]
+pub struct Settings {
+    pub api_url: String,
+    pub school_id: Option<Id>,
+    pub signed_in: bool,
+    /// The server refused to record attendance with this token (403): marks stay here.
+    pub read_only: bool,
+    pub demo: bool,
+}
+
+pub async fn settings(state: &AppState) -> Result<Settings> {
+    let config = state.api_config()?;
+    let signed_in = state.token_source(&config).get().await?.is_some();
+    let read_only = status(state)?
+        .blocked
+        .is_some_and(|b| b.reason == BlockReason::Permission);
+    Ok(Settings {
+        api_url: config.base_url.as_str().to_string(),
+        school_id: config.school_id,
+        signed_in,
+        read_only,
+        demo: state.is_demo(),
+    })
+}
+
+/// Whose records a counselor view fetches first.
+pub enum PullTarget<'a> {
+    Student(&'a Id),
+    Offering(&'a Id),
+}
+
+/// Fetches the server's records into the cache when it can (a token, a reachable server,
+/// within [`PULL_TIMEOUT`]); otherwise the view is computed from what this device holds,
+/// without an error: the network never fails a report.
+pub async fn pull_first(state: &AppState, target: PullTarget<'_>) {
+    let Ok(config) = state.api_config() else {
+        return;
+    };
+    let tokens = state.token_source(&config);
+    let (Ok(api), Ok(mut store)) = (
+        ApiClient::new(config),
+        Store::open_data_dir(state.data_dir()),
+    ) else {
+        return;
+    };
+    let clock = state.clock();
+    let pull = async {
+        match target {
+            PullTarget::Student(id) => {
+                sync::pull_student(&mut store, &api, &tokens, &*clock, id).await
+            }
+            PullTarget::Offering(id) => {
+                sync::pull_offering(&mut store, &api, &tokens, &*clock, id).await
+            }
+        }
+    };
+    let _ = tokio::time::timeout(PULL_TIMEOUT, pull).await;
+}

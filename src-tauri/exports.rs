@@ -1,0 +1,216 @@
+//! The counselor screen's exports, written where the user finds downloads: the XDG download
+//! directory, else `~/Downloads`, else `<data dir>/exports`. The content comes from
+//! rollbook-report (records CSV, printable HTML, chart SVG/PNG); this module only names and
+//! writes files.
+
+use std::path::{Path, PathBuf};
+
+use rollbook_core::store::Store;
+use rollbook_core::{lookup, Day, Error, Id};
+use rollbook_report::gather::{self, ClassView, StudentView};
+use rollbook_report::Theme;
+use rollbook_report::{records_csv, student_report_html, svg_to_png, Chart, Lang, ReportError};
+use serde::Serialize;
+use tauri::{AppHandle, Manager, Runtime};
+
+use crate::state::AppState;
+
+/// PNG pixels per SVG unit: sharp on high-density screens and in print.
+const PNG_SCALE: f32 = 2.0;
+
+/// What to export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Csv,
+    Svg,
+    Png,
+    Html,
+}
+
+impl Kind {
+    pub fn parse(s: &str) -> Result<Kind, Error> {
+        match s {
+            "csv" => Ok(Kind::Csv),
+            "svg" => Ok(Kind::Svg),
+            "png" => Ok(Kind::Png),
+            "html" => Ok(Kind::Html),
+            other => Err(Error::Invalid(format!(
+                "{other:?} is not an export kind: expected csv, svg, png or html"
+            ))),
+        }
+    }
+}
+
+/// Where an export went: a file, or a folder with one file per chart.
+#[derive(Debug, Clone, Serialize)]
+pub struct Exported {
+    pub path: PathBuf,
+}
+
+/// The user's download directory (see the module docs), unless the state names another.
+pub fn export_dir<R: Runtime>(app: &AppHandle<R>, state: &AppState) -> PathBuf {
+    if let Some(dir) = state.export_dir() {
+        return dir.to_path_buf();
+    }
+    let data_dir = state.data_dir();
+    let paths = app.path();
+    paths
+        .download_dir()
+        .or_else(|_| paths.home_dir().map(|home| home.join("Downloads")))
+        .unwrap_or_else(|_| data_dir.join("exports"))
+}
+
+/// A student's records (csv), printable report (html) or charts (svg/png, a folder).
+#[allow(clippy::too_many_arguments)]
+pub fn student(
+    store: &Store,
+    dir: &Path,
+    student: &Id,
+    from: Option<Day>,
+    to: Option<Day>,
+    kind: Kind,
+    lang: Lang,
+    today: Day,
+) -> Result<Exported, ReportError> {
+    let records = gather::student_records(store, student, from, to)?;
+    let name = lookup::student_name(store, student)?;
+    let who = name.clone().unwrap_or_else(|| student.to_string());
+    let base = dir.join(file_stem(&who, from, to));
+    let path = match kind {
+        Kind::Csv => {
+            let names = gather::student_names(store, &records)?;
+            write(&base.with_extension("csv"), records_csv(&records, &names)?)?
+        }
+        Kind::Html | Kind::Svg | Kind::Png => {
+            // Printed and saved charts are drawn for a white page.
+            let view =
+                StudentView::of_records(student, name, &records, from, to, Theme::Light, lang)?;
+            let c = &view.charts;
+            let charts = [
+                ("breakdown", &c.breakdown),
+                ("monthly", &c.monthly),
+                ("heatmap", &c.heatmap),
+                ("by_course", &c.by_course),
+                ("last_days", &c.last_days),
+            ];
+            match kind {
+                Kind::Html => write(
+                    &base.with_extension("html"),
+                    student_report_html(&view.report, c, &who, lang, today),
+                )?,
+                _ => write_charts(&base, &charts, kind)?,
+            }
+        }
+    };
+    Ok(Exported { path })
+}
+
+/// An offering's records (csv) or charts (svg/png, a folder).
+pub fn class(
+    store: &Store,
+    dir: &Path,
+    offering: &Id,
+    from: Option<Day>,
+    to: Option<Day>,
+    kind: Kind,
+    lang: Lang,
+) -> Result<Exported, ReportError> {
+    let records = gather::offering_records(store, offering, from, to)?;
+    let names = gather::student_names(store, &records)?;
+    let title = lookup::offering_name(store, offering)?.unwrap_or_else(|| offering.to_string());
+    let base = dir.join(file_stem(&title, from, to));
+    let path = match kind {
+        Kind::Csv => write(&base.with_extension("csv"), records_csv(&records, &names)?)?,
+        Kind::Svg | Kind::Png => {
+            let view =
+                ClassView::of_records(offering, &records, &names, from, to, Theme::Light, lang)?;
+            let charts = [
+                ("daily", &view.charts.daily),
+                ("at_risk", &view.charts.at_risk),
+            ];
+            write_charts(&base, &charts, kind)?
+        }
+        Kind::Html => {
+            return Err(Error::Invalid(
+                "a class exports as csv, svg or png (the printable report is a student's)".into(),
+            )
+            .into())
+        }
+    };
+    Ok(Exported { path })
+}
+
+/// `rollbook-<name>-<from>_<to>` (or `-all`), with only letters, digits and dashes in the name.
+fn file_stem(name: &str, from: Option<Day>, to: Option<Day>) -> String {
+    let mut slug = String::new();
+    for c in name.chars().flat_map(char::to_lowercase) {
+        if c.is_alphanumeric() {
+            slug.push(c);
+        } else if !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    let slug = slug.trim_matches('-');
+    let range = match (from, to) {
+        (None, None) => "all".to_string(),
+        (f, t) => format!(
+            "{}_{}",
+            f.map_or_else(|| "start".into(), |d| d.to_string()),
+            t.map_or_else(|| "end".into(), |d| d.to_string())
+        ),
+    };
+    format!("rollbook-{slug}-{range}")
+}
+
+fn write_charts(
+    base: &Path,
+    charts: &[(&str, &Chart)],
+    kind: Kind,
+) -> Result<PathBuf, ReportError> {
+    let dir = base.with_extension(if kind == Kind::Png { "png" } else { "svg" });
+    make_dir(&dir)?;
+    for (name, chart) in charts {
+        if kind == Kind::Png {
+            write(
+                &dir.join(format!("{name}.png")),
+                svg_to_png(&chart.svg, PNG_SCALE)?,
+            )?;
+        } else {
+            write(&dir.join(format!("{name}.svg")), chart.svg.as_bytes())?;
+        }
+    }
+    Ok(dir)
+}
+
+fn make_dir(dir: &Path) -> Result<(), Error> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))
+}
+
+fn write(path: &Path, bytes: impl AsRef<[u8]>) -> Result<PathBuf, Error> {
+    if let Some(parent) = path.parent() {
+        make_dir(parent)?;
+    }
+    std::fs::write(path, bytes)
+        .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
+    Ok(path.to_path_buf())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_are_safe_and_say_the_range() {
+        let d = |s| Day::parse(s).ok();
+        assert_eq!(
+            file_stem("Muñoz, José / 7A", None, None),
+            "rollbook-muñoz-josé-7a-all"
+        );
+        assert_eq!(
+            file_stem("../etc", d("2024-03-01"), None),
+            "rollbook-etc-2024-03-01_end"
+        );
+        assert_eq!(Kind::parse("pdf").unwrap_err().code(), "invalid");
+    }
+}
