@@ -28,7 +28,7 @@ UI_SOURCES := $(shell find ui/src -type f 2>/dev/null) ui/index.html ui/vite.con
 	ui/svelte.config.js ui/tsconfig.json ui/package.json
 
 .PHONY: help run test fmt clippy cargo-test ui-test ui-check deps apt node ui-deps ui-build \
-	tauri-driver rust clean
+	tauri-driver rust clean deb
 # Steps run one after the other, in the order listed, even under `make -j`.
 .NOTPARALLEL:
 
@@ -36,12 +36,22 @@ help:
 	@echo "make run    build the UI and open Rollbook in demo mode (RUN_ARGS= for your own data,"
 	@echo "            RUN_ARGS='--data-dir DIR' to choose it)"
 	@echo "make test   fmt, clippy, cargo tests (with the end-to-end window tests), vitest, svelte-check"
+	@echo "make deb    build the Debian package (release build, target/release/bundle/deb/)"
 
 run: deps ui-build
 	$(CARGO) run -p rollbook $(APP_FEATURES) -- $(RUN_ARGS)
 
 # The steps of `make test`, in this order (each can be run alone, e.g. `make cargo-test`).
 test: deps ui-build fmt clippy cargo-test ui-test ui-check
+
+# The Debian package (release build; not part of `test`). The UI is built by ui-build: the
+# config's beforeBuildCommand is dropped here because tauri runs it from the directory above
+# this one (no package.json at the repo root), where `npm --prefix ui` finds nothing.
+deb: deps ui-build
+	rm -f target/release/bundle/deb/*.deb
+	$(NPM) --prefix ui exec -- tauri build --bundles deb \
+		--config '{"build":{"beforeBuildCommand":null}}'
+	@ls -1 target/release/bundle/deb/*.deb
 
 fmt: rust
 	$(CARGO) fmt --all --check
