@@ -7,6 +7,7 @@
 //! rollbook-report's; the records come from its `gather` module (cached server records + local
 //! marks not yet confirmed, one per offering, student and date).
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,7 +19,9 @@ use rollbook_core::store::Store;
 use rollbook_core::sync::{self, ApiClient, ApiConfig, KeyringTokens, PullReport, TokenSource};
 use rollbook_core::{Day, Error, Id, Result};
 use rollbook_report::gather::{self, ClassView, StudentView};
-use rollbook_report::{records_csv, student_report_html, svg_to_png, Chart, ReportError};
+use rollbook_report::{
+    records_csv, student_report_html, svg_to_png, Chart, ReportError, SessionRecord,
+};
 use rollbook_report::{ClassOverview, Lang, StudentReport, Theme};
 use serde::Serialize;
 
@@ -55,15 +58,8 @@ pub struct ReportArgs {
     /// days_absent, …, by_course, by_month; rates are fractions 0..1)
     #[arg(long)]
     pub json: bool,
-    /// Write each chart as an SVG file into DIR
-    #[arg(long, value_name = "DIR")]
-    pub svg: Option<PathBuf>,
-    /// Write each chart as a PNG file into DIR
-    #[arg(long, value_name = "DIR")]
-    pub png: Option<PathBuf>,
-    /// Write the effective records as CSV to FILE
-    #[arg(long, value_name = "FILE")]
-    pub csv: Option<PathBuf>,
+    #[command(flatten)]
+    pub files: ExportArgs,
     /// Write the printable one-page report (HTML, charts inlined) to FILE
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
@@ -82,6 +78,15 @@ pub struct ClassReportArgs {
     /// Print the overview as JSON (daily rates, students by absence rate)
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub files: ExportArgs,
+    #[command(flatten)]
+    pub look: LookArgs,
+}
+
+/// The files both reports can write: charts as SVG or PNG, effective records as CSV.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
     /// Write each chart as an SVG file into DIR
     #[arg(long, value_name = "DIR")]
     pub svg: Option<PathBuf>,
@@ -91,8 +96,32 @@ pub struct ClassReportArgs {
     /// Write the effective records as CSV to FILE
     #[arg(long, value_name = "FILE")]
     pub csv: Option<PathBuf>,
-    #[command(flatten)]
-    pub look: LookArgs,
+}
+
+impl ExportArgs {
+    /// Writes the charts and the records asked for; `names` is only read when a CSV is asked.
+    fn write(
+        &self,
+        says: &Says,
+        charts: &[(&str, &Chart)],
+        records: &[SessionRecord],
+        names: impl FnOnce() -> Result<HashMap<Id, String>>,
+    ) -> Result<()> {
+        if let Some(dir) = &self.svg {
+            write_svgs(dir, charts)?;
+            says.wrote(&format!("{} SVG charts in {}", charts.len(), dir.display()));
+        }
+        if let Some(dir) = &self.png {
+            write_pngs(dir, charts)?;
+            says.wrote(&format!("{} PNG charts in {}", charts.len(), dir.display()));
+        }
+        if let Some(file) = &self.csv {
+            let csv = records_csv(records, &names()?).map_err(core_error)?;
+            write_file(file, csv.as_bytes())?;
+            says.wrote(&format!("{} records to {}", records.len(), file.display()));
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Args)]
@@ -210,21 +239,10 @@ pub fn run_report(ctx: &Ctx, a: ReportArgs) -> Result<()> {
         report_text::student(&view, &records);
     }
     let says = Says { json: a.json };
-    let charts = student_chart_files(&view);
-    if let Some(dir) = &a.svg {
-        write_svgs(dir, &charts)?;
-        says.wrote(&format!("{} SVG charts in {}", charts.len(), dir.display()));
-    }
-    if let Some(dir) = &a.png {
-        write_pngs(dir, &charts)?;
-        says.wrote(&format!("{} PNG charts in {}", charts.len(), dir.display()));
-    }
-    if let Some(file) = &a.csv {
-        let names = gather::student_names(&store, &records).map_err(core_error)?;
-        let csv = records_csv(&records, &names).map_err(core_error)?;
-        write_file(file, csv.as_bytes())?;
-        says.wrote(&format!("{} records to {}", records.len(), file.display()));
-    }
+    a.files
+        .write(&says, &student_chart_files(&view), &records, || {
+            gather::student_names(&store, &records).map_err(core_error)
+        })?;
     if let Some(file) = &a.html {
         let light;
         let charts = if theme == Theme::Light {
@@ -279,20 +297,7 @@ pub fn run_class_report(ctx: &Ctx, a: ClassReportArgs) -> Result<()> {
         ("daily", &view.charts.daily),
         ("at_risk", &view.charts.at_risk),
     ];
-    if let Some(dir) = &a.svg {
-        write_svgs(dir, &charts)?;
-        says.wrote(&format!("{} SVG charts in {}", charts.len(), dir.display()));
-    }
-    if let Some(dir) = &a.png {
-        write_pngs(dir, &charts)?;
-        says.wrote(&format!("{} PNG charts in {}", charts.len(), dir.display()));
-    }
-    if let Some(file) = &a.csv {
-        let csv = records_csv(&records, &names).map_err(core_error)?;
-        write_file(file, csv.as_bytes())?;
-        says.wrote(&format!("{} records to {}", records.len(), file.display()));
-    }
-    Ok(())
+    a.files.write(&says, &charts, &records, || Ok(names))
 }
 
 /// Where "wrote …" lines go: stdout, or stderr when stdout is JSON.

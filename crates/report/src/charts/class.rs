@@ -5,7 +5,8 @@ use plotters::style::text_anchor::{HPos, VPos};
 use rollbook_core::Day;
 
 use super::draw::{
-    boxed_text, font, no_data, render, shorten, titled, Drawn, LABEL_SIZE, SMALL_SIZE,
+    boxed_text, font, no_data, reference_line, render, shorten, titled, Drawn, LABEL_SIZE,
+    SMALL_SIZE,
 };
 use super::student::percent_tick;
 use super::{Chart, Lang, Style};
@@ -240,21 +241,7 @@ pub(crate) fn at_risk(
                 bar
             }))
             .drawn()?;
-        let line = [(10.0, SegmentValue::Exact(0)), (10.0, SegmentValue::Last)];
-        chart
-            .draw_series(DashedLineSeries::new(line, 8, 5, pal.fg.stroke_width(2)))
-            .drawn()?;
-        let (cx, cy) = chart.backend_coord(&(10.0, SegmentValue::Last));
-        let above = (HPos::Center, VPos::Bottom);
-        boxed_text(
-            root,
-            w.chronic_10,
-            (cx, cy - 2),
-            above,
-            SMALL_SIZE,
-            pal.fg,
-            pal.bg,
-        )?;
+        reference_line(root, &mut chart, 10.0, w.chronic_10, pal)?;
         for ((_, r, t), i) in rows.iter().zip(0u32..) {
             let (x, y) = chart.backend_coord(&(r * 100.0, SegmentValue::CenterOf(row(i))));
             let text = format!("{} · {}", st.pct(*r), w.tier(*t));

@@ -263,3 +263,27 @@ pub(crate) fn shorten(s: &str, max: usize) -> String {
     out.push('…');
     out
 }
+
+/// The coordinates of the horizontal bar charts: a percentage across, one row per item.
+pub(crate) type BarRows = Cartesian2d<
+    plotters::coord::types::RangedCoordf64,
+    plotters::coord::ranged1d::SegmentedCoord<plotters::coord::types::RangedCoordu32>,
+>;
+
+/// A dashed vertical reference line at `x` % across a horizontal bar chart (the 90 % goal, the
+/// 10 % chronic-absence line), labelled just above the plot.
+pub(crate) fn reference_line(
+    root: &Area<'_>,
+    chart: &mut ChartContext<'_, SVGBackend<'_>, BarRows>,
+    x: f64,
+    label: &str,
+    pal: &Palette,
+) -> Result<(), String> {
+    let line = [(x, SegmentValue::Exact(0)), (x, SegmentValue::Last)];
+    chart
+        .draw_series(DashedLineSeries::new(line, 8, 5, pal.fg.stroke_width(2)))
+        .drawn()?;
+    let (lx, ly) = chart.backend_coord(&(x, SegmentValue::Last));
+    let above = (HPos::Center, VPos::Bottom);
+    boxed_text(root, label, (lx, ly - 2), above, SMALL_SIZE, pal.fg, pal.bg)
+}

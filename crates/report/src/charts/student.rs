@@ -3,7 +3,9 @@
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::draw::{boxed_text, font, render, shorten, titled, Drawn, LABEL_SIZE, SMALL_SIZE};
+use super::draw::{
+    boxed_text, font, reference_line, render, shorten, titled, Drawn, LABEL_SIZE, SMALL_SIZE,
+};
 use super::{Chart, Lang, Style, STATUS_ORDER};
 use crate::measures::StudentReport;
 use crate::ReportError;
@@ -293,21 +295,7 @@ pub(crate) fn by_course(report: &StudentReport, st: &Style) -> Result<Chart, Rep
                 bar
             }))
             .drawn()?;
-        let goal = [(90.0, SegmentValue::Exact(0)), (90.0, SegmentValue::Last)];
-        chart
-            .draw_series(DashedLineSeries::new(goal, 8, 5, pal.fg.stroke_width(2)))
-            .drawn()?;
-        let (gx, gy) = chart.backend_coord(&(90.0, SegmentValue::Last));
-        let above = (HPos::Center, VPos::Bottom);
-        boxed_text(
-            root,
-            w.goal_90,
-            (gx, gy - 2),
-            above,
-            SMALL_SIZE,
-            pal.fg,
-            pal.bg,
-        )?;
+        reference_line(root, &mut chart, 90.0, w.goal_90, pal)?;
         // The rate inside the bar's end, or after a bar too short to hold it.
         for ((_, r, _), i) in courses.iter().zip(0u32..) {
             let (x, y) = chart.backend_coord(&(r * 100.0, SegmentValue::CenterOf(row(i))));
