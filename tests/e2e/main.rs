@@ -21,6 +21,7 @@ use page::{
     click, fill, find, grid_rows, js, open, press, pressed_statuses, text, wait_for_text,
     wait_until, ARROW_DOWN, ARROW_UP, CONTROL, NULL, SHIFT,
 };
+use rollbook_core::sync::{BaseUrl, KeyringTokens, TokenStore};
 
 /// The sample school whose "Ciencias Sociales 8A" has exactly 30 students.
 const SEED: u64 = 1;
@@ -302,7 +303,9 @@ async fn sign_in(window: &Client, api_url: &str) {
     );
 }
 
-/// The token went to the Secret Service (when `secret-tool` can look), never to the database.
+/// The token went to the Secret Service, under the entry Rollbook reads it from, and never to
+/// the database. Read back through Rollbook's own keyring code, on the same session bus as the
+/// app (the test runs inside `make test`'s D-Bus session with an unlocked gnome-keyring).
 fn assert_token_is_in_the_keyring_only(data_dir: &Path, api_url: &str) {
     for file in ["rollbook.db", "rollbook.db-wal"] {
         let bytes = std::fs::read(data_dir.join(file)).unwrap_or_default();
@@ -311,15 +314,18 @@ fn assert_token_is_in_the_keyring_only(data_dir: &Path, api_url: &str) {
             "the token must never be written to {file}"
         );
     }
-    let lookup = std::process::Command::new("secret-tool")
-        .args(["lookup", "service", "org.rollbook.app", "username", api_url])
-        .output();
-    if let Ok(out) = lookup {
-        assert_eq!(
-            String::from_utf8_lossy(&out.stdout).trim(),
+    let base_url = BaseUrl::parse(api_url).expect("the simulator's URL is a valid base URL");
+    let stored = KeyringTokens::system(base_url.as_str()).get();
+    match stored {
+        Ok(Some(token)) => assert_eq!(
+            token.expose(),
             TOKEN,
             "signing in stores the token in the keyring"
-        );
+        ),
+        other => panic!(
+            "signing in stores the token in the keyring under {base_url}: read back {:?}",
+            other.map(|t| t.map(|_| "another token"))
+        ),
     }
 }
 
