@@ -35,7 +35,8 @@ impl Kind {
             "png" => Ok(Kind::Png),
             "html" => Ok(Kind::Html),
             other => Err(Error::Invalid(format!(
-                "{other:?} is not an export kind: expected csv, svg, png or html"
+                "{} is not an export kind: expected csv, svg, png or html",
+                rollbook_core::error::quoted(other)
             ))),
         }
     }

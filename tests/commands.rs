@@ -420,5 +420,7 @@ fn the_acl_is_enforced() {
 
 #[path = "commands/demo_exports.rs"]
 mod demo_exports;
+#[path = "commands/fuzz.rs"]
+mod fuzz;
 #[path = "commands/sync.rs"]
 mod sync;

@@ -98,7 +98,8 @@ fn theme_of(s: &str) -> std::result::Result<Theme, Error> {
         "light" => Ok(Theme::Light),
         "dark" => Ok(Theme::Dark),
         other => Err(Error::Invalid(format!(
-            "{other:?} is not a theme: light or dark"
+            "{} is not a theme: light or dark",
+            rollbook_core::error::quoted(other)
         ))),
     }
 }
@@ -108,7 +109,8 @@ fn lang_of(s: &str) -> std::result::Result<Lang, Error> {
         "en" => Ok(Lang::En),
         "es" => Ok(Lang::Es),
         other => Err(Error::Invalid(format!(
-            "{other:?} is not a language: en or es"
+            "{} is not a language: en or es",
+            rollbook_core::error::quoted(other)
         ))),
     }
 }

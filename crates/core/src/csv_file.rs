@@ -78,7 +78,7 @@ impl Row {
                 problems.push(
                     self.line,
                     self.column(col),
-                    format!("{s:?} is not a UUID: {why}"),
+                    format!("{} is not a UUID: {why}", crate::error::quoted(s)),
                 )
             })
             .ok()
@@ -91,7 +91,7 @@ impl Row {
                 problems.push(
                     self.line,
                     self.column(col),
-                    format!("{s:?} is not a date: {why}"),
+                    format!("{} is not a date: {why}", crate::error::quoted(s)),
                 )
             })
             .ok()
@@ -105,7 +105,7 @@ impl Row {
                 problems.push(
                     self.line,
                     self.column(col),
-                    format!("{s:?} is not a status: {why}"),
+                    format!("{} is not a status: {why}", crate::error::quoted(s)),
                 )
             })
             .ok()
@@ -143,7 +143,7 @@ pub(crate) fn read(
         match found.as_slice() {
             [] => {
                 header_ok = false;
-                let seen = header_names(header_bytes, delimiter).join(", ");
+                let seen = header_summary(&header_names(header_bytes, delimiter));
                 problems.push(
                     1,
                     name,
@@ -291,6 +291,20 @@ fn not_utf8(e: std::str::Utf8Error) -> String {
         "is not valid UTF-8 text (bad byte at position {}); save the file as UTF-8 and try again",
         e.valid_up_to() + 1
     )
+}
+
+/// The header's names for an error message: the first few, each quoted (and cut when long).
+fn header_summary(names: &[String]) -> String {
+    const SHOWN: usize = 12;
+    let mut parts: Vec<String> = names
+        .iter()
+        .take(SHOWN)
+        .map(|n| crate::error::quoted(n))
+        .collect();
+    if names.len() > SHOWN {
+        parts.push(format!("and {} more", names.len() - SHOWN));
+    }
+    parts.join(", ")
 }
 
 /// The header's cells split by `delimiter`, trimmed.

@@ -152,3 +152,35 @@ mod tests {
             .contains("line 3, column student_id: not a UUID"));
     }
 }
+
+/// How an error message quotes what the user gave: in quotes and escaped, and cut to its first
+/// 40 characters (with the full length said) when longer, so a pasted file or a hostile
+/// argument never floods a message, a log line or the screen.
+pub fn quoted(input: &str) -> String {
+    const SHOWN: usize = 40;
+    let length = input.chars().count();
+    if length <= SHOWN + 20 {
+        format!("{input:?}")
+    } else {
+        let start: String = input.chars().take(SHOWN).collect();
+        format!("{start:?}… ({length} characters)")
+    }
+}
+
+#[cfg(test)]
+mod quoting_tests {
+    use super::quoted;
+
+    #[test]
+    fn short_input_is_quoted_whole() {
+        assert_eq!(quoted("2024-02-30"), "\"2024-02-30\"");
+        assert_eq!(quoted("a\"b\n"), "\"a\\\"b\\n\"");
+    }
+
+    #[test]
+    fn long_input_is_cut_and_its_length_said() {
+        let long = "é".repeat(100_000);
+        let shown = quoted(&long);
+        assert_eq!(shown, format!("{:?}… (100000 characters)", "é".repeat(40)));
+    }
+}

@@ -15,7 +15,9 @@ pub struct Id(String);
 
 impl Id {
     pub fn parse(s: &str) -> Result<Id, Error> {
-        Self::check(s).map_err(|why| Error::Invalid(format!("{s:?} is not a UUID: {why}")))
+        Self::check(s).map_err(|why| {
+            Error::Invalid(format!("{} is not a UUID: {why}", crate::error::quoted(s)))
+        })
     }
 
     /// Why `s` is not an id, in words a user understands.
@@ -69,7 +71,9 @@ impl Serialize for Id {
 impl<'de> Deserialize<'de> for Id {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        Id::check(&s).map_err(|why| serde::de::Error::custom(format!("{s:?} is not a UUID: {why}")))
+        Id::check(&s).map_err(|why| {
+            serde::de::Error::custom(format!("{} is not a UUID: {why}", crate::error::quoted(&s)))
+        })
     }
 }
 
@@ -95,7 +99,9 @@ const DAY_FORMAT: &[time::format_description::FormatItem<'static>] =
 
 impl Day {
     pub fn parse(s: &str) -> Result<Day, Error> {
-        Self::check(s).map_err(|why| Error::Invalid(format!("{s:?} is not a date: {why}")))
+        Self::check(s).map_err(|why| {
+            Error::Invalid(format!("{} is not a date: {why}", crate::error::quoted(s)))
+        })
     }
 
     pub fn check(s: &str) -> Result<Day, String> {
@@ -162,8 +168,9 @@ impl Serialize for Day {
 impl<'de> Deserialize<'de> for Day {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        Day::check(&s)
-            .map_err(|why| serde::de::Error::custom(format!("{s:?} is not a date: {why}")))
+        Day::check(&s).map_err(|why| {
+            serde::de::Error::custom(format!("{} is not a date: {why}", crate::error::quoted(&s)))
+        })
     }
 }
 
@@ -215,7 +222,12 @@ impl Status {
     }
 
     pub fn parse(s: &str) -> Result<Status, Error> {
-        Self::check(s).map_err(|why| Error::Invalid(format!("{s:?} is not a status: {why}")))
+        Self::check(s).map_err(|why| {
+            Error::Invalid(format!(
+                "{} is not a status: {why}",
+                crate::error::quoted(s)
+            ))
+        })
     }
 }
 

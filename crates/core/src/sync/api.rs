@@ -33,7 +33,12 @@ pub struct BaseUrl(String);
 
 impl BaseUrl {
     pub fn parse(raw: &str) -> Result<BaseUrl> {
-        let bad = |why: &str| Error::Invalid(format!("{raw:?} is not a usable API URL: {why}"));
+        let bad = |why: &str| {
+            Error::Invalid(format!(
+                "{} is not a usable API URL: {why}",
+                crate::error::quoted(raw)
+            ))
+        };
         let url = reqwest::Url::parse(raw.trim()).map_err(|e| bad(&e.to_string()))?;
         let host = url.host_str().ok_or_else(|| bad("it has no host"))?;
         let loopback = is_loopback_host(host);
