@@ -13,6 +13,13 @@
 //! | `drop_after` | connection closed, no response | **yes** |
 //! | `garbage` | 201 with a truncated JSON body | **yes** |
 //! | `html` | 200 `text/html` (a captive portal or proxy answered) | no |
+//! | `wrong_types` | 201, well-formed JSON with fields of the wrong types | **yes** |
+//! | `huge_body` | 201 whose body never fits a client's cap (96 MiB, streamed) | **yes** |
+//! | `slow_drip` | 201 at once, then the body a few bytes at a time (minutes) | **yes** |
+//! | `wrong_record` | 201 with a valid record that is not the one sent | **yes** |
+//!
+//! With `methods=get` or `all` the same kinds hit GETs; what the last four do to a list or a
+//! student is told in [`crate::nonsense`].
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -42,11 +49,25 @@ pub enum FaultKind {
     Garbage,
     /// A 200 `text/html` page instead of the API's answer; nothing stored.
     Html,
+    /// The record is stored and a 2xx comes back with well-formed JSON of the wrong shape: an
+    /// `id` that is a number, a `status` of 42, an `attendance_date` of "yesterday"; a list that
+    /// is an object, or an array of such records.
+    WrongTypes,
+    /// The record is stored and a 2xx comes back whose body (the answer after 96 MiB of
+    /// whitespace, streamed without `Content-Length`) is far larger than any client's cap.
+    HugeBody,
+    /// The record is stored and a 2xx comes back at once whose body trickles a few bytes at a
+    /// time for minutes, so the client's request timeout fires mid-body.
+    SlowDrip,
+    /// The record is stored and a 201 comes back with a valid record that is not the one sent
+    /// (another status, or another student); a list answers another question (records its
+    /// filter leaves out).
+    WrongRecord,
 }
 
 impl FaultKind {
     /// Every kind, in the order probabilities are drawn.
-    pub const ALL: [FaultKind; 8] = [
+    pub const ALL: [FaultKind; 12] = [
         FaultKind::ServerError,
         FaultKind::BadGateway,
         FaultKind::TooManyRequests,
@@ -55,6 +76,10 @@ impl FaultKind {
         FaultKind::DropAfter,
         FaultKind::Garbage,
         FaultKind::Html,
+        FaultKind::WrongTypes,
+        FaultKind::HugeBody,
+        FaultKind::SlowDrip,
+        FaultKind::WrongRecord,
     ];
 
     /// The key of this kind in a fault spec (`500`, `drop_after`, ...).
@@ -68,6 +93,10 @@ impl FaultKind {
             FaultKind::DropAfter => "drop_after",
             FaultKind::Garbage => "garbage",
             FaultKind::Html => "html",
+            FaultKind::WrongTypes => "wrong_types",
+            FaultKind::HugeBody => "huge_body",
+            FaultKind::SlowDrip => "slow_drip",
+            FaultKind::WrongRecord => "wrong_record",
         }
     }
 
@@ -80,6 +109,9 @@ impl FaultKind {
         FaultKind::ALL.iter().position(|k| *k == self).unwrap_or(0)
     }
 }
+
+/// How many fault kinds there are.
+const KINDS: usize = FaultKind::ALL.len();
 
 impl fmt::Display for FaultKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -118,7 +150,7 @@ pub struct Faults {
     pub methods: FaultMethods,
     /// Seed of the random draw; setting a configuration reseeds it.
     pub seed: u64,
-    probabilities: [f64; 8],
+    probabilities: [f64; KINDS],
 }
 
 impl Default for Faults {
@@ -131,7 +163,7 @@ impl Default for Faults {
                 get: false,
             },
             seed: 0,
-            probabilities: [0.0; 8],
+            probabilities: [0.0; KINDS],
         }
     }
 }
@@ -196,7 +228,8 @@ impl Faults {
     /// `latency=20,500=0.1,429=0.05,drop_before=0.05,drop_after=0.05,garbage=0.05,retry_after=1`.
     ///
     /// Keys: `latency` (ms); `500`, `502`, `429`, `503`, `drop_before`, `drop_after`,
-    /// `garbage`, `html` (probabilities in 0..=1, summing to at most 1); `retry_after`
+    /// `garbage`, `html`, `wrong_types`, `huge_body`, `slow_drip`, `wrong_record`
+    /// (probabilities in 0..=1, summing to at most 1); `retry_after`
     /// (`N` seconds, `date:N` for an HTTP-date N seconds ahead, or `none`); `methods`
     /// (`post`, `get`, `post+get` or `all`); `seed` (u64). An empty spec or `none` means no
     /// faults.
@@ -297,7 +330,7 @@ pub(crate) struct FaultState {
     faults: Faults,
     rng: StdRng,
     queue: VecDeque<FaultKind>,
-    injected: [u64; 8],
+    injected: [u64; KINDS],
 }
 
 impl FaultState {
@@ -307,7 +340,7 @@ impl FaultState {
             faults,
             rng,
             queue: VecDeque::new(),
-            injected: [0; 8],
+            injected: [0; KINDS],
         }
     }
 
@@ -389,7 +422,13 @@ pub(crate) fn fault_response(kind: FaultKind, retry_after: RetryAfter) -> Option
             "simulated maintenance window",
         ),
         FaultKind::Html => html(StatusCode::OK, PORTAL_PAGE),
-        FaultKind::DropBefore | FaultKind::DropAfter | FaultKind::Garbage => return None,
+        FaultKind::DropBefore
+        | FaultKind::DropAfter
+        | FaultKind::Garbage
+        | FaultKind::WrongTypes
+        | FaultKind::HugeBody
+        | FaultKind::SlowDrip
+        | FaultKind::WrongRecord => return None,
     };
     if matches!(kind, FaultKind::TooManyRequests | FaultKind::Unavailable) {
         let value = match retry_after {
@@ -438,6 +477,22 @@ mod tests {
         assert_eq!(Faults::parse(&f.to_string()).unwrap(), f);
         let g = Faults::parse("retry_after=date:3,methods=all,seed=9,html=1").unwrap();
         assert_eq!(Faults::parse(&g.to_string()).unwrap(), g);
+        let n =
+            Faults::parse("wrong_types=0.1,huge_body=0.2,slow_drip=0.3,wrong_record=0.4").unwrap();
+        assert_eq!(n.probability(FaultKind::WrongTypes), 0.1);
+        assert_eq!(n.probability(FaultKind::WrongRecord), 0.4);
+        assert_eq!(Faults::parse(&n.to_string()).unwrap(), n);
+    }
+
+    #[test]
+    fn every_kind_has_its_own_key() {
+        for kind in FaultKind::ALL {
+            assert_eq!(FaultKind::from_key(kind.key()), Some(kind), "{kind}");
+            let spec = format!("{kind}=1");
+            let f = Faults::parse(&spec).unwrap();
+            assert_eq!(f.probability(kind), 1.0, "{spec}");
+            assert_eq!(Faults::parse(&f.to_string()).unwrap(), f, "{spec}");
+        }
     }
 
     #[test]

@@ -32,6 +32,7 @@
 mod auth;
 mod faults;
 mod model;
+mod nonsense;
 mod routes;
 mod sample;
 mod server;

@@ -25,8 +25,9 @@ struct Args {
     host: IpAddr,
 
     /// Fault spec: comma-separated key=value, e.g. `latency=20,500=0.1,drop_after=0.05`.
-    /// Keys: latency (ms); 500, 502, 429, 503, drop_before, drop_after, garbage, html
-    /// (probabilities, summing to at most 1); retry_after (N | date:N | none);
+    /// Keys: latency (ms); 500, 502, 429, 503, drop_before, drop_after, garbage, html,
+    /// wrong_types, huge_body, slow_drip, wrong_record (probabilities, summing to at most 1);
+    /// retry_after (N | date:N | none);
     /// methods (post | get | all; default post); seed.
     #[arg(long, value_name = "SPEC", value_parser = Faults::parse)]
     faults: Option<Faults>,

@@ -22,13 +22,13 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
-use serde::Serialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::auth::{AuthError, CREATE_ATTENDANCE, LIST_ATTENDANCE, READ_STUDENT};
 use crate::faults::{fault_response, garbage_response, FaultKind};
 use crate::model::{parse_uuid, FieldErrors, NewAttendance, UUID_REASON};
+use crate::nonsense::{drip_response, huge_response, Garble};
 use crate::server::{ConnectionKill, InFlight, Shared};
 use crate::store::ListFilter;
 
@@ -98,30 +98,42 @@ fn authorize(shared: &Shared, headers: &HeaderMap, scopes: &[&str]) -> Result<Uu
         .map_err(auth_response)
 }
 
+/// A fault that acts after handling, and how many of its kind were injected so far (this one
+/// included), which picks between the forms of some (see [`crate::nonsense`]).
+#[derive(Debug, Clone, Copy)]
+struct After {
+    kind: FaultKind,
+    nth: u64,
+}
+
 /// Waits the latency, then injects the drawn fault: answers instead of the API, or closes the
-/// connection (`drop_before`). Returns the faults that act after handling (`drop_after`,
-/// `garbage`).
+/// connection (`drop_before`). Returns the fault that acts after handling (`drop_after`,
+/// `garbage`, `wrong_types`, `huge_body`, `slow_drip`, `wrong_record`).
 async fn enter(
     shared: &Shared,
     method: &Method,
     kill: Option<&ConnectionKill>,
-) -> Result<Option<FaultKind>, Response> {
-    let (latency, kind, retry_after) = {
+) -> Result<Option<After>, Response> {
+    let (latency, drawn, retry_after) = {
         let mut state = shared.faults.lock().expect("faults lock poisoned");
         let (latency, kind) = state.draw(method);
-        (latency, kind, state.faults().retry_after)
+        let drawn = kind.map(|kind| After {
+            kind,
+            nth: state.injected(kind),
+        });
+        (latency, drawn, state.faults().retry_after)
     };
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
-    let Some(kind) = kind else { return Ok(None) };
-    tracing::info!(fault = %kind, %method, "injecting fault");
-    if kind == FaultKind::DropBefore {
+    let Some(after) = drawn else { return Ok(None) };
+    tracing::info!(fault = %after.kind, %method, "injecting fault");
+    if after.kind == FaultKind::DropBefore {
         return Err(drop_connection(kill).await);
     }
-    match fault_response(kind, retry_after) {
+    match fault_response(after.kind, retry_after) {
         Some(response) => Err(response),
-        None => Ok(Some(kind)),
+        None => Ok(Some(after)),
     }
 }
 
@@ -139,23 +151,42 @@ async fn drop_connection(kill: Option<&ConnectionKill>) -> Response {
     )
 }
 
-/// Applies an after-handling fault to a finished JSON response.
-async fn leave<T: Serialize>(
-    after: Option<FaultKind>,
+/// Applies an after-handling fault to a finished JSON answer for a caller of `school_id`.
+async fn leave<T: Garble>(
+    after: Option<After>,
     kill: Option<&ConnectionKill>,
+    shared: &Shared,
+    school_id: Uuid,
     status: StatusCode,
     body: &T,
 ) -> Response {
-    match after {
-        Some(FaultKind::DropAfter) => drop_connection(kill).await,
-        Some(FaultKind::Garbage) => match serde_json::to_vec(body) {
-            Ok(bytes) => garbage_response(status, &bytes),
-            Err(_) => error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal_error",
-                "encoding",
-            ),
-        },
+    let Some(After { kind, nth }) = after else {
+        return (status, Json(body)).into_response();
+    };
+    let encoded = || serde_json::to_vec(body);
+    let encoding_failed = || {
+        error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "encoding",
+        )
+    };
+    match kind {
+        FaultKind::DropAfter => drop_connection(kill).await,
+        FaultKind::Garbage => encoded().map_or_else(
+            |_| encoding_failed(),
+            |bytes| garbage_response(status, &bytes),
+        ),
+        FaultKind::HugeBody => {
+            encoded().map_or_else(|_| encoding_failed(), |bytes| huge_response(status, bytes))
+        }
+        FaultKind::SlowDrip => {
+            encoded().map_or_else(|_| encoding_failed(), |bytes| drip_response(status, bytes))
+        }
+        FaultKind::WrongTypes => (status, Json(body.wrong_types(nth))).into_response(),
+        FaultKind::WrongRecord => {
+            (status, Json(body.wrong_record(shared, school_id, nth))).into_response()
+        }
         _ => (status, Json(body)).into_response(),
     }
 }
@@ -172,11 +203,22 @@ async fn create_attendance(
         Err(response) => return response,
     };
     let response = match create(&shared, &headers, &body) {
-        Ok(record) => return leave(after, kill, StatusCode::CREATED, &record).await,
+        Ok(record) => {
+            let school_id = record.school_id;
+            return leave(
+                after,
+                kill,
+                &shared,
+                school_id,
+                StatusCode::CREATED,
+                &record,
+            )
+            .await;
+        }
         Err(response) => response,
     };
-    // Not stored: a drop still closes the connection; garbage applies to successes only.
-    match after {
+    // Not stored: a drop still closes the connection; the other faults garble successes only.
+    match after.map(|a| a.kind) {
         Some(FaultKind::DropAfter) => drop_connection(kill).await,
         _ => response,
     }
@@ -266,7 +308,7 @@ async fn list_attendance(
         return validation("invalid query parameters", &fields);
     }
     let records = shared.store_list(school_id, filter);
-    leave(after, kill, StatusCode::OK, &records).await
+    leave(after, kill, &shared, school_id, StatusCode::OK, &records).await
 }
 
 async fn get_student(
@@ -296,8 +338,8 @@ async fn get_student(
         .filter(|s| s.school_id == school_id)
         .cloned();
     match student {
-        Some(student) => leave(after, kill, StatusCode::OK, &student).await,
-        None => match after {
+        Some(student) => leave(after, kill, &shared, school_id, StatusCode::OK, &student).await,
+        None => match after.map(|a| a.kind) {
             Some(FaultKind::DropAfter) => drop_connection(kill).await,
             _ => error(StatusCode::NOT_FOUND, "not_found", "no such student"),
         },

@@ -287,3 +287,207 @@ async fn a_server_that_stops_listening_comes_back_on_its_address_with_its_record
     assert_eq!(sim.record_count(), 2);
     sim.shutdown().await;
 }
+
+/// The stored record and what the POST sent agree on the six fields.
+fn stored_as_sent(sim: &athena_sim::Sim, sent: &Value) {
+    let records = sim.records();
+    let stored = serde_json::to_value(records.last().expect("a record was stored")).unwrap();
+    for field in [
+        "course_offering_id",
+        "teacher_assignment_id",
+        "course_enrollment_id",
+        "student_id",
+        "attendance_date",
+        "status",
+    ] {
+        assert_eq!(
+            stored[field], sent[field],
+            "the server stored what was sent"
+        );
+    }
+}
+
+#[tokio::test]
+async fn wrong_types_is_well_formed_json_of_the_wrong_types_and_was_stored() {
+    let sim = empty_sim().await;
+    let body = payload(&sim, 0, "2024-03-15", "present");
+    sim.fail_next(FaultKind::WrongTypes, 1);
+    let resp = post(&sim, WRITE, &body).await.unwrap();
+    assert_eq!(resp.status(), 201);
+    let answer: Value = resp.json().await.expect("well-formed JSON");
+    assert!(answer["id"].is_number(), "{answer}");
+    assert_eq!(answer["status"], 42, "{answer}");
+    assert_eq!(answer["attendance_date"], "yesterday", "{answer}");
+    assert_eq!(sim.record_count(), 1, "the dangerous case: stored anyway");
+    stored_as_sent(&sim, &body);
+
+    // On GETs (the 2nd and 3rd injections of the kind): an object instead of an array, then
+    // an array of records with the wrong types.
+    sim.set_faults(Faults::parse("methods=get").unwrap());
+    sim.fail_next(FaultKind::WrongTypes, 3);
+    let list: Value = get(&sim, WRITE, "/academic/attendance")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(list.is_object(), "an object every second time: {list}");
+    let list: Value = get(&sim, WRITE, "/academic/attendance")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let items = list.as_array().expect("an array the other times");
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["status"], 42, "{list}");
+    let student = body["student_id"].as_str().unwrap();
+    let resp = get(&sim, WRITE, &format!("/students/{student}"))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let answer: Value = resp.json().await.unwrap();
+    assert!(
+        answer["id"].is_number() && answer["full_name"].is_number(),
+        "{answer}"
+    );
+    assert_eq!(sim.record_count(), 1, "a GET stores nothing");
+}
+
+#[tokio::test]
+async fn huge_body_streams_far_past_any_cap_and_was_stored() {
+    let sim = empty_sim().await;
+    let body = payload(&sim, 1, "2024-03-15", "absent");
+    sim.fail_next(FaultKind::HugeBody, 1);
+    let mut resp = post(&sim, WRITE, &body).await.unwrap();
+    assert_eq!(resp.status(), 201);
+    assert!(
+        resp.headers().get("content-length").is_none(),
+        "streamed: the size is learnt only by reading"
+    );
+    // Read well past the 1 MiB a client may allow for one record, then stop.
+    let mut read = 0usize;
+    while read <= 4 << 20 {
+        let chunk = resp
+            .chunk()
+            .await
+            .expect("still streaming")
+            .expect("not over yet: the body is far larger");
+        assert!(chunk.iter().all(|b| *b == b' '), "whitespace first");
+        read += chunk.len();
+    }
+    drop(resp);
+    assert_eq!(sim.record_count(), 1);
+    stored_as_sent(&sim, &body);
+    assert_eq!(
+        post(&sim, WRITE, &body).await.unwrap().status(),
+        201,
+        "the server lives on after the client hung up"
+    );
+}
+
+#[tokio::test]
+async fn slow_drip_sends_the_status_at_once_then_outlasts_a_client_timeout() {
+    let sim = empty_sim().await;
+    let body = payload(&sim, 2, "2024-03-15", "late");
+    sim.fail_next(FaultKind::SlowDrip, 1);
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(1))
+        .build()
+        .unwrap();
+    let mut resp = client
+        .post(format!("{}/academic/attendance", sim.base_url()))
+        .bearer_auth(WRITE)
+        .json(&body)
+        .send()
+        .await
+        .expect("the status and headers arrive at once");
+    assert_eq!(resp.status(), 201);
+    let first = resp.chunk().await.expect("first bytes").expect("some");
+    assert!(first.len() < 100, "a few bytes at a time: {first:?}");
+    let outcome = loop {
+        match resp.chunk().await {
+            Ok(Some(_)) => continue,
+            other => break other,
+        }
+    };
+    match outcome {
+        Err(e) => assert!(e.is_timeout(), "the client's timeout fires mid-body: {e}"),
+        Ok(_) => panic!("the body must outlast a 1 s timeout"),
+    }
+    assert_eq!(sim.record_count(), 1);
+    stored_as_sent(&sim, &body);
+}
+
+#[tokio::test]
+async fn wrong_record_answers_a_valid_record_that_is_not_the_one_sent() {
+    let sim = empty_sim().await;
+    let body = payload(&sim, 0, "2024-03-15", "present");
+    sim.fail_next(FaultKind::WrongRecord, 2);
+    let first: Value = post(&sim, WRITE, &body)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(first["student_id"], body["student_id"]);
+    assert_ne!(first["status"], body["status"], "another status: {first}");
+    let second: Value = post(&sim, WRITE, &body)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_ne!(
+        second["student_id"], body["student_id"],
+        "another student: {second}"
+    );
+    for answer in [&first, &second] {
+        let record: athena_sim::AttendanceRecord =
+            serde_json::from_value(answer.clone()).expect("a perfectly valid record");
+        assert!(
+            sim.records().iter().all(|r| r.id != record.id),
+            "the record answered is not one the server stored"
+        );
+    }
+    assert_eq!(sim.record_count(), 2, "both POSTs stored what was sent");
+    stored_as_sent(&sim, &body);
+
+    // A list answers another question: the records its filter leaves out, or a made-up one
+    // when there are none; a student look-up answers another student.
+    let other_body = payload(&sim, 5, "2024-03-15", "late");
+    post(&sim, WRITE, &other_body).await.unwrap();
+    sim.set_faults(Faults::parse("methods=get").unwrap());
+    sim.fail_next(FaultKind::WrongRecord, 3);
+    let student = body["student_id"].as_str().unwrap();
+    let listed: Vec<Value> = get(
+        &sim,
+        WRITE,
+        &format!("/academic/attendance?student_id={student}"),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(listed.len(), 1, "only the record the filter leaves out");
+    assert_eq!(listed[0]["student_id"], other_body["student_id"]);
+    let everything: Vec<Value> = get(&sim, WRITE, "/academic/attendance")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(everything.len(), 1, "one made-up record: {everything:?}");
+    let made_up: athena_sim::AttendanceRecord =
+        serde_json::from_value(everything[0].clone()).expect("a valid record");
+    assert!(sim.records().iter().all(|r| r.id != made_up.id));
+    let other: Value = get(&sim, WRITE, &format!("/students/{student}"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_ne!(other["id"], student, "{other}");
+}

@@ -33,13 +33,16 @@ pub struct BaseUrl(String);
 
 impl BaseUrl {
     pub fn parse(raw: &str) -> Result<BaseUrl> {
-        let bad = |why: &str| {
+        // Errors never quote text that is not a URL at all, nor a URL's user name, password,
+        // query or fragment: a token pasted into the wrong field, or carried in the URL, must
+        // not come back in a message.
+        let url = reqwest::Url::parse(raw.trim()).map_err(|e| {
             Error::Invalid(format!(
-                "{} is not a usable API URL: {why}",
-                crate::error::quoted(raw)
+                "the API URL must be a full address such as {DEFAULT_API_URL} ({e})"
             ))
-        };
-        let url = reqwest::Url::parse(raw.trim()).map_err(|e| bad(&e.to_string()))?;
+        })?;
+        let shown = crate::error::quoted(&without_secrets(&url));
+        let bad = |why: &str| Error::Invalid(format!("{shown} is not a usable API URL: {why}"));
         let host = url.host_str().ok_or_else(|| bad("it has no host"))?;
         let loopback = is_loopback_host(host);
         match url.scheme() {
@@ -77,6 +80,17 @@ impl BaseUrl {
     fn join(&self, path: &str) -> String {
         format!("{}{path}", self.0)
     }
+}
+
+/// `url` without the parts that can carry a secret (user name, password, query, fragment).
+fn without_secrets(url: &reqwest::Url) -> String {
+    let mut shown = url.clone();
+    // These fail only for URLs that cannot have a user name or password in the first place.
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
+    shown.set_query(None);
+    shown.set_fragment(None);
+    shown.to_string()
 }
 
 fn is_loopback_host(host: &str) -> bool {
@@ -143,6 +157,26 @@ impl ApiConfig {
 pub enum ListFilter {
     Offering(Id),
     Student(Id),
+}
+
+impl ListFilter {
+    /// The request's path and query, e.g. `/academic/attendance?course_offering_id=..`.
+    pub fn path(&self) -> String {
+        let (key, id) = match self {
+            ListFilter::Offering(id) => ("course_offering_id", id),
+            ListFilter::Student(id) => ("student_id", id),
+        };
+        // An Id is hex digits and dashes: nothing to escape in a query string.
+        format!("/academic/attendance?{key}={id}")
+    }
+
+    /// Whether a record answers this query (a server that ignores the filter lists others).
+    pub fn matches(&self, fields: &Attendance) -> bool {
+        match self {
+            ListFilter::Offering(id) => fields.offering_id == *id,
+            ListFilter::Student(id) => fields.student_id == *id,
+        }
+    }
 }
 
 /// Why no HTTP answer came back.
@@ -217,16 +251,7 @@ impl ApiClient {
 
     /// `GET /academic/attendance?course_offering_id=..` or `?student_id=..`.
     pub async fn list(&self, token: &Secret, filter: &ListFilter) -> Exchange {
-        let (key, id) = match filter {
-            ListFilter::Offering(id) => ("course_offering_id", id),
-            ListFilter::Student(id) => ("student_id", id),
-        };
-        // An Id is hex digits and dashes: nothing to escape in a query string.
-        let url = self
-            .config
-            .base_url
-            .join(&format!("/academic/attendance?{key}={id}"));
-        let req = self.http.get(url);
+        let req = self.http.get(self.config.base_url.join(&filter.path()));
         self.send(req, token, LIST_BODY_CAP).await
     }
 
@@ -259,7 +284,7 @@ impl ApiClient {
         };
         let retry_after = header(RETRY_AFTER);
         let date = header(DATE);
-        let body = read_capped(resp, cap).await;
+        let body = read_capped(resp, cap, self.config.request_timeout).await;
         Exchange::Answered {
             status,
             retry_after,
@@ -298,25 +323,46 @@ fn describe(e: &reqwest::Error) -> String {
     text
 }
 
+/// Reads a body of at most `cap` bytes: one that says or turns out to be larger is given up as
+/// soon as that is known (never read to its end), and so is one still arriving when the request
+/// timeout (`timeout`, counted from the request's start) fires.
 async fn read_capped(
     mut resp: reqwest::Response,
     cap: usize,
+    timeout: Duration,
 ) -> std::result::Result<Vec<u8>, String> {
+    let too_large = || format!("the answer is larger than {}", size(cap));
     if resp.content_length().is_some_and(|n| n > cap as u64) {
-        return Err(format!("the answer is larger than {cap} bytes"));
+        return Err(too_large());
     }
     let mut body = Vec::new();
     loop {
         match resp.chunk().await {
             Ok(Some(chunk)) => {
                 if body.len() + chunk.len() > cap {
-                    return Err(format!("the answer is larger than {cap} bytes"));
+                    return Err(too_large());
                 }
                 body.extend_from_slice(&chunk);
             }
             Ok(None) => return Ok(body),
+            Err(e) if e.is_timeout() => {
+                return Err(format!(
+                    "the answer had not arrived in full after {} s ({} bytes of it came)",
+                    timeout.as_secs_f64(),
+                    body.len()
+                ))
+            }
             Err(e) => return Err(format!("the answer was cut off: {}", describe(&e))),
         }
+    }
+}
+
+/// A body cap in words (`1 MiB`, `64 MiB`, or bytes).
+fn size(bytes: usize) -> String {
+    if bytes >= 1 << 20 && bytes % (1 << 20) == 0 {
+        format!("{} MiB", bytes >> 20)
+    } else {
+        format!("{bytes} bytes")
     }
 }
 

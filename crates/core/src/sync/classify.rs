@@ -147,8 +147,9 @@ pub fn classify_post(
             Ok(bytes) => match parse_record(bytes) {
                 Ok(record) if record.fields == *sent => PostOutcome::Created(record),
                 Ok(record) => PostOutcome::Ambiguous(format!(
-                    "HTTP {status} with a record that is not the one sent (id {})",
-                    record.id
+                    "HTTP {status} with a record that is not the one sent (id {}: {})",
+                    record.id,
+                    differences(sent, &record.fields)
                 )),
                 Err(e) => PostOutcome::Ambiguous(format!("HTTP {status} but {e}")),
             },
@@ -168,6 +169,43 @@ pub fn classify_post(
         400..=499 => PostOutcome::Rejected(reason()),
         _ => PostOutcome::Ambiguous(reason()),
     }
+}
+
+/// Which of the six fields differ between what was sent and what came back, in words.
+fn differences(sent: &Attendance, got: &Attendance) -> String {
+    let mut out = Vec::new();
+    let mut compare = |name: &str, ours: String, theirs: String| {
+        if ours != theirs {
+            out.push(format!("{name} {theirs}, not {ours}"));
+        }
+    };
+    compare(
+        "course_offering_id",
+        sent.offering_id.to_string(),
+        got.offering_id.to_string(),
+    );
+    compare(
+        "teacher_assignment_id",
+        sent.teacher_assignment_id.to_string(),
+        got.teacher_assignment_id.to_string(),
+    );
+    compare(
+        "course_enrollment_id",
+        sent.enrollment_id.to_string(),
+        got.enrollment_id.to_string(),
+    );
+    compare(
+        "student_id",
+        sent.student_id.to_string(),
+        got.student_id.to_string(),
+    );
+    compare(
+        "attendance_date",
+        sent.date.to_string(),
+        got.date.to_string(),
+    );
+    compare("status", sent.status.to_string(), got.status.to_string());
+    out.join(", ")
 }
 
 /// Classifies the answer to a GET, parsing a 2xx body with `parse`; `school_id_set`: whether it
@@ -380,6 +418,18 @@ mod tests {
     #[case::redirect(answer(302, b""), "ambiguous")]
     fn post_outcomes(#[case] ex: Exchange, #[case] want: &str) {
         assert_eq!(kind(&classify_post(&ex, &sent(), NOW, false)), want);
+    }
+
+    #[test]
+    fn a_record_that_is_not_the_one_sent_is_named_by_its_differences() {
+        match classify_post(&answer(201, &record_json("absent")), &sent(), NOW, false) {
+            PostOutcome::Ambiguous(why) => {
+                assert!(why.contains("not the one sent"), "{why}");
+                assert!(why.contains("status absent, not present"), "{why}");
+                assert!(!why.contains("student_id"), "only what differs: {why}");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     const SEVERAL_SCHOOLS: &[u8] = br#"{"error":"bad_request",

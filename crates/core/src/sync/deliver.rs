@@ -15,9 +15,9 @@ use crate::sync::api::{Exchange, FailStage, ListFilter};
 use crate::sync::classify::{classify_post, classify_read, PostOutcome, ReadOutcome};
 use crate::sync::engine::{scrub, Engine};
 use crate::sync::plan::reconcile_time;
-use crate::sync::queue::{self, ItemState};
+use crate::sync::queue::{self, ItemState, QueueItem};
 use crate::sync::reconcile::{match_unknown, Candidate, Resolution};
-use crate::sync::record::{parse_records, Attendance};
+use crate::sync::record::{might_be, parse_listing, Attendance, ServerRecord};
 use crate::sync::status::{Duplicate, PassReport, QueueState};
 
 /// The state of a `send_chains` loop that one turn works on.
@@ -78,7 +78,6 @@ impl Engine {
                 let Some((chain, id, attempt, body)) = armed.pop_front() else {
                     break;
                 };
-                report.sent += 1;
                 let api = self.api.clone();
                 let token = shared_token.clone();
                 inflight.spawn(async move {
@@ -145,6 +144,16 @@ impl Engine {
             let now = self.clock.now();
             if matches!(ex, Exchange::Answered { .. }) {
                 self.reached_server();
+            }
+            // A POST whose connection never opened did not leave this computer.
+            if !matches!(
+                ex,
+                Exchange::Failed {
+                    stage: FailStage::Connect,
+                    ..
+                }
+            ) {
+                report.sent += 1;
             }
             let outcome = classify_post(&ex, &body, now, self.school_id_set());
             match self.apply_post(id, attempt, outcome, token, now, report)? {
@@ -347,13 +356,43 @@ impl Engine {
             }
             Exchange::Failed { .. } => {}
         }
-        match classify_read(ex, now, self.school_id_set(), parse_records) {
-            ReadOutcome::Ok((records, skipped)) => {
-                if skipped > 0 {
-                    tracing::warn!(%offering, skipped, "the server listed records Rollbook cannot read");
+        match classify_read(ex, now, self.school_id_set(), parse_listing) {
+            ReadOutcome::Ok(listing) => {
+                let filter = ListFilter::Offering(offering.clone());
+                // Records of other offerings: the server answered another question, so a
+                // record missing from its answer proves nothing. They are not cached either.
+                let (records, others): (Vec<ServerRecord>, Vec<ServerRecord>) = listing
+                    .records
+                    .into_iter()
+                    .partition(|r| filter.matches(&r.fields));
+                let unreadable = &listing.unreadable;
+                if !others.is_empty() || !unreadable.is_empty() {
+                    let (others, skipped) = (others.len(), unreadable.len());
+                    tracing::warn!(%offering, others, skipped, "the server listed records of other offerings or that Rollbook cannot read");
                 }
-                self.settle(offering, &records, now, report)?;
-                self.reconcile_failures = 0;
+                let may_hide = |fields: &Attendance| {
+                    !others.is_empty() || unreadable.iter().any(|v| might_be(v, fields))
+                };
+                let unsure = self.settle(offering, &records, may_hide, now, report)?;
+                if unsure.is_empty() {
+                    self.reconcile_failures = 0;
+                } else {
+                    let why = if others.is_empty() {
+                        format!(
+                            "it listed {} record(s) Rollbook cannot read that may be this one",
+                            unreadable.len()
+                        )
+                    } else {
+                        format!(
+                            "its list of this offering's records held {} of other offerings",
+                            others.len()
+                        )
+                    };
+                    let note = format!(
+                        "unclear whether the server stored it: {why}; checking again later"
+                    );
+                    self.look_again_later(unsure, &note, now)?;
+                }
                 self.succeeded(now)?;
             }
             ReadOutcome::Forbidden(msg) => {
@@ -389,14 +428,17 @@ impl Engine {
         Ok(stop)
     }
 
-    /// Links found items, sends the others again.
+    /// Links found items, sends the others again, except those whose record the answer `may_hide`
+    /// (it had elements that may be it): those are returned, still unknown, since sending them
+    /// again could store a second copy.
     fn settle(
         &mut self,
         offering: &Id,
-        records: &[crate::sync::record::ServerRecord],
+        records: &[ServerRecord],
+        may_hide: impl Fn(&Attendance) -> bool,
         now: OffsetDateTime,
         report: &mut PassReport,
-    ) -> Result<()> {
+    ) -> Result<Vec<QueueItem>> {
         let conn = self.store.conn();
         let owned = queue::owned_server_ids(conn, offering)?;
         let mut candidates = Vec::new();
@@ -408,6 +450,7 @@ impl Engine {
             candidates.push(Candidate { item, floor_us });
         }
         queue::upsert_records(conn, records, now)?;
+        let mut unsure = Vec::new();
         for resolution in match_unknown(&candidates, records, &owned) {
             match resolution {
                 Resolution::Found {
@@ -444,6 +487,15 @@ impl Engine {
                     }
                 }
                 Resolution::NotFound { item } => {
+                    let hidden = candidates
+                        .iter()
+                        .map(|c| &c.item)
+                        .find(|i| i.id == item)
+                        .filter(|i| may_hide(&i.body));
+                    if let Some(i) = hidden {
+                        unsure.push(i.clone());
+                        continue;
+                    }
                     let note = "not found on the server after an unclear answer: sending again";
                     queue::transition(
                         conn,
@@ -456,6 +508,29 @@ impl Engine {
                     )?;
                 }
             }
+        }
+        Ok(unsure)
+    }
+
+    /// Keeps `items` unknown with `note`, to be looked for again after a growing backoff.
+    fn look_again_later(
+        &mut self,
+        items: Vec<QueueItem>,
+        note: &str,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        for item in items {
+            self.reconcile_failures = self.reconcile_failures.saturating_add(1);
+            let wait = self.backoff(item.attempts.saturating_add(self.reconcile_failures));
+            queue::transition(
+                self.store.conn(),
+                item.id,
+                ItemState::Unknown,
+                ItemState::Unknown,
+                Some(note),
+                Some(now + wait),
+                now,
+            )?;
         }
         Ok(())
     }
@@ -489,20 +564,6 @@ impl Engine {
         now: OffsetDateTime,
     ) -> Result<()> {
         let items = queue::unknown_items_of(self.store.conn(), offering)?;
-        for item in items {
-            self.reconcile_failures = self.reconcile_failures.saturating_add(1);
-            let wait = self.backoff(item.attempts.saturating_add(self.reconcile_failures));
-            let conn = self.store.conn();
-            queue::transition(
-                conn,
-                item.id,
-                ItemState::Unknown,
-                ItemState::Unknown,
-                Some(note),
-                Some(now + wait),
-                now,
-            )?;
-        }
-        Ok(())
+        self.look_again_later(items, note, now)
     }
 }

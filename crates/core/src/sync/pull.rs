@@ -1,6 +1,7 @@
 //! Pulling server records into the local cache: one offering's or one student's records (upsert
-//! by server id), and the names of students this device does not know, via `/students/{id}`
-//! when the token may read them (a 403 there is not an error: names are a nicety).
+//! by server id; records older than what this computer keeps are left out), and the names of
+//! students this device does not know, via `/students/{id}` when the token may read them (a 403
+//! there is not an error: names are a nicety).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -11,12 +12,13 @@ use tokio::task::JoinSet;
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::ids::Id;
+use crate::retention;
 use crate::store::Store;
 use crate::sync::api::{ApiClient, ListFilter};
 use crate::sync::classify::{classify_read, ReadOutcome};
 use crate::sync::engine::scrub;
 use crate::sync::queue;
-use crate::sync::record::parse_records;
+use crate::sync::record::{excerpt, parse_listing};
 use crate::sync::status::QueueState;
 use crate::sync::tokens::TokenSource;
 
@@ -29,8 +31,12 @@ pub struct PullReport {
     pub records: u64,
     /// Of those, records the cache did not have.
     pub new_records: u64,
-    /// Listed records that were not valid records (ignored).
+    /// Listed elements that were not valid records (ignored; when no element is valid, the pull
+    /// fails instead).
     pub skipped: u64,
+    /// Listed records dated before what this computer keeps (not cached: see
+    /// [`crate::retention::pull_cutoff`]).
+    pub too_old: u64,
     /// Student names filled in.
     pub names_resolved: u64,
     /// Why names were not looked up, if they were not.
@@ -93,7 +99,7 @@ async fn pull(
     let ex = api.list(&token, &filter).await;
     let now = clock.now();
     let school_id_set = api.config().school_id.is_some();
-    let (records, skipped) = match classify_read(&ex, now, school_id_set, parse_records) {
+    let listing = match classify_read(&ex, now, school_id_set, parse_listing) {
         ReadOutcome::Ok(v) => v,
         ReadOutcome::Blocked(blocked) => {
             let message = scrub(&blocked.message, &token);
@@ -119,16 +125,53 @@ async fn pull(
         }
         ReadOutcome::Unavailable(msg) | ReadOutcome::Failed(msg) | ReadOutcome::NotFound(msg) => {
             return Err(Error::Remote(format!(
-                "could not list the records: {}",
+                "could not list the records (GET {}): {}",
+                filter.path(),
                 scrub(&msg, &token)
             )))
         }
     };
+    let not_the_answer = |why: String| {
+        Error::Remote(format!(
+            "could not list the records (GET {}): {why}; nothing was saved",
+            filter.path()
+        ))
+    };
+    let (records, unreadable) = (listing.records, listing.unreadable);
+    let others = records
+        .iter()
+        .filter(|r| !filter.matches(&r.fields))
+        .count();
+    if others > 0 {
+        return Err(not_the_answer(format!(
+            "the server's answer lists {others} record(s) of another offering or student: it \
+             answers another question"
+        )));
+    }
+    if records.is_empty() && !unreadable.is_empty() {
+        let first = serde_json::to_vec(&unreadable[0]).unwrap_or_default();
+        return Err(not_the_answer(format!(
+            "the server's answer is not a list of records: none of its {} element(s) is a valid \
+             record (the first starts {})",
+            unreadable.len(),
+            excerpt(&first)
+        )));
+    }
+    let skipped = unreadable.len();
+    let listed = records.len() as u64;
+    let records = match retention::pull_cutoff(store)? {
+        Some(cutoff) => records
+            .into_iter()
+            .filter(|r| r.fields.date >= cutoff)
+            .collect(),
+        None => records,
+    };
     let new_records = queue::upsert_records(store.conn(), &records, now)?;
     let mut report = PullReport {
-        records: records.len() as u64,
+        records: listed,
         new_records,
         skipped: skipped as u64,
+        too_old: listed - records.len() as u64,
         ..PullReport::default()
     };
 

@@ -53,8 +53,12 @@ impl TryFrom<Wire> for ServerRecord {
     type Error = String;
 
     fn try_from(w: Wire) -> Result<ServerRecord, String> {
-        let recorded_at = parse_rfc3339(&w.recorded_at)
-            .ok_or_else(|| format!("recorded_at {:?} is not an RFC 3339 time", w.recorded_at))?;
+        let recorded_at = parse_rfc3339(&w.recorded_at).ok_or_else(|| {
+            format!(
+                "recorded_at {} is not an RFC 3339 time",
+                excerpt(w.recorded_at.as_bytes())
+            )
+        })?;
         Ok(ServerRecord {
             id: w.id,
             school_id: w.school_id,
@@ -65,30 +69,148 @@ impl TryFrom<Wire> for ServerRecord {
     }
 }
 
-/// Parses one record; every field must be present and valid.
+/// Parses one record; every field must be present and valid. The error says what is wrong
+/// and quotes at most the start of the answer.
 pub fn parse_record(body: &[u8]) -> Result<ServerRecord, String> {
-    let wire: Wire =
-        serde_json::from_slice(body).map_err(|e| format!("not an attendance record: {e}"))?;
-    ServerRecord::try_from(wire)
+    let not_a_record = |why: String| {
+        format!(
+            "the answer is not an attendance record: {why} (it starts {})",
+            excerpt(body)
+        )
+    };
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| not_a_record(not_json(&e)))?;
+    if !value.is_object() {
+        return Err(not_a_record(format!(
+            "it is {}, not an object",
+            kind_of(&value)
+        )));
+    }
+    serde_json::from_value::<Wire>(value)
+        .map_err(|e| short(&e.to_string()))
+        .and_then(ServerRecord::try_from)
+        .map_err(not_a_record)
+}
+
+/// A list answer: its valid records, and the elements that are not valid records.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Listing {
+    pub records: Vec<ServerRecord>,
+    /// Elements that are not valid records, as the server sent them.
+    pub unreadable: Vec<serde_json::Value>,
 }
 
 /// Parses a list. The answer must be a JSON array; elements that are not valid records are
-/// skipped and counted (one odd record must not stop reconciliation of all the others).
-pub fn parse_records(body: &[u8]) -> Result<(Vec<ServerRecord>, usize), String> {
-    let items: Vec<serde_json::Value> =
-        serde_json::from_slice(body).map_err(|e| format!("not a list of records: {e}"))?;
-    let mut records = Vec::with_capacity(items.len());
-    let mut skipped = 0;
+/// kept aside (one odd record must not stop reconciliation of all the others, but it may be the
+/// record an unknown item is looking for: see [`might_be`]).
+pub fn parse_listing(body: &[u8]) -> Result<Listing, String> {
+    let not_a_list = |why: String| {
+        format!(
+            "the answer is not a list of records: {why} (it starts {})",
+            excerpt(body)
+        )
+    };
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| not_a_list(not_json(&e)))?;
+    let serde_json::Value::Array(items) = value else {
+        return Err(not_a_list(format!(
+            "it is {}, not an array",
+            kind_of(&value)
+        )));
+    };
+    let mut listing = Listing::default();
     for item in items {
-        match serde_json::from_value::<Wire>(item)
+        match serde_json::from_value::<Wire>(item.clone())
             .map_err(|e| e.to_string())
             .and_then(TryInto::try_into)
         {
-            Ok(r) => records.push(r),
-            Err(_) => skipped += 1,
+            Ok(r) => listing.records.push(r),
+            Err(_) => listing.unreadable.push(item),
         }
     }
-    Ok((records, skipped))
+    Ok(listing)
+}
+
+/// Parses a list into its valid records and the count of elements that were not.
+pub fn parse_records(body: &[u8]) -> Result<(Vec<ServerRecord>, usize), String> {
+    parse_listing(body).map(|l| (l.records, l.unreadable.len()))
+}
+
+/// Whether an element that is not a valid record could still be the server's copy of `fields`:
+/// false only when one of the six fields is readable (a valid id, date or status) and differs.
+pub fn might_be(element: &serde_json::Value, fields: &Attendance) -> bool {
+    let Some(obj) = element.as_object() else {
+        return true;
+    };
+    let text = |name: &str| obj.get(name).and_then(serde_json::Value::as_str);
+    let id_differs = |name: &str, ours: &Id| {
+        text(name)
+            .and_then(|t| Id::check(t).ok())
+            .is_some_and(|theirs| theirs != *ours)
+    };
+    let differs = id_differs("course_offering_id", &fields.offering_id)
+        || id_differs("teacher_assignment_id", &fields.teacher_assignment_id)
+        || id_differs("course_enrollment_id", &fields.enrollment_id)
+        || id_differs("student_id", &fields.student_id)
+        || text("attendance_date")
+            .and_then(|t| Day::check(t).ok())
+            .is_some_and(|d| d != fields.date)
+        || text("status")
+            .and_then(|t| Status::check(t).ok())
+            .is_some_and(|s| s != fields.status);
+    !differs
+}
+
+/// The longest excerpt of a server's answer a message quotes.
+pub const EXCERPT_CHARS: usize = 60;
+/// The longest parser explanation a message keeps (it may quote a value the server sent).
+const EXPLANATION_CHARS: usize = 200;
+
+/// The start of a server's answer for a message: at most [`EXCERPT_CHARS`] characters, control
+/// characters as spaces, in backquotes, with its full size when cut.
+pub fn excerpt(body: &[u8]) -> String {
+    if body.is_empty() {
+        return "empty".into();
+    }
+    // A character takes at most 4 bytes: no need to decode more.
+    let head = &body[..body.len().min(EXCERPT_CHARS * 4)];
+    let decoded = String::from_utf8_lossy(head);
+    let cut = head.len() < body.len() || decoded.chars().count() > EXCERPT_CHARS;
+    let text: String = decoded
+        .chars()
+        .take(EXCERPT_CHARS)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if cut {
+        format!("`{text}…` ({} bytes)", body.len())
+    } else {
+        format!("`{text}`")
+    }
+}
+
+/// A parser's explanation cut to [`EXPLANATION_CHARS`] characters.
+fn short(why: &str) -> String {
+    if why.chars().count() <= EXPLANATION_CHARS {
+        return why.to_string();
+    }
+    let mut out: String = why.chars().take(EXPLANATION_CHARS - 1).collect();
+    out.push('…');
+    out
+}
+
+fn not_json(e: &serde_json::Error) -> String {
+    format!("it is not JSON ({})", short(&e.to_string()))
+}
+
+fn kind_of(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
 }
 
 #[cfg(test)]
@@ -144,6 +266,71 @@ mod tests {
             parse_records(EXAMPLE.as_bytes()).is_err(),
             "an object is not a list"
         );
+    }
+
+    #[test]
+    fn errors_say_what_is_wrong_and_quote_only_the_start_of_the_answer() {
+        let huge = "9".repeat(1 << 20);
+        let bodies = [
+            EXAMPLE.replacen("\"present\"", "42", 1),
+            EXAMPLE.replacen("\"2024-03-15T08:30:00Z\"", &format!("\"{huge}\""), 1),
+            EXAMPLE.replacen("\"present\"", &format!("\"{huge}\""), 1),
+            format!("<html>{huge}</html>"),
+            format!("[{EXAMPLE}]"),
+        ];
+        for body in &bodies {
+            let e = parse_record(body.as_bytes()).unwrap_err();
+            assert!(
+                e.starts_with("the answer is not an attendance record: "),
+                "{e}"
+            );
+            assert!(
+                e.chars().count() < 600,
+                "a message never carries the body: {e}"
+            );
+        }
+        let e = parse_record(bodies[3].as_bytes()).unwrap_err();
+        assert!(e.contains("not JSON") && e.contains("`<html>"), "{e}");
+        let e = parse_record(bodies[4].as_bytes()).unwrap_err();
+        assert!(e.contains("it is an array, not an object"), "{e}");
+
+        let e = parse_listing(b"{\"data\": []}").unwrap_err();
+        assert!(e.contains("not a list of records: it is an object"), "{e}");
+        let e = parse_listing(format!("[{huge}").as_bytes()).unwrap_err();
+        assert!(e.contains("(1048577 bytes)"), "{e}");
+        assert!(e.chars().count() < 600, "{e}");
+    }
+
+    #[test]
+    fn an_unreadable_element_may_be_a_record_unless_a_readable_field_differs() {
+        let ours = parse_record(EXAMPLE.as_bytes()).unwrap().fields;
+        let element = |from: &str, to: &str| -> serde_json::Value {
+            serde_json::from_str(&EXAMPLE.replacen(from, to, 1)).unwrap()
+        };
+        let wrong_types = element("\"present\"", "42");
+        assert!(
+            might_be(&wrong_types, &ours),
+            "status unreadable: may be ours"
+        );
+        let bad_date = element("\"2024-03-15\"", "\"yesterday\"");
+        assert!(might_be(&bad_date, &ours));
+        assert!(
+            might_be(&serde_json::json!(7), &ours),
+            "cannot tell: may be"
+        );
+        let other_student = element(
+            "\"d4e5f6a7-b8c9-4d0e-a1b2-c3d4e5f6a7b8\"",
+            "\"11111111-2222-4333-8444-555555555555\"",
+        );
+        let mut other_student = other_student;
+        other_student["status"] = 42.into();
+        assert!(
+            !might_be(&other_student, &ours),
+            "another student is not ours"
+        );
+        let mut absent = element("\"present\"", "\"absent\"");
+        absent["id"] = 1.into();
+        assert!(!might_be(&absent, &ours), "another status is not ours");
     }
 
     #[test]

@@ -70,7 +70,7 @@ impl SyncStatus {
 /// What one pass (or a `--wait` run of passes) did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct PassReport {
-    /// POSTs that left.
+    /// POSTs that left this computer (a connection that never opened is not counted).
     pub sent: u64,
     /// Items confirmed by the server's answer to their POST.
     pub confirmed: u64,
