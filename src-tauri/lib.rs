@@ -49,7 +49,8 @@ pub fn builder<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
 
 /// What the app does once it runs (tauri calls it at setup; the wiring tests call it after
 /// building on the mock runtime, which has no setup): in demo mode, start the demo server and
-/// point the data at it; then start the sync engine.
+/// point the data at it; then, with a retention set, purge older records, and start the sync
+/// engine.
 pub fn start<R: Runtime>(app: &AppHandle<R>) {
     let state = app.state::<AppState>();
     if let Err(error) = demo::start(&state, tauri::async_runtime::handle().inner()) {
@@ -57,6 +58,13 @@ pub fn start<R: Runtime>(app: &AppHandle<R>) {
     }
     let handle = app.clone();
     tauri::async_runtime::spawn(async move {
+        // With a retention set, records older than it go first (off the async workers: it is
+        // one SQLite transaction). The window works meanwhile.
+        let purger = handle.clone();
+        let _ = tauri::async_runtime::spawn_blocking(move || {
+            commands::retention::purge_at_start(&purger.state::<AppState>())
+        })
+        .await;
         let mut told = false;
         // Until it starts: `rollbook-cli sync` may hold the database's sync lock for a while.
         // Meanwhile the window works (marks are saved here) and the chip shows nothing is sent.

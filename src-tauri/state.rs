@@ -13,7 +13,7 @@ use rollbook_core::clock::{Clock, SystemClock};
 use rollbook_core::secret::Secret;
 use rollbook_core::store::Store;
 use rollbook_core::sync::{ApiConfig, KeyringTokens, MemoryTokens, TokenSource, TokenStore};
-use rollbook_core::Result;
+use rollbook_core::{Day, Result};
 
 use crate::demo::{Demo, DEMO_TOKEN};
 use crate::engine::SyncLink;
@@ -30,6 +30,8 @@ pub struct AppState {
     data_dir: PathBuf,
     store: Mutex<Option<Store>>,
     clock: Arc<dyn Clock>,
+    /// The user's time zone offset, read when the state is made (see [`AppState::today`]).
+    local_offset: time::UtcOffset,
     actor: String,
     tokens: Tokens,
     demo: Option<Demo>,
@@ -45,6 +47,9 @@ impl AppState {
             data_dir,
             store: Mutex::new(None),
             clock: Arc::new(SystemClock),
+            // `run()` makes the state before any thread starts: the time crate refuses to read
+            // the zone once there are threads (then UTC is used).
+            local_offset: time::UtcOffset::current_local_offset().unwrap_or(time::UtcOffset::UTC),
             actor: actor(),
             tokens: Tokens::Keyring,
             demo: None,
@@ -94,6 +99,12 @@ impl AppState {
 
     pub fn clock(&self) -> Arc<dyn Clock> {
         self.clock.clone()
+    }
+
+    /// Today's date in the user's time zone (as the window's own date picker has it), the day
+    /// the retention of old records counts from.
+    pub fn today(&self) -> Day {
+        Day::from_date(self.clock.now().to_offset(self.local_offset).date())
     }
 
     /// Who history rows name as the author of a change.

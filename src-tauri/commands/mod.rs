@@ -10,6 +10,7 @@ pub mod app;
 pub mod counselor;
 pub mod grid;
 pub mod import;
+pub mod retention;
 pub mod settings;
 pub mod sync;
 pub mod today;

@@ -17,6 +17,15 @@ pub fn status(s: &str) -> std::result::Result<Status, String> {
     Status::parse(s).map_err(|e| e.to_string())
 }
 
+/// A number of days to keep records (1 to 36500).
+pub fn keep_days(s: &str) -> std::result::Result<u32, String> {
+    match rollbook_core::retention::parse_keep_days(s) {
+        Ok(Some(n)) => Ok(n),
+        Ok(None) => Err("expected a number of days from 1 to 36500".into()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 /// Today in the user's time zone (UTC when the zone cannot be determined).
 pub fn today() -> Day {
     let now = time::OffsetDateTime::now_local().unwrap_or_else(|_| time::OffsetDateTime::now_utc());

@@ -13,6 +13,7 @@ mod marks_cmds;
 mod output;
 mod report_cmds;
 mod report_text;
+mod retention_cmds;
 mod roster_cmds;
 mod status_cmd;
 mod sync_cmds;
@@ -80,6 +81,10 @@ enum Command {
     Report(report_cmds::ReportArgs),
     /// An offering's daily attendance and its students by absence rate; exports
     ClassReport(report_cmds::ClassReportArgs),
+    /// How long records are kept on this computer (show, `set --keep-days N`, `off`)
+    Retention(retention_cmds::RetentionArgs),
+    /// Remove records older than the days kept, except marks the server has not confirmed
+    Purge(retention_cmds::PurgeArgs),
     /// Delete this device's data (database, unsent changes) and the saved token
     Wipe(wipe_cmd::WipeArgs),
 }
@@ -125,6 +130,8 @@ fn run(cli: Cli) -> Result<()> {
         Command::Discard(args) => sync_cmds::run_discard(&ctx, args),
         Command::Report(args) => report_cmds::run_report(&ctx, args),
         Command::ClassReport(args) => report_cmds::run_class_report(&ctx, args),
+        Command::Retention(args) => retention_cmds::run_retention(&ctx, args),
+        Command::Purge(args) => retention_cmds::run_purge(&ctx, args),
         Command::Wipe(args) => wipe_cmd::run(&ctx, args),
     }
 }

@@ -260,13 +260,30 @@ fn sync_inner(ctx: &Ctx, a: SyncArgs) -> Result<bool> {
         ))),
         Some(DrainEnd::TimedOut) => {
             eprintln!(
-                "rollbook-cli: timed out after {} s with {} change(s) not yet on the server",
+                "rollbook-cli: timed out after {} s with {} change(s) not confirmed by the server",
                 a.timeout, report.left
             );
+            for reason in unknown_reasons(&store)? {
+                eprintln!("  {reason}");
+            }
             Ok(true)
         }
         Some(DrainEnd::Done) | None => Ok(false),
     }
+}
+
+/// The distinct reasons of items whose outcome is unknown (at most three: they repeat).
+fn unknown_reasons(store: &Store) -> Result<Vec<String>> {
+    let mut reasons: Vec<String> = Vec::new();
+    for problem in sync::problems(store.conn())? {
+        let Some(reason) = problem.reason.filter(|_| problem.state == "unknown") else {
+            continue;
+        };
+        if !reasons.contains(&reason) && reasons.len() < 3 {
+            reasons.push(reason);
+        }
+    }
+    Ok(reasons)
 }
 
 fn print_report(r: &PassReport, status: &sync::SyncStatus) {
@@ -327,6 +344,13 @@ pub fn run_pull(ctx: &Ctx, a: PullArgs) -> Result<()> {
         outln!(
             "{} listed record(s) were not valid and were ignored.",
             report.skipped
+        );
+    }
+    if report.too_old > 0 {
+        outln!(
+            "{} record(s) older than this computer keeps were not stored (`rollbook-cli \
+             retention`).",
+            report.too_old
         );
     }
     if let Some(note) = &report.names_note {

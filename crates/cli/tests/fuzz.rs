@@ -40,6 +40,10 @@ const COMMANDS: &[(&str, &[&str])] = &[
     ),
     ("pull", &["--offering", "--student", "?json"]),
     ("rejected", &["?json"]),
+    ("retention", &["?json"]),
+    ("retention set", &["--keep-days"]),
+    ("retention off", &[]),
+    ("purge", &["?dry-run", "--keep-days", "?json"]),
     ("discard", &["<"]),
     (
         "report",

@@ -7,6 +7,7 @@
 //! - [`error`]: the one error type, serialized to the UI as `{code, message}`.
 //! - [`lookup`]: names of students and offerings, the student list (counselor view).
 //! - [`roll`]: the roll-call screens' queries (today's offerings, one row, unsent marks).
+//! - [`retention`]: how long records are kept on this computer, and the purge of older ones.
 
 pub mod checkin;
 pub mod clock;
@@ -18,6 +19,7 @@ mod mark_change;
 pub mod marks;
 pub mod outbox;
 pub mod paths;
+pub mod retention;
 pub mod roll;
 pub mod roster;
 pub mod secret;

@@ -12,8 +12,13 @@ use crate::paths;
 
 /// The migrations, in order: `MIGRATIONS[i]` takes the schema from version `i` to `i + 1`.
 /// Shipped migrations are never edited; a change is a new file.
-pub const MIGRATIONS: &[(&str, &str)] =
-    &[("0001_init.sql", include_str!("../migrations/0001_init.sql"))];
+pub const MIGRATIONS: &[(&str, &str)] = &[
+    ("0001_init.sql", include_str!("../migrations/0001_init.sql")),
+    (
+        "0002_purge_log.sql",
+        include_str!("../migrations/0002_purge_log.sql"),
+    ),
+];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -50,7 +55,32 @@ impl Store {
             path: Some(path.to_path_buf()),
         };
         store.configure(true)?;
-        store.migrate()?;
+        store.migrate_to(SCHEMA_VERSION)?;
+        Ok(store)
+    }
+
+    /// Creates a database at `path` with only the first `version` migrations applied: the file
+    /// an older Rollbook left behind, for the upgrade tests. The app never calls it.
+    #[doc(hidden)]
+    pub fn create_at_version(path: &Path, version: i64) -> Result<Store> {
+        if !(0..=SCHEMA_VERSION).contains(&version) {
+            return Err(Error::Invalid(format!(
+                "schema version {version} does not exist (0 to {SCHEMA_VERSION})"
+            )));
+        }
+        if path.exists() {
+            return Err(Error::Conflict(format!(
+                "{} already exists: an older database is only made in a new file",
+                path.display()
+            )));
+        }
+        create_private_file(path)?;
+        let mut store = Store {
+            conn: Connection::open(path)?,
+            path: Some(path.to_path_buf()),
+        };
+        store.configure(true)?;
+        store.migrate_to(version)?;
         Ok(store)
     }
 
@@ -59,12 +89,15 @@ impl Store {
         let conn = Connection::open_in_memory()?;
         let mut store = Store { conn, path: None };
         store.configure(false)?;
-        store.migrate()?;
+        store.migrate_to(SCHEMA_VERSION)?;
         Ok(store)
     }
 
+    /// Sets the connection up. A database written by a newer Rollbook is refused before
+    /// anything is changed (switching to write-ahead logging would rewrite its header).
     fn configure(&mut self, on_disk: bool) -> Result<()> {
         self.conn.busy_timeout(Duration::from_secs(5))?;
+        self.refuse_newer()?;
         if on_disk {
             // journal_mode returns a row; it must be read, not executed.
             let mode: String = self
@@ -82,9 +115,8 @@ impl Store {
         Ok(())
     }
 
-    /// Applies every migration newer than the file, each in its own transaction; refuses a
-    /// database written by a newer Rollbook.
-    fn migrate(&mut self) -> Result<()> {
+    /// `DatabaseTooNew` when the file was written by a newer Rollbook.
+    fn refuse_newer(&self) -> Result<()> {
         let found = self.schema_version()?;
         if found > SCHEMA_VERSION {
             return Err(Error::DatabaseTooNew {
@@ -93,8 +125,21 @@ impl Store {
                 supported: SCHEMA_VERSION,
             });
         }
+        Ok(())
+    }
+
+    /// Applies every migration newer than the file up to `target`, each in its own
+    /// transaction; refuses a database written by a newer Rollbook.
+    fn migrate_to(&mut self, target: i64) -> Result<()> {
+        self.refuse_newer()?;
+        let found = self.schema_version()?;
         let shown = self.display_path();
-        for (i, (name, sql)) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        for (i, (name, sql)) in MIGRATIONS
+            .iter()
+            .enumerate()
+            .take(target.max(0) as usize)
+            .skip(found.max(0) as usize)
+        {
             let version = i as i64 + 1;
             let tx = self.conn.transaction()?;
             tx.execute_batch(sql)

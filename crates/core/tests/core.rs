@@ -14,14 +14,20 @@ mod marks;
 mod props;
 #[path = "core/queries.rs"]
 mod queries;
+#[path = "core/retention.rs"]
+mod retention;
 #[path = "core/roll.rs"]
 mod roll;
 #[path = "core/roster_import.rs"]
 mod roster_import;
 #[path = "core/undo.rs"]
 mod undo;
+#[path = "core/upgrade.rs"]
+mod upgrade;
 
 // The sync engine (crates/core/src/sync).
+#[path = "core/sync_garbage.rs"]
+mod sync_garbage;
 #[path = "core/sync_handle.rs"]
 mod sync_handle;
 #[path = "core/sync_http.rs"]

@@ -188,6 +188,42 @@ export const saveSettings = (apiUrl: string, schoolId: string | null) =>
 export const signIn = (token: string) => call<Settings>('sign_in', { token });
 export const signOut = () => call<Settings>('sign_out');
 
+// ---- Keeping records on this computer ----------------------------------------------------
+
+/** What a purge removed (or, from a preview, would remove). */
+export interface PurgeReport {
+  keep_days: number;
+  /** Records dated before this `YYYY-MM-DD` go. */
+  cutoff: string;
+  marks: number;
+  /** History entries. */
+  changes: number;
+  outbox_items: number;
+  server_records: number;
+  /** Older marks kept because the server has not confirmed them yet. */
+  kept_unconfirmed: number;
+}
+
+/** A purge that ran. */
+export interface PurgeRecord extends PurgeReport {
+  id: number;
+  ran_at: string;
+}
+
+export interface Retention {
+  /** null: everything is kept. */
+  keep_days: number | null;
+  last_purge: PurgeRecord | null;
+}
+
+export const retention = () => call<Retention>('retention');
+/** `keepDays` as typed ('' keeps everything); rejects with `invalid` naming a bad number. */
+export const saveRetention = (keepDays: string) => call<Retention>('save_retention', { keepDays });
+/** Counts what a purge keeping `keepDays` ('' : the saved setting) would remove; changes nothing. */
+export const previewPurge = (keepDays: string) => call<PurgeReport>('preview_purge', { keepDays });
+/** Purges now; answers the setting with this purge as the latest. */
+export const purgeNow = (keepDays: string) => call<Retention>('purge_now', { keepDays });
+
 // ---- Sync ---------------------------------------------------------------------------------
 
 export interface Blocked {

@@ -172,6 +172,36 @@ const es: Messages = {
   signOut: 'Cerrar sesión',
   readOnlyNote:
     'Solo lectura: este token no puede registrar asistencia. Inicie sesión con un token de docente para tomar asistencia.',
+  retentionTitle: 'Conservar registros en este computador',
+  keepDays: 'Días que se conservan (vacío: conservar todo)',
+  retentionHint:
+    'Las marcas más antiguas, su historial y los registros del servidor se eliminan de este computador al iniciar Rollbook y al depurar. Las marcas que el servidor aún no ha confirmado siempre se conservan, y el servidor del colegio guarda su propia copia.',
+  keepingAll: 'Se conserva todo.',
+  keepingDays: { one: 'Los registros se conservan {n} día.', other: 'Los registros se conservan {n} días.' },
+  previewPurge: 'Vista previa',
+  purgeNow: 'Depurar ahora',
+  purgeWould: 'Anteriores al {date}, una depuración eliminaría:',
+  purgeRemoved: 'Se eliminaron los registros anteriores al {date}.',
+  purgeCount: {
+    marks: 'Marcas',
+    changes: 'Entradas del historial',
+    outbox_items: 'Envíos ya entregados',
+    server_records: 'Registros del servidor',
+  },
+  purgeKept: {
+    one: 'Se conserva {n} marca más antigua que el servidor aún no ha confirmado.',
+    other: 'Se conservan {n} marcas más antiguas que el servidor aún no ha confirmado.',
+  },
+  purgeNothing: 'No hay nada lo bastante antiguo para eliminar.',
+  purgeConfirmTitle: '¿Eliminar los registros antiguos de este computador?',
+  purgeConfirmBody: {
+    one: 'Se eliminará de este computador {n} registro anterior al {date}. El servidor del colegio conserva su copia. Esto no se puede deshacer.',
+    other:
+      'Se eliminarán de este computador {n} registros anteriores al {date}. El servidor del colegio conserva su copia. Esto no se puede deshacer.',
+  },
+  purgeConfirm: 'Eliminarlos',
+  lastPurge: 'Última depuración {time}: {n} eliminados, anteriores al {date}.',
+  lastPurgeNever: 'Aún no se ha depurado.',
   aboutTitle: 'Acerca de',
   dataDir: 'Carpeta de datos',
   database: 'Base de datos',

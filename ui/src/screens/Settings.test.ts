@@ -89,6 +89,13 @@ describe('settings', () => {
     expect(screen.getByTestId('read-only-note')).toHaveTextContent('Read-only: this token cannot record attendance');
   });
 
+  it('has a section for how long records are kept on this computer', async () => {
+    renderSettings(baseSettings);
+    const section = screen.getByRole('group', { name: 'Keep records on this computer' });
+    expect(section).toContainElement(screen.getByLabelText('Days to keep (empty: keep everything)'));
+    await waitFor(() => expect(m.retention).toHaveBeenCalledOnce());
+  });
+
   it('shows where the data lives', () => {
     renderSettings(baseSettings);
     expect(screen.getByTestId('data-dir')).toHaveTextContent(baseInfo.data_dir);

@@ -64,6 +64,10 @@ export async function fakeIpc(): Promise<IpcModule> {
     saveSettings: vi.fn(),
     signIn: vi.fn(),
     signOut: vi.fn(),
+    retention: vi.fn(),
+    saveRetention: vi.fn(),
+    previewPurge: vi.fn(),
+    purgeNow: vi.fn(),
     syncStatus: vi.fn(),
     syncNow: vi.fn(),
     syncProblems: vi.fn(),
@@ -93,6 +97,7 @@ export function resetFakeIpc(): void {
   }
   m.appInfo.mockResolvedValue({ ...baseInfo });
   m.settings.mockResolvedValue({ ...baseSettings });
+  m.retention.mockResolvedValue({ keep_days: null, last_purge: null });
   m.syncStatus.mockResolvedValue({ ...baseStatus });
   m.today.mockResolvedValue([]);
   m.offerings.mockResolvedValue([]);

@@ -277,15 +277,21 @@ pub fn transition(
     Ok(n == 1)
 }
 
-/// Inserts or refreshes cached server records (by server id). Returns how many were new.
+/// Inserts or refreshes cached server records (by server id), except those dated before what
+/// this computer keeps ([`crate::retention::pull_cutoff`]: a purge removed them). Returns how
+/// many were new.
 pub fn upsert_records(
     conn: &Connection,
     records: &[ServerRecord],
     now: OffsetDateTime,
 ) -> Result<u64> {
     atomically(conn, |tx| {
+        let cutoff = crate::retention::cache_cutoff(tx)?;
         let mut new = 0;
-        for r in records {
+        for r in records
+            .iter()
+            .filter(|r| cutoff.is_none_or(|day| r.fields.date >= day))
+        {
             if upsert_record(tx, r, now)? {
                 new += 1;
             }
