@@ -10,6 +10,7 @@ CARGO ?= cargo
 NPM ?= npm
 CARGO_HOME ?= $(HOME)/.cargo
 TAURI_DRIVER := $(CARGO_HOME)/bin/tauri-driver
+CARGO_DENY := $(CARGO_HOME)/bin/cargo-deny
 
 # What `tauri build` turns on: the binary serves the embedded ui/dist instead of devUrl.
 APP_FEATURES := --features tauri/custom-protocol
@@ -27,22 +28,24 @@ NODE_MIN := 20.19
 UI_SOURCES := $(shell find ui/src -type f 2>/dev/null) ui/index.html ui/vite.config.ts \
 	ui/svelte.config.js ui/tsconfig.json ui/package.json
 
-.PHONY: help run test fmt clippy cargo-test ui-test ui-check deps apt node ui-deps ui-build \
-	tauri-driver rust clean deb
+.PHONY: help run test fmt clippy deny audit cargo-test ui-test ui-check deps apt node ui-deps \
+	ui-build tauri-driver cargo-deny rust clean deb
 # Steps run one after the other, in the order listed, even under `make -j`.
 .NOTPARALLEL:
 
 help:
 	@echo "make run    build the UI and open Rollbook in demo mode (RUN_ARGS= for your own data,"
 	@echo "            RUN_ARGS='--data-dir DIR' to choose it)"
-	@echo "make test   fmt, clippy, cargo tests (with the end-to-end window tests), vitest, svelte-check"
+	@echo "make test   fmt, clippy, cargo deny (licenses, bans, sources), cargo tests (with the"
+	@echo "            end-to-end window tests), vitest, svelte-check"
+	@echo "make audit  cargo deny check advisories (fetches the RustSec database from GitHub)"
 	@echo "make deb    build the Debian package (release build, target/release/bundle/deb/)"
 
 run: deps ui-build
 	$(CARGO) run -p rollbook $(APP_FEATURES) -- $(RUN_ARGS)
 
 # The steps of `make test`, in this order (each can be run alone, e.g. `make cargo-test`).
-test: deps ui-build fmt clippy cargo-test ui-test ui-check
+test: deps ui-build fmt clippy deny cargo-test ui-test ui-check
 
 # The Debian package (release build; not part of `test`). The UI is built by ui-build: the
 # config's beforeBuildCommand is dropped here because tauri runs it from the directory above
@@ -58,6 +61,15 @@ fmt: rust
 
 clippy: rust ui-build
 	$(CARGO) clippy --workspace --all-targets $(APP_FEATURES) -- -D warnings
+
+# deny.toml: the licences allowed, crates.io as the only source. Needs only crates.io.
+deny: rust cargo-deny
+	$(CARGO) deny check licenses bans sources
+
+# Known vulnerabilities (RustSec): the advisory database is cloned from GitHub, so this needs
+# network access to github.com and is not part of `test`.
+audit: rust cargo-deny
+	$(CARGO) deny check advisories
 
 # Every crate's tests, including the end-to-end tests of the real window (tests/e2e), which
 # need the release-like binary (APP_FEATURES, ui/dist built), a display, a D-Bus session and a
@@ -77,7 +89,7 @@ ui-test: ui-deps
 ui-check: ui-deps
 	$(NPM) --prefix ui run check
 
-deps: apt rust node ui-deps tauri-driver
+deps: apt rust node ui-deps tauri-driver cargo-deny
 
 # Installs only what `dpkg -s` does not show as installed; as root, or through sudo.
 apt:
@@ -122,6 +134,10 @@ ui/dist/index.html: $(UI_SOURCES) ui/node_modules/.package-lock.json
 tauri-driver:
 	@if [ -x "$(TAURI_DRIVER)" ] || command -v tauri-driver >/dev/null; then exit 0; fi; \
 	$(CARGO) install tauri-driver --locked
+
+cargo-deny:
+	@if [ -x "$(CARGO_DENY)" ] || command -v cargo-deny >/dev/null; then exit 0; fi; \
+	$(CARGO) install --locked cargo-deny
 
 clean:
 	rm -rf ui/dist ui/node_modules

@@ -422,5 +422,9 @@ fn the_acl_is_enforced() {
 mod demo_exports;
 #[path = "commands/fuzz.rs"]
 mod fuzz;
+#[path = "commands/retention.rs"]
+mod retention;
+#[path = "commands/secrecy.rs"]
+mod secrecy;
 #[path = "commands/sync.rs"]
 mod sync;

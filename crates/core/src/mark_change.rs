@@ -84,31 +84,24 @@ pub(crate) fn enrolled(
         }),
         Some(_) => Err(Error::Conflict(format!(
             "{} is no longer enrolled in {} (the last roster import left them out)",
-            describe_student(conn, student)?,
+            describe_student(student),
             describe_offering(conn, offering)?
         ))),
         None => {
             crate::marks::require_offering(conn, offering)?;
             Err(Error::Conflict(format!(
                 "{} is not enrolled in {}",
-                describe_student(conn, student)?,
+                describe_student(student),
                 describe_offering(conn, offering)?
             )))
         }
     }
 }
 
-/// "student Ana Gómez (id)" when the student is known, else "student id".
-pub(crate) fn describe_student(conn: &Connection, id: &Id) -> Result<String> {
-    let name: Option<String> = conn
-        .query_row("SELECT full_name FROM student WHERE id = ?1", [id], |r| {
-            r.get(0)
-        })
-        .optional()?;
-    Ok(match name {
-        Some(n) => format!("student {n} ({id})"),
-        None => format!("student {id}"),
-    })
+/// "student <id>". Errors name students by id, never by name: a message can end up in a log, a
+/// script's output or a bug report, and must not say who a mark is about.
+pub(crate) fn describe_student(id: &Id) -> String {
+    format!("student {id}")
 }
 
 pub(crate) fn describe_offering(conn: &Connection, id: &Id) -> Result<String> {
@@ -283,7 +276,7 @@ impl<'c> ChangeWriter<'c> {
             return Err(Error::Conflict(format!(
                 "cannot go back to no mark for {} in {} on {}: the server cannot delete a record \
                  and this mark was already sent to the server; choose a status instead",
-                describe_student(self.conn, key.student)?,
+                describe_student(key.student),
                 describe_offering(self.conn, key.offering)?,
                 key.date
             )));

@@ -62,6 +62,11 @@ impl Drop for Secret {
 mod tests {
     use super::*;
 
+    // Checked when the tests compile: a `Secret` cannot be serialized (into IPC answers, JSON
+    // output, logs or the database), nor read through a borrow that bypasses `expose`.
+    static_assertions::assert_not_impl_any!(Secret: serde::Serialize);
+    static_assertions::assert_not_impl_any!(Secret: std::ops::Deref, AsRef<str>);
+
     #[test]
     fn never_prints_the_token() {
         let s = Secret::new("eyJhbGciOi.secret-part\n").unwrap();

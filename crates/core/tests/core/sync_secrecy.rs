@@ -135,3 +135,39 @@ fn a_failing_sync_never_reveals_the_token() {
         }
     }
 }
+
+/// A token typed into the API URL field, or carried in the URL itself, is not quoted back by
+/// the error that refuses it; the rest of the URL is, so the user sees what is wrong.
+#[test]
+fn a_refused_api_url_does_not_quote_a_secret() {
+    use rollbook_core::sync::api::BaseUrl;
+    let secret = "tok-PASTED-4e1c97ab20";
+    for (raw, shown) in [
+        (secret.to_string(), "full address"),
+        (format!(" {secret}\n"), "full address"),
+        (
+            format!("https://teacher:{secret}@api.athena-erp.com"),
+            "api.athena-erp.com",
+        ),
+        (
+            format!("https://{secret}@api.athena-erp.com"),
+            "user name or password",
+        ),
+        (
+            format!("https://api.athena-erp.com/?token={secret}"),
+            "api.athena-erp.com",
+        ),
+        (
+            format!("https://api.athena-erp.com/#{secret}"),
+            "query or fragment",
+        ),
+        (
+            format!("http://athena.example.edu/?access_token={secret}"),
+            "only allowed to this computer",
+        ),
+    ] {
+        let message = BaseUrl::parse(&raw).unwrap_err().to_string();
+        assert!(!message.contains(secret), "{raw:?} gave: {message}");
+        assert!(message.contains(shown), "{raw:?} gave: {message}");
+    }
+}
