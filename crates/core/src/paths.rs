@@ -29,15 +29,44 @@ pub fn default_data_dir() -> Result<PathBuf> {
     Ok(base.join(IDENTIFIER))
 }
 
-/// Creates the data directory (mode 0700 on Unix) if needed.
+/// Creates the data directory if needed, keeps it private and checks that it can be written.
+///
+/// On Unix, permission bits for the group and for others are removed (a new directory is 0700);
+/// the owner's own bits are left alone, so a directory made read-only on purpose stays so and is
+/// reported as such rather than silently made writable again.
 pub fn ensure_data_dir(dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir)
         .map_err(|e| Error::io(format!("cannot create data directory {}", dir.display()), e))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
-            .map_err(|e| Error::io(format!("cannot set permissions of {}", dir.display()), e))?;
+        let mode = std::fs::metadata(dir)
+            .map_err(|e| Error::io(format!("cannot read data directory {}", dir.display()), e))?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode & 0o700)).map_err(
+                |e| {
+                    Error::io(
+                        format!(
+                            "cannot make the data directory {} private to its owner (mode 0700)",
+                            dir.display()
+                        ),
+                        e,
+                    )
+                },
+            )?;
+        }
+        rustix::fs::access(dir, rustix::fs::Access::WRITE_OK).map_err(|errno| {
+            Error::io(
+                format!(
+                    "the data directory {} cannot be written, so no mark can be saved until it \
+                     can (what is already saved there is untouched)",
+                    dir.display()
+                ),
+                errno.into(),
+            )
+        })?;
     }
     Ok(())
 }

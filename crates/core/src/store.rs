@@ -50,6 +50,18 @@ impl Store {
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
             | OpenFlags::SQLITE_OPEN_URI;
         let conn = Connection::open_with_flags(path, flags)?;
+        // SQLite falls back to reading when the file cannot be written; Rollbook must write
+        // every mark, so it says so now rather than at the first mark.
+        if conn.is_readonly(rusqlite::MAIN_DB)? {
+            return Err(Error::io(
+                format!(
+                    "the database {} cannot be written, so no mark can be saved until it can \
+                     (what is already saved in it is untouched)",
+                    path.display()
+                ),
+                std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+            ));
+        }
         let mut store = Store {
             conn,
             path: Some(path.to_path_buf()),
