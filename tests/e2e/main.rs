@@ -112,13 +112,63 @@ async fn demo_mode_opens_the_sample_school_with_a_badge() {
         attr(&window, "[data-testid=sync-chip]", "data-state").await == "all_sent"
     })
     .await;
-    window.close().await.unwrap();
+
+    // A counselor opens a class: its term of records comes from the server into this computer.
+    open(&window, "#/counselor").await;
+    click(&window, "a[data-testid^=class-]").await;
+    find(&window, "[data-testid=class-students]").await;
+
+    // Keeping 30 days on this computer: the preview counts that term's older records, "Purge
+    // now" asks first, then removes what the preview said and the screen says so.
+    open(&window, "#/settings").await;
+    fill(&window, "[data-testid=keep-days]", "30").await;
+    click(&window, "[data-testid=save-retention]").await;
+    click(&window, "[data-testid=preview-purge]").await;
+    let counted = "[data-testid=purge-result] dd[data-count=server_records]";
+    wait_until(&window, "the preview shows its counts", || async {
+        !text(&window, counted).await.trim().is_empty()
+    })
+    .await;
+    let previewed: i64 = text(&window, counted)
+        .await
+        .trim()
+        .parse()
+        .expect("a count of records");
     assert!(
-        home.path()
-            .join("data/org.rollbook.app/demo/rollbook.db")
-            .is_file(),
+        previewed > 0,
+        "the sample term has records older than 30 days"
+    );
+    click(&window, "[data-testid=purge-now]").await;
+    click(&window, "[data-testid=confirm-yes]").await;
+    find(&window, "[data-testid=purge-result] .ok").await;
+    wait_for_text(&window, "[data-testid=retention-state]", "30").await;
+    window.close().await.unwrap();
+
+    let db = home.path().join("data/org.rollbook.app/demo/rollbook.db");
+    assert!(
+        db.is_file(),
         "the demo keeps its data apart from the user's"
     );
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let (cutoff, removed): (String, i64) = conn
+        .query_row(
+            "SELECT cutoff, server_records FROM purge_log ORDER BY id DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("the purge is logged");
+    assert_eq!(
+        removed, previewed,
+        "the purge removed what the preview said"
+    );
+    let older: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM server_record WHERE date < ?1",
+            [&cutoff],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(older, 0, "no server record dated before {cutoff} is left");
 }
 
 /// The issue's scenario, one teacher's day: sign in through the settings form, import the
