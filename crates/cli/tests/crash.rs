@@ -1,6 +1,7 @@
 //! Crash campaign: the real `rollbook-cli` marks, imports and syncs against athena-sim with
-//! faults (latency, 5xx, 429, drops before and after commit, malformed JSON) and is killed with
-//! SIGKILL at random moments; then the queue is drained and the invariants are checked:
+//! faults (latency, 5xx, 429, drops before and after commit, malformed JSON, wrong types, the
+//! wrong record, an HTML page) and is killed with SIGKILL at random moments; then the queue is
+//! drained and the invariants are checked:
 //! the database is intact, nothing is left in flight, every change is on the server exactly once
 //! or refused with a reason, no record on the server is unaccounted for, and the server's
 //! effective marks equal the local ones.
@@ -240,8 +241,8 @@ fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
 
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let faults = format!(
-        "latency={LATENCY_MS},500=0.08,429=0.05,drop_before=0.05,drop_after=0.08,garbage=0.06,\
-         retry_after=0,seed={seed}"
+        "latency={LATENCY_MS},500=0.08,429=0.05,drop_before=0.05,drop_after=0.08,garbage=0.04,\
+         wrong_types=0.03,wrong_record=0.03,html=0.02,retry_after=0,seed={seed}"
     );
     let sim = rt
         .block_on(
@@ -341,6 +342,9 @@ fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
         FaultKind::DropBefore,
         FaultKind::DropAfter,
         FaultKind::Garbage,
+        FaultKind::WrongTypes,
+        FaultKind::WrongRecord,
+        FaultKind::Html,
     ]
     .into_iter()
     .map(|k| (k.key(), rig.sim.fault_count(k)))
