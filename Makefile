@@ -89,7 +89,7 @@ ui-test: ui-deps
 ui-check: ui-deps
 	$(NPM) --prefix ui run check
 
-deps: apt rust node ui-deps tauri-driver cargo-deny
+deps: apt rust node ui-deps tauri-driver
 
 # Installs only what `dpkg -s` does not show as installed; as root, or through sudo.
 apt:
