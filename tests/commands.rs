@@ -3,6 +3,8 @@
 //! `{code, message}`; the sync engine runs behind them and reports through events. Runs on
 //! tauri's mock runtime: no display needed. HTTP goes to athena-sim on 127.0.0.1:0.
 
+use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -102,6 +104,48 @@ fn import(window: &WebviewWindow<MockRuntime>, csv: &str) -> Value {
 
 fn fixture() -> &'static str {
     include_str!("fixtures/roster.csv")
+}
+
+/// Every row of every table, by table name.
+type Snapshot = BTreeMap<String, Vec<Vec<String>>>;
+
+/// Every row of every table, as text: what "the database is unchanged" compares.
+fn snapshot(db: &Path) -> Snapshot {
+    let conn =
+        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .expect("the database opens read-only beside the app");
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let mut all = BTreeMap::new();
+    for table in tables {
+        let mut stmt = conn
+            .prepare(&format!("SELECT * FROM \"{table}\" ORDER BY 1"))
+            .unwrap();
+        let columns = stmt.column_count();
+        let rows = stmt
+            .query_map([], |row| {
+                (0..columns)
+                    .map(|i| {
+                        row.get_ref(i).map(|v| match v {
+                            rusqlite::types::ValueRef::Text(t) => {
+                                String::from_utf8_lossy(t).into_owned()
+                            }
+                            other => format!("{other:?}"),
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .unwrap()
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap();
+        all.insert(table, rows);
+    }
+    all
 }
 
 /// Waits (up to 30 s) until `check` holds, polling every 20 ms.

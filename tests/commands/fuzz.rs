@@ -5,9 +5,6 @@
 //! leaves every table of the database as it was. Seeded by proptest (failures are saved and
 //! shrunk to the smallest call that breaks a rule).
 
-use std::collections::BTreeMap;
-use std::path::Path;
-
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use rollbook_app::AppState;
@@ -104,45 +101,6 @@ fn command_call() -> impl Strategy<Value = (&'static str, Value)> {
     (command, prop_oneof![typed, anything])
 }
 
-/// Every row of every table, as text: what "the database is unchanged" compares.
-fn snapshot(db: &Path) -> Snapshot {
-    let conn =
-        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .expect("the database opens read-only beside the app");
-    let tables: Vec<String> = conn
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    let mut all = BTreeMap::new();
-    for table in tables {
-        let mut stmt = conn
-            .prepare(&format!("SELECT * FROM \"{table}\" ORDER BY 1"))
-            .unwrap();
-        let columns = stmt.column_count();
-        let rows = stmt
-            .query_map([], |row| {
-                (0..columns)
-                    .map(|i| {
-                        row.get_ref(i).map(|v| match v {
-                            rusqlite::types::ValueRef::Text(t) => {
-                                String::from_utf8_lossy(t).into_owned()
-                            }
-                            other => format!("{other:?}"),
-                        })
-                    })
-                    .collect::<Result<Vec<_>, _>>()
-            })
-            .unwrap()
-            .collect::<Result<Vec<_>, _>>()
-            .unwrap();
-        all.insert(table, rows);
-    }
-    all
-}
-
 /// A machine without a usable keyring.
 struct NoKeyring;
 
@@ -159,8 +117,6 @@ impl TokenStore for NoKeyring {
         Ok(false)
     }
 }
-
-type Snapshot = BTreeMap<String, Vec<Vec<String>>>;
 
 /// The tables whose rows differ, with the first differing row on each side ("" when none).
 fn changes(before: &Snapshot, after: &Snapshot) -> String {

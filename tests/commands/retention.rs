@@ -55,33 +55,6 @@ fn history(window: &WebviewWindow<MockRuntime>, student: &str, date: &str) -> Ve
     .clone()
 }
 
-/// Every row of every table.
-fn rows(db: &Path) -> Vec<String> {
-    let conn = rusqlite::Connection::open(db).unwrap();
-    let tables: Vec<String> = conn
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    let mut all = Vec::new();
-    for table in tables {
-        let mut stmt = conn
-            .prepare(&format!("SELECT * FROM \"{table}\" ORDER BY 1"))
-            .unwrap();
-        let n = stmt.column_count();
-        let mut found = stmt.query([]).unwrap();
-        while let Some(row) = found.next().unwrap() {
-            let cells: Vec<String> = (0..n)
-                .map(|i| format!("{:?}", row.get_ref(i).unwrap()))
-                .collect();
-            all.push(format!("{table}: {}", cells.join(" | ")));
-        }
-    }
-    all
-}
-
 #[test]
 fn keep_days_are_saved_previewed_and_purged() {
     let dir = tempfile::tempdir().unwrap();
@@ -130,7 +103,7 @@ fn keep_days_are_saved_previewed_and_purged() {
     let saved = call(&window, "save_retention", json!({"keepDays": " 30 "})).unwrap();
     assert_eq!(saved, json!({"keep_days": 30, "last_purge": null}));
 
-    let before = rows(&db);
+    let before = snapshot(&db);
     let preview = invoke(&window, "preview_purge").expect("a preview with the saved days");
     let expected = json!({
         "keep_days": 30,
@@ -142,7 +115,7 @@ fn keep_days_are_saved_previewed_and_purged() {
         "kept_unconfirmed": 1,
     });
     assert_eq!(preview, expected);
-    assert_eq!(rows(&db), before, "a preview changes nothing");
+    assert_eq!(snapshot(&db), before, "a preview changes nothing");
     let other = call(&window, "preview_purge", json!({"keepDays": "1000"})).unwrap();
     assert_eq!(other["marks"], 0, "the days typed, before saving them");
 

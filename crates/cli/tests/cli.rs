@@ -1,110 +1,33 @@
 //! End-to-end tests of `rollbook-cli`: the real built binary on a temporary data directory.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 
 use rstest::rstest;
 use serde_json::{json, Value};
 
-const MATH: &str = "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d";
-const TEACHER: &str = "b2c3d4e5-f6a7-4b8c-9d0e-1f2a3b4c5d6e";
-const JOSE: &str = "d4e5f6a7-b8c9-4d0e-a1b2-000000000001";
-const ANA: &str = "d4e5f6a7-b8c9-4d0e-a1b2-000000000002";
-const BRUNO: &str = "d4e5f6a7-b8c9-4d0e-a1b2-000000000003";
-const DATE: &str = "2024-03-15";
-
-/// A data directory of its own and a place for input files.
-struct Sandbox {
-    dir: tempfile::TempDir,
+mod support {
+    pub mod cli;
+    pub mod fixtures;
 }
+use support::cli::{mark_args, Cli};
+use support::fixtures::{checkins_csv, roster_csv, ANA, BRUNO, DATE, JOSE, MATH, TEACHER};
 
-impl Sandbox {
-    fn new() -> Sandbox {
-        Sandbox {
-            dir: tempfile::tempdir().expect("tempdir"),
-        }
-    }
-
-    fn data_dir(&self) -> PathBuf {
-        self.dir.path().join("data")
-    }
-
-    fn file(&self, name: &str, content: &[u8]) -> PathBuf {
-        let path = self.dir.path().join(name);
-        std::fs::write(&path, content).expect("write input file");
-        path
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_rollbook-cli"))
-            .args(args)
-            .env("ROLLBOOK_DATA_DIR", self.data_dir())
-            .env("ROLLBOOK_ACTOR", "test:secretary")
-            .env_remove("XDG_DATA_HOME")
-            .output()
-            .expect("run rollbook-cli")
-    }
-
-    /// Runs and expects exit 0; returns stdout.
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{args:?} must succeed; stderr: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).expect("stdout is UTF-8")
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        let out = self.ok(args);
-        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?} --json: {e}: {out}"))
-    }
-
-    /// Runs and expects exit 2; returns stderr.
-    fn invalid(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        assert_eq!(
-            out.status.code(),
-            Some(2),
-            "{args:?}: invalid input must exit 2 so scripts can tell it from a failure; \
-             stderr: {stderr}"
-        );
-        stderr
-    }
-
-    fn with_roster(self) -> Sandbox {
-        let roster = self.file("roster.csv", roster_csv().as_bytes());
-        self.ok(&["roster", "import", path(&roster)]);
-        self
-    }
+/// A sandbox with [`roster_csv`] imported.
+fn with_roster() -> Cli {
+    let sb = Cli::new();
+    let roster = sb.write("roster.csv", roster_csv());
+    sb.ok(&["roster", "import", path(&roster)]);
+    sb
 }
 
 fn path(p: &Path) -> &str {
     p.to_str().expect("utf-8 temp path")
 }
 
-fn roster_csv() -> String {
-    let row = |e: u8, s: &str, name: &str| {
-        format!(
-            "{MATH};Matemáticas 7A;{TEACHER};c3d4e5f6-a7b8-4c9d-0e1f-00000000000{e};{s};{name}\n"
-        )
-    };
-    format!(
-        "course_offering_id;course_name;teacher_assignment_id;course_enrollment_id;student_id;\
-         student_name\n{}{}{}",
-        row(1, JOSE, "Muñoz, José"),
-        row(2, ANA, "Ana Álvarez"),
-        row(3, BRUNO, "Bruno Díaz")
-    )
-}
-
 #[test]
 fn a_roll_call_from_import_to_status() {
-    let sb = Sandbox::new();
-    let roster = sb.file("roster.csv", roster_csv().as_bytes());
+    let sb = Cli::new();
+    let roster = sb.write("roster.csv", roster_csv());
     let out = sb.ok(&["roster", "import", path(&roster)]);
     assert!(
         out.contains("3 students added"),
@@ -134,17 +57,7 @@ fn a_roll_call_from_import_to_status() {
         "unmarked is null, not a missing key"
     );
 
-    let mark = [
-        "mark",
-        "--offering",
-        MATH,
-        "--student",
-        ANA,
-        "--date",
-        DATE,
-        "--status",
-        "late",
-    ];
+    let mark = mark_args(MATH, ANA, DATE, "late");
     let outcome = sb.json(&[&mark[..], &["--json"]].concat());
     assert_eq!(outcome["changed"], true);
     let again = sb.json(&[&mark[..], &["--json"]].concat());
@@ -228,18 +141,8 @@ fn a_roll_call_from_import_to_status() {
 
 #[test]
 fn undo_reverts_the_last_change_and_then_has_nothing_left() {
-    let sb = Sandbox::new().with_roster();
-    sb.ok(&[
-        "mark",
-        "--offering",
-        MATH,
-        "--student",
-        JOSE,
-        "--date",
-        DATE,
-        "--status",
-        "absent",
-    ]);
+    let sb = with_roster();
+    sb.ok(&mark_args(MATH, JOSE, DATE, "absent"));
     let out = sb.ok(&["undo", "--offering", MATH, "--date", DATE]);
     assert!(out.contains("1 mark changed back"), "{out}");
     let err = sb.invalid(&["undo", "--offering", MATH, "--date", DATE]);
@@ -249,14 +152,10 @@ fn undo_reverts_the_last_change_and_then_has_nothing_left() {
 
 #[test]
 fn a_check_in_file_is_imported() {
-    let sb = Sandbox::new().with_roster();
-    let file = sb.file(
+    let sb = with_roster();
+    let file = sb.write(
         "checkin.csv",
-        format!(
-            "course_offering_id,student_id,attendance_date,status\n\
-             {MATH},{JOSE},{DATE},present\n{MATH},{BRUNO},{DATE},absent\n"
-        )
-        .as_bytes(),
+        checkins_csv(&[[MATH, JOSE, DATE, "present"], [MATH, BRUNO, DATE, "absent"]]),
     );
     let result = sb.json(&["marks", "import", path(&file), "--json"]);
     assert_eq!(result, json!({"rows": 2, "changed": 2, "unchanged": 0}));
@@ -264,8 +163,8 @@ fn a_check_in_file_is_imported() {
 
 #[test]
 fn a_dry_run_writes_nothing_and_data_dir_flag_wins() {
-    let sb = Sandbox::new();
-    let roster = sb.file("roster.csv", roster_csv().as_bytes());
+    let sb = Cli::new();
+    let roster = sb.write("roster.csv", roster_csv());
     let preview = sb.json(&["roster", "import", path(&roster), "--dry-run", "--json"]);
     assert_eq!(preview["students_added"], 3);
     assert_eq!(preview["dry_run"], true);
@@ -275,7 +174,7 @@ fn a_dry_run_writes_nothing_and_data_dir_flag_wins() {
         "a dry run must not write"
     );
 
-    let other = sb.dir.path().join("other");
+    let other = sb.path("other");
     sb.ok(&[
         "--data-dir",
         path(&other),
@@ -301,7 +200,7 @@ fn a_dry_run_writes_nothing_and_data_dir_flag_wins() {
 #[case::not_enrolled(&["--offering", MATH, "--student", "d4e5f6a7-b8c9-4d0e-a1b2-0000000000ff", "--date", DATE, "--status", "late"], "is not enrolled in offering Matemáticas 7A")]
 #[case::unknown_offering(&["--offering", TEACHER, "--student", ANA, "--date", DATE, "--status", "late"], "no offering b2c3d4e5")]
 fn invalid_input_exits_2_naming_the_problem(#[case] args: &[&str], #[case] message: &str) {
-    let sb = Sandbox::new().with_roster();
+    let sb = with_roster();
     let err = sb.invalid(&[&["mark"], args].concat());
     assert!(
         err.contains(message),
@@ -316,14 +215,13 @@ fn invalid_input_exits_2_naming_the_problem(#[case] args: &[&str], #[case] messa
 
 #[test]
 fn a_bad_file_exits_2_listing_every_row_on_its_own_line() {
-    let sb = Sandbox::new().with_roster();
-    let file = sb.file(
+    let sb = with_roster();
+    let file = sb.write(
         "checkin.csv",
-        format!(
-            "course_offering_id,student_id,attendance_date,status\n\
-             {MATH},{JOSE},2024-02-30,present\n{MATH},{BRUNO},{DATE},tardy\n"
-        )
-        .as_bytes(),
+        checkins_csv(&[
+            [MATH, JOSE, "2024-02-30", "present"],
+            [MATH, BRUNO, DATE, "tardy"],
+        ]),
     );
     let err = sb.invalid(&["marks", "import", path(&file), "--json"]);
     let lines: Vec<&str> = err.lines().collect();
@@ -352,15 +250,15 @@ fn a_bad_file_exits_2_listing_every_row_on_its_own_line() {
 
 #[test]
 fn a_missing_input_file_is_invalid_input() {
-    let sb = Sandbox::new();
+    let sb = Cli::new();
     let err = sb.invalid(&["roster", "import", "/nonexistent/roster.csv"]);
     assert!(err.contains("cannot read /nonexistent/roster.csv"), "{err}");
 }
 
 #[test]
 fn an_unusable_data_directory_is_a_failure_exit_1() {
-    let sb = Sandbox::new();
-    let not_a_dir = sb.file("plain-file", b"x");
+    let sb = Cli::new();
+    let not_a_dir = sb.write("plain-file", "x");
     let out = sb.run(&["--data-dir", path(&not_a_dir), "status", "--json"]);
     assert_eq!(out.status.code(), Some(1), "not the user's input: exit 1");
     assert!(!out.stderr.is_empty(), "the reason is on stderr");
@@ -368,7 +266,7 @@ fn an_unusable_data_directory_is_a_failure_exit_1() {
 
 #[test]
 fn help_exits_0() {
-    let sb = Sandbox::new();
+    let sb = Cli::new();
     let out = sb.ok(&["--help"]);
     assert!(out.contains("mark-rest-present"), "{out}");
 }
@@ -382,14 +280,11 @@ fn help_exits_0() {
 #[case::json(&["roster", "show", "--offering", MATH, "--date", DATE, "--json"][..])]
 #[case::a_change(&["mark", "--offering", MATH, "--student", ANA, "--date", DATE, "--status", "late"][..])]
 fn a_reader_that_goes_away_stops_the_output_quietly(#[case] args: &[&str]) {
-    let sb = Sandbox::new().with_roster();
+    let sb = with_roster();
     let (reader, writer) = std::io::pipe().expect("pipe");
     drop(reader);
-    let out = Command::new(env!("CARGO_BIN_EXE_rollbook-cli"))
-        .args(args)
-        .env("ROLLBOOK_DATA_DIR", sb.data_dir())
-        .env("ROLLBOOK_ACTOR", "test:secretary")
-        .env_remove("XDG_DATA_HOME")
+    let out = sb
+        .command(args)
         .env("RUST_BACKTRACE", "0")
         .stdout(writer)
         .output()
@@ -424,11 +319,9 @@ fn an_output_that_cannot_be_written_is_a_failure() {
     let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
         return; // no /dev/full on this system
     };
-    let sb = Sandbox::new().with_roster();
-    let out = Command::new(env!("CARGO_BIN_EXE_rollbook-cli"))
-        .args(["roster", "show", "--offering", MATH, "--date", DATE])
-        .env("ROLLBOOK_DATA_DIR", sb.data_dir())
-        .env_remove("XDG_DATA_HOME")
+    let sb = with_roster();
+    let out = sb
+        .command(&["roster", "show", "--offering", MATH, "--date", DATE])
         .stdout(full)
         .output()
         .expect("run rollbook-cli");

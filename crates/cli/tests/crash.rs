@@ -13,13 +13,20 @@
 //! campaign is for: the invariants must hold whatever the moment.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use athena_sim::{FaultKind, Faults, Sim};
+use athena_sim::{FaultKind, Faults, Sim, SimBuilder};
 use rusqlite::{Connection, OpenFlags};
 use serde_json::Value;
+
+mod support {
+    pub mod cli;
+    pub mod sim;
+}
+use support::cli::mark_args;
+use support::sim::Rig;
 
 const TOKEN: &str = "tok-CRASH-7f3a1c9e55";
 const DATES: [&str; 3] = ["2024-03-11", "2024-03-12", "2024-03-13"];
@@ -46,6 +53,17 @@ impl Rng {
     }
 }
 
+/// athena-sim with the sample school of seven offerings, none of their marks on it yet.
+fn school() -> SimBuilder {
+    Sim::builder().sample_school(7).empty_store().token(
+        TOKEN,
+        &["write:attendance", "read:attendance", "read:students"],
+    )
+}
+
+/// An offering's id and its enrolled students' ids.
+type Offering = (String, Vec<String>);
+
 fn env_u64(name: &str, default: u64) -> u64 {
     std::env::var(name)
         .ok()
@@ -53,62 +71,30 @@ fn env_u64(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-struct Rig {
-    _rt: tokio::runtime::Runtime,
-    sim: Sim,
-    dir: tempfile::TempDir,
-    /// (offering, teacher assignment, enrolled students)
-    offerings: Vec<(String, Vec<String>)>,
-}
-
-impl Rig {
-    fn data_dir(&self) -> PathBuf {
-        self.dir.path().join("data")
+/// Waits until no request is in flight on the simulator (`wait_idle`: no connection open, no
+/// handler running), so a request the killed process left on the wire lands (or not) before
+/// the next run: the invariants, not the machine's speed, decide the outcome. If the sim does
+/// not get idle in time, falls back to waiting until its counters stay still for longer than the
+/// injected latency.
+fn settle(rig: &Rig) {
+    if rig
+        .block_on(rig.sim.wait_idle(Duration::from_secs(20)))
+        .is_ok()
+    {
+        return;
     }
-
-    fn command(&self, args: &[String]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_rollbook-cli"));
-        c.args(args)
-            .env("ROLLBOOK_DATA_DIR", self.data_dir())
-            .env("ROLLBOOK_API_URL", self.sim.base_url())
-            .env("ROLLBOOK_TOKEN", TOKEN)
-            .env_remove("ROLLBOOK_SCHOOL_ID")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        c
-    }
-
-    fn spawn(&self, args: &[String]) -> Child {
-        self.command(args).spawn().expect("spawn rollbook-cli")
-    }
-
-    /// Waits until no request is in flight on the simulator (`wait_idle`: no connection open,
-    /// no handler running), so a request the killed process left on the wire lands (or not)
-    /// before the next run: the invariants, not the machine's speed, decide the outcome. If the
-    /// sim does not get idle in time, falls back to waiting until its counters stay still for
-    /// longer than the injected latency.
-    fn settle(&self) {
-        if self
-            ._rt
-            .block_on(self.sim.wait_idle(Duration::from_secs(20)))
-            .is_ok()
-        {
+    let quiet = Duration::from_millis(LATENCY_MS * 3 + 40);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut seen = (rig.sim.post_count(), rig.sim.record_count());
+    let mut since = Instant::now();
+    while Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+        let now = (rig.sim.post_count(), rig.sim.record_count());
+        if now != seen {
+            seen = now;
+            since = Instant::now();
+        } else if since.elapsed() >= quiet {
             return;
-        }
-        let quiet = Duration::from_millis(LATENCY_MS * 3 + 40);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let mut seen = (self.sim.post_count(), self.sim.record_count());
-        let mut since = Instant::now();
-        while Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(10));
-            let now = (self.sim.post_count(), self.sim.record_count());
-            if now != seen {
-                seen = now;
-                since = Instant::now();
-            } else if since.elapsed() >= quiet {
-                return;
-            }
         }
     }
 }
@@ -118,29 +104,34 @@ fn s(v: &str) -> String {
 }
 
 /// One randomly chosen command, with a temp file for imports.
-fn pick_command(rig: &Rig, rng: &mut Rng, n: usize) -> (&'static str, Vec<String>) {
-    let (offering, students) = &rig.offerings[rng.below(rig.offerings.len())];
+fn pick_command(
+    rig: &Rig,
+    offerings: &[Offering],
+    rng: &mut Rng,
+    n: usize,
+) -> (&'static str, Vec<String>) {
+    let (offering, students) = &offerings[rng.below(offerings.len())];
     let date = DATES[rng.below(DATES.len())];
     match rng.below(10) {
         0..=3 => {
             let student = &students[rng.below(students.len())];
             let status = STATUSES[rng.below(STATUSES.len())];
-            let args = ["mark", "--offering", offering, "--student", student];
-            let mut v: Vec<String> = args.iter().map(|a| s(a)).collect();
-            v.extend([s("--date"), s(date), s("--status"), s(status)]);
-            ("mark", v)
+            (
+                "mark",
+                mark_args(offering, student, date, status).map(s).to_vec(),
+            )
         }
         4 => {
             let args = ["mark-rest-present", "--offering", offering, "--date", date];
             ("mark-rest-present", args.iter().map(|a| s(a)).collect())
         }
         5 => {
-            let path = rig.dir.path().join(format!("checkin-{n}.csv"));
+            let path = rig.cli.path(&format!("checkin-{n}.csv"));
             let mut csv = String::from("course_offering_id,student_id,attendance_date,status\n");
             let rows = 5 + rng.below(40);
             let mut seen = HashSet::new();
             for _ in 0..rows {
-                let (o, st) = &rig.offerings[rng.below(rig.offerings.len())];
+                let (o, st) = &offerings[rng.below(offerings.len())];
                 let student = &st[rng.below(st.len())];
                 let d = DATES[rng.below(DATES.len())];
                 // A file marks each (offering, student, date) once: a second line is refused.
@@ -155,7 +146,7 @@ fn pick_command(rig: &Rig, rng: &mut Rng, n: usize) -> (&'static str, Vec<String
             ("marks import", vec![s("marks"), s("import"), s(p)])
         }
         6 => {
-            let p = rig.dir.path().join("roster.csv");
+            let p = rig.cli.path("roster.csv");
             let p = p.to_str().expect("utf-8 path");
             ("roster import", vec![s("roster"), s("import"), s(p)])
         }
@@ -239,27 +230,17 @@ fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
     let target_kills = env_u64("ROLLBOOK_CRASH_KILLS", 50);
     let mut rng = Rng(seed);
 
-    let rt = tokio::runtime::Runtime::new().expect("runtime");
     let faults = format!(
         "latency={LATENCY_MS},500=0.08,429=0.05,drop_before=0.05,drop_after=0.08,garbage=0.04,\
          wrong_types=0.03,wrong_record=0.03,html=0.02,retry_after=0,seed={seed}"
     );
-    let sim = rt
-        .block_on(
-            Sim::builder()
-                .sample_school(7)
-                .empty_store()
-                .token(
-                    TOKEN,
-                    &["write:attendance", "read:attendance", "read:students"],
-                )
-                .faults(Faults::parse(&faults).expect("fault spec"))
-                .start(),
-        )
-        .expect("sim starts");
-    let sample = sim.sample().expect("sample school");
-    let roster_csv = sample.roster_csv();
-    let offerings: Vec<(String, Vec<String>)> = sim
+    let rig = Rig::new(
+        school().faults(Faults::parse(&faults).expect("fault spec")),
+        TOKEN,
+    );
+    let sample = rig.sim.sample().expect("sample school");
+    let offerings: Vec<Offering> = rig
+        .sim
         .offerings()
         .iter()
         .take(3)
@@ -274,24 +255,7 @@ fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
         .collect();
     // One student the server refuses: the "rejected with a reason" path is exercised too.
     let refused = offerings[0].1[0].clone();
-    sim.reject_student(refused.parse().expect("uuid"));
-    let rig = Rig {
-        _rt: rt,
-        sim,
-        dir: tempfile::tempdir().expect("tempdir"),
-        offerings,
-    };
-    let roster = rig.dir.path().join("roster.csv");
-    std::fs::write(&roster, roster_csv).expect("write roster");
-    let out = rig
-        .command(&[s("roster"), s("import"), s(roster.to_str().expect("utf-8"))])
-        .output()
-        .expect("run");
-    assert!(
-        out.status.success(),
-        "roster import: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    rig.sim.reject_student(refused.parse().expect("uuid"));
 
     let started = Instant::now();
     let mut kills = 0u64;
@@ -300,7 +264,12 @@ fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
     let mut duplicates: HashSet<String> = HashSet::new();
     let max_runs = target_kills * 6 + 20;
     while kills < target_kills && runs < max_runs {
-        let (kind, args) = pick_command(&rig, &mut rng, usize::try_from(runs).unwrap_or(0));
+        let (kind, args) = pick_command(
+            &rig,
+            &offerings,
+            &mut rng,
+            usize::try_from(runs).unwrap_or(0),
+        );
         // Sync runs longer than a mark; give it a longer reach so kills land mid-request.
         let reach = if kind.starts_with("sync") {
             MAX_KILL_DELAY_MS * 3
@@ -309,7 +278,13 @@ fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
         };
         let delay = rng.next() % (reach + 1);
         runs += 1;
-        let mut child = rig.spawn(&args);
+        let mut child = rig
+            .cli
+            .command(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn rollbook-cli");
         std::thread::sleep(Duration::from_millis(delay));
         let alive = matches!(child.try_wait(), Ok(None));
         if alive {
@@ -333,7 +308,7 @@ fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
                 String::from_utf8_lossy(&out.stderr)
             );
         }
-        rig.settle();
+        settle(&rig);
     }
     let campaign = started.elapsed();
     let faults_hit: BTreeMap<&str, u64> = [
@@ -352,15 +327,8 @@ fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
 
     rig.sim.clear_faults();
     let out = rig
-        .command(&[
-            s("sync"),
-            s("--wait"),
-            s("--timeout"),
-            s("120"),
-            s("--json"),
-        ])
-        .output()
-        .expect("final sync");
+        .cli
+        .run(&["sync", "--wait", "--timeout", "120", "--json"]);
     assert!(
         out.status.success(),
         "the final drain ends cleanly: {}",
@@ -370,7 +338,7 @@ fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
     duplicates_of(&report, &mut duplicates);
 
     // Invariants.
-    let db = rig.data_dir().join("rollbook.db");
+    let db = rig.cli.data_dir().join("rollbook.db");
     let conn = open_read_only(&db);
     let integrity: String = conn
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
@@ -503,7 +471,7 @@ fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
                 ));
             }
         }
-        let kept = rig.dir.keep();
+        let kept = rig.cli.dir.keep();
         panic!(
             "the server's effective marks equal the local ones after the drain (seed {seed:#x}; \
              data kept in {}):{detail}",
@@ -537,60 +505,21 @@ fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
 /// reach the server", so the newest one is rewritten instead of cancelled.
 #[test]
 fn a_correction_back_to_the_synced_status_wins_over_a_requeued_item() {
-    let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let sim = rt
-        .block_on(
-            Sim::builder()
-                .sample_school(7)
-                .empty_store()
-                .token(
-                    TOKEN,
-                    &["write:attendance", "read:attendance", "read:students"],
-                )
-                .start(),
-        )
-        .expect("sim starts");
-    let sample = sim.sample().expect("sample");
-    let roster_csv = sample.roster_csv();
-    let o = sim.offerings()[0].id.to_string();
-    let st = sample.enrollments_of(sim.offerings()[0].id)[1]
+    let rig = Rig::new(school(), TOKEN);
+    let sample = rig.sim.sample().expect("sample");
+    let o = rig.sim.offerings()[0].id.to_string();
+    let st = sample.enrollments_of(rig.sim.offerings()[0].id)[1]
         .student_id
         .to_string();
-    let rig = Rig {
-        _rt: rt,
-        sim,
-        dir: tempfile::tempdir().expect("tempdir"),
-        offerings: Vec::new(),
-    };
-    let roster = rig.dir.path().join("roster.csv");
-    std::fs::write(&roster, roster_csv).expect("write roster");
     let ok = |args: Vec<String>| {
-        let out = rig.command(&args).output().expect("run");
+        let out = rig.cli.run(&args);
         assert!(
             out.status.success() || args[0] == "sync",
             "{args:?}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
     };
-    let mark = |status: &str| {
-        let args = [
-            "mark",
-            "--offering",
-            &o,
-            "--student",
-            &st,
-            "--date",
-            DATES[0],
-        ];
-        let mut v: Vec<String> = args.iter().map(|a| s(a)).collect();
-        v.extend([s("--status"), s(status)]);
-        v
-    };
-    ok(vec![
-        s("roster"),
-        s("import"),
-        s(roster.to_str().expect("utf-8")),
-    ]);
+    let mark = |status: &str| mark_args(&o, &st, DATES[0], status).map(s).to_vec();
     ok(mark("late"));
     ok(vec![s("sync")]);
     // The correction's POST is lost on the way: its outcome is unknown.

@@ -4,18 +4,19 @@
 //! panic or a signal; a non-zero exit says why on stderr and leaves every table of the database
 //! as it was. Seeded by proptest (a failure is shrunk to the smallest command line).
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Output;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
-const OFFERING: &str = "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d";
-const TEACHER: &str = "b2c3d4e5-f6a7-4b8c-9d0e-1f2a3b4c5d6e";
-const STUDENT: &str = "d4e5f6a7-b8c9-4d0e-a1b2-000000000001";
-const OTHER: &str = "d4e5f6a7-b8c9-4d0e-a1b2-000000000002";
-const DATE: &str = "2024-03-15";
+mod support {
+    pub mod cli;
+    pub mod db;
+    pub mod fixtures;
+}
+use support::cli::{mark_args, Cli};
+use support::db::{snapshot, Snapshot};
+use support::fixtures::{checkins_csv, roster_csv, ANA, DATE, JOSE, MATH};
 
 /// The subcommands and the options each takes (`--flag` takes a value, `?flag` is a switch,
 /// `<` a positional argument). `login`, `logout` and `wipe` are left out: they act on the
@@ -79,14 +80,14 @@ const COMMANDS: &[(&str, &[&str])] = &[
 ];
 
 /// A value for any option: right, almost right, or hostile. `@name` stands for a file in the
-/// sandbox (see [`Sandbox::resolve`]).
+/// sandbox (see [`run`]).
 fn value() -> impl Strategy<Value = String> {
     prop_oneof![
-        Just(OFFERING.to_string()),
-        Just(STUDENT.to_string()),
-        Just(OTHER.to_uppercase()),
-        Just(STUDENT[..30].to_string()),
-        Just(format!("{OFFERING}-0")),
+        Just(MATH.to_string()),
+        Just(JOSE.to_string()),
+        Just(ANA.to_uppercase()),
+        Just(JOSE[..30].to_string()),
+        Just(format!("{MATH}-0")),
         Just(DATE.to_string()),
         Just("2024-02-30".to_string()),
         Just("15/03/2024".to_string()),
@@ -137,96 +138,27 @@ fn command_line() -> impl Strategy<Value = Vec<String>> {
     })
 }
 
-struct Sandbox {
-    dir: tempfile::TempDir,
+/// A sandbox with the files the command lines may name: a roster, a check-in file, a file of
+/// garbage and a directory for charts.
+fn with_inputs() -> Cli {
+    let cli = Cli::new();
+    cli.write("roster.csv", roster_csv());
+    cli.write("checkins.csv", checkins_csv(&[[MATH, JOSE, DATE, "late"]]));
+    cli.write("garbage.csv", b"\xff\xfe;;\"unterminated\n\0\0,,,\n");
+    std::fs::create_dir_all(cli.path("out")).unwrap();
+    cli
 }
 
-impl Sandbox {
-    fn new() -> Sandbox {
-        let sandbox = Sandbox {
-            dir: tempfile::tempdir().unwrap(),
-        };
-        let roster = format!(
-            "course_offering_id,course_name,teacher_assignment_id,course_enrollment_id,student_id,student_name\n\
-             {OFFERING},Math,{TEACHER},e1e1e1e1-0000-4000-8000-000000000001,{STUDENT},José Núñez\n\
-             {OFFERING},Math,{TEACHER},e1e1e1e1-0000-4000-8000-000000000002,{OTHER},Ana Lima\n"
-        );
-        sandbox.write("roster.csv", roster.as_bytes());
-        sandbox.write(
-            "checkins.csv",
-            format!("course_offering_id,student_id,attendance_date,status\n{OFFERING},{STUDENT},{DATE},late\n")
-                .as_bytes(),
-        );
-        sandbox.write("garbage.csv", b"\xff\xfe;;\"unterminated\n\0\0,,,\n");
-        std::fs::create_dir_all(sandbox.dir.path().join("out")).unwrap();
-        sandbox
-    }
-
-    fn write(&self, name: &str, content: &[u8]) {
-        std::fs::write(self.dir.path().join(name), content).unwrap();
-    }
-
-    fn data_dir(&self) -> PathBuf {
-        self.dir.path().join("data")
-    }
-
-    fn resolve(&self, arg: &str) -> String {
-        match arg.strip_prefix('@') {
-            Some(name) => self.dir.path().join(name).to_string_lossy().into_owned(),
-            None => arg.to_string(),
-        }
-    }
-
-    fn run(&self, args: &[String]) -> std::process::Output {
-        let args: Vec<String> = args.iter().map(|a| self.resolve(a)).collect();
-        Command::new(env!("CARGO_BIN_EXE_rollbook-cli"))
-            .args(&args)
-            .env("ROLLBOOK_DATA_DIR", self.data_dir())
-            .env("ROLLBOOK_ACTOR", "test:fuzz")
-            // Nothing here may reach a real server or the keyring of the machine running the
-            // tests: no token, a server address nothing listens on, no session bus.
-            .env_remove("ROLLBOOK_TOKEN")
-            .env("ROLLBOOK_API_URL", "http://127.0.0.1:9")
-            .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
-            .stdin(Stdio::null())
-            .output()
-            .expect("run rollbook-cli")
-    }
-}
-
-type Snapshot = BTreeMap<String, Vec<Vec<String>>>;
-
-/// Every row of every table, as text.
-fn snapshot(db: &Path) -> Snapshot {
-    let conn =
-        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .expect("the database opens read-only");
-    let tables: Vec<String> = conn
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    tables
-        .into_iter()
-        .map(|table| {
-            let mut stmt = conn
-                .prepare(&format!("SELECT * FROM \"{table}\" ORDER BY 1"))
-                .unwrap();
-            let columns = stmt.column_count();
-            let rows = stmt
-                .query_map([], |row| {
-                    (0..columns)
-                        .map(|i| row.get_ref(i).map(|v| format!("{v:?}")))
-                        .collect::<Result<Vec<_>, _>>()
-                })
-                .unwrap()
-                .collect::<Result<Vec<_>, _>>()
-                .unwrap();
-            (table, rows)
+/// Runs a command line, `@name` standing for that file of the sandbox.
+fn run(cli: &Cli, args: &[String]) -> Output {
+    let args: Vec<String> = args
+        .iter()
+        .map(|arg| match arg.strip_prefix('@') {
+            Some(name) => cli.path(name).to_string_lossy().into_owned(),
+            None => arg.clone(),
         })
-        .collect()
+        .collect();
+    cli.run(&args)
 }
 
 /// The names of the tables whose rows differ.
@@ -240,24 +172,14 @@ fn changed_tables(before: &Snapshot, after: &Snapshot) -> Vec<String> {
 
 #[test]
 fn hostile_command_lines_exit_cleanly_and_refusals_change_nothing() {
-    let sandbox = Sandbox::new();
+    let sandbox = with_inputs();
     let setup = [
         vec!["roster", "import", "@roster.csv"],
-        vec![
-            "mark",
-            "--offering",
-            OFFERING,
-            "--student",
-            STUDENT,
-            "--date",
-            DATE,
-            "--status",
-            "absent",
-        ],
+        mark_args(MATH, JOSE, DATE, "absent").to_vec(),
     ];
     for args in setup {
         let args: Vec<String> = args.into_iter().map(str::to_string).collect();
-        let out = sandbox.run(&args);
+        let out = run(&sandbox, &args);
         assert!(out.status.success(), "{args:?}: {out:?}");
     }
     let db = sandbox.data_dir().join("rollbook.db");
@@ -273,7 +195,7 @@ fn hostile_command_lines_exit_cleanly_and_refusals_change_nothing() {
     runner
         .run(&command_line(), |args| {
             let before = snapshot(&db);
-            let out = sandbox.run(&args);
+            let out = run(&sandbox, &args);
             let stderr = String::from_utf8_lossy(&out.stderr);
             let code = out.status.code();
             prop_assert!(

@@ -10,11 +10,13 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-const OFFERING: &str = "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d";
-const TEACHER: &str = "b2c3d4e5-f6a7-4b8c-9d0e-1f2a3b4c5d6e";
-const JOSE: &str = "d4e5f6a7-b8c9-4d0e-a1b2-000000000001";
-const ANA: &str = "d4e5f6a7-b8c9-4d0e-a1b2-000000000002";
-const DATE: &str = "2024-03-15";
+mod support {
+    pub mod cli;
+    pub mod fixtures;
+}
+use support::cli::{mark_args, Cli};
+use support::fixtures::{checkins_csv, roster_csv, ANA, DATE, JOSE, MATH};
+
 /// `nobody` on Debian and Ubuntu.
 const NOBODY: u32 = 65534;
 
@@ -25,48 +27,33 @@ fn is_root(dir: &Path) -> bool {
 }
 
 struct Sandbox {
-    dir: tempfile::TempDir,
+    cli: Cli,
     /// A copy of the binary that `nobody` may run (the build directory may be private).
-    cli: PathBuf,
+    bin: PathBuf,
 }
 
 impl Sandbox {
     fn new() -> Sandbox {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-        let cli = dir.path().join("rollbook-cli");
-        std::fs::copy(env!("CARGO_BIN_EXE_rollbook-cli"), &cli).unwrap();
-        std::fs::set_permissions(&cli, std::fs::Permissions::from_mode(0o755)).unwrap();
-        let roster = format!(
-            "course_offering_id,course_name,teacher_assignment_id,course_enrollment_id,student_id,student_name\n\
-             {OFFERING},Math,{TEACHER},e1e1e1e1-0000-4000-8000-000000000001,{JOSE},José Núñez\n\
-             {OFFERING},Math,{TEACHER},e1e1e1e1-0000-4000-8000-000000000002,{ANA},Ana Lima\n"
-        );
-        std::fs::write(dir.path().join("roster.csv"), roster).unwrap();
-        std::fs::write(
-            dir.path().join("checkins.csv"),
-            format!("course_offering_id,student_id,attendance_date,status\n{OFFERING},{ANA},{DATE},late\n"),
-        )
-        .unwrap();
+        let cli = Cli::new();
+        let dir = cli.dir.path();
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let bin = dir.join("rollbook-cli");
+        std::fs::copy(env!("CARGO_BIN_EXE_rollbook-cli"), &bin).unwrap();
+        std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+        cli.write("roster.csv", roster_csv());
+        cli.write("checkins.csv", checkins_csv(&[[MATH, ANA, DATE, "late"]]));
         for file in ["roster.csv", "checkins.csv"] {
-            std::fs::set_permissions(
-                dir.path().join(file),
-                std::fs::Permissions::from_mode(0o644),
-            )
-            .unwrap();
+            std::fs::set_permissions(cli.path(file), std::fs::Permissions::from_mode(0o644))
+                .unwrap();
         }
-        Sandbox { dir, cli }
-    }
-
-    fn data_dir(&self) -> PathBuf {
-        self.dir.path().join("data")
+        Sandbox { cli, bin }
     }
 
     fn path(&self, name: &str) -> String {
-        self.dir.path().join(name).to_string_lossy().into_owned()
+        self.cli.path(name).to_string_lossy().into_owned()
     }
 
-    /// Runs the CLI as the owner of the data directory.
+    /// Runs the copy of the CLI, as `nobody` or as the owner of the data directory.
     fn run(&self, args: &[&str], as_nobody: bool) -> Output {
         let mut command = if as_nobody {
             let mut c = Command::new("setpriv");
@@ -75,17 +62,14 @@ impl Sandbox {
                 &format!("--regid={NOBODY}"),
                 "--clear-groups",
             ])
-            .arg(&self.cli);
+            .arg(&self.bin);
             c
         } else {
-            Command::new(&self.cli)
+            Command::new(&self.bin)
         };
-        command
+        self.cli
+            .environment(&mut command)
             .args(args)
-            .env("ROLLBOOK_DATA_DIR", self.data_dir())
-            .env("ROLLBOOK_ACTOR", "test:secretary")
-            .env_remove("ROLLBOOK_TOKEN")
-            .env("ROLLBOOK_API_URL", "http://127.0.0.1:9")
             .output()
             .expect("run rollbook-cli")
     }
@@ -127,30 +111,22 @@ fn assert_refused(out: &Output, what: &str, names: &str) {
 fn an_unwritable_data_dir_refuses_changes_clearly_and_keeps_what_was_saved() {
     let sandbox = Sandbox::new();
     sandbox.ok(&["roster", "import", &sandbox.path("roster.csv")]);
-    sandbox.ok(&[
-        "mark",
-        "--offering",
-        OFFERING,
-        "--student",
-        JOSE,
-        "--date",
-        DATE,
-        "--status",
-        "absent",
-    ]);
-    let counts_before = sandbox.ok(&["counts", "--offering", OFFERING, "--date", DATE, "--json"]);
-    let history_before = sandbox.ok(&[
+    sandbox.ok(&mark_args(MATH, JOSE, DATE, "absent"));
+    let counts = ["counts", "--offering", MATH, "--date", DATE, "--json"];
+    let history = [
         "history",
         "--offering",
-        OFFERING,
+        MATH,
         "--student",
         JOSE,
         "--date",
         DATE,
         "--json",
-    ]);
-    let data_dir = sandbox.data_dir();
-    let as_nobody = is_root(sandbox.dir.path());
+    ];
+    let counts_before = sandbox.ok(&counts);
+    let history_before = sandbox.ok(&history);
+    let data_dir = sandbox.cli.data_dir();
+    let as_nobody = is_root(sandbox.cli.dir.path());
     let owner = as_nobody.then_some(NOBODY);
 
     // The directory cannot be written (the database file still could be).
@@ -158,23 +134,13 @@ fn an_unwritable_data_dir_refuses_changes_clearly_and_keeps_what_was_saved() {
     let attempts: [(&str, Vec<String>); 5] = [
         (
             "mark",
-            [
-                "mark",
-                "--offering",
-                OFFERING,
-                "--student",
-                ANA,
-                "--date",
-                DATE,
-                "--status",
-                "late",
-            ]
-            .map(String::from)
-            .to_vec(),
+            mark_args(MATH, ANA, DATE, "late")
+                .map(String::from)
+                .to_vec(),
         ),
         (
             "mark-rest-present",
-            ["mark-rest-present", "--offering", OFFERING, "--date", DATE]
+            ["mark-rest-present", "--offering", MATH, "--date", DATE]
                 .map(String::from)
                 .to_vec(),
         ),
@@ -192,7 +158,7 @@ fn an_unwritable_data_dir_refuses_changes_clearly_and_keeps_what_was_saved() {
         ),
         (
             "undo",
-            ["undo", "--offering", OFFERING, "--date", DATE]
+            ["undo", "--offering", MATH, "--date", DATE]
                 .map(String::from)
                 .to_vec(),
         ),
@@ -212,21 +178,12 @@ fn an_unwritable_data_dir_refuses_changes_clearly_and_keeps_what_was_saved() {
     // Writable again: everything saved before is there, nothing of the refused commands is.
     lock(&data_dir, as_nobody.then_some(0), 0o700, 0o600);
     assert_eq!(
-        sandbox.ok(&["counts", "--offering", OFFERING, "--date", DATE, "--json"]),
+        sandbox.ok(&counts),
         counts_before,
         "the marks are as they were before the directory became read-only"
     );
     assert_eq!(
-        sandbox.ok(&[
-            "history",
-            "--offering",
-            OFFERING,
-            "--student",
-            JOSE,
-            "--date",
-            DATE,
-            "--json",
-        ]),
+        sandbox.ok(&history),
         history_before,
         "the saved mark's history is intact and undo did not run"
     );
@@ -244,15 +201,5 @@ fn an_unwritable_data_dir_refuses_changes_clearly_and_keeps_what_was_saved() {
         .unwrap();
     assert_eq!((marks, items), (1, 1), "only the mark saved before");
     // And the next mark is saved as usual.
-    sandbox.ok(&[
-        "mark",
-        "--offering",
-        OFFERING,
-        "--student",
-        ANA,
-        "--date",
-        DATE,
-        "--status",
-        "late",
-    ]);
+    sandbox.ok(&mark_args(MATH, ANA, DATE, "late"));
 }

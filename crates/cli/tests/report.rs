@@ -4,14 +4,20 @@
 //! effective records → measures must not lose, double or reorder a record.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::Path;
 
 use athena_sim::{AttendanceRecord, Sim};
 use rollbook_core::{Day, Id, Status};
 use rollbook_report::{class_overview, effective, student_report, RawRecord, SessionRecord};
 use serde_json::Value;
 use time::macros::date;
+
+mod support {
+    pub mod cli;
+    pub mod sim;
+}
+use support::cli::mark_args;
+use support::sim::Rig;
 
 const TOKEN: &str = "tok-REPORT-7c1e2d";
 
@@ -33,104 +39,67 @@ const KEYS: [&str; 14] = [
     "by_month",
 ];
 
-struct Rig {
-    _rt: tokio::runtime::Runtime,
-    sim: Sim,
-    dir: tempfile::TempDir,
-    api_url: String,
+/// athena-sim with the sample school's history of records (its marks on the server), and its
+/// roster imported.
+fn rig() -> Rig {
+    Rig::new(
+        Sim::builder()
+            .sample_school(11)
+            .history(date!(2024 - 06 - 01), 60)
+            .token(
+                TOKEN,
+                &["read:attendance", "read:students", "write:attendance"],
+            ),
+        TOKEN,
+    )
 }
 
-impl Rig {
-    fn new() -> Rig {
-        let rt = tokio::runtime::Runtime::new().expect("runtime");
-        let sim = rt
-            .block_on(
-                Sim::builder()
-                    .sample_school(11)
-                    .history(date!(2024 - 06 - 01), 60)
-                    .token(
-                        TOKEN,
-                        &["read:attendance", "read:students", "write:attendance"],
-                    )
-                    .start(),
-            )
-            .expect("sim starts");
-        let api_url = sim.base_url();
-        let rig = Rig {
-            _rt: rt,
-            sim,
-            dir: tempfile::tempdir().expect("tempdir"),
-            api_url,
-        };
-        let roster = rig.path("roster.csv");
-        std::fs::write(&roster, rig.sim.sample().expect("sample").roster_csv()).expect("write");
-        rig.ok(&["roster", "import", &roster.to_string_lossy()]);
-        rig
-    }
+/// Exit 0; (stdout, stderr).
+fn ok(rig: &Rig, args: &[&str]) -> (String, String) {
+    let out = rig.cli.run(args);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+    (String::from_utf8(out.stdout).expect("utf-8"), stderr)
+}
 
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
+fn json(rig: &Rig, args: &[&str]) -> (Value, String) {
+    let (out, err) = ok(rig, args);
+    let v = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?}: {e}: {out}"));
+    (v, err)
+}
 
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_rollbook-cli"))
-            .args(args)
-            .env("ROLLBOOK_DATA_DIR", self.path("data"))
-            .env("ROLLBOOK_API_URL", &self.api_url)
-            .env("ROLLBOOK_TOKEN", TOKEN)
-            .env_remove("ROLLBOOK_SCHOOL_ID")
-            .stdin(Stdio::null())
-            .output()
-            .expect("run rollbook-cli")
-    }
+/// A chronically absent student of the sample school (the interesting report).
+fn student(rig: &Rig) -> Id {
+    let sample = rig.sim.sample().expect("sample");
+    id(&sample.chronically_absent[0].to_string())
+}
 
-    /// Exit 0; (stdout, stderr).
-    fn ok(&self, args: &[&str]) -> (String, String) {
-        let out = self.run(args);
-        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
-        (String::from_utf8(out.stdout).expect("utf-8"), stderr)
-    }
+fn offering_names(rig: &Rig) -> HashMap<String, String> {
+    let sample = rig.sim.sample().expect("sample");
+    sample
+        .offerings
+        .iter()
+        .map(|o| (o.id.to_string(), o.name.clone()))
+        .collect()
+}
 
-    fn json(&self, args: &[&str]) -> (Value, String) {
-        let (out, err) = self.ok(args);
-        let v = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?}: {e}: {out}"));
-        (v, err)
-    }
-
-    /// A chronically absent student of the sample school (the interesting report).
-    fn student(&self) -> Id {
-        let sample = self.sim.sample().expect("sample");
-        id(&sample.chronically_absent[0].to_string())
-    }
-
-    fn offering_names(&self) -> HashMap<String, String> {
-        let sample = self.sim.sample().expect("sample");
-        sample
-            .offerings
-            .iter()
-            .map(|o| (o.id.to_string(), o.name.clone()))
-            .collect()
-    }
-
-    /// The server's records as rollbook-report's input.
-    fn raw(&self, keep: impl Fn(&AttendanceRecord) -> bool) -> Vec<RawRecord> {
-        let names = self.offering_names();
-        self.sim
-            .records()
-            .iter()
-            .filter(|r| keep(r))
-            .map(|r| RawRecord {
-                offering_id: id(&r.course_offering_id.to_string()),
-                offering_name: names.get(&r.course_offering_id.to_string()).cloned(),
-                student_id: id(&r.student_id.to_string()),
-                date: Day::from_date(r.attendance_date),
-                status: Status::parse(r.status.as_str()).expect("status"),
-                recorded_at: athena_sim::format_timestamp(r.recorded_at),
-                local_unconfirmed: false,
-            })
-            .collect()
-    }
+/// The server's records as rollbook-report's input.
+fn server_records(rig: &Rig, keep: impl Fn(&AttendanceRecord) -> bool) -> Vec<RawRecord> {
+    let names = offering_names(rig);
+    rig.sim
+        .records()
+        .iter()
+        .filter(|r| keep(r))
+        .map(|r| RawRecord {
+            offering_id: id(&r.course_offering_id.to_string()),
+            offering_name: names.get(&r.course_offering_id.to_string()).cloned(),
+            student_id: id(&r.student_id.to_string()),
+            date: Day::from_date(r.attendance_date),
+            status: Status::parse(r.status.as_str()).expect("status"),
+            recorded_at: athena_sim::format_timestamp(r.recorded_at),
+            local_unconfirmed: false,
+        })
+        .collect()
 }
 
 fn id(s: &str) -> Id {
@@ -183,12 +152,12 @@ fn assert_report(got: &Value, want: &rollbook_report::StudentReport, why: &str) 
 
 #[test]
 fn the_report_equals_the_measures_of_the_servers_records_and_a_local_correction_wins() {
-    let rig = Rig::new();
-    let student = rig.student();
+    let rig = rig();
+    let student = student(&rig);
     let s = student.to_string();
-    let (got, stderr) = rig.json(&["report", "--student", &s, "--json"]);
+    let (got, stderr) = json(&rig, &["report", "--student", &s, "--json"]);
     assert!(!stderr.contains("note"), "online: no note: {stderr}");
-    let raw = rig.raw(|r| r.student_id.to_string() == s);
+    let raw = server_records(&rig, |r| r.student_id.to_string() == s);
     assert!(raw.len() > 100, "the sample history has a term of records");
     let records: Vec<SessionRecord> = effective(raw.clone());
     let want = student_report(&student, &records, None, None);
@@ -204,17 +173,7 @@ fn the_report_equals_the_measures_of_the_servers_records_and_a_local_correction_
         Status::Present
     };
     let (o, d) = (target.offering_id.to_string(), target.date.to_string());
-    rig.ok(&[
-        "mark",
-        "--offering",
-        &o,
-        "--student",
-        &s,
-        "--date",
-        &d,
-        "--status",
-        new_status.as_str(),
-    ]);
+    ok(&rig, &mark_args(&o, &s, &d, new_status.as_str()));
     let mut with_local = raw;
     with_local.push(RawRecord {
         offering_id: target.offering_id.clone(),
@@ -230,7 +189,7 @@ fn the_report_equals_the_measures_of_the_servers_records_and_a_local_correction_
         want2.sessions, want.sessions,
         "the correction changes the counts"
     );
-    let (got2, _) = rig.json(&["report", "--student", &s, "--json"]);
+    let (got2, _) = json(&rig, &["report", "--student", &s, "--json"]);
     assert_report(
         &got2,
         &want2,
@@ -239,18 +198,21 @@ fn the_report_equals_the_measures_of_the_servers_records_and_a_local_correction_
 
     // A range: only its dates count.
     let (from, to) = ("2024-04-01", "2024-04-30");
-    let (got3, _) = rig.json(&[
-        "report",
-        "--student",
-        &s,
-        "--from",
-        from,
-        "--to",
-        to,
-        "--json",
-        "--no-pull",
-    ]);
-    let in_range = rig.raw(|r| r.student_id.to_string() == s);
+    let (got3, _) = json(
+        &rig,
+        &[
+            "report",
+            "--student",
+            &s,
+            "--from",
+            from,
+            "--to",
+            to,
+            "--json",
+            "--no-pull",
+        ],
+    );
+    let in_range = server_records(&rig, |r| r.student_id.to_string() == s);
     let mut in_range = in_range;
     in_range.push(RawRecord {
         local_unconfirmed: true,
@@ -266,7 +228,7 @@ fn the_report_equals_the_measures_of_the_servers_records_and_a_local_correction_
     assert_report(&got3, &want3, "--from/--to bound the report");
     assert_eq!(got3["by_month"].as_array().map(Vec::len), Some(1));
 
-    let (text, _) = rig.ok(&["report", "--student", &s, "--no-pull"]);
+    let (text, _) = ok(&rig, &["report", "--student", &s, "--no-pull"]);
     for needle in ["Tier: ", "attendance rate", "COURSE", "MONTH", "2024-04"] {
         assert!(text.contains(needle), "human output has {needle}: {text}");
     }
@@ -274,31 +236,34 @@ fn the_report_equals_the_measures_of_the_servers_records_and_a_local_correction_
 
 #[test]
 fn charts_and_exports_are_written_and_parse() {
-    let rig = Rig::new();
-    let s = rig.student().to_string();
+    let rig = rig();
+    let s = student(&rig).to_string();
     let (svg, png, csv, html) = (
-        rig.path("svg"),
-        rig.path("png"),
-        rig.path("records.csv"),
-        rig.path("report.html"),
+        rig.cli.path("svg"),
+        rig.cli.path("png"),
+        rig.cli.path("records.csv"),
+        rig.cli.path("report.html"),
     );
     let p = |x: &Path| x.to_string_lossy().into_owned();
-    let (_, stderr) = rig.json(&[
-        "report",
-        "--student",
-        &s,
-        "--json",
-        "--svg",
-        &p(&svg),
-        "--png",
-        &p(&png),
-        "--csv",
-        &p(&csv),
-        "--html",
-        &p(&html),
-        "--lang",
-        "es",
-    ]);
+    let (_, stderr) = json(
+        &rig,
+        &[
+            "report",
+            "--student",
+            &s,
+            "--json",
+            "--svg",
+            &p(&svg),
+            "--png",
+            &p(&png),
+            "--csv",
+            &p(&csv),
+            "--html",
+            &p(&html),
+            "--lang",
+            "es",
+        ],
+    );
     assert!(stderr.contains("Wrote 5 SVG charts"), "{stderr}");
     for chart in ["breakdown", "monthly", "heatmap", "by_course", "last_days"] {
         let text = std::fs::read_to_string(svg.join(format!("{chart}.svg"))).expect("svg file");
@@ -320,29 +285,32 @@ fn charts_and_exports_are_written_and_parse() {
         .id
         .to_string();
     let (csv, svg, png) = (
-        rig.path("class.csv"),
-        rig.path("class-svg"),
-        rig.path("class-png"),
+        rig.cli.path("class.csv"),
+        rig.cli.path("class-svg"),
+        rig.cli.path("class-png"),
     );
-    let (overview, _) = rig.json(&[
-        "class-report",
-        "--offering",
-        &offering,
-        "--json",
-        "--svg",
-        &p(&svg),
-        "--png",
-        &p(&png),
-        "--csv",
-        &p(&csv),
-    ]);
+    let (overview, _) = json(
+        &rig,
+        &[
+            "class-report",
+            "--offering",
+            &offering,
+            "--json",
+            "--svg",
+            &p(&svg),
+            "--png",
+            &p(&png),
+            "--csv",
+            &p(&csv),
+        ],
+    );
     for chart in ["daily", "at_risk"] {
         let text = std::fs::read_to_string(svg.join(format!("{chart}.svg"))).expect("svg file");
         assert!(text.starts_with("<svg"));
         assert_png(&png.join(format!("{chart}.png")));
     }
     let lines = std::fs::read_to_string(&csv).expect("csv").lines().count();
-    let raw = rig.raw(|r| r.course_offering_id.to_string() == offering);
+    let raw = server_records(&rig, |r| r.course_offering_id.to_string() == offering);
     let records = effective(raw);
     assert_eq!(lines, records.len() + 1, "one line per effective record");
     let want = class_overview(&id(&offering), &records, &HashMap::new());
@@ -359,7 +327,10 @@ fn charts_and_exports_are_written_and_parse() {
     assert_eq!(got.len(), want.students.len());
     let first = want.students[0].student_id.to_string();
     assert_eq!(got[0], first, "the most absent student comes first");
-    let (text, _) = rig.ok(&["class-report", "--offering", &offering, "--no-pull"]);
+    let (text, _) = ok(
+        &rig,
+        &["class-report", "--offering", &offering, "--no-pull"],
+    );
     assert!(
         text.contains("ABSENCE RATE") && text.contains("attendance rate"),
         "{text}"
@@ -377,16 +348,16 @@ fn assert_png(path: &Path) {
 
 #[test]
 fn offline_the_report_uses_the_cache_and_says_so() {
-    let mut rig = Rig::new();
-    let s = rig.student().to_string();
-    let (online, _) = rig.json(&["report", "--student", &s, "--json"]);
+    let mut rig = rig();
+    let s = student(&rig).to_string();
+    let (online, _) = json(&rig, &["report", "--student", &s, "--json"]);
     // Nothing listens on this port any more.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free port")
         .port();
-    rig.api_url = format!("http://127.0.0.1:{port}");
-    let (offline, stderr) = rig.json(&["report", "--student", &s, "--json"]);
+    rig.cli.api_url = format!("http://127.0.0.1:{port}");
+    let (offline, stderr) = json(&rig, &["report", "--student", &s, "--json"]);
     assert!(
         stderr.contains("note: could not fetch the server's records"),
         "offline is said on stderr: {stderr}"
@@ -396,14 +367,14 @@ fn offline_the_report_uses_the_cache_and_says_so() {
         same(&online, &offline),
         "the cache holds what the pull fetched"
     );
-    let (_, quiet) = rig.json(&["report", "--student", &s, "--json", "--no-pull"]);
+    let (_, quiet) = json(&rig, &["report", "--student", &s, "--json", "--no-pull"]);
     assert!(quiet.is_empty(), "--no-pull does not try: {quiet}");
 }
 
 #[test]
 fn bad_input_exits_2_naming_it_and_an_unknown_student_is_an_empty_report() {
-    let rig = Rig::new();
-    let s = rig.student().to_string();
+    let rig = rig();
+    let s = student(&rig).to_string();
     let cases: [(&[&str], &str); 5] = [
         (&["report", "--student", "nope"], "--student"),
         (
@@ -429,13 +400,13 @@ fn bad_input_exits_2_naming_it_and_an_unknown_student_is_an_empty_report() {
         ),
     ];
     for (args, named) in cases {
-        let out = rig.run(args);
+        let out = rig.cli.run(args);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(stderr.contains(named), "{args:?} names {named}: {stderr}");
     }
     let stranger = "00000000-0000-4000-8000-00000000abcd";
-    let (report, stderr) = rig.json(&["report", "--student", stranger, "--json"]);
+    let (report, stderr) = json(&rig, &["report", "--student", stranger, "--json"]);
     assert_eq!(report["tier"], "insufficient-data");
     assert_eq!(report["sessions"]["total"], 0);
     assert!(

@@ -2,22 +2,22 @@
 //! delivered to athena-sim on 127.0.0.1:0. Old delivered marks go, unsent ones stay, recent
 //! history is untouched, a dry run changes nothing, and a pull does not bring purged days back.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
 
 use athena_sim::Sim;
 use rusqlite::{Connection, OpenFlags};
 use serde_json::{json, Value};
 
+mod support {
+    pub mod cli;
+    pub mod db;
+    pub mod sim;
+}
+use support::db::snapshot;
+use support::sim::Rig;
+
 const TOKEN: &str = "tok-RETENTION-8c2e4a6f1b3d";
 const KEEP: u32 = 30;
-
-struct Rig {
-    _rt: tokio::runtime::Runtime,
-    sim: Sim,
-    dir: tempfile::TempDir,
-}
 
 /// A day `n` days before today (UTC: far enough from the cutoff that the time zone of the
 /// binary's "today" does not matter).
@@ -31,153 +31,58 @@ fn days_ago(n: i64) -> String {
     )
 }
 
-impl Rig {
-    fn new() -> Rig {
-        let rt = tokio::runtime::Runtime::new().expect("runtime");
-        let sim = rt
-            .block_on(
-                Sim::builder()
-                    .sample_school(3)
-                    .empty_store()
-                    .token(TOKEN, &["write:attendance", "read:attendance"])
-                    .start(),
-            )
-            .expect("sim starts");
-        let rig = Rig {
-            _rt: rt,
-            sim,
-            dir: tempfile::tempdir().expect("tempdir"),
-        };
-        let roster = rig.dir.path().join("roster.csv");
-        std::fs::write(&roster, rig.sim.sample().expect("sample").roster_csv()).expect("write");
-        rig.ok(&["roster", "import", roster.to_str().expect("utf-8 path")]);
-        rig
-    }
+/// athena-sim with a sample school of three offerings, none of their marks on it yet.
+fn rig() -> Rig {
+    Rig::new(
+        Sim::builder()
+            .sample_school(3)
+            .empty_store()
+            .token(TOKEN, &["write:attendance", "read:attendance"]),
+        TOKEN,
+    )
+}
 
-    fn db(&self) -> PathBuf {
-        self.dir.path().join("data").join("rollbook.db")
-    }
+fn db(rig: &Rig) -> PathBuf {
+    rig.cli.data_dir().join("rollbook.db")
+}
 
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_rollbook-cli"))
-            .args(args)
-            .env("ROLLBOOK_DATA_DIR", self.dir.path().join("data"))
-            .env("ROLLBOOK_API_URL", self.sim.base_url())
-            .env("ROLLBOOK_TOKEN", TOKEN)
-            .env_remove("ROLLBOOK_SCHOOL_ID")
-            .stdin(Stdio::null())
-            .output()
-            .expect("run rollbook-cli")
-    }
+/// Exit 2 with a message naming the problem.
+fn refused(rig: &Rig, args: &[&str], says: &str) {
+    let stderr = rig.cli.invalid(args);
+    assert!(
+        stderr.contains(says),
+        "{args:?} must say {says:?}: {stderr}"
+    );
+}
 
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).expect("utf-8")
-    }
+fn history(rig: &Rig, offering: usize, student: usize, date: &str) -> Value {
+    let (o, s) = rig.pick(offering, student);
+    rig.cli.json(&[
+        "history",
+        "--offering",
+        &o,
+        "--student",
+        &s,
+        "--date",
+        date,
+        "--json",
+    ])
+}
 
-    fn json(&self, args: &[&str]) -> Value {
-        let out = self.ok(args);
-        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?}: {e}: {out}"))
-    }
-
-    /// Exit 2 with a message naming the problem.
-    fn refused(&self, args: &[&str], says: &str) {
-        let out = self.run(args);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-        assert!(
-            stderr.contains(says),
-            "{args:?} must say {says:?}: {stderr}"
-        );
-    }
-
-    /// (offering, student) of the sample school.
-    fn pick(&self, offering: usize, student: usize) -> (String, String) {
-        let o = &self.sim.offerings()[offering];
-        let e = self.sim.sample().expect("sample").enrollments_of(o.id)[student];
-        (o.id.to_string(), e.student_id.to_string())
-    }
-
-    fn mark(&self, offering: usize, student: usize, date: &str, status: &str) {
-        let (o, s) = self.pick(offering, student);
-        self.ok(&[
-            "mark",
-            "--offering",
-            &o,
-            "--student",
-            &s,
-            "--date",
-            date,
-            "--status",
-            status,
-        ]);
-    }
-
-    fn history(&self, offering: usize, student: usize, date: &str) -> Value {
-        let (o, s) = self.pick(offering, student);
-        self.json(&[
-            "history",
-            "--offering",
-            &o,
-            "--student",
-            &s,
-            "--date",
-            date,
-            "--json",
-        ])
-    }
-
-    /// Every row of every table, read beside the CLI (read-only).
-    fn tables(&self) -> BTreeMap<String, Vec<String>> {
-        let conn = Connection::open_with_flags(self.db(), OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .expect("open read-only");
-        let names: Vec<String> = conn
-            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-            .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
-            .expect("tables");
-        names
-            .into_iter()
-            .map(|table| {
-                let mut stmt = conn
-                    .prepare(&format!("SELECT * FROM \"{table}\" ORDER BY 1"))
-                    .expect("select");
-                let n = stmt.column_count();
-                let rows = stmt
-                    .query_map([], |r| {
-                        Ok((0..n)
-                            .map(|i| format!("{:?}", r.get_ref(i).expect("cell")))
-                            .collect::<Vec<_>>()
-                            .join(" | "))
-                    })
-                    .expect("rows")
-                    .collect::<rusqlite::Result<Vec<_>>>()
-                    .expect("rows");
-                (table, rows)
-            })
-            .collect()
-    }
-
-    fn server_records_on(&self, date: &str) -> i64 {
-        Connection::open_with_flags(self.db(), OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .expect("open read-only")
-            .query_row(
-                "SELECT COUNT(*) FROM server_record WHERE date = ?1",
-                [date],
-                |r| r.get(0),
-            )
-            .expect("count")
-    }
+fn server_records_on(rig: &Rig, date: &str) -> i64 {
+    Connection::open_with_flags(db(rig), OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .expect("open read-only")
+        .query_row(
+            "SELECT COUNT(*) FROM server_record WHERE date = ?1",
+            [date],
+            |r| r.get(0),
+        )
+        .expect("count")
 }
 
 #[test]
 fn a_purge_removes_old_delivered_marks_and_keeps_the_rest() {
-    let rig = Rig::new();
+    let rig = rig();
     let old = days_ago(200);
     let recent = days_ago(2);
     // Delivered: two old marks of offering 0, one of offering 1, and a recent mark corrected
@@ -186,39 +91,41 @@ fn a_purge_removes_old_delivered_marks_and_keeps_the_rest() {
     rig.mark(0, 1, &old, "present");
     rig.mark(1, 0, &old, "absent");
     rig.mark(0, 0, &recent, "present");
-    rig.ok(&["sync", "--wait"]);
+    rig.cli.ok(&["sync", "--wait"]);
     rig.mark(0, 0, &recent, "absent");
-    rig.ok(&["sync", "--wait"]);
+    rig.cli.ok(&["sync", "--wait"]);
     assert_eq!(rig.sim.record_count(), 5);
     // Not delivered yet: an old mark made after the sync.
     rig.mark(0, 2, &old, "excused");
-    let recent_history = rig.history(0, 0, &recent);
+    let recent_history = history(&rig, 0, 0, &recent);
     assert_eq!(recent_history.as_array().map(Vec::len), Some(2));
 
     // Nothing is purged until a retention is set.
     assert_eq!(
-        rig.json(&["retention", "--json"]),
+        rig.cli.json(&["retention", "--json"]),
         json!({"keep_days": null, "last_purge": null})
     );
-    assert!(rig.ok(&["retention"]).contains("everything"));
-    rig.refused(&["purge"], "rollbook-cli retention set --keep-days N");
-    rig.refused(
+    assert!(rig.cli.ok(&["retention"]).contains("everything"));
+    refused(&rig, &["purge"], "rollbook-cli retention set --keep-days N");
+    refused(
+        &rig,
         &["retention", "set", "--keep-days", "0"],
         "0 is not a number of days",
     );
-    rig.refused(&["retention", "set", "--keep-days", "40000"], "40000");
-    rig.refused(
+    refused(&rig, &["retention", "set", "--keep-days", "40000"], "40000");
+    refused(
+        &rig,
         &["purge", "--keep-days=-1"],
         "\"-1\" is not a number of days",
     );
     let keep = KEEP.to_string();
-    rig.ok(&["retention", "set", "--keep-days", &keep]);
-    assert_eq!(rig.json(&["retention", "--json"])["keep_days"], KEEP);
+    rig.cli.ok(&["retention", "set", "--keep-days", &keep]);
+    assert_eq!(rig.cli.json(&["retention", "--json"])["keep_days"], KEEP);
 
     // A dry run says what would go and changes nothing.
-    let tables = rig.tables();
-    let bytes = std::fs::read(rig.db()).expect("db bytes");
-    let preview = rig.json(&["purge", "--dry-run", "--json"]);
+    let tables = snapshot(&db(&rig));
+    let bytes = std::fs::read(db(&rig)).expect("db bytes");
+    let preview = rig.cli.json(&["purge", "--dry-run", "--json"]);
     let counts = json!({
         "keep_days": KEEP,
         "cutoff": days_ago(i64::from(KEEP)),
@@ -231,60 +138,61 @@ fn a_purge_removes_old_delivered_marks_and_keeps_the_rest() {
     let mut expected = counts.clone();
     expected["dry_run"] = json!(true);
     assert_eq!(preview, expected);
-    assert_eq!(rig.tables(), tables, "a dry run writes no row");
+    assert_eq!(snapshot(&db(&rig)), tables, "a dry run writes no row");
     assert_eq!(
-        std::fs::read(rig.db()).expect("db bytes"),
+        std::fs::read(db(&rig)).expect("db bytes"),
         bytes,
         "nor a byte"
     );
-    let text = rig.ok(&["purge", "--dry-run"]);
+    let text = rig.cli.ok(&["purge", "--dry-run"]);
     assert!(
         text.contains("3 marks") && text.contains("Nothing was changed"),
         "{text}"
     );
 
-    let report = rig.json(&["purge", "--json"]);
+    let report = rig.cli.json(&["purge", "--json"]);
     expected["dry_run"] = json!(false);
     assert_eq!(report, expected, "the purge removes what the dry run said");
 
     assert_eq!(
-        rig.history(0, 0, &old),
+        history(&rig, 0, 0, &old),
         json!([]),
         "an old delivered mark is gone"
     );
-    assert_eq!(rig.history(1, 0, &old), json!([]));
+    assert_eq!(history(&rig, 1, 0, &old), json!([]));
     assert_eq!(
-        rig.history(0, 2, &old).as_array().map(Vec::len),
+        history(&rig, 0, 2, &old).as_array().map(Vec::len),
         Some(1),
         "an old mark the server has not confirmed is kept"
     );
     assert_eq!(
-        rig.history(0, 0, &recent),
+        history(&rig, 0, 0, &recent),
         recent_history,
         "recent history is untouched"
     );
-    let status = rig.json(&["status", "--json"]);
+    let status = rig.cli.json(&["status", "--json"]);
     assert_eq!(
         (status["pending"].clone(), status["synced"].clone()),
         (json!(1), json!(2))
     );
-    assert_eq!(rig.server_records_on(&old), 0);
-    assert_eq!(rig.server_records_on(&recent), 2);
+    assert_eq!(server_records_on(&rig, &old), 0);
+    assert_eq!(server_records_on(&rig, &recent), 2);
 
     // The server still has the old records; a pull does not bring them back.
     let (offering, _) = rig.pick(0, 0);
-    let pulled = rig.json(&["pull", "--offering", &offering, "--json"]);
+    let pulled = rig.cli.json(&["pull", "--offering", &offering, "--json"]);
     assert_eq!(pulled["records"], 4, "the server lists all of offering 0");
     assert_eq!(pulled["too_old"], 2, "the two purged records are left out");
     assert_eq!(
-        rig.server_records_on(&old),
+        server_records_on(&rig, &old),
         0,
         "purged days do not come back"
     );
     assert!(rig
+        .cli
         .ok(&["pull", "--offering", &offering])
         .contains("2 record(s) older than this computer keeps were not stored"));
-    let roll = rig.json(&[
+    let roll = rig.cli.json(&[
         "roster",
         "show",
         "--offering",
@@ -306,12 +214,12 @@ fn a_purge_removes_old_delivered_marks_and_keeps_the_rest() {
     );
 
     // The last purge is shown; turning retention off keeps its record.
-    let shown = rig.json(&["retention", "--json"]);
+    let shown = rig.cli.json(&["retention", "--json"]);
     let mut logged = counts.clone();
     logged["id"] = json!(1);
     logged["ran_at"] = shown["last_purge"]["ran_at"].clone();
     assert_eq!(shown["last_purge"], logged);
-    let text = rig.ok(&["retention"]);
+    let text = rig.cli.ok(&["retention"]);
     assert!(
         text.contains(&format!("Records kept on this computer: {KEEP} days"))
             && text.contains("Last purge: ")
@@ -319,12 +227,14 @@ fn a_purge_removes_old_delivered_marks_and_keeps_the_rest() {
             && text.contains("1 mark older than that not yet confirmed"),
         "{text}"
     );
-    rig.ok(&["retention", "off"]);
-    let shown = rig.json(&["retention", "--json"]);
+    rig.cli.ok(&["retention", "off"]);
+    let shown = rig.cli.json(&["retention", "--json"]);
     assert_eq!(shown["keep_days"], Value::Null);
     assert_eq!(shown["last_purge"]["id"], 1);
 
     // A one-off purge needs no setting.
-    let once = rig.json(&["purge", "--keep-days", "1", "--dry-run", "--json"]);
+    let once = rig
+        .cli
+        .json(&["purge", "--keep-days", "1", "--dry-run", "--json"]);
     assert_eq!(once["keep_days"], 1);
 }
