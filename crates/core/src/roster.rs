@@ -240,6 +240,14 @@ fn plan(conn: &Connection, bytes: &[u8], file_name: &str) -> Result<(RosterChang
         .iter()
         .filter_map(|r| parse_line(r, &mut problems))
         .collect();
+    // A header with no rows is a file cut short or exported empty, not a class without pupils.
+    if rows.is_empty() && problems.is_empty() {
+        problems.push(
+            2,
+            "student_id",
+            "the file has a header but no rows: there is no one to enroll",
+        );
+    }
     let plan = check_file_conflicts(&lines, &mut problems);
     let mut changes = RosterChanges {
         rows: rows.len() as u32,

@@ -103,6 +103,19 @@ fn every_accepted_shape_stores_the_same_roster(#[case] csv: String) {
 }
 
 #[test]
+fn a_header_without_rows_is_refused_and_changes_nothing() {
+    // A file cut short after its header, or an empty export: not a class without pupils.
+    let mut store = Store::open_in_memory().expect("store");
+    import(&mut store, roster_csv().as_bytes()).expect("the first roster");
+    let before = dump(&store);
+    for csv in [format!("{HEADER}\n"), HEADER.to_string()] {
+        let errors = row_errors(import(&mut store, csv.as_bytes()));
+        assert_row_error(&errors, 2, "student_id", "has a header but no rows");
+        assert_eq!(dump(&store), before, "a refused file changes nothing");
+    }
+}
+
+#[test]
 fn first_import_reports_what_it_added_and_preview_writes_nothing() {
     let mut store = Store::open_in_memory().expect("store");
     let before = dump(&store);
