@@ -173,39 +173,13 @@ pub fn classify_post(
 
 /// Which of the six fields differ between what was sent and what came back, in words.
 fn differences(sent: &Attendance, got: &Attendance) -> String {
-    let mut out = Vec::new();
-    let mut compare = |name: &str, ours: String, theirs: String| {
-        if ours != theirs {
-            out.push(format!("{name} {theirs}, not {ours}"));
-        }
-    };
-    compare(
-        "course_offering_id",
-        sent.offering_id.to_string(),
-        got.offering_id.to_string(),
-    );
-    compare(
-        "teacher_assignment_id",
-        sent.teacher_assignment_id.to_string(),
-        got.teacher_assignment_id.to_string(),
-    );
-    compare(
-        "course_enrollment_id",
-        sent.enrollment_id.to_string(),
-        got.enrollment_id.to_string(),
-    );
-    compare(
-        "student_id",
-        sent.student_id.to_string(),
-        got.student_id.to_string(),
-    );
-    compare(
-        "attendance_date",
-        sent.date.to_string(),
-        got.date.to_string(),
-    );
-    compare("status", sent.status.to_string(), got.status.to_string());
-    out.join(", ")
+    sent.by_name()
+        .into_iter()
+        .zip(got.by_name())
+        .filter(|((_, ours), (_, theirs))| ours != theirs)
+        .map(|((name, ours), (_, theirs))| format!("{name} {theirs}, not {ours}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Classifies the answer to a GET, parsing a 2xx body with `parse`; `school_id_set`: whether it

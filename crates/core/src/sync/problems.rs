@@ -95,11 +95,5 @@ pub fn retry(conn: &Connection, id: i64, now: OffsetDateTime) -> Result<()> {
          WHERE id = ?1 AND state = 'rejected'",
         params![id, rfc3339(now)],
     )?;
-    if n == 1 {
-        Ok(())
-    } else {
-        Err(Error::Conflict(format!(
-            "outbox item {id} changed meanwhile; try again"
-        )))
-    }
+    crate::sync::queue::updated_one(n, id)
 }

@@ -368,13 +368,7 @@ pub fn discard(conn: &Connection, id: i64, now: OffsetDateTime) -> Result<()> {
                  WHERE id = ?1 AND state IN ('rejected', 'unknown')",
                 params![id, rfc3339(now)],
             )?;
-            if n == 1 {
-                Ok(())
-            } else {
-                Err(Error::Conflict(format!(
-                    "outbox item {id} changed meanwhile; try again"
-                )))
-            }
+            updated_one(n, id)
         }
         Some(other) => Err(Error::Conflict(format!(
             "outbox item {id} is {other}: only rejected or unknown items can be discarded"
@@ -427,4 +421,16 @@ pub fn outstanding(conn: &Connection) -> Result<u64> {
         |r| r.get(0),
     )?;
     Ok(n.max(0) as u64)
+}
+
+/// `Ok` when a guarded update of outbox item `id` changed its one row; otherwise another
+/// writer got there first and the user is asked to try again.
+pub(crate) fn updated_one(n: usize, id: i64) -> Result<()> {
+    if n == 1 {
+        Ok(())
+    } else {
+        Err(Error::Conflict(format!(
+            "outbox item {id} changed meanwhile; try again"
+        )))
+    }
 }

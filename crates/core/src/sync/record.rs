@@ -22,6 +22,33 @@ pub struct Attendance {
     pub status: Status,
 }
 
+impl Attendance {
+    /// The six fields by their API names, as text, in the contract's order.
+    pub fn by_name(&self) -> [(&'static str, String); 6] {
+        [
+            ("course_offering_id", self.offering_id.to_string()),
+            (
+                "teacher_assignment_id",
+                self.teacher_assignment_id.to_string(),
+            ),
+            ("course_enrollment_id", self.enrollment_id.to_string()),
+            ("student_id", self.student_id.to_string()),
+            ("attendance_date", self.date.to_string()),
+            ("status", self.status.to_string()),
+        ]
+    }
+}
+
+/// A field of [`Attendance`] as the server wrote it, in the canonical text of its type (ids in
+/// lower case), or `None` when it is not a valid value of that type.
+fn canonical(name: &str, text: &str) -> Option<String> {
+    match name {
+        "attendance_date" => Day::check(text).ok().map(|d| d.to_string()),
+        "status" => Status::check(text).ok().map(|s| s.to_string()),
+        _ => Id::check(text).ok().map(|id| id.to_string()),
+    }
+}
+
 /// A record as the server holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerRecord {
@@ -143,22 +170,11 @@ pub fn might_be(element: &serde_json::Value, fields: &Attendance) -> bool {
         return true;
     };
     let text = |name: &str| obj.get(name).and_then(serde_json::Value::as_str);
-    let id_differs = |name: &str, ours: &Id| {
+    !fields.by_name().iter().any(|(name, ours)| {
         text(name)
-            .and_then(|t| Id::check(t).ok())
+            .and_then(|t| canonical(name, t))
             .is_some_and(|theirs| theirs != *ours)
-    };
-    let differs = id_differs("course_offering_id", &fields.offering_id)
-        || id_differs("teacher_assignment_id", &fields.teacher_assignment_id)
-        || id_differs("course_enrollment_id", &fields.enrollment_id)
-        || id_differs("student_id", &fields.student_id)
-        || text("attendance_date")
-            .and_then(|t| Day::check(t).ok())
-            .is_some_and(|d| d != fields.date)
-        || text("status")
-            .and_then(|t| Status::check(t).ok())
-            .is_some_and(|s| s != fields.status);
-    !differs
+    })
 }
 
 /// The longest excerpt of a server's answer a message quotes.
