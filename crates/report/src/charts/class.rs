@@ -5,8 +5,8 @@ use plotters::style::text_anchor::{HPos, VPos};
 use rollbook_core::Day;
 
 use super::draw::{
-    boxed_text, font, no_data, reference_line, render, shorten, titled, Drawn, LABEL_SIZE,
-    SMALL_SIZE,
+    boxed_text, horizontal_bar, margin_label, no_data, reference_line, render, shorten, themed,
+    titled, Drawn, SMALL_SIZE,
 };
 use super::student::percent_tick;
 use super::{Chart, Lang, Style};
@@ -46,19 +46,13 @@ pub(crate) fn daily(overview: &ClassOverview, st: &Style) -> Result<Chart, Repor
             .drawn()?;
         let date = |v: &i64| st.short_day(Day::from_date(first.date() + time::Duration::days(*v)));
         let percent = |v: &f64| percent_tick(*v, st.lang);
-        chart
-            .configure_mesh()
+        themed(&mut chart.configure_mesh(), pal, SMALL_SIZE)
             .x_labels(8)
             .y_labels(6)
             .x_label_formatter(&date)
             .y_label_formatter(&percent)
             .x_desc(w.date)
             .y_desc(w.attendance_rate)
-            .axis_style(pal.fg)
-            .label_style(font(SMALL_SIZE, pal.fg))
-            .axis_desc_style(font(LABEL_SIZE, pal.fg))
-            .bold_line_style(pal.grid)
-            .light_line_style(TRANSPARENT)
             .draw()
             .drawn()?;
         let goal = [(0, 90.0), (span, 90.0)];
@@ -77,17 +71,8 @@ pub(crate) fn daily(overview: &ClassOverview, st: &Style) -> Result<Chart, Repor
             chart.draw_series(marks).drawn()?;
         }
         // The goal is named in the right margin, clear of the data.
-        let (gx, gy) = chart.backend_coord(&(span, 90.0));
-        let right = (HPos::Left, VPos::Center);
-        boxed_text(
-            root,
-            w.goal_90,
-            (gx + 6, gy),
-            right,
-            SMALL_SIZE,
-            pal.fg,
-            pal.bg,
-        )?;
+        let end = chart.backend_coord(&(span, 90.0));
+        margin_label(root, w.goal_90, end, pal)?;
         Ok(())
     })
 }
@@ -213,8 +198,7 @@ pub(crate) fn at_risk(
                 percent_tick(*v, st.lang)
             }
         };
-        chart
-            .configure_mesh()
+        themed(&mut chart.configure_mesh(), pal, SMALL_SIZE)
             .disable_y_mesh()
             .x_labels(8)
             .y_labels(rows.len())
@@ -222,24 +206,14 @@ pub(crate) fn at_risk(
             .y_label_formatter(&name)
             .x_desc(w.absence_rate)
             .y_desc(w.student)
-            .axis_style(pal.fg)
-            .label_style(font(SMALL_SIZE, pal.fg))
-            .axis_desc_style(font(LABEL_SIZE, pal.fg))
-            .bold_line_style(pal.grid)
-            .light_line_style(TRANSPARENT)
             .draw()
             .drawn()?;
         chart
-            .draw_series(rows.iter().zip(0u32..).map(|((_, r, t), i)| {
-                let j = row(i);
-                let corners = [
-                    (0.0, SegmentValue::Exact(j)),
-                    (r * 100.0, SegmentValue::Exact(j + 1)),
-                ];
-                let mut bar = Rectangle::new(corners, pal.tier(*t).filled());
-                bar.set_margin(6, 6, 0, 0);
-                bar
-            }))
+            .draw_series(
+                rows.iter()
+                    .zip(0u32..)
+                    .map(|((_, r, t), i)| horizontal_bar(row(i), *r, pal.tier(*t).filled(), 6)),
+            )
             .drawn()?;
         reference_line(root, &mut chart, 10.0, w.chronic_10, pal)?;
         for ((_, r, t), i) in rows.iter().zip(0u32..) {

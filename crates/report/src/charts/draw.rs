@@ -3,6 +3,7 @@
 
 use std::sync::Once;
 
+use plotters::chart::MeshStyle;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -246,6 +247,18 @@ pub(crate) fn boxed_text(
     root.draw_text(text, &style, (x, y)).drawn()
 }
 
+/// Names a horizontal line (the 90 % goal) in the right margin, just after its right end `end`
+/// (in pixels of `root`), clear of the data.
+pub(crate) fn margin_label(
+    root: &Area<'_>,
+    label: &str,
+    (x, y): (i32, i32),
+    pal: &Palette,
+) -> Result<(), String> {
+    let right = (HPos::Left, VPos::Center);
+    boxed_text(root, label, (x + 6, y), right, SMALL_SIZE, pal.fg, pal.bg)
+}
+
 /// A centred message where a chart has nothing to show.
 pub(crate) fn no_data(area: &Area<'_>, message: &str, muted: RGBColor) -> Result<(), String> {
     let (w, h) = area.dim_in_pixel();
@@ -264,11 +277,42 @@ pub(crate) fn shorten(s: &str, max: usize) -> String {
     out
 }
 
+/// The theme on a chart's mesh: axes and labels in the foreground colour (tick labels at
+/// `label_size`, axis names at [`LABEL_SIZE`]), grid lines at the bold ticks only.
+pub(crate) fn themed<'m, 'a, 'b, X: Ranged, Y: Ranged, DB: DrawingBackend>(
+    mesh: &'m mut MeshStyle<'a, 'b, X, Y, DB>,
+    pal: &Palette,
+    label_size: f64,
+) -> &'m mut MeshStyle<'a, 'b, X, Y, DB> {
+    mesh.axis_style(pal.fg)
+        .label_style(font(label_size, pal.fg))
+        .axis_desc_style(font(LABEL_SIZE, pal.fg))
+        .bold_line_style(pal.grid)
+        .light_line_style(TRANSPARENT)
+}
+
 /// The coordinates of the horizontal bar charts: a percentage across, one row per item.
 pub(crate) type BarRows = Cartesian2d<
     plotters::coord::types::RangedCoordf64,
     plotters::coord::ranged1d::SegmentedCoord<plotters::coord::types::RangedCoordu32>,
 >;
+
+/// The bar of row `row` (counted from the bottom) in a horizontal bar chart, from 0 to `rate`
+/// (0..=1) across, `margin` pixels clear of the rows above and below.
+pub(crate) fn horizontal_bar(
+    row: u32,
+    rate: f64,
+    style: ShapeStyle,
+    margin: u32,
+) -> Rectangle<(f64, SegmentValue<u32>)> {
+    let corners = [
+        (0.0, SegmentValue::Exact(row)),
+        (rate * 100.0, SegmentValue::Exact(row + 1)),
+    ];
+    let mut bar = Rectangle::new(corners, style);
+    bar.set_margin(margin, margin, 0, 0);
+    bar
+}
 
 /// A dashed vertical reference line at `x` % across a horizontal bar chart (the 90 % goal, the
 /// 10 % chronic-absence line), labelled just above the plot.

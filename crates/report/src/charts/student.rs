@@ -4,7 +4,8 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::draw::{
-    boxed_text, font, reference_line, render, shorten, titled, Drawn, LABEL_SIZE, SMALL_SIZE,
+    boxed_text, font, horizontal_bar, margin_label, reference_line, render, shorten, themed,
+    titled, Drawn, LABEL_SIZE, SMALL_SIZE,
 };
 use super::{Chart, Lang, Style, STATUS_ORDER};
 use crate::measures::StudentReport;
@@ -55,18 +56,12 @@ pub(crate) fn breakdown(report: &StudentReport, st: &Style) -> Result<Chart, Rep
                 .unwrap_or_default(),
             _ => String::new(),
         };
-        chart
-            .configure_mesh()
+        themed(&mut chart.configure_mesh(), pal, LABEL_SIZE)
             .disable_x_mesh()
             .x_labels(4)
             .x_label_formatter(&name)
             .y_desc(w.sessions)
             .x_desc(w.status_axis)
-            .axis_style(pal.fg)
-            .label_style(font(LABEL_SIZE, pal.fg))
-            .axis_desc_style(font(LABEL_SIZE, pal.fg))
-            .bold_line_style(pal.grid)
-            .light_line_style(TRANSPARENT)
             .draw()
             .drawn()?;
         chart
@@ -149,8 +144,7 @@ pub(crate) fn monthly(report: &StudentReport, st: &Style) -> Result<Chart, Repor
             _ => String::new(),
         };
         let percent = |v: &f64| percent_tick(*v, st.lang);
-        chart
-            .configure_mesh()
+        themed(&mut chart.configure_mesh(), pal, SMALL_SIZE)
             .disable_x_mesh()
             .x_labels(months.len())
             .y_labels(6)
@@ -158,11 +152,6 @@ pub(crate) fn monthly(report: &StudentReport, st: &Style) -> Result<Chart, Repor
             .y_label_formatter(&percent)
             .y_desc(w.attendance_rate)
             .x_desc(w.month)
-            .axis_style(pal.fg)
-            .label_style(font(SMALL_SIZE, pal.fg))
-            .axis_desc_style(font(LABEL_SIZE, pal.fg))
-            .bold_line_style(pal.grid)
-            .light_line_style(TRANSPARENT)
             .draw()
             .drawn()?;
         let goal = [(SegmentValue::Exact(0), 90.0), (SegmentValue::Last, 90.0)];
@@ -185,17 +174,8 @@ pub(crate) fn monthly(report: &StudentReport, st: &Style) -> Result<Chart, Repor
             )
             .drawn()?;
         // The goal is named in the right margin, clear of the data.
-        let (gx, gy) = chart.backend_coord(&(SegmentValue::Last, 90.0));
-        let right = (HPos::Left, VPos::Center);
-        boxed_text(
-            root,
-            w.goal_90,
-            (gx + 6, gy),
-            right,
-            SMALL_SIZE,
-            pal.fg,
-            pal.bg,
-        )?;
+        let end = chart.backend_coord(&(SegmentValue::Last, 90.0));
+        margin_label(root, w.goal_90, end, pal)?;
         // Each rate above its point, or below where the neighbours are higher (a dip).
         let value = |i: usize| months.get(i).map(|m| m.1);
         for (i, (p, (_, r))) in points.iter().zip(&months).enumerate() {
@@ -267,8 +247,7 @@ pub(crate) fn by_course(report: &StudentReport, st: &Style) -> Result<Chart, Rep
             _ => String::new(),
         };
         let percent = |v: &f64| percent_tick(*v, st.lang);
-        chart
-            .configure_mesh()
+        themed(&mut chart.configure_mesh(), pal, SMALL_SIZE)
             .disable_y_mesh()
             .x_labels(6)
             .y_labels(courses.len())
@@ -276,24 +255,15 @@ pub(crate) fn by_course(report: &StudentReport, st: &Style) -> Result<Chart, Rep
             .y_label_formatter(&name)
             .x_desc(w.attendance_rate)
             .y_desc(w.course)
-            .axis_style(pal.fg)
-            .label_style(font(SMALL_SIZE, pal.fg))
-            .axis_desc_style(font(LABEL_SIZE, pal.fg))
-            .bold_line_style(pal.grid)
-            .light_line_style(TRANSPARENT)
             .draw()
             .drawn()?;
         chart
-            .draw_series(courses.iter().zip(0u32..).map(|((_, r, _), i)| {
-                let j = row(i);
-                let corners = [
-                    (0.0, SegmentValue::Exact(j)),
-                    (r * 100.0, SegmentValue::Exact(j + 1)),
-                ];
-                let mut bar = Rectangle::new(corners, pal.line.filled());
-                bar.set_margin(7, 7, 0, 0);
-                bar
-            }))
+            .draw_series(
+                courses
+                    .iter()
+                    .zip(0u32..)
+                    .map(|((_, r, _), i)| horizontal_bar(row(i), *r, pal.line.filled(), 7)),
+            )
             .drawn()?;
         reference_line(root, &mut chart, 90.0, w.goal_90, pal)?;
         // The rate inside the bar's end, or after a bar too short to hold it.
