@@ -123,6 +123,7 @@ async fn demo_mode_opens_the_sample_school_with_a_badge() {
     open(&window, "#/settings").await;
     fill(&window, "[data-testid=keep-days]", "30").await;
     click(&window, "[data-testid=save-retention]").await;
+    wait_for_text(&window, "[data-testid=retention-state]", "30").await;
     click(&window, "[data-testid=preview-purge]").await;
     let counted = "[data-testid=purge-result] dd[data-count=server_records]";
     wait_until(&window, "the preview shows its counts", || async {

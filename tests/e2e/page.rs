@@ -26,9 +26,15 @@ pub async fn find(client: &Client, css: &str) -> Element {
         .unwrap_or_else(|e| panic!("{css} never appeared: {e}\npage: {}", page_text(client)))
 }
 
+/// Clicks `css` once it is there and enabled: a click on a disabled button does nothing, and a
+/// user waits for it (say, while the previous command runs) before clicking.
 pub async fn click(client: &Client, css: &str) {
-    find(client, css)
-        .await
+    let element = find(client, css).await;
+    wait_until(client, &format!("{css} is enabled"), || async {
+        element.is_enabled().await.unwrap_or(false)
+    })
+    .await;
+    element
         .click()
         .await
         .unwrap_or_else(|e| panic!("click {css}: {e}"));
