@@ -3,7 +3,9 @@
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::common::{client, empty_sim, get, payload, post, READ_ONLY, WRITE};
+use crate::common::{
+    client, empty_sim, get_json, get_status, payload, post, post_status, READ_ONLY, WRITE,
+};
 
 #[tokio::test]
 async fn missing_unknown_and_revoked_tokens_are_401() {
@@ -18,17 +20,17 @@ async fn missing_unknown_and_revoked_tokens_are_401() {
     assert_eq!(resp.status(), 401);
     let v: Value = resp.json().await.unwrap();
     assert_eq!(v["error"], "unauthorized");
-    assert_eq!(post(&sim, "who-knows", &body).await.unwrap().status(), 401);
+    assert_eq!(post_status(&sim, "who-knows", &body).await, 401);
 
     assert!(sim.revoke_token(WRITE));
     assert_eq!(
-        post(&sim, WRITE, &body).await.unwrap().status(),
+        post_status(&sim, WRITE, &body).await,
         401,
         "revoked means 401"
     );
     sim.add_token("t-new", &["write:attendance"]);
     assert_eq!(
-        post(&sim, "t-new", &body).await.unwrap().status(),
+        post_status(&sim, "t-new", &body).await,
         201,
         "then a new token works"
     );
@@ -44,45 +46,27 @@ async fn a_missing_scope_is_403() {
     let v: Value = resp.json().await.unwrap();
     assert_eq!(v["error"], "forbidden");
     assert_eq!(
-        get(&sim, READ_ONLY, "/academic/attendance")
-            .await
-            .unwrap()
-            .status(),
+        get_status(&sim, READ_ONLY, "/academic/attendance").await,
         200
     );
     let student = sim.students()[0].id;
     assert_eq!(
-        get(&sim, READ_ONLY, &format!("/students/{student}"))
-            .await
-            .unwrap()
-            .status(),
+        get_status(&sim, READ_ONLY, &format!("/students/{student}")).await,
         403
     );
 
     sim.add_token("t-all", &["write:all", "read:all"]);
-    assert_eq!(post(&sim, "t-all", &body).await.unwrap().status(), 201);
+    assert_eq!(post_status(&sim, "t-all", &body).await, 201);
     assert_eq!(
-        get(&sim, "t-all", &format!("/students/{student}"))
-            .await
-            .unwrap()
-            .status(),
+        get_status(&sim, "t-all", &format!("/students/{student}")).await,
         200
     );
     sim.add_token("t-own", &["read:own_students"]);
     assert_eq!(
-        get(&sim, "t-own", &format!("/students/{student}"))
-            .await
-            .unwrap()
-            .status(),
+        get_status(&sim, "t-own", &format!("/students/{student}")).await,
         200
     );
-    assert_eq!(
-        get(&sim, "t-own", "/academic/attendance")
-            .await
-            .unwrap()
-            .status(),
-        403
-    );
+    assert_eq!(get_status(&sim, "t-own", "/academic/attendance").await, 403);
 }
 
 #[tokio::test]
@@ -146,11 +130,6 @@ async fn school_selection_with_x_school_id() {
         .await
         .unwrap();
     assert_eq!(listed.len(), 1, "a school sees only its own records");
-    let home_list: Vec<Value> = get(&sim, WRITE, "/academic/attendance")
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let home_list: Vec<Value> = get_json(&sim, WRITE, "/academic/attendance").await;
     assert_eq!(home_list.len(), 2);
 }

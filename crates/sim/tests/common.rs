@@ -1,6 +1,9 @@
-//! Shared fixtures: tokens, a pinned history date, a client, a valid payload.
+//! Shared fixtures: tokens, a pinned history date, a client, a valid payload, and requests that
+//! answer a status or parsed JSON.
 
 use athena_sim::{Sim, SimBuilder};
+use reqwest::StatusCode;
+use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 use time::macros::date;
 use time::Date;
@@ -72,4 +75,29 @@ pub async fn get(sim: &Sim, token: &str, path: &str) -> reqwest::Result<reqwest:
         .bearer_auth(token)
         .send()
         .await
+}
+
+/// POSTs a body with a token and answers the status, leaving the body unread.
+pub async fn post_status(sim: &Sim, token: &str, body: &Value) -> StatusCode {
+    post(sim, token, body)
+        .await
+        .expect("POST answered")
+        .status()
+}
+
+/// GETs a path with a token and answers the status, leaving the body unread.
+pub async fn get_status(sim: &Sim, token: &str, path: &str) -> StatusCode {
+    get(sim, token, path).await.expect("GET answered").status()
+}
+
+/// POSTs a body with a token and parses the answer, whatever its status, as JSON.
+pub async fn post_json<T: DeserializeOwned>(sim: &Sim, token: &str, body: &Value) -> T {
+    let resp = post(sim, token, body).await.expect("POST answered");
+    resp.json().await.expect("the answer parses")
+}
+
+/// GETs a path with a token and parses the answer, whatever its status, as JSON.
+pub async fn get_json<T: DeserializeOwned>(sim: &Sim, token: &str, path: &str) -> T {
+    let resp = get(sim, token, path).await.expect("GET answered");
+    resp.json().await.expect("the answer parses")
 }

@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 use athena_sim::{FaultKind, Faults, RetryAfter};
 use serde_json::Value;
 
-use crate::common::{builder, empty_sim, get, payload, post, WRITE};
+use crate::common::{
+    builder, empty_sim, get, get_json, get_status, payload, post, post_json, post_status, WRITE,
+};
 
 #[tokio::test]
 async fn server_errors_store_nothing() {
@@ -26,7 +28,7 @@ async fn server_errors_store_nothing() {
         "a 5xx must not have stored the record"
     );
     assert_eq!(
-        post(&sim, WRITE, &body).await.unwrap().status(),
+        post_status(&sim, WRITE, &body).await,
         201,
         "queue is used up"
     );
@@ -74,7 +76,7 @@ async fn drop_before_gives_no_response_and_stores_nothing() {
     assert_eq!(sim.record_count(), 0);
     assert_eq!(sim.post_count(), 0);
     assert_eq!(
-        post(&sim, WRITE, &body).await.unwrap().status(),
+        post_status(&sim, WRITE, &body).await,
         201,
         "the server lives on"
     );
@@ -101,12 +103,7 @@ async fn drop_after_gives_no_response_but_the_record_exists() {
         body["student_id"].as_str().unwrap()
     );
     assert_eq!(sim.post_count(), 1);
-    let listed: Vec<Value> = get(&sim, WRITE, "/academic/attendance")
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed: Vec<Value> = get_json(&sim, WRITE, "/academic/attendance").await;
     assert_eq!(listed.len(), 1, "reconciling by GET finds it");
 }
 
@@ -179,13 +176,12 @@ async fn latency_delays_each_request() {
     let sim = builder()
         .empty_store()
         .faults(Faults::parse("latency=150").unwrap())
-        .start();
-    let sim = sim.await.unwrap();
-    let started = Instant::now();
-    let status = post(&sim, WRITE, &payload(&sim, 0, "2024-03-15", "present"))
+        .start()
         .await
         .unwrap();
-    assert_eq!(status.status(), 201);
+    let started = Instant::now();
+    let status = post_status(&sim, WRITE, &payload(&sim, 0, "2024-03-15", "present")).await;
+    assert_eq!(status, 201);
     assert!(started.elapsed() >= Duration::from_millis(150));
 }
 
@@ -193,19 +189,13 @@ async fn latency_delays_each_request() {
 async fn faults_hit_post_only_unless_configured_for_get() {
     let sim = empty_sim().await;
     sim.set_faults(Faults::parse("500=1").unwrap());
-    assert_eq!(
-        get(&sim, WRITE, "/academic/attendance")
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(get_status(&sim, WRITE, "/academic/attendance").await, 200);
     let body = payload(&sim, 0, "2024-03-15", "present");
-    assert_eq!(post(&sim, WRITE, &body).await.unwrap().status(), 500);
+    assert_eq!(post_status(&sim, WRITE, &body).await, 500);
 
     sim.set_faults(Faults::parse("methods=get").unwrap());
     sim.fail_next(FaultKind::Garbage, 1);
-    assert_eq!(post(&sim, WRITE, &body).await.unwrap().status(), 201);
+    assert_eq!(post_status(&sim, WRITE, &body).await, 201);
     let resp = get(&sim, WRITE, "/academic/attendance").await.unwrap();
     assert_eq!(resp.status(), 200);
     let text = resp.text().await.unwrap();
@@ -216,13 +206,7 @@ async fn faults_hit_post_only_unless_configured_for_get() {
     sim.fail_next(FaultKind::DropBefore, 1);
     assert!(get(&sim, WRITE, "/academic/attendance").await.is_err());
     sim.clear_faults();
-    assert_eq!(
-        get(&sim, WRITE, "/academic/attendance")
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(get_status(&sim, WRITE, "/academic/attendance").await, 200);
 }
 
 #[tokio::test]
@@ -233,8 +217,9 @@ async fn a_seeded_fault_mix_repeats_exactly() {
         let sim = builder()
             .empty_store()
             .faults(Faults::parse(spec).unwrap())
-            .start();
-        let sim = sim.await.unwrap();
+            .start()
+            .await
+            .unwrap();
         let body = payload(&sim, 0, "2024-03-15", "present");
         let mut outcomes = Vec::new();
         for _ in 0..30 {
@@ -260,10 +245,8 @@ async fn a_seeded_fault_mix_repeats_exactly() {
 async fn a_server_that_stops_listening_comes_back_on_its_address_with_its_records() {
     let mut sim = empty_sim().await;
     let url = sim.base_url();
-    let created = post(&sim, WRITE, &payload(&sim, 0, "2024-03-18", "present"))
-        .await
-        .expect("posted");
-    assert_eq!(created.status(), 201);
+    let created = post_status(&sim, WRITE, &payload(&sim, 0, "2024-03-18", "present")).await;
+    assert_eq!(created, 201);
 
     sim.stop_listening().await;
     let refused = post(&sim, WRITE, &payload(&sim, 1, "2024-03-18", "present")).await;
@@ -280,10 +263,8 @@ async fn a_server_that_stops_listening_comes_back_on_its_address_with_its_record
         1,
         "what it stored before is still there"
     );
-    let again = post(&sim, WRITE, &payload(&sim, 1, "2024-03-18", "late"))
-        .await
-        .expect("posted");
-    assert_eq!(again.status(), 201);
+    let again = post_status(&sim, WRITE, &payload(&sim, 1, "2024-03-18", "late")).await;
+    assert_eq!(again, 201);
     assert_eq!(sim.record_count(), 2);
     sim.shutdown().await;
 }
@@ -325,19 +306,9 @@ async fn wrong_types_is_well_formed_json_of_the_wrong_types_and_was_stored() {
     // an array of records with the wrong types.
     sim.set_faults(Faults::parse("methods=get").unwrap());
     sim.fail_next(FaultKind::WrongTypes, 3);
-    let list: Value = get(&sim, WRITE, "/academic/attendance")
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = get_json(&sim, WRITE, "/academic/attendance").await;
     assert!(list.is_object(), "an object every second time: {list}");
-    let list: Value = get(&sim, WRITE, "/academic/attendance")
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = get_json(&sim, WRITE, "/academic/attendance").await;
     let items = list.as_array().expect("an array the other times");
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["status"], 42, "{list}");
@@ -380,7 +351,7 @@ async fn huge_body_streams_far_past_any_cap_and_was_stored() {
     assert_eq!(sim.record_count(), 1);
     stored_as_sent(&sim, &body);
     assert_eq!(
-        post(&sim, WRITE, &body).await.unwrap().status(),
+        post_status(&sim, WRITE, &body).await,
         201,
         "the server lives on after the client hung up"
     );
@@ -425,20 +396,10 @@ async fn wrong_record_answers_a_valid_record_that_is_not_the_one_sent() {
     let sim = empty_sim().await;
     let body = payload(&sim, 0, "2024-03-15", "present");
     sim.fail_next(FaultKind::WrongRecord, 2);
-    let first: Value = post(&sim, WRITE, &body)
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let first: Value = post_json(&sim, WRITE, &body).await;
     assert_eq!(first["student_id"], body["student_id"]);
     assert_ne!(first["status"], body["status"], "another status: {first}");
-    let second: Value = post(&sim, WRITE, &body)
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let second: Value = post_json(&sim, WRITE, &body).await;
     assert_ne!(
         second["student_id"], body["student_id"],
         "another student: {second}"
@@ -461,33 +422,19 @@ async fn wrong_record_answers_a_valid_record_that_is_not_the_one_sent() {
     sim.set_faults(Faults::parse("methods=get").unwrap());
     sim.fail_next(FaultKind::WrongRecord, 3);
     let student = body["student_id"].as_str().unwrap();
-    let listed: Vec<Value> = get(
+    let listed: Vec<Value> = get_json(
         &sim,
         WRITE,
         &format!("/academic/attendance?student_id={student}"),
     )
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
+    .await;
     assert_eq!(listed.len(), 1, "only the record the filter leaves out");
     assert_eq!(listed[0]["student_id"], other_body["student_id"]);
-    let everything: Vec<Value> = get(&sim, WRITE, "/academic/attendance")
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let everything: Vec<Value> = get_json(&sim, WRITE, "/academic/attendance").await;
     assert_eq!(everything.len(), 1, "one made-up record: {everything:?}");
     let made_up: athena_sim::AttendanceRecord =
         serde_json::from_value(everything[0].clone()).expect("a valid record");
     assert!(sim.records().iter().all(|r| r.id != made_up.id));
-    let other: Value = get(&sim, WRITE, &format!("/students/{student}"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let other: Value = get_json(&sim, WRITE, &format!("/students/{student}")).await;
     assert_ne!(other["id"], student, "{other}");
 }

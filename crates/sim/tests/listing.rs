@@ -3,7 +3,7 @@
 use athena_sim::AttendanceRecord;
 use serde_json::Value;
 
-use crate::common::{builder, empty_sim, get, payload, post, WRITE};
+use crate::common::{builder, empty_sim, get, get_json, get_status, payload, post_status, WRITE};
 
 fn assert_api_order(records: &[AttendanceRecord]) {
     for pair in records.windows(2) {
@@ -27,35 +27,23 @@ async fn filters_select_and_order_is_date_then_recorded_at() {
         (0, "2024-03-15", "late"),
     ] {
         assert_eq!(
-            post(&sim, WRITE, &payload(&sim, i, date, status))
-                .await
-                .unwrap()
-                .status(),
+            post_status(&sim, WRITE, &payload(&sim, i, date, status)).await,
             201
         );
     }
     let student = sim.enrollments()[0].student_id;
     let offering = sim.enrollments()[0].course_offering_id;
 
-    let all: Vec<AttendanceRecord> = get(&sim, WRITE, "/academic/attendance")
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let all: Vec<AttendanceRecord> = get_json(&sim, WRITE, "/academic/attendance").await;
     assert_eq!(all.len(), 4);
     assert_api_order(&all);
 
-    let mine: Vec<AttendanceRecord> = get(
+    let mine: Vec<AttendanceRecord> = get_json(
         &sim,
         WRITE,
         &format!("/academic/attendance?student_id={student}"),
     )
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
+    .await;
     let statuses: Vec<String> = mine.iter().map(|r| r.status.to_string()).collect();
     assert_eq!(
         statuses,
@@ -63,28 +51,20 @@ async fn filters_select_and_order_is_date_then_recorded_at() {
         "the correction comes first"
     );
 
-    let both: Vec<AttendanceRecord> = get(
+    let both: Vec<AttendanceRecord> = get_json(
         &sim,
         WRITE,
         &format!("/academic/attendance?course_offering_id={offering}&student_id={student}"),
     )
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
+    .await;
     assert_eq!(both.len(), 3);
     let other = uuid::Uuid::new_v4();
-    let none: Vec<Value> = get(
+    let none: Vec<Value> = get_json(
         &sim,
         WRITE,
         &format!("/academic/attendance?student_id={other}"),
     )
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
+    .await;
     assert!(
         none.is_empty(),
         "an unknown student is an empty list, not an error"
@@ -106,16 +86,12 @@ async fn a_malformed_filter_is_422() {
 async fn preloaded_history_lists_by_offering_in_api_order() {
     let sim = builder().start().await.unwrap();
     let offering = &sim.offerings()[2];
-    let list: Vec<AttendanceRecord> = get(
+    let list: Vec<AttendanceRecord> = get_json(
         &sim,
         WRITE,
         &format!("/academic/attendance?course_offering_id={}", offering.id),
     )
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
+    .await;
     let enrolled = sim.sample().unwrap().enrollments_of(offering.id).len();
     assert!(
         list.len() >= enrolled * 60,
@@ -155,8 +131,5 @@ async fn students_are_served_by_id() {
     assert_eq!(resp.status(), 404);
     let v: Value = resp.json().await.unwrap();
     assert_eq!(v["error"], "not_found");
-    assert_eq!(
-        get(&sim, WRITE, "/students/nope").await.unwrap().status(),
-        422
-    );
+    assert_eq!(get_status(&sim, WRITE, "/students/nope").await, 422);
 }

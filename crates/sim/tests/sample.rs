@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use athena_sim::{SampleSchool, Sim, Status, ROSTER_HEADER};
 use time::Weekday;
 
-use crate::common::{builder, client, get, END_DATE, WRITE};
+use crate::common::{builder, get_json, get_status, END_DATE, WRITE};
 
 #[test]
 fn roster_csv_has_the_exact_header_and_one_row_per_enrollment() {
@@ -111,10 +111,7 @@ async fn empty_starts_with_and_without_the_sample_school() {
     assert_eq!(with_roster.record_count(), 0);
     let id = with_roster.students()[0].id;
     assert_eq!(
-        get(&with_roster, WRITE, &format!("/students/{id}"))
-            .await
-            .unwrap()
-            .status(),
+        get_status(&with_roster, WRITE, &format!("/students/{id}")).await,
         200
     );
 
@@ -125,15 +122,7 @@ async fn empty_starts_with_and_without_the_sample_school() {
         .unwrap();
     assert!(bare.sample().is_none());
     assert_eq!(bare.record_count(), 0);
-    let list: Vec<serde_json::Value> = client()
-        .get(format!("{}/academic/attendance", bare.base_url()))
-        .bearer_auth("t")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Vec<serde_json::Value> = get_json(&bare, "t", "/academic/attendance").await;
     assert!(list.is_empty());
     bare.shutdown().await;
 }
@@ -148,15 +137,8 @@ fn a_sim_runs_from_synchronous_code_on_its_own_runtime() {
         .token("t", &["read:all"])
         .start_on(rt.handle())
         .unwrap();
-    let status = rt.block_on(async {
-        client()
-            .get(format!("{}/academic/attendance", sim.base_url()))
-            .bearer_auth("t")
-            .send()
-            .await
-            .map(|r| r.status().as_u16())
-    });
-    assert_eq!(status.unwrap(), 200);
+    let status = rt.block_on(get_status(&sim, "t", "/academic/attendance"));
+    assert_eq!(status, 200);
     drop(sim);
 }
 

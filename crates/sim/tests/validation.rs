@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use crate::common::{builder, empty_sim, payload, post, WRITE};
+use crate::common::{builder, empty_sim, payload, post, post_json, post_status, WRITE};
 
 #[tokio::test]
 async fn every_bad_field_is_named_in_one_422() {
@@ -44,12 +44,7 @@ async fn missing_fields_and_non_json_bodies_are_422() {
     let mut body = payload(&sim, 0, "2024-03-15", "present");
     body.as_object_mut().unwrap().remove("status");
     body["attendance_date"] = Value::Null;
-    let v: Value = post(&sim, WRITE, &body)
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v: Value = post_json(&sim, WRITE, &body).await;
     assert_eq!(v["fields"]["status"], "is required");
     assert_eq!(v["fields"]["attendance_date"], "is required");
     assert_eq!(v["fields"].as_object().unwrap().len(), 2);
@@ -79,12 +74,7 @@ async fn any_uuid_variant_is_accepted_but_only_the_hyphenated_form() {
     );
 
     body["course_enrollment_id"] = json!("c3d4e5f6a7b84c9d0e1f2a3b4c5d6e7f");
-    let v: Value = post(&sim, WRITE, &body)
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v: Value = post_json(&sim, WRITE, &body).await;
     assert_eq!(v["fields"].as_object().unwrap().len(), 1);
     assert!(v["fields"]["course_enrollment_id"].is_string());
 
@@ -97,7 +87,7 @@ async fn any_uuid_variant_is_accepted_but_only_the_hyphenated_form() {
     ] {
         let mut b = payload(&sim, 0, bad, "present");
         b["status"] = json!("present");
-        let v: Value = post(&sim, WRITE, &b).await.unwrap().json().await.unwrap();
+        let v: Value = post_json(&sim, WRITE, &b).await;
         assert!(
             v["fields"]["attendance_date"].is_string(),
             "{bad} must be refused"
@@ -163,12 +153,7 @@ async fn every_post_creates_a_record_with_a_newer_recorded_at() {
     let body = payload(&sim, 0, "2024-03-15", "present");
     let mut last = None;
     for _ in 0..5 {
-        let v: Value = post(&sim, WRITE, &body)
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let v: Value = post_json(&sim, WRITE, &body).await;
         let t = time::OffsetDateTime::parse(
             v["recorded_at"].as_str().unwrap(),
             &time::format_description::well_known::Rfc3339,
@@ -200,18 +185,13 @@ async fn rejected_students_and_strict_enrollment_give_422() {
         .unwrap();
     let body = payload(&sim, 0, "2024-03-15", "present");
     sim.reject_student(sim.enrollments()[0].student_id);
-    let v: Value = post(&sim, WRITE, &body)
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v: Value = post_json(&sim, WRITE, &body).await;
     assert!(
         v["fields"]["student_id"].is_string(),
         "a rejected student is named: {v}"
     );
     sim.accept_student(sim.enrollments()[0].student_id);
-    assert_eq!(post(&sim, WRITE, &body).await.unwrap().status(), 201);
+    assert_eq!(post_status(&sim, WRITE, &body).await, 201);
 
     let mut stranger = body.clone();
     stranger["student_id"] = json!(uuid::Uuid::new_v4());
@@ -223,18 +203,13 @@ async fn rejected_students_and_strict_enrollment_give_422() {
     );
     let mut wrong_enrollment = body.clone();
     wrong_enrollment["course_enrollment_id"] = json!(uuid::Uuid::new_v4());
-    let v: Value = post(&sim, WRITE, &wrong_enrollment)
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v: Value = post_json(&sim, WRITE, &wrong_enrollment).await;
     assert!(v["fields"]["course_enrollment_id"].is_string());
     assert_eq!(sim.record_count(), 1);
 
     let lenient = builder().empty_store().start().await.unwrap();
     assert_eq!(
-        post(&lenient, WRITE, &stranger).await.unwrap().status(),
+        post_status(&lenient, WRITE, &stranger).await,
         201,
         "off by default"
     );
@@ -245,8 +220,5 @@ async fn rejected_students_and_strict_enrollment_give_422() {
         .start()
         .await
         .unwrap();
-    assert_eq!(
-        post(&via_builder, WRITE, &body).await.unwrap().status(),
-        422
-    );
+    assert_eq!(post_status(&via_builder, WRITE, &body).await, 422);
 }
