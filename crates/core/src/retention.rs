@@ -18,7 +18,7 @@ use time::OffsetDateTime;
 use crate::clock::rfc3339;
 use crate::error::{quoted, Error, Result};
 use crate::ids::Day;
-use crate::store::Store;
+use crate::store::{setting_in, Store};
 
 /// The setting that holds the number of days to keep (absent: keep everything).
 pub const SETTING_KEEP_DAYS: &str = "retention_keep_days";
@@ -113,10 +113,7 @@ pub fn keep_days(store: &Store) -> Result<Option<u32>> {
         Some(raw) => parse_keep_days(&raw).map_err(|e| {
             Error::Invalid(format!(
                 "the saved setting {SETTING_KEEP_DAYS} in {}: {e}; save it again",
-                store
-                    .path()
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_else(|| ":memory:".into())
+                store.display_path()
             ))
         }),
     }
@@ -285,10 +282,7 @@ pub fn pull_cutoff(store: &Store) -> Result<Option<Day>> {
 /// [`pull_cutoff`] on the connection the caller writes the cache with. A saved setting that
 /// cannot be read keeps everything (the purge itself reports it).
 pub(crate) fn cache_cutoff(conn: &Connection) -> Result<Option<Day>> {
-    let saved: Option<String> = conn
-        .prepare_cached("SELECT value FROM setting WHERE key = ?1")?
-        .query_row([SETTING_KEEP_DAYS], |r| r.get(0))
-        .optional()?;
+    let saved = setting_in(conn, SETTING_KEEP_DAYS)?;
     let days = saved.and_then(|raw| parse_keep_days(&raw).ok().flatten());
     let (Some(days), Some(last)) = (days, last_purge_in(conn)?) else {
         return Ok(None);

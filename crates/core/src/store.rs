@@ -180,7 +180,8 @@ impl Store {
         self.path.as_deref()
     }
 
-    fn display_path(&self) -> String {
+    /// The database file as shown in messages (`:memory:` for an in-memory store).
+    pub(crate) fn display_path(&self) -> String {
         self.path
             .as_ref()
             .map(|p| p.display().to_string())
@@ -189,13 +190,7 @@ impl Store {
 
     /// A plain setting (never a secret).
     pub fn setting(&self, key: &str) -> Result<Option<String>> {
-        use rusqlite::OptionalExtension;
-        Ok(self
-            .conn
-            .query_row("SELECT value FROM setting WHERE key = ?1", [key], |r| {
-                r.get(0)
-            })
-            .optional()?)
+        setting_in(&self.conn, key)
     }
 
     pub fn set_setting(&self, key: &str, value: Option<&str>) -> Result<()> {
@@ -211,6 +206,15 @@ impl Store {
         };
         Ok(())
     }
+}
+
+/// A plain setting, read on `conn` (for code that holds a transaction rather than the store).
+pub(crate) fn setting_in(conn: &Connection, key: &str) -> Result<Option<String>> {
+    use rusqlite::OptionalExtension;
+    Ok(conn
+        .prepare_cached("SELECT value FROM setting WHERE key = ?1")?
+        .query_row([key], |r| r.get(0))
+        .optional()?)
 }
 
 /// Creates the file with mode 0600 before SQLite touches it, so the database (and the WAL and
