@@ -1,5 +1,5 @@
 use rollbook_core::lookup::StudentEntry;
-use rollbook_core::{Day, Error, Id};
+use rollbook_core::{Error, Id};
 use rollbook_report::gather::{self, ClassView, StudentView};
 use rollbook_report::{Lang, ReportError, Theme};
 use tauri::{AppHandle, Runtime, State};
@@ -69,7 +69,7 @@ pub fn export_student<R: Runtime>(
         Kind::parse(&kind)?,
         lang_of(lang.as_deref().unwrap_or("en"))?,
     );
-    let (dir, today) = (exports::export_dir(&app, &state), today(&state));
+    let (dir, today) = (exports::export_dir(&app, &state), state.today());
     state.with_store(|store| exports::student(store, &dir, &student, from, to, kind, lang, today))
 }
 
@@ -113,9 +113,4 @@ fn lang_of(s: &str) -> std::result::Result<Lang, Error> {
             rollbook_core::error::quoted(other)
         ))),
     }
-}
-
-/// The date a printed report carries.
-fn today(state: &AppState) -> Day {
-    Day::from_date(state.clock().now().date())
 }
