@@ -66,11 +66,7 @@ async fn run() {
         .await
         .expect("the sim starts");
     let school = sim.sample().expect("sample school").clone();
-    let class = school
-        .offerings
-        .iter()
-        .find(|o| school.enrollments_of(o.id).len() == 30)
-        .expect("a class of 30");
+    let class = school.offering_of_size(30).expect("a class of 30");
     let data_dir = home.path().join("data/org.rollbook.app");
     {
         let mut store = Store::open_data_dir(&data_dir).expect("the data dir");

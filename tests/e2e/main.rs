@@ -192,9 +192,7 @@ async fn a_teachers_day_online_offline_and_refused() {
         .expect("the sim starts");
     let school = sim.sample().expect("the sample school").clone();
     let class = school
-        .offerings
-        .iter()
-        .find(|o| school.enrollments_of(o.id).len() == 30)
+        .offering_of_size(30)
         .expect("a class of 30 in the sample school");
     let other = school
         .offerings

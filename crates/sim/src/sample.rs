@@ -306,6 +306,13 @@ impl SampleSchool {
             .collect()
     }
 
+    /// The first offering with exactly `students` enrollments (a class of a known size).
+    pub fn offering_of_size(&self, students: usize) -> Option<&Offering> {
+        self.offerings
+            .iter()
+            .find(|o| self.enrollments_of(o.id).len() == students)
+    }
+
     /// Writes the roster as CSV (header [`ROSTER_HEADER`], one row per enrollment).
     pub fn write_roster_csv<W: Write>(&self, out: W) -> csv::Result<()> {
         let mut w = csv::Writer::from_writer(out);
