@@ -106,6 +106,16 @@ fn fixture() -> &'static str {
     include_str!("fixtures/roster.csv")
 }
 
+/// The roll of `offering` on [`DATE`]: one row per student.
+fn roll(window: &WebviewWindow<MockRuntime>, offering: &Value) -> Value {
+    call(
+        window,
+        "roster",
+        json!({"offering": offering, "date": DATE}),
+    )
+    .expect("the roll opens")
+}
+
 /// Every row of every table, by table name.
 type Snapshot = BTreeMap<String, Vec<Vec<String>>>;
 

@@ -57,12 +57,7 @@ fn exports_are_written_to_the_downloads_folder() {
     let (_app, window) = app_with(state);
     import(&window, fixture());
     let offering = invoke(&window, "offerings").unwrap()[0]["id"].clone();
-    let rows = call(
-        &window,
-        "roster",
-        json!({"offering": offering, "date": DATE}),
-    )
-    .unwrap();
+    let rows = roll(&window, &offering);
     call(
         &window,
         "mark_rest_present",

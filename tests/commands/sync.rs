@@ -19,6 +19,16 @@ fn sim() -> Sim {
         .expect("the sim starts")
 }
 
+/// Marks `student` with `status` in `offering` on [`DATE`].
+fn set_mark(window: &WebviewWindow<MockRuntime>, offering: &Value, student: &Value, status: &str) {
+    call(
+        window,
+        "set_mark",
+        json!({"offering": offering, "student": student, "date": DATE, "status": status}),
+    )
+    .unwrap();
+}
+
 #[test]
 fn signing_in_starts_delivery_and_events_report_it() {
     let sim = sim();
@@ -53,20 +63,9 @@ fn signing_in_starts_delivery_and_events_report_it() {
 
     import(&window, fixture());
     let offering = invoke(&window, "offerings").unwrap()[0]["id"].clone();
-    let rows = call(
-        &window,
-        "roster",
-        json!({"offering": offering, "date": DATE}),
-    )
-    .unwrap();
+    let rows = roll(&window, &offering);
     for row in rows.as_array().unwrap() {
-        call(
-            &window,
-            "set_mark",
-            json!({"offering": offering, "student": row["student_id"], "date": DATE,
-                   "status": "present"}),
-        )
-        .unwrap();
+        set_mark(&window, &offering, &row["student_id"], "present");
     }
     // The marks nudge the engine: it sends them shortly after, with no "sync now".
     wait_until("the three marks reach the server", || {
@@ -82,12 +81,7 @@ fn signing_in_starts_delivery_and_events_report_it() {
         json!({"offering": offering, "date": DATE}),
         "the open grid is told its delivery column changed"
     );
-    let rows = call(
-        &window,
-        "roster",
-        json!({"offering": offering, "date": DATE}),
-    )
-    .unwrap();
+    let rows = roll(&window, &offering);
     assert!(rows
         .as_array()
         .unwrap()
@@ -98,12 +92,7 @@ fn signing_in_starts_delivery_and_events_report_it() {
     // A token that may not record puts the app in read-only mode once the server says so.
     call(&window, "sign_in", json!({"token": "t-read-only"})).unwrap();
     let student = rows[0]["student_id"].clone();
-    call(
-        &window,
-        "set_mark",
-        json!({"offering": offering, "student": student, "date": DATE, "status": "late"}),
-    )
-    .unwrap();
+    set_mark(&window, &offering, &student, "late");
     invoke(&window, "sync_now").unwrap();
     wait_until("the server refuses the read-only token", || {
         invoke(&window, "settings").unwrap()["read_only"] == true
@@ -123,21 +112,11 @@ fn refused_marks_are_listed_and_can_be_tried_again_or_discarded() {
     call(&window, "sign_in", json!({"token": TOKEN})).unwrap();
     import(&window, fixture());
     let offering = invoke(&window, "offerings").unwrap()[0]["id"].clone();
-    let rows = call(
-        &window,
-        "roster",
-        json!({"offering": offering, "date": DATE}),
-    )
-    .unwrap();
+    let rows = roll(&window, &offering);
     let (refused, other) = (rows[0]["student_id"].clone(), rows[1]["student_id"].clone());
     for student in [&refused, &other] {
         sim.reject_student(athena_sim::parse_uuid(student.as_str().unwrap()).unwrap());
-        call(
-            &window,
-            "set_mark",
-            json!({"offering": offering, "student": student, "date": DATE, "status": "absent"}),
-        )
-        .unwrap();
+        set_mark(&window, &offering, student, "absent");
     }
     invoke(&window, "sync_now").unwrap();
     wait_until("the server refuses both marks", || {

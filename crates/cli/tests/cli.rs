@@ -24,6 +24,19 @@ fn path(p: &Path) -> &str {
     p.to_str().expect("utf-8 temp path")
 }
 
+/// `roster show --json` of [`MATH`] on [`DATE`]: one object per student.
+fn roll(sb: &Cli) -> Value {
+    sb.json(&[
+        "roster",
+        "show",
+        "--offering",
+        MATH,
+        "--date",
+        DATE,
+        "--json",
+    ])
+}
+
 #[test]
 fn a_roll_call_from_import_to_status() {
     let sb = Cli::new();
@@ -34,15 +47,7 @@ fn a_roll_call_from_import_to_status() {
         "the user is told what changed: {out}"
     );
 
-    let rows = sb.json(&[
-        "roster",
-        "show",
-        "--offering",
-        MATH,
-        "--date",
-        DATE,
-        "--json",
-    ]);
+    let rows = roll(&sb);
     let rows = rows.as_array().expect("an array, one object per student");
     assert_eq!(rows.len(), 3);
     assert_eq!(rows[0]["student_name"], "Ana Álvarez");
@@ -73,15 +78,7 @@ fn a_roll_call_from_import_to_status() {
     ]);
     assert_eq!(rest, json!({"marked": 2}));
 
-    let rows = sb.json(&[
-        "roster",
-        "show",
-        "--offering",
-        MATH,
-        "--date",
-        DATE,
-        "--json",
-    ]);
+    let rows = roll(&sb);
     let statuses: Vec<&Value> = rows
         .as_array()
         .expect("array")
@@ -296,15 +293,7 @@ fn a_reader_that_goes_away_stops_the_output_quietly(#[case] args: &[&str]) {
     );
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     if args[0] == "mark" {
-        let rows = sb.json(&[
-            "roster",
-            "show",
-            "--offering",
-            MATH,
-            "--date",
-            DATE,
-            "--json",
-        ]);
+        let rows = roll(&sb);
         assert_eq!(
             rows[0]["status"], "late",
             "the change was made although nobody read what was printed"

@@ -399,31 +399,30 @@ fn a_whole_session_never_shows_a_token_and_names_students_only_where_asked() {
             "--json",
         ],
     );
+    // `mark` of `student` in the first offering on DATE, expecting exit `code`.
+    let mark = |s: &mut Session, code: i32, student: &str, status: &str| {
+        s.expect(
+            code,
+            &[
+                "mark",
+                "--offering",
+                &offering,
+                "--student",
+                student,
+                "--date",
+                DATE,
+                "--status",
+                status,
+            ],
+        );
+    };
     for (student, status) in students[..4]
         .iter()
         .zip(["present", "late", "absent", "excused"])
     {
-        let args = [
-            "mark",
-            "--offering",
-            &offering,
-            "--student",
-            student,
-            "--date",
-            DATE,
-        ];
-        s.expect(0, &[&args[..], &["--status", status]].concat());
+        mark(&mut s, 0, student, status);
     }
-    let args = [
-        "mark",
-        "--offering",
-        &offering,
-        "--student",
-        &outsider,
-        "--date",
-        DATE,
-    ];
-    s.expect(2, &[&args[..], &["--status", "present"]].concat());
+    mark(&mut s, 2, &outsider, "present");
     let checkins = s.path("checkins.csv");
     std::fs::write(
         &checkins,
@@ -462,20 +461,8 @@ fn a_whole_session_never_shows_a_token_and_names_students_only_where_asked() {
 
     // Corrections to send, then a wrong token: refused (401), the queue stops, and the report
     // comes from the records on this device.
-    let correct = |s: &mut Session, student: &str, status: &str| {
-        let args = [
-            "mark",
-            "--offering",
-            &offering,
-            "--student",
-            student,
-            "--date",
-            DATE,
-        ];
-        s.expect(0, &[&args[..], &["--status", status]].concat());
-    };
-    correct(&mut s, &students[0], "absent");
-    correct(&mut s, &students[1], "present");
+    mark(&mut s, 0, &students[0], "absent");
+    mark(&mut s, 0, &students[1], "present");
     s.expect_with(1, &["sync"], Token::Env(WRONG_TOKEN));
     assert!(
         s.last_stderr().contains("refused the token"),

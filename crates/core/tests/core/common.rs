@@ -76,15 +76,27 @@ pub fn try_mark(
     student: &str,
     status: Status,
 ) -> Result<MarkOutcome, Error> {
+    try_mark_on(store, clock, MATH, student, DATE, status)
+}
+
+/// Records a mark in `offering` on `date` from the grid, a second after the last one.
+pub fn try_mark_on(
+    store: &mut Store,
+    clock: &FixedClock,
+    offering: &str,
+    student: &str,
+    date: &str,
+    status: Status,
+) -> Result<MarkOutcome, Error> {
     clock.advance(time::Duration::seconds(1));
     marks::record_mark(
         store,
         clock,
         "teacher:ana",
         Origin::Grid,
-        &id(MATH),
+        &id(offering),
         &id(student),
-        today(),
+        day(date),
         status,
     )
 }

@@ -4,7 +4,7 @@
 //! does not bring the purged days back.
 
 use rollbook_core::clock::FixedClock;
-use rollbook_core::marks::{self, Origin};
+use rollbook_core::marks;
 use rollbook_core::retention::{self, PurgeReport};
 use rollbook_core::store::Store;
 use rollbook_core::sync::queue::upsert_records;
@@ -28,19 +28,9 @@ fn mark_on(
     date: &str,
     status: Status,
 ) -> Option<i64> {
-    clock.advance(time::Duration::seconds(1));
-    marks::record_mark(
-        store,
-        clock,
-        "teacher:ana",
-        Origin::Grid,
-        &id(offering),
-        &id(student),
-        day(date),
-        status,
-    )
-    .expect("mark recorded")
-    .outbox_id
+    try_mark_on(store, clock, offering, student, date, status)
+        .expect("mark recorded")
+        .outbox_id
 }
 
 /// A record as the server answers it, for the cache.

@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use athena_sim::{FaultKind, Faults};
 use rollbook_core::clock::FixedClock;
-use rollbook_core::store::Store;
 use rollbook_core::sync::effective;
 use rollbook_core::sync::{self, ApiClient, ApiConfig, BaseUrl, Engine};
 use rollbook_core::{Id, Status};
@@ -70,15 +69,7 @@ fn api(rig: &Rig, kind: FaultKind) -> ApiClient {
 }
 
 fn engine(rig: &Rig, kind: FaultKind) -> Engine {
-    let store = Store::open(&rig.db()).expect("engine db");
-    Engine::new(
-        store,
-        api(rig, kind),
-        rig.token_source(),
-        rig.clock.clone(),
-        fast(),
-    )
-    .expect("engine starts")
+    rig.engine_using(api(rig, kind), fast())
 }
 
 async fn start() -> (Rig, Arc<FixedClock>) {

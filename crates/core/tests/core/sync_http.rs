@@ -44,15 +44,7 @@ async fn the_school_id_is_sent_when_configured() {
     }
 
     config.school_id = Some(id(school));
-    let store = rollbook_core::store::Store::open(&rig.db()).unwrap();
-    let mut engine = rollbook_core::sync::Engine::new(
-        store,
-        ApiClient::new(config).unwrap(),
-        rig.token_source(),
-        rig.clock.clone(),
-        fast(),
-    )
-    .unwrap();
+    let mut engine = rig.engine_using(ApiClient::new(config).unwrap(), fast());
     assert_eq!(engine.pass().await.unwrap().confirmed, 1);
     assert_eq!(rig.state(item), "synced");
 }
@@ -100,15 +92,7 @@ async fn a_token_of_several_schools_blocks_the_queue_until_the_school_id_is_set(
     assert!(load_status(&rig.store, now).unwrap().blocked.is_none());
     let mut config = ApiConfig::new(BaseUrl::parse(&saved.api_url).unwrap());
     config.school_id = saved.school_id;
-    let store = rollbook_core::store::Store::open(&rig.db()).unwrap();
-    let mut engine = rollbook_core::sync::Engine::new(
-        store,
-        ApiClient::new(config.clone()).unwrap(),
-        rig.token_source(),
-        rig.clock.clone(),
-        fast(),
-    )
-    .unwrap();
+    let mut engine = rig.engine_using(ApiClient::new(config.clone()).unwrap(), fast());
     let report = engine.pass().await.unwrap();
     assert_eq!((report.confirmed, report.rejected, report.left), (3, 0, 0));
     assert_eq!(states(&rig), vec!["synced"; 3]);
@@ -119,15 +103,7 @@ async fn a_token_of_several_schools_blocks_the_queue_until_the_school_id_is_set(
     let item = rig.mark(0, 3, Status::Late).unwrap();
     rig.engine().pass().await.unwrap();
     assert!(load_status(&rig.store, now).unwrap().blocked.is_some());
-    let store = rollbook_core::store::Store::open(&rig.db()).unwrap();
-    let mut engine = rollbook_core::sync::Engine::new(
-        store,
-        ApiClient::new(config).unwrap(),
-        rig.token_source(),
-        rig.clock.clone(),
-        fast(),
-    )
-    .unwrap();
+    let mut engine = rig.engine_using(ApiClient::new(config).unwrap(), fast());
     assert_eq!(engine.pass().await.unwrap().confirmed, 1);
     assert!(engine.status().blocked.is_none());
     assert_eq!(rig.state(item), "synced");
@@ -189,18 +165,13 @@ async fn a_redirect_is_not_followed_and_the_item_is_unknown() {
     .await;
     let mut rig = Rig::start(sim_builder()).await;
     let item = rig.mark(0, 0, Status::Present).unwrap();
-    let store = rollbook_core::store::Store::open(&rig.db()).unwrap();
-    let mut engine = rollbook_core::sync::Engine::new(
-        store,
+    let mut engine = rig.engine_using(
         api_for(&redirector),
-        rig.token_source(),
-        rig.clock.clone(),
         EngineConfig {
             reconcile_after: Duration::from_secs(60),
             ..fast()
         },
-    )
-    .unwrap();
+    );
     engine.pass().await.unwrap();
     assert_eq!(
         rig.state(item),

@@ -65,20 +65,12 @@ async fn connection_refused_keeps_items_pending_with_backoff() {
     let mut rig = Rig::start(sim_builder()).await;
     let a = rig.mark(0, 0, Status::Present).unwrap();
     let b = rig.mark(0, 1, Status::Present).unwrap();
-    let store = Store::open(&rig.db()).unwrap();
     let config = EngineConfig {
         backoff_base: Duration::from_secs(60),
         backoff_cap: Duration::from_secs(60),
         ..serial()
     };
-    let mut engine = Engine::new(
-        store,
-        api_for(&closed_port_url()),
-        rig.token_source(),
-        rig.clock.clone(),
-        config,
-    )
-    .unwrap();
+    let mut engine = rig.engine_using(api_for(&closed_port_url()), config);
     let report = engine.pass().await.unwrap();
     assert_eq!(
         report.sent, 0,

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use athena_sim::FaultKind;
 use rollbook_core::secret::Secret;
 use rollbook_core::store::Store;
-use rollbook_core::sync::{self, Engine, TokenStore};
+use rollbook_core::sync::{self, TokenStore};
 use rollbook_core::Status;
 
 use crate::sync_support::*;
@@ -73,15 +73,7 @@ fn a_failing_sync_never_reveals_the_token() {
             rig.mark(0, s, Status::Present);
         }
         // Unreachable server.
-        let store = Store::open(&rig.db()).unwrap();
-        let mut engine = Engine::new(
-            store,
-            api_for(&closed_port_url()),
-            rig.token_source(),
-            rig.clock.clone(),
-            fast(),
-        )
-        .unwrap();
+        let mut engine = rig.engine_using(api_for(&closed_port_url()), fast());
         seen.push(format!("{:?}", engine.pass().await));
         seen.push(format!("{engine:?} {:?}", engine.status()));
         drop(engine);

@@ -104,15 +104,14 @@ impl Rig {
     }
 
     pub fn engine_with(&self, config: EngineConfig) -> Engine {
+        self.engine_using(self.api(), config)
+    }
+
+    /// An engine on this rig's database that talks through `api` instead of [`Rig::api`].
+    pub fn engine_using(&self, api: ApiClient, config: EngineConfig) -> Engine {
         let store = Store::open(&self.db()).expect("engine db");
-        Engine::new(
-            store,
-            self.api(),
-            self.token_source(),
-            self.clock.clone(),
-            config,
-        )
-        .expect("engine starts")
+        Engine::new(store, api, self.token_source(), self.clock.clone(), config)
+            .expect("engine starts")
     }
 
     /// The `i`-th offering of the sample school and the `s`-th student enrolled in it.
