@@ -1,12 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
+import { describe, expect, it, vi } from 'vitest';
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 
 vi.mock('../lib/ipc', async () => (await import('../test/fake-ipc')).fakeIpc());
 
 import * as ipc from '../lib/ipc';
 import { IpcError } from '../lib/ipc';
 import type { PurgeReport, Retention } from '../lib/ipc';
-import { resetFakeIpc } from '../test/fake-ipc';
+import { resetEachTest } from '../test/fake-ipc';
 import { locale } from '../lib/locale.svelte';
 import RetentionSettings from './RetentionSettings.svelte';
 
@@ -33,11 +33,7 @@ async function shown(r: Retention) {
   await waitFor(() => expect(field().value).toBe(r.keep_days === null ? '' : String(r.keep_days)));
 }
 
-beforeEach(() => {
-  resetFakeIpc();
-  locale.current = 'en';
-});
-afterEach(() => cleanup());
+resetEachTest();
 
 describe('keeping records on this computer', () => {
   it('shows that everything is kept by default, and offers no purge', async () => {

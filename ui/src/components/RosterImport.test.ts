@@ -1,13 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
+import { describe, expect, it, vi } from 'vitest';
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 
 vi.mock('../lib/ipc', async () => (await import('../test/fake-ipc')).fakeIpc());
 
 import * as ipc from '../lib/ipc';
 import { IpcError } from '../lib/ipc';
 import type { RosterChanges } from '../lib/ipc';
-import { resetFakeIpc } from '../test/fake-ipc';
-import { locale } from '../lib/locale.svelte';
+import { resetEachTest } from '../test/fake-ipc';
 import RosterImport from './RosterImport.svelte';
 
 const m = vi.mocked(ipc);
@@ -25,11 +24,7 @@ const changes: RosterChanges = {
 
 const csv = (text: string, name: string) => new File([text], name, { type: 'text/csv' });
 
-beforeEach(() => {
-  resetFakeIpc();
-  locale.current = 'en';
-});
-afterEach(() => cleanup());
+resetEachTest();
 
 describe('roster import', () => {
   it('shows the row errors of a refused file, writing nothing', async () => {

@@ -1,11 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 
 vi.mock('../lib/ipc', async () => (await import('../test/fake-ipc')).fakeIpc());
 
 import * as ipc from '../lib/ipc';
 import type { Chart, StudentView } from '../lib/ipc';
-import { resetFakeIpc } from '../test/fake-ipc';
+import { resetEachTest } from '../test/fake-ipc';
 import { localIsoDate, monthStart } from '../lib/dates';
 import { locale } from '../lib/locale.svelte';
 import Counselor from './Counselor.svelte';
@@ -49,15 +49,13 @@ const view: StudentView = {
   },
 };
 
+resetEachTest();
 beforeEach(() => {
-  resetFakeIpc();
-  locale.current = 'en';
   m.studentView.mockResolvedValue(view);
   m.today.mockResolvedValue([
     { id: 'o1', name: 'Algebra I', teacher_assignment_id: 't', active_students: 3, marked: 0, unsent: 0, state: 'not_taken' },
   ]);
 });
-afterEach(() => cleanup());
 
 describe('counselor', () => {
   it("renders a student's measures, tier and charts from student_view", async () => {

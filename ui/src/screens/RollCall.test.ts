@@ -1,13 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 
 vi.mock('../lib/ipc', async () => (await import('../test/fake-ipc')).fakeIpc());
 
 import * as ipc from '../lib/ipc';
 import type { RosterRow, Status } from '../lib/ipc';
 import { IpcError } from '../lib/ipc';
-import { baseSettings, baseStatus, emitMarksChanged, resetFakeIpc } from '../test/fake-ipc';
-import { locale } from '../lib/locale.svelte';
+import { baseSettings, baseStatus, emitMarksChanged, resetEachTest } from '../test/fake-ipc';
 import RollCall from './RollCall.svelte';
 
 const OFFERING = 'o1';
@@ -38,9 +37,8 @@ async function renderGrid(props: Record<string, unknown> = {}) {
   await waitFor(() => expect(document.activeElement).toBe(rowEl('ana')));
 }
 
+resetEachTest();
 beforeEach(() => {
-  resetFakeIpc();
-  locale.current = 'en';
   rows = [
     student('ana', 'Ana Gómez'),
     student('beto', 'Beto Ruiz'),
@@ -58,7 +56,6 @@ beforeEach(() => {
   m.undo.mockResolvedValue({ reverted: 1 });
   m.markRestPresent.mockResolvedValue({ marked: 3 });
 });
-afterEach(() => cleanup());
 
 describe('roll call grid', () => {
   it('is a labelled grid with one row per student and pressed-state status buttons', async () => {

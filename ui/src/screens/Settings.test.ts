@@ -1,13 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/svelte';
+import { describe, expect, it, vi } from 'vitest';
+import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
 
 vi.mock('../lib/ipc', async () => (await import('../test/fake-ipc')).fakeIpc());
 
 import * as ipc from '../lib/ipc';
 import { IpcError } from '../lib/ipc';
 import type { Settings } from '../lib/ipc';
-import { baseInfo, baseSettings, resetFakeIpc } from '../test/fake-ipc';
-import { locale } from '../lib/locale.svelte';
+import { baseInfo, baseSettings, resetEachTest } from '../test/fake-ipc';
 import SettingsScreen from './Settings.svelte';
 
 const m = vi.mocked(ipc);
@@ -20,11 +19,7 @@ function renderSettings(initial: Settings) {
   return { ...view, onsettings };
 }
 
-beforeEach(() => {
-  resetFakeIpc();
-  locale.current = 'en';
-});
-afterEach(() => cleanup());
+resetEachTest();
 
 describe('settings', () => {
   it('saves the API URL and school id', async () => {

@@ -1,20 +1,18 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 
 vi.mock('../lib/ipc', async () => (await import('../test/fake-ipc')).fakeIpc());
 
 import * as ipc from '../lib/ipc';
-import { baseStatus, resetFakeIpc } from '../test/fake-ipc';
+import { baseStatus, resetEachTest } from '../test/fake-ipc';
 import { localIsoDate } from '../lib/dates';
-import { locale } from '../lib/locale.svelte';
 import Today from './Today.svelte';
 
 const m = vi.mocked(ipc);
 const today = localIsoDate();
 
+resetEachTest();
 beforeEach(() => {
-  resetFakeIpc();
-  locale.current = 'en';
   location.hash = '';
   m.today.mockResolvedValue([
     { id: 'o1', name: 'Algebra I', teacher_assignment_id: 't', active_students: 28, marked: 0, unsent: 0, state: 'not_taken' },
@@ -22,7 +20,6 @@ beforeEach(() => {
     { id: 'o3', name: 'Chemistry', teacher_assignment_id: 't', active_students: 20, marked: 20, unsent: 0, state: 'taken' },
   ]);
 });
-afterEach(() => cleanup());
 
 describe('Today', () => {
   it("lists the offerings as links with today's state and unsent marks", async () => {

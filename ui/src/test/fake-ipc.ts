@@ -1,8 +1,10 @@
 // A stand-in for lib/ipc.ts in component tests: every command is a vi.fn() with a harmless
 // default, and the two events can be emitted by the test.
 //   vi.mock('../lib/ipc', async () => (await import('../test/fake-ipc')).fakeIpc());
-import { vi } from 'vitest';
+//   resetEachTest();
+import { beforeEach, vi } from 'vitest';
 import type * as Ipc from '../lib/ipc';
+import { locale } from '../lib/locale.svelte';
 
 type IpcModule = typeof Ipc;
 
@@ -114,6 +116,15 @@ export function resetFakeIpc(): void {
   m.onMarksChanged.mockImplementation((cb) => {
     marksListeners.add(cb);
     return () => marksListeners.delete(cb);
+  });
+}
+
+/** Before each test of the calling file: every fake reset (see resetFakeIpc) and the window in
+ *  English. The DOM is cleaned after each test by the @testing-library/svelte vite plugin. */
+export function resetEachTest(): void {
+  beforeEach(() => {
+    resetFakeIpc();
+    locale.current = 'en';
   });
 }
 
