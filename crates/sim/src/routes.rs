@@ -12,6 +12,7 @@
 // An early-return `Response` is axum's idiom; boxing it would only add noise.
 #![allow(clippy::result_large_err)]
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -280,6 +281,7 @@ async fn list_attendance(
     headers: HeaderMap,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Response {
+    shared.lists.fetch_add(1, Ordering::SeqCst);
     let kill = kill.as_ref().map(|Extension(k)| k);
     let after = match enter(&shared, &Method::GET, kill).await {
         Ok(after) => after,

@@ -7,7 +7,7 @@
 use std::collections::{HashMap, HashSet};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::ops::Deref;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -80,6 +80,8 @@ pub(crate) struct Shared {
     pub(crate) in_flight: AtomicUsize,
     /// Accepted connections whose task has not ended.
     pub(crate) connections: AtomicUsize,
+    /// `GET /academic/attendance` requests received, whatever their answer.
+    pub(crate) lists: AtomicU64,
 }
 
 /// Counts one request or connection while it lives: incremented on creation, decremented on
@@ -238,6 +240,7 @@ impl SimBuilder {
             rejected_students: RwLock::new(self.rejected_students),
             in_flight: AtomicUsize::new(0),
             connections: AtomicUsize::new(0),
+            lists: AtomicU64::new(0),
         });
         let router = crate::routes::router(shared.clone());
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
@@ -402,6 +405,11 @@ impl SimHandle {
     /// Number of POSTs that stored a record (those later dropped or garbled included).
     pub fn post_count(&self) -> u64 {
         self.store().posts_accepted()
+    }
+
+    /// Number of `GET /academic/attendance` requests received (faulted ones included).
+    pub fn list_count(&self) -> u64 {
+        self.shared.lists.load(Ordering::SeqCst)
     }
 
     /// Replaces the fault configuration (and reseeds its draw).

@@ -133,3 +133,20 @@ async fn students_are_served_by_id() {
     assert_eq!(v["error"], "not_found");
     assert_eq!(get_status(&sim, WRITE, "/students/nope").await, 422);
 }
+
+#[tokio::test]
+async fn list_count_counts_every_listing_request_faulted_ones_included() {
+    let sim = empty_sim().await;
+    assert_eq!(sim.list_count(), 0);
+    assert_eq!(get_status(&sim, WRITE, "/academic/attendance").await, 200);
+    sim.set_faults(athena_sim::Faults::none().on_methods(false, true));
+    sim.fail_next(athena_sim::FaultKind::ServerError, 1);
+    assert_eq!(get_status(&sim, WRITE, "/academic/attendance").await, 500);
+    let student = sim.enrollments()[0].student_id;
+    get_status(&sim, WRITE, &format!("/students/{student}")).await;
+    assert_eq!(
+        sim.list_count(),
+        2,
+        "two listings (one answered 500); a student lookup is not a listing"
+    );
+}
