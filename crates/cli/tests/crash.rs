@@ -3,8 +3,11 @@
 //! wrong record, an HTML page) and is killed with SIGKILL at random moments; then the queue is
 //! drained and the invariants are checked:
 //! the database is intact, nothing is left in flight, every change is on the server exactly once
-//! or refused with a reason, no record on the server is unaccounted for, and the server's
-//! effective marks equal the local ones.
+//! or refused with a reason, no record on the server is unaccounted for, Rollbook caused no
+//! duplicate (none reported, no two records in a row of one mark with the same status), and the
+//! server's effective marks equal the local ones. Among the commands are correction-and-revert
+//! sequences while an outcome is unknown: a mark changes, the server stores it and the answer
+//! is lost (drop-after-commit), then the mark flips to another status and back.
 //!
 //! Short form (default in `cargo test`): 50 kills. Long form:
 //! `ROLLBOOK_CRASH_KILLS=1000 cargo test -p rollbook-cli --test crash -- --nocapture`.
@@ -13,18 +16,18 @@
 //! campaign is for: the invariants must hold whatever the moment.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use athena_sim::{FaultKind, Faults, Sim, SimBuilder};
-use rusqlite::{Connection, OpenFlags};
 use serde_json::Value;
 
 mod support {
+    pub mod campaign;
     pub mod cli;
     pub mod sim;
 }
+use support::campaign::{local_marks, open_read_only, outbox, repeated_statuses, Key, Rng};
 use support::cli::mark_args;
 use support::sim::Rig;
 
@@ -35,23 +38,6 @@ const STATUSES: [&str; 4] = ["present", "absent", "late", "excused"];
 const LATENCY_MS: u64 = 15;
 /// Upper bound of the random delay before the SIGKILL (ms).
 const MAX_KILL_DELAY_MS: u64 = 120;
-
-/// splitmix64: small, seeded, and the same on every platform.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        usize::try_from(self.next() % u64::try_from(n.max(1)).unwrap_or(1)).unwrap_or(0)
-    }
-}
 
 /// athena-sim with the sample school of seven offerings, none of their marks on it yet.
 fn school() -> SimBuilder {
@@ -168,60 +154,74 @@ fn duplicates_of(report: &Value, into: &mut HashSet<String>) {
     }
 }
 
-#[derive(Debug)]
-struct Item {
-    id: i64,
-    offering: String,
-    student: String,
-    date: String,
-    teacher_assignment: String,
-    enrollment: String,
-    status: String,
-    state: String,
-    last_error: Option<String>,
-    server_id: Option<String>,
+/// its output.
+fn run_or_kill(rig: &Rig, args: &[String], delay_ms: u64) -> (bool, std::process::Output) {
+    let mut child = rig
+        .cli
+        .command(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn rollbook-cli");
+    std::thread::sleep(Duration::from_millis(delay_ms));
+    let alive = matches!(child.try_wait(), Ok(None));
+    if alive {
+        // SIGKILL on Unix.
+        child.kill().expect("kill rollbook-cli");
+    }
+    (alive, child.wait_with_output().expect("wait rollbook-cli"))
 }
 
-fn open_read_only(path: &Path) -> Connection {
-    Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open db")
+/// The local status of one mark, if any.
+fn local_status(rig: &Rig, key: &Key) -> Option<String> {
+    let conn = open_read_only(&rig.cli.data_dir().join("rollbook.db"));
+    let found = conn.query_row(
+        "SELECT status FROM mark WHERE offering_id = ?1 AND student_id = ?2 AND date = ?3",
+        [&key.0, &key.1, &key.2],
+        |r| r.get::<_, String>(0),
+    );
+    found.ok()
 }
 
-fn outbox(conn: &Connection) -> Vec<Item> {
-    let mut stmt = conn
-        .prepare(
-            "SELECT id, offering_id, student_id, date, teacher_assignment_id, enrollment_id,
-                    status, state, last_error, server_id FROM outbox ORDER BY id",
-        )
-        .expect("prepare");
-    let rows = stmt
-        .query_map([], |r| {
-            Ok(Item {
-                id: r.get(0)?,
-                offering: r.get(1)?,
-                student: r.get(2)?,
-                date: r.get(3)?,
-                teacher_assignment: r.get(4)?,
-                enrollment: r.get(5)?,
-                status: r.get(6)?,
-                state: r.get(7)?,
-                last_error: r.get(8)?,
-                server_id: r.get(9)?,
-            })
-        })
-        .expect("query");
-    rows.collect::<Result<_, _>>().expect("rows")
-}
-
-type Key = (String, String, String);
-
-fn local_marks(conn: &Connection) -> BTreeMap<Key, String> {
-    let mut stmt = conn
-        .prepare("SELECT offering_id, student_id, date, status FROM mark")
-        .expect("prepare");
-    let rows = stmt
-        .query_map([], |r| Ok(((r.get(0)?, r.get(1)?, r.get(2)?), r.get(3)?)))
-        .expect("query");
-    rows.collect::<Result<_, _>>().expect("rows")
+/// A correction and a revert while the outcome is unknown: the mark changes to `t`, a sync
+/// stores it but loses the answer (drop-after-commit; maybe killed), the mark flips to `u` and
+/// back to `t` (what the server may hold) or to what it was before. Returns whether the sync
+/// was killed.
+fn flip_and_back(rig: &Rig, offerings: &[Offering], rng: &mut Rng) -> bool {
+    let (offering, students) = &offerings[rng.below(offerings.len())];
+    let key: Key = (
+        offering.clone(),
+        students[1 + rng.below(students.len() - 1)].clone(),
+        s(DATES[rng.below(DATES.len())]),
+    );
+    let before = local_status(rig, &key);
+    let other = |not: Option<&str>, rng: &mut Rng| loop {
+        let st = STATUSES[rng.below(STATUSES.len())];
+        if Some(st) != not {
+            return st;
+        }
+    };
+    let mark = |status: &str| {
+        let args = mark_args(&key.0, &key.1, &key.2, status).map(s).to_vec();
+        let out = rig.cli.run(&args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let t = other(before.as_deref(), rng);
+    mark(t);
+    rig.sim.fail_next(FaultKind::DropAfter, 1 + rng.below(3));
+    let delay = rng.next() % (MAX_KILL_DELAY_MS * 3 + 1);
+    let (killed, _) = run_or_kill(rig, &[s("sync"), s("--json")], delay);
+    settle(rig);
+    mark(other(Some(t), rng));
+    match before.as_deref() {
+        Some(b) if rng.below(2) == 0 => mark(b),
+        _ => mark(t),
+    }
+    killed
 }
 
 #[test]
@@ -263,7 +263,17 @@ fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
     let mut killed_by_kind: BTreeMap<&str, u64> = BTreeMap::new();
     let mut duplicates: HashSet<String> = HashSet::new();
     let max_runs = target_kills * 6 + 20;
+    let mut flips = 0u64;
     while kills < target_kills && runs < max_runs {
+        if rng.below(8) == 0 {
+            runs += 1;
+            flips += 1;
+            if flip_and_back(&rig, &offerings, &mut rng) {
+                kills += 1;
+                *killed_by_kind.entry("flip-and-back sync").or_default() += 1;
+            }
+            continue;
+        }
         let (kind, args) = pick_command(
             &rig,
             &offerings,
@@ -278,22 +288,11 @@ fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
         };
         let delay = rng.next() % (reach + 1);
         runs += 1;
-        let mut child = rig
-            .cli
-            .command(&args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn rollbook-cli");
-        std::thread::sleep(Duration::from_millis(delay));
-        let alive = matches!(child.try_wait(), Ok(None));
+        let (alive, out) = run_or_kill(&rig, &args, delay);
         if alive {
-            // SIGKILL on Unix.
-            child.kill().expect("kill rollbook-cli");
             kills += 1;
             *killed_by_kind.entry(kind).or_default() += 1;
         }
-        let out = child.wait_with_output().expect("wait rollbook-cli");
         if !alive && kind.starts_with("sync") {
             if let Ok(report) = serde_json::from_slice::<Value>(&out.stdout) {
                 duplicates_of(&report, &mut duplicates);
@@ -414,6 +413,16 @@ fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
          unaccounted: {unaccounted:#?}"
     );
 
+    assert!(
+        duplicates.is_empty(),
+        "Rollbook caused duplicate records (seed {seed:#x}): {duplicates:?}"
+    );
+    let repeated = repeated_statuses(&records);
+    assert!(
+        repeated.is_empty(),
+        "no change is sent that the server already holds (seed {seed:#x}): {repeated:#?}"
+    );
+
     // Effective marks: the newest recorded_at per key on the server equals the local mark,
     // except for the refused student, whose marks never reach the server.
     let mut server: BTreeMap<Key, (time::OffsetDateTime, String)> = BTreeMap::new();
@@ -481,7 +490,8 @@ fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
 
     let marks = local_marks(&conn).len();
     println!(
-        "crash campaign seed={seed:#x}: {runs} runs, {kills} kills {killed_by_kind:?}, \
+        "crash campaign seed={seed:#x}: {runs} runs ({flips} flip-and-back), {kills} kills \
+         {killed_by_kind:?}, \
          {} outbox items ({synced} synced, {rejected} rejected, {cancelled} cancelled), \
          {marks} marks, {} server records, {} reported duplicates, {} POSTs, faults {faults_hit:?}, \
          campaign {:.1} s",

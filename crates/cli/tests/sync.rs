@@ -197,3 +197,106 @@ fn login_checks_its_input_before_touching_the_keyring() {
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("no token"));
 }
+
+/// The server's records of one mark, oldest first, as statuses.
+fn server_statuses(rig: &Rig, offering: usize, student: usize) -> Vec<String> {
+    let (o, s) = rig.pick(offering, student);
+    let mut records: Vec<_> = rig
+        .sim
+        .records()
+        .into_iter()
+        .filter(|r| r.course_offering_id.to_string() == o && r.student_id.to_string() == s)
+        .collect();
+    records.sort_by_key(|r| r.recorded_at);
+    records
+        .iter()
+        .map(|r| r.status.as_str().to_string())
+        .collect()
+}
+
+#[test]
+fn a_revert_after_an_unknown_outcome_leaves_one_record_and_an_honest_history() {
+    let rig = Rig::small_school(TOKEN);
+    rig.sim
+        .set_faults(Faults::parse("drop_after=1").expect("spec"));
+    rig.mark(0, 0, DATE, "absent");
+    let out = rig.cli.run(&["sync", "--wait", "--timeout", "3"]);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "the answer was lost: unknown at the timeout; {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    rig.mark(0, 0, DATE, "late");
+    rig.mark(0, 0, DATE, "absent");
+    rig.sim.clear_faults();
+    let report = rig.cli.json(&["sync", "--wait", "--json"]);
+    assert_eq!(
+        server_statuses(&rig, 0, 0),
+        vec!["absent"],
+        "the server held absent already: a second POST would be a duplicate"
+    );
+    assert_eq!(report["sent"], 0, "{report}");
+    assert_eq!(report["duplicates"], Value::Array(vec![]));
+    let (o, s) = rig.pick(0, 0);
+    let history = rig.cli.json(&[
+        "history",
+        "--offering",
+        &o,
+        "--student",
+        &s,
+        "--date",
+        DATE,
+        "--json",
+    ]);
+    let rows = history.as_array().expect("history rows");
+    assert_eq!(rows.len(), 3, "{history}");
+    assert_eq!(rows[1]["new_status"], "late");
+    assert_eq!(
+        (&rows[1]["outbox_state"], &rows[1]["server_id"]),
+        (&Value::from("cancelled"), &Value::Null),
+        "\"late\" never left: its row must not name the absent record; {history}"
+    );
+    let text = rig.cli.ok(&["history", "--offering", &o, "--student", &s, "--date", DATE]);
+    let late_line = text
+        .lines()
+        .find(|l| l.contains("absent -> late"))
+        .expect("the late change is listed");
+    assert!(
+        late_line.contains("cancelled") && !late_line.contains("server record"),
+        "{text}"
+    );
+}
+
+#[test]
+fn one_failed_listing_then_one_listing_settles_a_whole_course() {
+    let rig = Rig::small_school(TOKEN);
+    rig.sim
+        .set_faults(Faults::parse("drop_after=1").expect("spec"));
+    for student in 0..25 {
+        rig.mark(0, student, DATE, "present");
+    }
+    let out = rig.cli.run(&["sync", "--wait", "--timeout", "2"]);
+    assert_eq!(out.status.code(), Some(3), "all 25 unknown at the timeout");
+    assert_eq!(rig.sim.record_count(), 25);
+    // The first listing fails with a 500; the server is healthy after it.
+    rig.sim
+        .set_faults(Faults::parse("methods=get").expect("spec"));
+    rig.sim.fail_next(athena_sim::FaultKind::ServerError, 1);
+    let before = rig.sim.list_count();
+    let out = rig.cli.run(&["sync", "--wait", "--timeout", "60", "--json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "a healthy server settles the course within the timeout: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        rig.sim.list_count(),
+        before + 2,
+        "the failed listing, then one listing for all 25 items"
+    );
+    assert_eq!(rig.sim.record_count(), 25, "none was sent twice");
+    let status = rig.cli.json(&["status", "--json"]);
+    assert_eq!(status["synced"], 25);
+}

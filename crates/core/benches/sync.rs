@@ -9,6 +9,13 @@
 //!
 //! Note: the sequential loop runs at about 1 / (latency + ~1.7 ms) ≈ 46/s here, so at
 //! concurrency 8 even the bound (400/s) is only ≈ 8.7× it; the 10× target needs concurrency ≥ 10.
+//!
+//! `BENCH_SCENARIO=faults cargo bench -p rollbook-core --bench sync`: instead, the time until 500
+//! marks (25 per offering) are all confirmed with the engine's default settings while athena-sim
+//! answers 5 % of requests (POSTs and listings) with 500 and drops 10 % after committing (the
+//! record is stored, the answer lost), 20 ms latency; `BENCH_RUNS` runs (default 5, each with its
+//! own sim, fault seed and database, run side by side: the time is mostly backoff waits), their
+//! median, and the listings they needed. `BENCH_TIMEOUT` (s, default 1800) bounds each run.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -99,6 +106,9 @@ fn cpu_seconds() -> f64 {
 fn main() {
     // `cargo bench` passes --bench; `cargo test --benches` passes nothing: run small then.
     let full = std::env::args().any(|a| a == "--bench");
+    if std::env::var("BENCH_SCENARIO").is_ok_and(|s| s == "faults") {
+        return faults::run(full);
+    }
     let marks = env_usize("BENCH_MARKS", if full { 10_000 } else { 200 });
     let naive_n = env_usize("BENCH_NAIVE", if full { 300 } else { 20 });
     let concurrency = env_usize("BENCH_CONCURRENCY", CONCURRENCY).max(1);
@@ -187,4 +197,140 @@ fn main() {
         );
         sim.shutdown().await;
     });
+}
+
+/// `BENCH_SCENARIO=faults`: time to all confirmed under ordinary fault rates.
+mod faults {
+    use super::*;
+
+    const MARKS_PER_OFFERING: usize = 25;
+
+    /// How one run ended: seconds until every mark was confirmed (`None`: timed out), listings.
+    struct Outcome {
+        secs: Option<f64>,
+        listings: u64,
+    }
+
+    async fn one_run(marks: usize, seed: u64, timeout: Duration) -> Outcome {
+        let spec = format!("latency={LATENCY_MS},500=0.05,drop_after=0.10,methods=all,seed={seed}");
+        let sim = Sim::builder()
+            .empty_store()
+            .token(TOKEN, &["write:attendance", "read:attendance"])
+            .faults(Faults::parse(&spec).expect("fault spec"))
+            .start()
+            .await
+            .expect("sim");
+        let api = ApiClient::new(ApiConfig::new(
+            BaseUrl::parse(&sim.base_url()).expect("url"),
+        ))
+        .expect("client");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("bench.db");
+        let mut store = Store::open(&path).expect("db");
+        fill_outbox_by(&mut store, marks, marks.div_ceil(MARKS_PER_OFFERING));
+        drop(store);
+        let config = EngineConfig {
+            seed: Some(seed),
+            ..Default::default()
+        };
+        let mut engine = Engine::new(
+            Store::open(&path).expect("engine db"),
+            api,
+            TokenSource::fixed(TOKEN),
+            Arc::new(SystemClock),
+            config,
+        )
+        .expect("engine");
+        let started = Instant::now();
+        let drained = engine.drain(timeout).await.expect("drain");
+        let secs = started.elapsed().as_secs_f64();
+        let done = drained.report.left == 0;
+        if done {
+            let stored = sim.record_count();
+            assert_eq!(stored, marks, "exactly once: {stored} records for {marks} marks");
+        }
+        let listings = sim.list_count();
+        sim.shutdown().await;
+        Outcome {
+            secs: done.then_some(secs),
+            listings,
+        }
+    }
+
+    /// Like [`fill_outbox`], over `offerings` offerings.
+    fn fill_outbox_by(store: &mut Store, n: usize, offerings: usize) {
+        let tx = store.conn_mut().transaction().expect("tx");
+        for i in 0..n {
+            let offering = i % offerings.max(1);
+            let a = Attendance {
+                offering_id: id(1, offering),
+                teacher_assignment_id: id(2, offering),
+                ..attendance(i)
+            };
+            tx.execute(
+                "INSERT INTO outbox (offering_id, student_id, date, teacher_assignment_id,
+                     enrollment_id, status, state, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', '2024-03-15T08:00:00Z',
+                         '2024-03-15T08:00:00Z')",
+                rusqlite::params![
+                    a.offering_id,
+                    a.student_id,
+                    a.date,
+                    a.teacher_assignment_id,
+                    a.enrollment_id,
+                    a.status
+                ],
+            )
+            .expect("insert");
+        }
+        tx.commit().expect("commit");
+    }
+
+    pub fn run(full: bool) {
+        let marks = env_usize("BENCH_MARKS", if full { 500 } else { 50 });
+        let runs = env_usize("BENCH_RUNS", if full { 5 } else { 1 }).max(1);
+        let timeout = Duration::from_secs(env_usize("BENCH_TIMEOUT", 1800) as u64);
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let outcomes: Vec<Outcome> = rt.block_on(async {
+            let mut set = tokio::task::JoinSet::new();
+            for run in 0..runs {
+                set.spawn(one_run(marks, 1 + run as u64, timeout));
+            }
+            let mut all = Vec::new();
+            while let Some(o) = set.join_next().await {
+                all.push(o.expect("run"));
+            }
+            all
+        });
+        let mut secs: Vec<f64> = outcomes
+            .iter()
+            .map(|o| o.secs.unwrap_or(f64::INFINITY))
+            .collect();
+        secs.sort_by(f64::total_cmp);
+        let mut listings: Vec<u64> = outcomes.iter().map(|o| o.listings).collect();
+        listings.sort_unstable();
+        let shown: Vec<String> = secs
+            .iter()
+            .map(|s| {
+                if s.is_finite() {
+                    format!("{s:.1}")
+                } else {
+                    format!("> {}", timeout.as_secs())
+                }
+            })
+            .collect();
+        println!(
+            "sync under faults (500 5 %, drop-after-commit 10 %, POSTs and listings, latency \
+             {LATENCY_MS} ms, default engine settings): {marks} marks, {MARKS_PER_OFFERING} per \
+             offering, {runs} run(s)"
+        );
+        println!("  seconds until all confirmed: {}", shown.join(", "));
+        println!(
+            "  median {} s; listings per run: {listings:?}",
+            shown[shown.len() / 2]
+        );
+    }
 }

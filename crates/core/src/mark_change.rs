@@ -9,6 +9,10 @@
 //!   server already holds the new status and nothing is in flight;
 //! - removing a mark (undo back to "no mark") cancels a pending item, and is refused once
 //!   anything of that mark has left the device: the API has no delete.
+//!
+//! While an earlier item of the mark is in flight or unknown, what the server holds is not
+//! known, so a change is queued. Once that item has its outcome, [`recheck_pending`] applies the
+//! same rules to the pending change against what the server now holds.
 
 use rusqlite::{Connection, OptionalExtension};
 
@@ -208,11 +212,11 @@ impl<'c> ChangeWriter<'c> {
         enrolled: &Enrolled,
         status: Status,
     ) -> Result<(Option<i64>, Option<i64>)> {
-        let newest = self.newest_item(key, "")?;
+        let newest = newest_item(self.conn, key, "")?;
         // With no item at all the server holds nothing from us: skip the second lookup.
         let held = match &newest {
-            Some(item) if item.state == "pending" => self.held_by_server(key, Some(item.id))?,
-            Some(_) => self.held_by_server(key, None)?,
+            Some(item) if item.state == "pending" => held_by_server(self.conn, key, Some(item.id))?,
+            Some(_) => held_by_server(self.conn, key, None)?,
             None => None,
         };
         let server_has_it = held.as_ref().is_some_and(|h| h.status == status);
@@ -220,7 +224,7 @@ impl<'c> ChangeWriter<'c> {
         match newest {
             Some(item) if item.state == "pending" => {
                 if server_has_it {
-                    self.set_state(item.id, "cancelled")?;
+                    set_state(self.conn, item.id, "cancelled", None, &self.now)?;
                     Ok((held_id, None))
                 } else {
                     self.conn
@@ -281,52 +285,125 @@ impl<'c> ChangeWriter<'c> {
                 key.date
             )));
         }
-        match self.newest_item(key, "AND state = 'pending'")? {
+        match newest_item(self.conn, key, "AND state = 'pending'")? {
             Some(item) => {
-                self.set_state(item.id, "cancelled")?;
+                set_state(self.conn, item.id, "cancelled", None, &self.now)?;
                 Ok((Some(item.id), None))
             }
             None => Ok((None, None)),
         }
     }
+}
 
-    /// What the server holds for this mark, when it is known: the newest item that reached,
-    /// may have reached or is still going to reach the server (ignoring `except`, the pending
-    /// item about to be rewritten), if that one is confirmed `synced`. Any other item after it
-    /// (in flight, unknown, or an older pending one still to be sent) means the server's final
-    /// status is not known yet.
-    fn held_by_server(&self, key: MarkKey<'_>, except: Option<i64>) -> Result<Option<Item>> {
-        let filter = format!(
-            "AND state IN ('synced', 'sending', 'unknown', 'pending') AND id <> {}",
-            except.unwrap_or(-1)
-        );
-        let item = self.newest_item(key, &filter)?;
-        Ok(item.filter(|i| i.state == "synced"))
-    }
+/// What the server holds for this mark, when it is known: the newest item that reached, may
+/// have reached or is still going to reach the server (ignoring `except`, the pending item about
+/// to be rewritten), if that one is confirmed `synced`. Any other item after it (in flight,
+/// unknown, or an older pending one still to be sent) means the server's final status is not
+/// known yet.
+fn held_by_server(conn: &Connection, key: MarkKey<'_>, except: Option<i64>) -> Result<Option<Item>> {
+    let filter = format!(
+        "AND state IN ('synced', 'sending', 'unknown', 'pending') AND id <> {}",
+        except.unwrap_or(-1)
+    );
+    let item = newest_item(conn, key, &filter)?;
+    Ok(item.filter(|i| i.state == "synced"))
+}
 
-    fn newest_item(&self, key: MarkKey<'_>, filter: &str) -> Result<Option<Item>> {
-        let sql = format!(
-            "SELECT id, state, status FROM outbox
-             WHERE offering_id = ?1 AND student_id = ?2 AND date = ?3 {filter}
-             ORDER BY id DESC LIMIT 1"
-        );
-        Ok(self
-            .conn
-            .prepare_cached(&sql)?
-            .query_row((key.offering, key.student, key.date), |r| {
-                Ok(Item {
-                    id: r.get(0)?,
-                    state: r.get(1)?,
-                    status: r.get(2)?,
-                })
+fn newest_item(conn: &Connection, key: MarkKey<'_>, filter: &str) -> Result<Option<Item>> {
+    let sql = format!(
+        "SELECT id, state, status FROM outbox
+         WHERE offering_id = ?1 AND student_id = ?2 AND date = ?3 {filter}
+         ORDER BY id DESC LIMIT 1"
+    );
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row((key.offering, key.student, key.date), |r| {
+            Ok(Item {
+                id: r.get(0)?,
+                state: r.get(1)?,
+                status: r.get(2)?,
             })
-            .optional()?)
-    }
+        })
+        .optional()?)
+}
 
-    fn set_state(&self, id: i64, state: &str) -> Result<()> {
-        self.conn
-            .prepare_cached("UPDATE outbox SET state = ?2, updated_at = ?3 WHERE id = ?1")?
-            .execute((id, state, &self.now))?;
-        Ok(())
+/// Sets an outbox item's state (and, when given, its note).
+fn set_state(conn: &Connection, id: i64, state: &str, note: Option<&str>, now: &str) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE outbox SET state = ?2, updated_at = ?3, next_attempt_at = NULL,
+             last_error = COALESCE(?4, last_error)
+         WHERE id = ?1",
+    )?
+    .execute(rusqlite::params![id, state, now, note])?;
+    Ok(())
+}
+
+/// Applies the outbox rules to a mark's pending change once an earlier item of the mark
+/// (`settled`) has its outcome: its POST confirmed, its record found by reconciliation, refused,
+/// or back to `pending` because it never reached the server. The one rule, whichever way the
+/// server's status became known:
+///
+/// - an older pending item that never reached the server gives way to the newest one, which
+///   carries the mark (one POST for the mark, not two). Items the user asked to send again are
+///   kept: they may be on the server already, so they are part of what it holds;
+/// - the newest pending change is compared with what the server now holds, exactly as a new
+///   change is: when it is that status it is cancelled (nothing is sent), and the history row
+///   that set it names the record that holds it, as [`ChangeWriter::set`] does.
+///
+/// Runs inside the caller's transaction (the engine's commit of the outcome).
+pub(crate) fn recheck_pending(conn: &Connection, settled: i64, now: &str) -> Result<()> {
+    let key: Option<(Id, Id, Day)> = conn
+        .prepare_cached("SELECT offering_id, student_id, date FROM outbox WHERE id = ?1")?
+        .query_row([settled], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?;
+    let Some((offering, student, date)) = key else {
+        return Ok(());
+    };
+    let key = MarkKey {
+        offering: &offering,
+        student: &student,
+        date,
+    };
+    let pending: Vec<(i64, bool)> = conn
+        .prepare_cached(
+            "SELECT id, resend_requested FROM outbox
+             WHERE offering_id = ?1 AND student_id = ?2 AND date = ?3 AND state = 'pending'
+             ORDER BY id",
+        )?
+        .query_map((key.offering, key.student, key.date), |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let Some(&(newest, _)) = pending.last() else {
+        return Ok(());
+    };
+    for &(id, resend) in &pending[..pending.len() - 1] {
+        if !resend {
+            let note = format!("not sent: a later change of this mark (item {newest}) replaces it");
+            set_state(conn, id, "cancelled", Some(&note), now)?;
+        }
     }
+    let Some(item) = newest_item(conn, key, &format!("AND id = {newest}"))? else {
+        return Ok(());
+    };
+    let Some(held) = held_by_server(conn, key, Some(newest))? else {
+        return Ok(());
+    };
+    if held.status != item.status {
+        return Ok(());
+    }
+    set_state(
+        conn,
+        newest,
+        "cancelled",
+        Some("not sent: the server already holds this status"),
+        now,
+    )?;
+    conn.prepare_cached(
+        "UPDATE mark_change SET outbox_id = ?5
+         WHERE id = (SELECT MAX(id) FROM mark_change
+                     WHERE offering_id = ?1 AND student_id = ?2 AND date = ?3 AND outbox_id = ?4)",
+    )?
+    .execute(rusqlite::params![key.offering, key.student, key.date, newest, held.id])?;
+    Ok(())
 }

@@ -26,6 +26,8 @@ mod undo;
 mod upgrade;
 
 // The sync engine (crates/core/src/sync).
+#[path = "core/sync_corrections.rs"]
+mod sync_corrections;
 #[path = "core/sync_garbage.rs"]
 mod sync_garbage;
 #[path = "core/sync_handle.rs"]

@@ -375,7 +375,7 @@ impl Engine {
                 };
                 let unsure = self.settle(offering, &records, may_hide, now, report)?;
                 if unsure.is_empty() {
-                    self.reconcile_failures = 0;
+                    self.reconcile_failures.remove(offering);
                 } else {
                     let why = if others.is_empty() {
                         format!(
@@ -391,7 +391,7 @@ impl Engine {
                     let note = format!(
                         "unclear whether the server stored it: {why}; checking again later"
                     );
-                    self.look_again_later(unsure, &note, now)?;
+                    self.look_again_later(offering, unsure, &note, now)?;
                 }
                 self.succeeded(now)?;
             }
@@ -430,7 +430,9 @@ impl Engine {
 
     /// Links found items, sends the others again, except those whose record the answer `may_hide`
     /// (it had elements that may be it): those are returned, still unknown, since sending them
-    /// again could store a second copy.
+    /// again could store a second copy. The listing answers for every unknown item of the
+    /// offering, whatever its retry time; only one sent too recently for the server to have
+    /// finished with it (`reconcile_after`) stays unknown when not found, to be looked for again.
     fn settle(
         &mut self,
         offering: &Id,
@@ -443,9 +445,6 @@ impl Engine {
         let owned = queue::owned_server_ids(conn, offering)?;
         let mut candidates = Vec::new();
         for item in queue::unknown_items_of(conn, offering)? {
-            if reconcile_time(&item, self.config.reconcile_after).is_some_and(|t| t > now) {
-                continue;
-            }
             let floor_us = queue::floor_us(conn, &item)?;
             candidates.push(Candidate { item, floor_us });
         }
@@ -487,15 +486,30 @@ impl Engine {
                     }
                 }
                 Resolution::NotFound { item } => {
-                    let hidden = candidates
-                        .iter()
-                        .map(|c| &c.item)
-                        .find(|i| i.id == item)
-                        .filter(|i| may_hide(&i.body));
-                    if let Some(i) = hidden {
+                    let Some(i) = candidates.iter().map(|c| &c.item).find(|i| i.id == item)
+                    else {
+                        continue;
+                    };
+                    if may_hide(&i.body) {
                         unsure.push(i.clone());
                         continue;
                     }
+                    let grace = i.sent_at.map(|t| t + self.config.reconcile_after);
+                    if let Some(until) = grace.filter(|t| *t > now) {
+                        let note = "not on the server yet; looking again once the server has \
+                                    had time to finish the request";
+                        queue::transition(
+                            conn,
+                            item,
+                            ItemState::Unknown,
+                            ItemState::Unknown,
+                            Some(note),
+                            Some(until),
+                            now,
+                        )?;
+                        continue;
+                    }
+                    // Sent again once the wait of its unclear answer is over (at once if it is).
                     let note = "not found on the server after an unclear answer: sending again";
                     queue::transition(
                         conn,
@@ -503,7 +517,7 @@ impl Engine {
                         ItemState::Unknown,
                         ItemState::Pending,
                         Some(note),
-                        None,
+                        reconcile_time(i, self.config.reconcile_after).filter(|t| *t > now),
                         now,
                     )?;
                 }
@@ -512,16 +526,21 @@ impl Engine {
         Ok(unsure)
     }
 
-    /// Keeps `items` unknown with `note`, to be looked for again after a growing backoff.
+    /// Keeps `items` of `offering` unknown with `note`, to be looked for again after a backoff
+    /// that grows with the offering's failed listings in a row: one failed request is one step,
+    /// however many items waited on it, and they are all looked for again together.
     fn look_again_later(
         &mut self,
+        offering: &Id,
         items: Vec<QueueItem>,
         note: &str,
         now: OffsetDateTime,
     ) -> Result<()> {
+        let failures = self.reconcile_failures.entry(offering.clone()).or_insert(0);
+        *failures = failures.saturating_add(1);
+        let failures = *failures;
+        let wait = self.backoff(failures);
         for item in items {
-            self.reconcile_failures = self.reconcile_failures.saturating_add(1);
-            let wait = self.backoff(item.attempts.saturating_add(self.reconcile_failures));
             queue::transition(
                 self.store.conn(),
                 item.id,
@@ -564,6 +583,6 @@ impl Engine {
         now: OffsetDateTime,
     ) -> Result<()> {
         let items = queue::unknown_items_of(self.store.conn(), offering)?;
-        self.look_again_later(items, note, now)
+        self.look_again_later(offering, items, note, now)
     }
 }

@@ -5,7 +5,7 @@
 //! The store is used only between `.await`s, never across one; every state change is its own
 //! short transaction, so the UI's connection can write marks at any time (WAL + busy timeout).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -89,7 +89,8 @@ pub struct Engine {
     pub(crate) offline_streak: u32,
     pub(crate) offline_until: Option<OffsetDateTime>,
     pub(crate) throttle_streak: u32,
-    pub(crate) reconcile_failures: u32,
+    /// Failed listings in a row, by offering (the backoff of its unknown items).
+    pub(crate) reconcile_failures: HashMap<Id, u32>,
     last_success: Option<OffsetDateTime>,
     pub(crate) online: bool,
     /// Why there is no usable token (none stored, or the keyring failed), when so.
@@ -146,7 +147,7 @@ impl Engine {
             offline_streak: 0,
             offline_until: None,
             throttle_streak: 0,
-            reconcile_failures: 0,
+            reconcile_failures: HashMap::new(),
             last_success: None,
             online: false,
             token_problem: None,

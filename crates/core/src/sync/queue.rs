@@ -11,6 +11,7 @@ use time::OffsetDateTime;
 use crate::clock::{parse_rfc3339, rfc3339};
 use crate::error::{Error, Result};
 use crate::ids::{Day, Id, Status};
+use crate::mark_change::recheck_pending;
 use crate::sync::record::{Attendance, ServerRecord};
 
 /// The life of an outbox item.
@@ -213,17 +214,26 @@ pub fn mark_sending(
     Ok(row)
 }
 
-/// An armed item whose POST never left goes back to `pending`, its attempt not counted.
+/// An armed item whose POST never left goes back to `pending`, its attempt not counted (and
+/// gives way to a later change of its mark: [`recheck_pending`]).
 pub fn unarm(conn: &Connection, id: i64, now: OffsetDateTime) -> Result<()> {
-    conn.prepare_cached(
-        "UPDATE outbox SET state = 'pending', attempts = MAX(attempts - 1, 0), updated_at = ?2
-         WHERE id = ?1 AND state = 'sending'",
-    )?
-    .execute(params![id, rfc3339(now)])?;
-    Ok(())
+    atomically(conn, |tx| {
+        let n = tx
+            .prepare_cached(
+                "UPDATE outbox SET state = 'pending', attempts = MAX(attempts - 1, 0),
+                     updated_at = ?2
+                 WHERE id = ?1 AND state = 'sending'",
+            )?
+            .execute(params![id, rfc3339(now)])?;
+        if n == 1 {
+            recheck_pending(tx, id, &rfc3339(now))?;
+        }
+        Ok(())
+    })
 }
 
-/// The item became `record` on the server (from `from` state); the record joins the cache.
+/// The item became `record` on the server (from `from` state); the record joins the cache, and
+/// a later pending change of the mark is compared with it ([`recheck_pending`]).
 /// Returns false when the item was not in state `from` any more (the record is cached anyway).
 pub fn mark_synced(
     conn: &Connection,
@@ -248,11 +258,16 @@ pub fn mark_synced(
                 note
             ],
         )?;
+        if n == 1 {
+            recheck_pending(tx, id, &rfc3339(now))?;
+        }
         Ok(n == 1)
     })
 }
 
-/// Moves an item from `from` to `to` with a message and a retry time.
+/// Moves an item from `from` to `to` with a message and a retry time. An item refused, or
+/// back to `pending` (it did not reach the server), has its outcome: a later pending change of
+/// its mark is then checked again ([`recheck_pending`]).
 pub fn transition(
     conn: &Connection,
     id: i64,
@@ -262,19 +277,31 @@ pub fn transition(
     next_attempt_at: Option<OffsetDateTime>,
     now: OffsetDateTime,
 ) -> Result<bool> {
-    let mut stmt = conn.prepare_cached(
-        "UPDATE outbox SET state = ?3, last_error = ?4, next_attempt_at = ?5, updated_at = ?6
-         WHERE id = ?1 AND state = ?2",
-    )?;
-    let n = stmt.execute(params![
-        id,
-        from.as_str(),
-        to.as_str(),
-        message,
-        next_attempt_at.map(rfc3339),
-        rfc3339(now)
-    ])?;
-    Ok(n == 1)
+    let update = |conn: &Connection| -> Result<bool> {
+        let mut stmt = conn.prepare_cached(
+            "UPDATE outbox SET state = ?3, last_error = ?4, next_attempt_at = ?5, updated_at = ?6
+             WHERE id = ?1 AND state = ?2",
+        )?;
+        let n = stmt.execute(params![
+            id,
+            from.as_str(),
+            to.as_str(),
+            message,
+            next_attempt_at.map(rfc3339),
+            rfc3339(now)
+        ])?;
+        Ok(n == 1)
+    };
+    if from == to || !matches!(to, ItemState::Pending | ItemState::Rejected) {
+        return update(conn);
+    }
+    atomically(conn, |tx| {
+        let moved = update(tx)?;
+        if moved {
+            recheck_pending(tx, id, &rfc3339(now))?;
+        }
+        Ok(moved)
+    })
 }
 
 /// Inserts or refreshes cached server records (by server id), except those dated before what
