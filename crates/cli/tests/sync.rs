@@ -257,7 +257,9 @@ fn a_revert_after_an_unknown_outcome_leaves_one_record_and_an_honest_history() {
         (&Value::from("cancelled"), &Value::Null),
         "\"late\" never left: its row must not name the absent record; {history}"
     );
-    let text = rig.cli.ok(&["history", "--offering", &o, "--student", &s, "--date", DATE]);
+    let text = rig
+        .cli
+        .ok(&["history", "--offering", &o, "--student", &s, "--date", DATE]);
     let late_line = text
         .lines()
         .find(|l| l.contains("absent -> late"))
@@ -284,7 +286,9 @@ fn one_failed_listing_then_one_listing_settles_a_whole_course() {
         .set_faults(Faults::parse("methods=get").expect("spec"));
     rig.sim.fail_next(athena_sim::FaultKind::ServerError, 1);
     let before = rig.sim.list_count();
-    let out = rig.cli.run(&["sync", "--wait", "--timeout", "60", "--json"]);
+    let out = rig
+        .cli
+        .run(&["sync", "--wait", "--timeout", "60", "--json"]);
     assert_eq!(
         out.status.code(),
         Some(0),

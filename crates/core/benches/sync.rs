@@ -247,7 +247,10 @@ mod faults {
         let done = drained.report.left == 0;
         if done {
             let stored = sim.record_count();
-            assert_eq!(stored, marks, "exactly once: {stored} records for {marks} marks");
+            assert_eq!(
+                stored, marks,
+                "exactly once: {stored} records for {marks} marks"
+            );
         }
         let listings = sim.list_count();
         sim.shutdown().await;

@@ -300,7 +300,11 @@ impl<'c> ChangeWriter<'c> {
 /// to be rewritten), if that one is confirmed `synced`. Any other item after it (in flight,
 /// unknown, or an older pending one still to be sent) means the server's final status is not
 /// known yet.
-fn held_by_server(conn: &Connection, key: MarkKey<'_>, except: Option<i64>) -> Result<Option<Item>> {
+fn held_by_server(
+    conn: &Connection,
+    key: MarkKey<'_>,
+    except: Option<i64>,
+) -> Result<Option<Item>> {
     let filter = format!(
         "AND state IN ('synced', 'sending', 'unknown', 'pending') AND id <> {}",
         except.unwrap_or(-1)
@@ -404,6 +408,12 @@ pub(crate) fn recheck_pending(conn: &Connection, settled: i64, now: &str) -> Res
          WHERE id = (SELECT MAX(id) FROM mark_change
                      WHERE offering_id = ?1 AND student_id = ?2 AND date = ?3 AND outbox_id = ?4)",
     )?
-    .execute(rusqlite::params![key.offering, key.student, key.date, newest, held.id])?;
+    .execute(rusqlite::params![
+        key.offering,
+        key.student,
+        key.date,
+        newest,
+        held.id
+    ])?;
     Ok(())
 }

@@ -80,7 +80,6 @@ pub fn local_marks(conn: &Connection) -> BTreeMap<Key, String> {
     rows.collect::<Result<_, _>>().expect("rows")
 }
 
-
 /// Two records in a row (by `recorded_at`) of one mark with the same status: the second
 /// changed nothing, so Rollbook sent a change that was already there.
 pub fn repeated_statuses(records: &[athena_sim::AttendanceRecord]) -> Vec<String> {

@@ -486,8 +486,7 @@ impl Engine {
                     }
                 }
                 Resolution::NotFound { item } => {
-                    let Some(i) = candidates.iter().map(|c| &c.item).find(|i| i.id == item)
-                    else {
+                    let Some(i) = candidates.iter().map(|c| &c.item).find(|i| i.id == item) else {
                         continue;
                     };
                     if may_hide(&i.body) {

@@ -186,8 +186,7 @@ async fn one_failed_listing_then_one_listing_settles_the_whole_offering() {
     assert!(items.iter().all(|i| rig.state(*i) == "unknown"));
     assert_eq!(rig.sim.record_count(), 25, "all stored, every answer lost");
     // The next listing fails with a 500; later ones are answered.
-    rig.sim
-        .set_faults(Faults::none().on_methods(false, true));
+    rig.sim.set_faults(Faults::none().on_methods(false, true));
     rig.sim.fail_next(FaultKind::ServerError, 1);
     let before = rig.sim.list_count();
     engine.pass().await.unwrap();
