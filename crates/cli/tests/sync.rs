@@ -212,11 +212,17 @@ fn recent_days(n: u32) -> Vec<String> {
 fn one_record_per_mark(rig: &Rig, n: usize) {
     let mut per_key: HashMap<String, usize> = HashMap::new();
     for r in rig.sim.records() {
-        let key = format!("{} {} {}", r.course_offering_id, r.student_id, r.attendance_date);
+        let key = format!(
+            "{} {} {}",
+            r.course_offering_id, r.student_id, r.attendance_date
+        );
         *per_key.entry(key).or_default() += 1;
     }
     let twice: Vec<_> = per_key.iter().filter(|(_, n)| **n > 1).collect();
-    assert!(twice.is_empty(), "a mark stored twice breaks exactly-once: {twice:?}");
+    assert!(
+        twice.is_empty(),
+        "a mark stored twice breaks exactly-once: {twice:?}"
+    );
     assert_eq!(per_key.len(), n, "every mark reaches the server");
 }
 
@@ -231,7 +237,10 @@ fn sim_settles(rig: &Rig) {
 /// The outbox as `status --json` shows it: (pending, sending, unknown, synced).
 fn outbox_counts(rig: &Rig) -> (u64, u64, u64, u64) {
     let s = rig.cli.json(&["status", "--json"]);
-    let n = |k: &str| s[k].as_u64().unwrap_or_else(|| panic!("status --json has {k}: {s}"));
+    let n = |k: &str| {
+        s[k].as_u64()
+            .unwrap_or_else(|| panic!("status --json has {k}: {s}"))
+    };
     (n("pending"), n("sending"), n("unknown"), n("synced"))
 }
 
@@ -329,7 +338,7 @@ fn ctrl_c_stops_sync_saying_what_it_left_and_the_next_sync_delivers_once() {
     }
     // A POST takes 10 s: Ctrl-C lands while the first one is on the wire.
     rig.sim.set_faults(Faults::none().with_latency_ms(10_000));
-    let mut child = rig
+    let child = rig
         .cli
         .command(&["sync", "--wait", "--concurrency", "1"])
         .stdout(Stdio::piped())
@@ -338,7 +347,10 @@ fn ctrl_c_stops_sync_saying_what_it_left_and_the_next_sync_delivers_once() {
         .expect("start rollbook-cli sync");
     let waiting = Instant::now();
     while rig.sim.in_flight() == 0 {
-        assert!(waiting.elapsed() < GUARD, "the first POST never reached the sim");
+        assert!(
+            waiting.elapsed() < GUARD,
+            "the first POST never reached the sim"
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
     let interrupted = Instant::now();
@@ -352,7 +364,10 @@ fn ctrl_c_stops_sync_saying_what_it_left_and_the_next_sync_delivers_once() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "stopped by Ctrl-C: {stderr}");
     // Requests in flight get one more second, not the 10 s they would take.
-    assert!(took < Duration::from_secs(5), "Ctrl-C took {took:?} to stop sync");
+    assert!(
+        took < Duration::from_secs(5),
+        "Ctrl-C took {took:?} to stop sync"
+    );
     assert!(
         stderr.contains("stopped: 1 sent, 0 confirmed, 4 left (1 unknown"),
         "Ctrl-C says what it left: {stderr}"

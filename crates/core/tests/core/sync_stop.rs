@@ -113,7 +113,11 @@ async fn the_app_closing_cuts_a_hung_post_after_its_grace_and_saves_the_rest() {
         .expect("the engine comes back");
     let took = started.elapsed();
     assert!(took < Duration::from_secs(3), "closing took {took:?}");
-    assert_eq!(rig.state(items[0]), "unknown", "cut: checked at the next start");
+    assert_eq!(
+        rig.state(items[0]),
+        "unknown",
+        "cut: checked at the next start"
+    );
     assert_eq!(rig.state(items[1]), "pending");
     assert_eq!(engine.status().sending, 0, "nothing is left in flight");
     drop(engine);
@@ -128,7 +132,11 @@ async fn the_earliest_cut_wins_and_an_ask_says_so() {
     let later = tokio::time::Instant::now() + GUARD;
     let bounded = stop.until(later);
     assert_eq!(bounded.cut_at(), Some(later));
-    assert_eq!(bounded.reason(), None, "a deadline to come stops nothing yet");
+    assert_eq!(
+        bounded.reason(),
+        None,
+        "a deadline to come stops nothing yet"
+    );
     let past = bounded.until(tokio::time::Instant::now());
     assert_eq!(past.reason(), Some(StopReason::Deadline));
     assert_eq!(
@@ -139,7 +147,11 @@ async fn the_earliest_cut_wins_and_an_ask_says_so() {
     let signal = bounded.signal();
     signal.stop_within(Duration::ZERO);
     signal.stop_within(GUARD);
-    assert_eq!(stop.reason(), Some(StopReason::Asked), "every copy is asked");
+    assert_eq!(
+        stop.reason(),
+        Some(StopReason::Asked),
+        "every copy is asked"
+    );
     assert!(
         bounded.cut_at().expect("cut") <= tokio::time::Instant::now(),
         "asking again with more time does not extend the first ask"
