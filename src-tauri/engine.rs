@@ -18,6 +18,10 @@ use crate::state::AppState;
 /// How long a counselor view waits for the server's records before it shows the cache.
 const PULL_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How long requests in flight may take when the app exits; one cut then leaves its item
+/// `unknown`, and the next launch looks for it on the server.
+const EXIT_GRACE: Duration = Duration::from_secs(2);
+
 /// The running engine, if any, and what stops concurrent rebuilds from racing.
 #[derive(Default)]
 pub struct SyncLink {
@@ -55,12 +59,13 @@ impl SyncLink {
         self.slot().as_ref().map(SyncHandle::status)
     }
 
-    async fn stop(&self) {
+    /// Stops the engine, giving requests in flight `within` to end.
+    async fn stop(&self, within: Duration) {
         let old = self.slot().take();
         if let Some(old) = old {
-            // Lets requests in flight finish; dropping the returned engine releases the
-            // database's sync lock and closes its status channel (ending its event forwarder).
-            drop(old.shutdown().await);
+            // Dropping the returned engine releases the database's sync lock and closes its
+            // status channel (ending its event forwarder).
+            drop(old.shutdown(within).await);
         }
     }
 }
@@ -69,7 +74,8 @@ impl SyncLink {
 pub async fn restart<R: Runtime>(app: &AppHandle<R>) -> Result<()> {
     let state = app.state::<AppState>();
     let _one_at_a_time = state.sync.rebuild.lock().await;
-    state.sync.stop().await;
+    // Requests in flight (with the old settings) end on their own.
+    state.sync.stop(Duration::MAX).await;
     let config = state.api_config()?;
     let tokens = state.token_source(&config);
     let api = ApiClient::new(config)?;
@@ -82,9 +88,10 @@ pub async fn restart<R: Runtime>(app: &AppHandle<R>) -> Result<()> {
     Ok(())
 }
 
-/// Stops the engine before the app exits, giving requests in flight a moment to finish.
+/// Stops the engine before the app exits: requests in flight get [`EXIT_GRACE`], then what is
+/// left is written down (the outer timeout only guards against a stuck database).
 pub async fn stop(state: &AppState) {
-    let _ = tokio::time::timeout(Duration::from_secs(3), state.sync.stop()).await;
+    let _ = tokio::time::timeout(EXIT_GRACE * 2, state.sync.stop(EXIT_GRACE)).await;
 }
 
 /// The status: the engine's, or the database's when no engine runs (e.g. `rollbook-cli sync`

@@ -2,8 +2,8 @@
 //! scripts. It shares the desktop app's data directory.
 //!
 //! Exit codes: 0 success; 2 invalid input (usage, a bad id/date/status, a rejected file, a
-//! student not enrolled…), with the problem on stderr; 3 `sync --wait` timed out; 1 any other
-//! failure (including a token the server refuses).
+//! student not enrolled…), with the problem on stderr; 3 `sync --wait` timed out; 130 `sync`
+//! stopped by Ctrl-C; 1 any other failure (including a token the server refuses).
 //!
 //! Each area has its own module with its argument types and a `run`; `Command` below lists
 //! them and [`run`] dispatches. A new area adds a module, a variant and a match arm.
@@ -69,7 +69,7 @@ enum Command {
     Login(sync_cmds::LoginArgs),
     /// Delete the saved API token
     Logout,
-    /// Send waiting changes to the school's Athena server (exit 3: --wait timed out)
+    /// Send waiting changes to the school's Athena server (exit 3: --wait timed out; 130: Ctrl-C)
     Sync(sync_cmds::SyncArgs),
     /// Fetch the server's records of an offering or a student into this device
     Pull(sync_cmds::PullArgs),

@@ -2,7 +2,8 @@
 //!
 //! The token comes from stdin (`login`) into the system keyring, or from `ROLLBOOK_TOKEN`, which
 //! overrides the keyring; it is never printed, logged or stored in the database. `sync` exits 3
-//! when `--wait` runs out of time, and 1 with a clear message when the server refuses the token.
+//! when `--wait` runs out of time, 130 when stopped by Ctrl-C (in both cases with everything
+//! written down), and 1 with a clear message when the server refuses the token.
 
 use std::io::Read;
 use std::sync::Arc;
@@ -19,7 +20,7 @@ use rollbook_core::sync::classify::{classify_read, ReadOutcome};
 use rollbook_core::sync::tokens::TOKEN_ENV;
 use rollbook_core::sync::{
     self, BlockReason, Blocked, DrainEnd, Engine, EngineConfig, KeyringTokens, PassReport,
-    TokenSource,
+    StopSignal, TokenSource,
 };
 use rollbook_core::{Error, Id, Result};
 
@@ -28,6 +29,10 @@ use crate::{args, output, Ctx};
 
 /// The exit code of `sync --wait` when the timeout comes first.
 pub const EXIT_TIMEOUT: u8 = 3;
+/// The exit code of `sync` stopped by Ctrl-C (128 + SIGINT, as shells report it).
+pub const EXIT_INTERRUPTED: u8 = 130;
+/// How long requests in flight may still take after Ctrl-C; a second Ctrl-C cuts them at once.
+const CTRL_C_GRACE: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Args)]
 pub struct LoginArgs {
@@ -47,7 +52,10 @@ pub struct SyncArgs {
     /// Keep going (honouring backoff and Retry-After) until nothing is pending or unknown
     #[arg(long)]
     pub wait: bool,
-    /// With --wait: give up after this many seconds (exit code 3)
+    /// With --wait: the bound of the whole run, in seconds. Then no new request starts, requests
+    /// still in flight are cut (their changes are left unknown and looked for on the server by
+    /// the next sync), everything is saved, and the command exits 3. Ctrl-C stops the same way
+    /// (after 1 s more for requests in flight) and exits 130
     #[arg(long, value_name = "SECS", default_value_t = 120)]
     pub timeout: u64,
     /// Requests in flight at once
@@ -204,16 +212,18 @@ fn blocked_message(b: &Blocked) -> String {
 }
 
 pub fn run_sync(ctx: &Ctx, a: SyncArgs) -> Result<()> {
-    let timed_out = sync_inner(ctx, a)?;
-    if timed_out {
-        // Everything is closed and flushed by now; only the exit code is left to give.
-        std::process::exit(EXIT_TIMEOUT.into());
+    let exit = sync_inner(ctx, a)?;
+    if let Some(code) = exit {
+        // Everything is closed and saved by now; only the exit code is left to give.
+        output::finish()?;
+        std::process::exit(code.into());
     }
     Ok(())
 }
 
-/// Returns whether `--wait` timed out.
-fn sync_inner(ctx: &Ctx, a: SyncArgs) -> Result<bool> {
+/// Returns the exit code when it is not 0 or an error's: `--wait` timed out, or Ctrl-C.
+fn sync_inner(ctx: &Ctx, a: SyncArgs) -> Result<Option<u8>> {
+    let started = std::time::Instant::now();
     let store = ctx.open()?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     if a.resend_unknown {
@@ -231,20 +241,37 @@ fn sync_inner(ctx: &Ctx, a: SyncArgs) -> Result<bool> {
     };
     let engine_store = Store::open_data_dir(&ctx.data_dir)?;
     let rt = runtime()?;
-    let (report, end) = rt.block_on(async {
+    let ran = rt.block_on(async {
         let mut engine = Engine::new(engine_store, api, tokens, clock, engine_config)?;
-        // Running `sync` is the user's "sync now": waiting items are due at once, however long
-        // their backoff (a Retry-After pause and an unknown item's wait still hold).
-        engine.retry_now()?;
-        if a.wait {
-            let drained = engine.drain(Duration::from_secs(a.timeout)).await?;
-            Ok::<_, Error>((drained.report, Some(drained.end)))
-        } else {
-            let report = engine.pass().await?;
-            let end = engine.status().blocked.map(DrainEnd::Blocked);
-            Ok((report, end))
+        let stop = engine.stop_signal();
+        let work = async {
+            // Running `sync` is the user's "sync now": waiting items are due at once, however
+            // long their backoff (a Retry-After pause and an unknown item's wait still hold).
+            engine.retry_now()?;
+            if a.wait {
+                // The timeout counts from the start of the command, not of the drain.
+                let left = Duration::from_secs(a.timeout).saturating_sub(started.elapsed());
+                let drained = engine.drain(left).await?;
+                Ok::<_, Error>((drained.report, Some(drained.end)))
+            } else {
+                let report = engine.pass().await?;
+                let end = match engine.status().blocked {
+                    Some(b) => Some(DrainEnd::Blocked(b)),
+                    None => (stop.is_asked() && report.left > 0).then_some(DrainEnd::Stopped),
+                };
+                Ok((report, end))
+            }
+        };
+        // Listed first, so Ctrl-C is caught before the first request can leave.
+        tokio::select! {
+            biased;
+            never = stop_on_ctrl_c(stop.clone()) => match never {},
+            done = work => done,
         }
-    })?;
+    });
+    // Everything is written down by now; a keyring call that never answered is not waited for.
+    rt.shutdown_background();
+    let (report, end) = ran?;
     let status = sync::load_status(&store, SystemClock.now())?;
     if a.json {
         output::json(&report)?;
@@ -266,10 +293,31 @@ fn sync_inner(ctx: &Ctx, a: SyncArgs) -> Result<bool> {
             for reason in unknown_reasons(&store)? {
                 eprintln!("  {reason}");
             }
-            Ok(true)
+            Ok(Some(EXIT_TIMEOUT))
         }
-        Some(DrainEnd::Done) | None => Ok(false),
+        Some(DrainEnd::Stopped) => {
+            eprintln!(
+                "rollbook-cli: stopped: {} sent, {} confirmed, {} left ({} unknown: looked for on \
+                 the server by the next sync)",
+                report.sent, report.confirmed, report.left, status.unknown
+            );
+            Ok(Some(EXIT_INTERRUPTED))
+        }
+        Some(DrainEnd::Done) | None => Ok(None),
     }
+}
+
+/// Ctrl-C stops the engine (requests in flight get [`CTRL_C_GRACE`]); a second one cuts them at
+/// once. Never returns; without a way to catch Ctrl-C it stays the default (the process ends,
+/// as in a crash, which the next run recovers from).
+async fn stop_on_ctrl_c(stop: StopSignal) -> std::convert::Infallible {
+    if tokio::signal::ctrl_c().await.is_ok() {
+        stop.stop_within(CTRL_C_GRACE);
+        if tokio::signal::ctrl_c().await.is_ok() {
+            stop.stop_within(Duration::ZERO);
+        }
+    }
+    std::future::pending().await
 }
 
 /// The distinct reasons of items whose outcome is unknown (at most three: they repeat).

@@ -1,8 +1,10 @@
 //! `rollbook-cli sync`, `pull`, `rejected`, `discard`, `status --json` and `login` input checks:
 //! the real binary against athena-sim on 127.0.0.1:0.
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::process::Stdio;
+use std::time::{Duration, Instant};
 
 use athena_sim::{Faults, RetryAfter};
 use serde_json::Value;
@@ -303,4 +305,197 @@ fn one_failed_listing_then_one_listing_settles_a_whole_course() {
     assert_eq!(rig.sim.record_count(), 25, "none was sent twice");
     let status = rig.cli.json(&["status", "--json"]);
     assert_eq!(status["synced"], 25);
+}
+
+/// `n` school days before today (oldest first), as `YYYY-MM-DD`: dates a mark may carry.
+fn recent_days(n: u32) -> Vec<String> {
+    athena_sim::school_days_before(athena_sim::today_utc(), n)
+        .into_iter()
+        .map(athena_sim::format_date)
+        .collect()
+}
+
+/// Every (offering, student, date) on the server has exactly one record, and there are `n`.
+fn one_record_per_mark(rig: &Rig, n: usize) {
+    let mut per_key: HashMap<String, usize> = HashMap::new();
+    for r in rig.sim.records() {
+        let key = format!(
+            "{} {} {}",
+            r.course_offering_id, r.student_id, r.attendance_date
+        );
+        *per_key.entry(key).or_default() += 1;
+    }
+    let twice: Vec<_> = per_key.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(
+        twice.is_empty(),
+        "a mark stored twice breaks exactly-once: {twice:?}"
+    );
+    assert_eq!(per_key.len(), n, "every mark reaches the server");
+}
+
+/// Waits until the sim is done with what the last (exited) run left on the wire, so the next
+/// run finds on the server whatever a cut request stored there.
+fn sim_settles(rig: &Rig) {
+    if let Err(busy) = rig.block_on(rig.sim.wait_idle(GUARD)) {
+        panic!("the sim must finish the requests of a stopped run: {busy}");
+    }
+}
+
+/// The outbox as `status --json` shows it: (pending, sending, unknown, synced).
+fn outbox_counts(rig: &Rig) -> (u64, u64, u64, u64) {
+    let s = rig.cli.json(&["status", "--json"]);
+    let n = |k: &str| {
+        s[k].as_u64()
+            .unwrap_or_else(|| panic!("status --json has {k}: {s}"))
+    };
+    (n("pending"), n("sending"), n("unknown"), n("synced"))
+}
+
+/// How long a test waits for the sim or a child before calling it a failure (a guard only).
+const GUARD: Duration = Duration::from_secs(60);
+
+#[test]
+fn timeout_bounds_the_whole_run_even_with_a_request_on_the_wire() {
+    let rig = Rig::small_school(TOKEN);
+    let dates = recent_days(1);
+    for s in 0..5 {
+        rig.mark(0, s, &dates[0], "absent");
+    }
+    rig.sim.set_faults(Faults::none().with_latency_ms(2000));
+    let started = Instant::now();
+    let out = rig.cli.run(&[
+        "sync",
+        "--wait",
+        "--timeout",
+        "3",
+        "--concurrency",
+        "1",
+        "--json",
+    ]);
+    let took = started.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "timed out: {stderr}");
+    // The promise of --timeout 3: the command is over within a second or two of 3 s, not
+    // after every 2 s POST of the queue.
+    assert!(took < Duration::from_secs(5), "--timeout 3 ran {took:?}");
+    let report: Value = serde_json::from_slice(&out.stdout).expect("the report is printed");
+    let (pending, sending, unknown, synced) = outbox_counts(&rig);
+    assert_eq!(sending, 0, "nothing is left in flight: the state is saved");
+    assert_eq!(
+        unknown, 1,
+        "the POST cut at the deadline is unknown, as after a crash"
+    );
+    assert_eq!(report["confirmed"].as_u64(), Some(synced));
+    assert_eq!(pending + unknown + synced, 5, "nothing is lost");
+
+    rig.sim.clear_faults();
+    sim_settles(&rig);
+    let again = rig.cli.json(&["sync", "--wait", "--json"]);
+    assert_eq!(again["left"], 0, "{again}");
+    assert_eq!(outbox_counts(&rig), (0, 0, 0, 5));
+    one_record_per_mark(&rig, 5);
+}
+
+#[test]
+fn timeout_bounds_a_long_queue_and_the_next_sync_finishes_it_once() {
+    let rig = Rig::small_school(TOKEN);
+    let mut csv = String::from("course_offering_id,student_id,attendance_date,status\n");
+    let mut marks = 0;
+    for date in recent_days(8) {
+        for e in rig.sim.enrollments() {
+            csv.push_str(&format!(
+                "{},{},{date},present\n",
+                e.course_offering_id, e.student_id
+            ));
+            marks += 1;
+        }
+    }
+    assert!(marks >= 2000, "a long queue: {marks}");
+    let file = rig.cli.write("checkins.csv", csv);
+    rig.cli
+        .ok(&["marks", "import", file.to_str().expect("utf-8 path")]);
+    // 8 POSTs of 50 ms at a time: about 160 a second, so the queue takes far longer than 2 s.
+    rig.sim.set_faults(Faults::none().with_latency_ms(50));
+    let started = Instant::now();
+    let out = rig.cli.run(&["sync", "--wait", "--timeout", "2", "--json"]);
+    let took = started.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "timed out: {stderr}");
+    assert!(took < Duration::from_secs(4), "--timeout 2 ran {took:?}");
+    let (pending, sending, unknown, synced) = outbox_counts(&rig);
+    assert_eq!(sending, 0, "nothing is left in flight: the state is saved");
+    assert!(pending > 0, "the queue was not finished in 2 s");
+    assert_eq!(pending + unknown + synced, marks as u64, "nothing is lost");
+
+    rig.sim.clear_faults();
+    sim_settles(&rig);
+    let again = rig.cli.json(&["sync", "--wait", "--json"]);
+    assert_eq!(again["left"], 0, "{again}");
+    assert_eq!(outbox_counts(&rig), (0, 0, 0, marks as u64));
+    one_record_per_mark(&rig, marks);
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_stops_sync_saying_what_it_left_and_the_next_sync_delivers_once() {
+    let rig = Rig::small_school(TOKEN);
+    let dates = recent_days(1);
+    for s in 0..4 {
+        rig.mark(1, s, &dates[0], "late");
+    }
+    // A POST takes 10 s: Ctrl-C lands while the first one is on the wire.
+    rig.sim.set_faults(Faults::none().with_latency_ms(10_000));
+    let child = rig
+        .cli
+        .command(&["sync", "--wait", "--concurrency", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start rollbook-cli sync");
+    let waiting = Instant::now();
+    while rig.sim.in_flight() == 0 {
+        assert!(
+            waiting.elapsed() < GUARD,
+            "the first POST never reached the sim"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let interrupted = Instant::now();
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(kill.success());
+    let out = child.wait_with_output().expect("wait for rollbook-cli");
+    let took = interrupted.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "stopped by Ctrl-C: {stderr}");
+    // Requests in flight get one more second, not the 10 s they would take.
+    assert!(
+        took < Duration::from_secs(5),
+        "Ctrl-C took {took:?} to stop sync"
+    );
+    assert!(
+        stderr.contains("stopped: 1 sent, 0 confirmed, 4 left (1 unknown"),
+        "Ctrl-C says what it left: {stderr}"
+    );
+    assert_eq!(
+        outbox_counts(&rig),
+        (3, 0, 1, 0),
+        "saved: the cut POST is unknown, the others wait"
+    );
+
+    rig.sim.clear_faults();
+    sim_settles(&rig);
+    let again = rig.cli.json(&["sync", "--wait", "--json"]);
+    assert_eq!(again["left"], 0, "{again}");
+    assert_eq!(outbox_counts(&rig), (0, 0, 0, 4));
+    one_record_per_mark(&rig, 4);
+}
+
+#[test]
+fn sync_help_says_the_timeout_bounds_the_whole_run() {
+    let help = support::cli::Cli::new().ok(&["sync", "--help"]);
+    assert!(help.contains("bound of the whole run"), "{help}");
+    assert!(help.contains("Ctrl-C"), "{help}");
 }

@@ -44,5 +44,7 @@ mod sync_random;
 mod sync_reconcile;
 #[path = "core/sync_secrecy.rs"]
 mod sync_secrecy;
+#[path = "core/sync_stop.rs"]
+mod sync_stop;
 #[path = "core/sync_support.rs"]
 mod sync_support;

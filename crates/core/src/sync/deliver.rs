@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use time::OffsetDateTime;
-use tokio::task::JoinSet;
+use tokio::task::{JoinError, JoinSet};
 
 use crate::error::Result;
 use crate::ids::Id;
@@ -49,6 +49,17 @@ fn stops_the_queue(ex: &Exchange) -> bool {
     }
 }
 type Launch = (VecDeque<i64>, i64, u32, Attendance);
+
+/// A POST's task ended: its answer is to be written down, unless it has none.
+fn collect(joined: Result<Sent, JoinError>, done: &mut Vec<Sent>, report: &mut PassReport) {
+    match joined {
+        Ok(sent) => done.push(sent),
+        // Cut at the stop, on the wire: its item stays `sending`, recovered below as unknown.
+        Err(e) if e.is_cancelled() => report.sent += 1,
+        // A task that died leaves its item `sending`; it is recovered below.
+        Err(_) => {}
+    }
+}
 
 impl Engine {
     /// Sends chains `concurrency` at a time.
@@ -100,17 +111,18 @@ impl Engine {
                 self.publish(false);
                 continue;
             }
-            match inflight.join_next().await {
+            // At the stop's cut, POSTs still in flight are aborted.
+            match self.stop.join_next(&mut inflight).await {
                 None => break Ok(()),
-                // A task that died leaves its item `sending`; it is recovered below.
-                Some(joined) => done.extend(joined.ok()),
+                Some(joined) => collect(joined, &mut done, report),
             }
             while let Some(joined) = inflight.try_join_next() {
-                done.extend(joined.ok());
+                collect(joined, &mut done, report);
             }
         };
-        // Wait out what is in flight (on error too) so nothing is left behind unrecorded.
-        while inflight.join_next().await.is_some() {}
+        // Wait out what is in flight (on error too, until the stop's cut) so nothing is left
+        // behind unrecorded.
+        while self.stop.join_next(&mut inflight).await.is_some() {}
         let now = self.clock.now();
         for (_, id, _, _) in armed {
             queue::unarm(self.store.conn(), id, now)?;
@@ -324,7 +336,7 @@ impl Engine {
                     (offering, ex)
                 });
             }
-            let Some(joined) = inflight.join_next().await else {
+            let Some(joined) = self.stop.join_next(&mut inflight).await else {
                 break;
             };
             let Ok((offering, ex)) = joined else { continue };

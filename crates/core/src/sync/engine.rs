@@ -13,6 +13,7 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 use time::OffsetDateTime;
 use tokio::sync::watch;
+use tokio::time::Instant;
 
 use crate::clock::{rfc3339, Clock};
 use crate::error::Result;
@@ -24,6 +25,7 @@ use crate::sync::lock::EngineLock;
 use crate::sync::plan::{self, backoff, Gate, Plan};
 use crate::sync::queue;
 use crate::sync::status::{load_status, BlockReason, Blocked, PassReport, QueueState, SyncStatus};
+use crate::sync::stop::{Stop, StopReason, StopSignal};
 use crate::sync::tokens::TokenSource;
 
 /// Knobs of the engine. Tests shrink the durations to milliseconds.
@@ -67,6 +69,8 @@ pub enum DrainEnd {
     Done,
     /// The timeout came first.
     TimedOut,
+    /// It was asked to stop ([`Engine::stop_signal`]: Ctrl-C, the app closing).
+    Stopped,
     /// The queue is blocked (sign in again / another token).
     Blocked(Blocked),
     /// Unknown items wait for the user's "send again" (the token cannot read).
@@ -100,7 +104,8 @@ pub struct Engine {
     running: bool,
     status_tx: watch::Sender<SyncStatus>,
     last_publish: Option<std::time::Instant>,
-    pub(crate) cancel: Option<watch::Receiver<bool>>,
+    /// When to stop: asked ([`Engine::stop_signal`]) or a deadline ([`Engine::drain`]).
+    pub(crate) stop: Stop,
     _lock: Option<EngineLock>,
 }
 
@@ -156,7 +161,7 @@ impl Engine {
             running: false,
             status_tx,
             last_publish: None,
-            cancel: None,
+            stop: Stop::new(),
             _lock: lock,
         };
         engine.publish(true);
@@ -174,6 +179,12 @@ impl Engine {
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// What stops this engine: no new request starts once asked, and requests in flight are
+    /// cut after the grace given (see [`super::stop`]).
+    pub fn stop_signal(&self) -> StopSignal {
+        self.stop.signal()
     }
 
     /// When the engine would next act on its own (`None`: only when asked).
@@ -205,7 +216,16 @@ impl Engine {
             self.waiting_for_user = 0;
             return Ok(report);
         }
-        let token = match self.tokens.get().await {
+        // A keyring that does not answer must not hold a stopping run past its deadline.
+        let read = tokio::select! {
+            read = self.tokens.get() => Some(read),
+            () = self.stop.stopping() => None,
+        };
+        let Some(read) = read else {
+            report.left = queue::outstanding(self.store.conn())?;
+            return Ok(report);
+        };
+        let token = match read {
             Ok(Some(token)) => token,
             Ok(None) => {
                 self.token_problem = Some("not signed in: no API token is stored".into());
@@ -247,7 +267,10 @@ impl Engine {
             self.send_chains(chains, &token, &mut report).await?;
             break;
         }
-        self.replan()?;
+        // Stopping: what is left is the next run's to plan (a whole queue's plan takes time).
+        if !self.cancelled() {
+            self.replan()?;
+        }
         report.left = queue::outstanding(self.store.conn())?;
         Ok(report)
     }
@@ -276,40 +299,48 @@ impl Engine {
     }
 
     /// Passes until nothing is outstanding, sleeping (real time) until the next retry between
-    /// them, for at most `timeout`.
+    /// them, for at most `timeout` in all: at the deadline no new request starts and requests
+    /// in flight are cut (their items left `unknown`, as after a crash). Asked to stop
+    /// ([`Engine::stop_signal`]), it ends the same way with [`DrainEnd::Stopped`].
     pub async fn drain(&mut self, timeout: Duration) -> Result<Drained> {
-        let deadline = tokio::time::Instant::now() + timeout;
+        let unbounded = self.stop.clone();
+        if let Some(deadline) = Instant::now().checked_add(timeout) {
+            self.stop = unbounded.until(deadline);
+        }
+        let drained = self.drain_until_stopped().await;
+        self.stop = unbounded;
+        drained
+    }
+
+    async fn drain_until_stopped(&mut self) -> Result<Drained> {
         let mut total = PassReport::default();
         loop {
             total.absorb(self.pass().await?);
             let status = self.status();
-            if let Some(b) = status.blocked {
-                return Ok(Drained {
-                    report: total,
-                    end: DrainEnd::Blocked(b),
-                });
-            }
-            if total.left == 0 {
-                return Ok(Drained {
-                    report: total,
-                    end: DrainEnd::Done,
-                });
-            }
-            let Some(wake) = self.wake_at else {
-                let end = DrainEnd::NeedsResend(self.waiting_for_user.max(total.left));
-                return Ok(Drained { report: total, end });
+            let end = if let Some(b) = status.blocked {
+                DrainEnd::Blocked(b)
+            } else if total.left == 0 {
+                DrainEnd::Done
+            } else if let Some(end) = self.stopped_end() {
+                end
+            } else if let Some(wake) = self.wake_at {
+                let wait = duration_until(self.clock.now(), wake).max(Duration::from_millis(5));
+                tokio::select! {
+                    () = tokio::time::sleep(wait) => continue,
+                    () = self.stop.stopping() => self.stopped_end().unwrap_or(DrainEnd::TimedOut),
+                }
+            } else {
+                DrainEnd::NeedsResend(self.waiting_for_user.max(total.left))
             };
-            let wait = duration_until(self.clock.now(), wake).max(Duration::from_millis(5));
-            let now = tokio::time::Instant::now();
-            if now + wait > deadline {
-                tokio::time::sleep_until(deadline).await;
-                return Ok(Drained {
-                    report: total,
-                    end: DrainEnd::TimedOut,
-                });
-            }
-            tokio::time::sleep(wait).await;
+            return Ok(Drained { report: total, end });
         }
+    }
+
+    fn stopped_end(&self) -> Option<DrainEnd> {
+        self.stop.reason().map(|reason| match reason {
+            StopReason::Deadline => DrainEnd::TimedOut,
+            StopReason::Asked => DrainEnd::Stopped,
+        })
     }
 
     /// The user asked for a pass now ("Sync now"): stop backing off from an unreachable server
@@ -326,8 +357,9 @@ impl Engine {
         self.api.config().school_id.is_some()
     }
 
+    /// Whether the engine is stopping (asked, or past its deadline): no new request starts.
     pub(crate) fn cancelled(&self) -> bool {
-        self.cancel.as_ref().is_some_and(|c| *c.borrow())
+        self.stop.is_stopping()
     }
 
     /// A full-jitter backoff for the n-th attempt.

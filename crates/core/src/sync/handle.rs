@@ -11,6 +11,7 @@ use tokio::time::Instant;
 
 use crate::sync::engine::{duration_until, Engine};
 use crate::sync::status::SyncStatus;
+use crate::sync::stop::{Stop, StopSignal};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Command {
@@ -18,12 +19,13 @@ enum Command {
     Nudge,
 }
 
-/// Controls a running engine. Dropping it stops the engine after its current request.
+/// Controls a running engine. Dropping it stops the engine: no new request starts, and those in
+/// flight end on their own.
 #[derive(Debug)]
 pub struct SyncHandle {
     commands: mpsc::UnboundedSender<Command>,
     status: watch::Receiver<SyncStatus>,
-    cancel: watch::Sender<bool>,
+    stop: StopSignal,
     task: Option<JoinHandle<Engine>>,
 }
 
@@ -34,16 +36,15 @@ impl SyncHandle {
     }
 
     /// Starts `engine` on `rt` (callable outside the runtime, e.g. from the app's setup).
-    pub fn start_on(mut engine: Engine, rt: &tokio::runtime::Handle) -> SyncHandle {
+    pub fn start_on(engine: Engine, rt: &tokio::runtime::Handle) -> SyncHandle {
         let (commands, rx) = mpsc::unbounded_channel();
-        let (cancel, cancel_rx) = watch::channel(false);
-        engine.cancel = Some(cancel_rx.clone());
+        let stop = engine.stop_signal();
         let status = engine.subscribe();
-        let task = rt.spawn(run(engine, rx, cancel_rx));
+        let task = rt.spawn(run(engine, rx));
         SyncHandle {
             commands,
             status,
-            cancel,
+            stop,
             task: Some(task),
         }
     }
@@ -68,9 +69,11 @@ impl SyncHandle {
         self.status.borrow().clone()
     }
 
-    /// Stops launching requests, lets those in flight finish, and returns the engine.
-    pub async fn shutdown(mut self) -> Option<Engine> {
-        let _ = self.cancel.send(true);
+    /// Stops launching requests, gives those in flight `within` to end (one cut there leaves
+    /// its item `unknown`, looked for on the server by the next engine), writes everything down
+    /// and returns the engine.
+    pub async fn shutdown(mut self, within: Duration) -> Option<Engine> {
+        self.stop.stop_within(within);
         let task = self.task.take()?;
         task.await.ok()
     }
@@ -78,18 +81,15 @@ impl SyncHandle {
 
 impl Drop for SyncHandle {
     fn drop(&mut self) {
-        let _ = self.cancel.send(true);
+        self.stop.stop_within(Duration::MAX);
     }
 }
 
-async fn run(
-    mut engine: Engine,
-    mut rx: mpsc::UnboundedReceiver<Command>,
-    mut cancel: watch::Receiver<bool>,
-) -> Engine {
+async fn run(mut engine: Engine, mut rx: mpsc::UnboundedReceiver<Command>) -> Engine {
+    let stop = engine.stop.clone();
     let _ = engine.pass().await;
     loop {
-        if *cancel.borrow() {
+        if stop.is_stopping() {
             break;
         }
         let outstanding = engine.status().outstanding() > 0;
@@ -108,14 +108,14 @@ async fn run(
             }
         };
         tokio::select! {
-            _ = cancel.changed() => break,
+            () = stop.stopping() => break,
             cmd = rx.recv() => match cmd {
                 None => break,
                 Some(Command::RunNow) => asked_now = true,
                 Some(Command::Nudge) => {
                     // The new mark shows as waiting at once, not only when the pass starts.
                     engine.publish(true);
-                    match debounce(&mut rx, &mut cancel, engine.config.debounce).await {
+                    match debounce(&mut rx, &stop, engine.config.debounce).await {
                         None => break,
                         Some(run_now) => asked_now = run_now,
                     }
@@ -123,7 +123,7 @@ async fn run(
             },
             _ = timer => {}
         }
-        if *cancel.borrow() {
+        if stop.is_stopping() {
             break;
         }
         if asked_now {
@@ -140,14 +140,14 @@ async fn run(
 /// syncs); a `run_now` cuts it short (`Some(true)`). `None` when the engine must stop.
 async fn debounce(
     rx: &mut mpsc::UnboundedReceiver<Command>,
-    cancel: &mut watch::Receiver<bool>,
+    stop: &Stop,
     window: Duration,
 ) -> Option<bool> {
     let deadline = Instant::now() + window;
     loop {
         tokio::select! {
             _ = tokio::time::sleep_until(deadline) => return Some(false),
-            _ = cancel.changed() => return None,
+            () = stop.stopping() => return None,
             cmd = rx.recv() => match cmd {
                 None => return None,
                 Some(Command::RunNow) => return Some(true),

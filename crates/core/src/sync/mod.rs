@@ -7,7 +7,8 @@
 //!
 //! - [`plan`]: the pure plan of a pass (what to reconcile, what to send in which order, when to
 //!   look again); [`classify`]: the pure classification of every answer.
-//! - [`engine`] + `deliver`: carrying a plan out; [`handle`]: the engine as a background task.
+//! - [`engine`] + `deliver`: carrying a plan out; [`handle`]: the engine as a background task;
+//!   [`stop`]: when it stops (a deadline, Ctrl-C, the app closing) and what it does then.
 //! - [`api`]: the HTTP client; [`record`]: the wire record; [`tokens`]: where the token lives.
 //! - [`queue`]: the engine's outbox reads and writes; [`reconcile`]: matching unknown items.
 //! - [`status`]: the published status and the state kept across restarts.
@@ -29,6 +30,7 @@ pub mod reconcile;
 pub mod record;
 pub mod settings;
 pub mod status;
+pub mod stop;
 pub mod tokens;
 
 use std::sync::Arc;
@@ -41,6 +43,7 @@ pub use pull::{pull_offering, pull_student, PullReport};
 pub use queue::{discard, rejected_items, resend_unknown, RejectedItem};
 pub use settings::{save_api_settings, ApiSettings};
 pub use status::{load_status, BlockReason, Blocked, Duplicate, PassReport, SyncStatus};
+pub use stop::{StopReason, StopSignal};
 pub use tokens::{KeyringTokens, MemoryTokens, TokenSource, TokenStore};
 
 use crate::clock::Clock;

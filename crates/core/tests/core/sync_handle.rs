@@ -71,7 +71,7 @@ async fn the_background_engine_syncs_on_start_after_nudges_and_on_retries() {
     .await;
     assert_eq!(rig.sim.record_count(), 7, "reconciled, not sent twice");
 
-    let engine = handle.shutdown().await.expect("the engine comes back");
+    let engine = handle.shutdown(GUARD).await.expect("the engine comes back");
     assert_eq!(engine.status().outstanding(), 0);
 }
 
@@ -93,7 +93,7 @@ async fn a_nudge_alone_brings_a_pass_once_the_debounce_is_over() {
     })
     .await;
     assert_eq!(rig.sim.record_count(), 2);
-    handle.shutdown().await;
+    handle.shutdown(GUARD).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -123,5 +123,5 @@ async fn sync_now_does_not_wait_out_the_backoff_of_an_unreachable_server() {
     })
     .await;
     assert_eq!(rig.sim.record_count(), 1);
-    handle.shutdown().await;
+    handle.shutdown(GUARD).await;
 }
