@@ -7,16 +7,14 @@ use std::path::{Path, PathBuf};
 
 use rollbook_core::store::Store;
 use rollbook_core::{lookup, Day, Error, Id};
+use rollbook_report::files::{self, ChartFormat};
 use rollbook_report::gather::{self, ClassView, StudentView};
 use rollbook_report::Theme;
-use rollbook_report::{records_csv, student_report_html, svg_to_png, Chart, Lang, ReportError};
+use rollbook_report::{records_csv, student_report_html, Chart, Lang, ReportError};
 use serde::Serialize;
 use tauri::{AppHandle, Manager, Runtime};
 
 use crate::state::AppState;
-
-/// PNG pixels per SVG unit: sharp on high-density screens and in print.
-const PNG_SCALE: f32 = 2.0;
 
 /// What to export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -163,37 +161,24 @@ fn file_stem(name: &str, from: Option<Day>, to: Option<Day>) -> String {
     format!("rollbook-{slug}-{range}")
 }
 
+/// A folder of charts beside the other exports, written all or none.
 fn write_charts(
     base: &Path,
     charts: &[(&str, &Chart)],
     kind: Kind,
 ) -> Result<PathBuf, ReportError> {
-    let dir = base.with_extension(if kind == Kind::Png { "png" } else { "svg" });
-    make_dir(&dir)?;
-    for (name, chart) in charts {
-        if kind == Kind::Png {
-            write(
-                &dir.join(format!("{name}.png")),
-                svg_to_png(&chart.svg, PNG_SCALE)?,
-            )?;
-        } else {
-            write(&dir.join(format!("{name}.svg")), chart.svg.as_bytes())?;
-        }
-    }
+    let format = if kind == Kind::Png {
+        ChartFormat::Png
+    } else {
+        ChartFormat::Svg
+    };
+    let dir = base.with_extension(format.extension());
+    files::write_charts(&dir, charts, format)?;
     Ok(dir)
 }
 
-fn make_dir(dir: &Path) -> Result<(), Error> {
-    std::fs::create_dir_all(dir)
-        .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))
-}
-
-fn write(path: &Path, bytes: impl AsRef<[u8]>) -> Result<PathBuf, Error> {
-    if let Some(parent) = path.parent() {
-        make_dir(parent)?;
-    }
-    std::fs::write(path, bytes)
-        .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
+fn write(path: &Path, bytes: impl AsRef<[u8]>) -> Result<PathBuf, ReportError> {
+    files::write_file(path, bytes.as_ref())?;
     Ok(path.to_path_buf())
 }
 

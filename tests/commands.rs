@@ -353,6 +353,25 @@ fn taking_the_roll_through_the_commands() {
 }
 
 #[test]
+fn a_status_from_the_window_is_read_in_any_case_as_in_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_app, window) = app(dir.path());
+    import(&window, fixture());
+    let today = call(&window, "today", json!({"date": DATE})).unwrap();
+    let offering = today[0]["id"].clone();
+    let student = roll(&window, &offering)[0]["student_id"].clone();
+    for (given, stored) in [("Absent", "absent"), ("LATE", "late")] {
+        let row = call(
+            &window,
+            "set_mark",
+            json!({"offering": offering, "student": student, "date": DATE, "status": given}),
+        )
+        .unwrap_or_else(|e| panic!("{given:?} is a status: {e}"));
+        assert_eq!(row["status"], stored);
+    }
+}
+
+#[test]
 fn bad_arguments_are_invalid_errors() {
     let dir = tempfile::tempdir().unwrap();
     let (_app, window) = app(dir.path());

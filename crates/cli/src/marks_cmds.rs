@@ -116,9 +116,9 @@ pub fn run_rest_present(ctx: &Ctx, a: OfferingDayArgs) -> Result<()> {
     if a.json {
         return output::json(&Marked { marked });
     }
-    let students = if marked == 1 { "student" } else { "students" };
     outln!(
-        "Marked {marked} {students} present on {} (existing marks kept).",
+        "Marked {} present on {} (existing marks kept).",
+        output::count(marked, "student", "students"),
         a.date
     );
     Ok(())
@@ -130,15 +130,10 @@ pub fn run_undo(ctx: &Ctx, a: OfferingDayArgs) -> Result<()> {
     if a.json {
         return output::json(&outcome);
     }
-    let marks = if outcome.reverted == 1 {
-        "mark"
-    } else {
-        "marks"
-    };
     outln!(
-        "Undid the last change on {}: {} {marks} changed back.",
+        "Undid the last change on {}: {} changed back.",
         a.date,
-        outcome.reverted
+        output::count(outcome.reverted, "mark", "marks")
     );
     Ok(())
 }
@@ -149,14 +144,15 @@ pub fn run_marks(ctx: &Ctx, cmd: MarksCommand) -> Result<()> {
             let bytes = args::read_file(&a.file)?;
             let name = a.file.display().to_string();
             let mut store = ctx.open()?;
-            let result = import_marks_csv(&mut store, &SystemClock, &ctx.actor, &bytes, &name)?;
+            let result = import_marks_csv(&mut store, &SystemClock, &ctx.actor, &bytes, &name);
+            let result = output::refusal_as_json(a.json, result)?;
             if a.json {
                 return output::json(&result);
             }
             outln!(
-                "Imported {name}: {} rows, {} marks changed, {} already as in the file.",
-                result.rows,
-                result.changed,
+                "Imported {name}: {}, {} changed, {} already as in the file.",
+                output::count(result.rows, "row", "rows"),
+                output::count(result.changed, "mark", "marks"),
                 result.unchanged
             );
             Ok(())

@@ -40,6 +40,16 @@ pub fn line(args: std::fmt::Arguments<'_>) {
     }
 }
 
+/// Writes bytes as they are (a file asked for on stdout with `-`), unless the output stopped.
+pub fn bytes(bytes: &[u8]) {
+    if STOPPED.load(Ordering::Relaxed) {
+        return;
+    }
+    if let Err(e) = io::stdout().lock().write_all(bytes) {
+        stop(e);
+    }
+}
+
 fn stop(e: io::Error) {
     STOPPED.store(true, Ordering::Relaxed);
     if e.kind() != io::ErrorKind::BrokenPipe {
@@ -70,6 +80,18 @@ pub fn json<T: Serialize + ?Sized>(value: &T) -> Result<()> {
         .map_err(|e| Error::Invalid(format!("cannot write JSON: {e}")))?;
     outln!("{text}");
     Ok(())
+}
+
+/// With `--json`, a rejected file is also printed as JSON on stdout (`code`, `message`, the
+/// first `rows` and the count of `more_rows`) for scripts; the error still goes to stderr and
+/// sets the exit code.
+pub fn refusal_as_json<T>(json: bool, result: Result<T>) -> Result<T> {
+    if let Err(e @ Error::BadFile { .. }) = &result {
+        if json {
+            self::json(e)?;
+        }
+    }
+    result
 }
 
 pub fn status(s: Option<Status>) -> &'static str {
@@ -108,12 +130,18 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) {
     }
 }
 
+/// "1 student", "2 students": a count with its noun in the singular or the plural.
+pub fn count(n: impl Into<u64>, one: &str, many: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// "2 offerings added, 1 student renamed" from (count, singular, plural, verb) parts.
 pub fn counted(parts: &[(u32, &str, &str, &str)]) -> String {
     let said: Vec<String> = parts
         .iter()
         .filter(|(n, ..)| *n > 0)
-        .map(|(n, one, many, verb)| format!("{n} {} {verb}", if *n == 1 { one } else { many }))
+        .map(|(n, one, many, verb)| format!("{} {verb}", count(*n, one, many)))
         .collect();
     if said.is_empty() {
         "no changes".to_string()

@@ -18,32 +18,31 @@ use rollbook_core::lookup;
 use rollbook_core::store::Store;
 use rollbook_core::sync::{self, ApiClient, ApiConfig, KeyringTokens, PullReport, TokenSource};
 use rollbook_core::{Day, Error, Id, Result};
+use rollbook_report::files::{self, ChartFormat};
 use rollbook_report::gather::{self, ClassView, StudentView};
-use rollbook_report::{
-    records_csv, student_report_html, svg_to_png, Chart, ReportError, SessionRecord,
-};
+use rollbook_report::{records_csv, student_report_html, Chart, ReportError, SessionRecord};
 use rollbook_report::{ClassOverview, Lang, StudentReport, Theme};
 use serde::Serialize;
 
-use crate::output::outln;
+use crate::output::{self, outln};
 use crate::report_text;
 use crate::{args, Ctx};
 
 /// A pull that takes longer than this is abandoned and the report uses the cache.
 const PULL_TIMEOUT: Duration = Duration::from_secs(30);
-/// PNG pixels per SVG unit: sharp on high-density screens and in print.
-const PNG_SCALE: f32 = 2.0;
 
 const STUDENT_HELP: &str = "\
 Chart files: --svg DIR and --png DIR create DIR if needed and write one file per chart:
-  breakdown, monthly, heatmap, by_course, last_days (.svg / .png).
+  breakdown, monthly, heatmap, by_course, last_days (.svg / .png), all or none.
+--csv - and --html - write that file to standard output instead of the summary.
 Without --from/--to the report covers every record held for the student.
 The server's records are fetched first (skip with --no-pull); offline, the report uses the
 records on this device and says so on stderr.";
 
 const CLASS_HELP: &str = "\
 Chart files: --svg DIR and --png DIR create DIR if needed and write daily and at_risk
-(.svg / .png). Without --from/--to the overview covers every record held for the offering.
+(.svg / .png), all or none. --csv - writes the records to standard output instead of the
+summary. Without --from/--to the overview covers every record held for the offering.
 The server's records are fetched first (skip with --no-pull).";
 
 #[derive(Debug, Args)]
@@ -60,7 +59,8 @@ pub struct ReportArgs {
     pub json: bool,
     #[command(flatten)]
     pub files: ExportArgs,
-    /// Write the printable one-page report (HTML, charts inlined) to FILE
+    /// Write the printable one-page report (HTML, charts inlined) to FILE (`-`: standard
+    /// output)
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
     #[command(flatten)]
@@ -68,7 +68,11 @@ pub struct ReportArgs {
 }
 
 #[derive(Debug, Args)]
-#[command(after_help = CLASS_HELP)]
+#[command(
+    after_help = CLASS_HELP,
+    mut_arg("lang", |a| a.help("Language of chart labels")),
+    mut_arg("theme", |a| a.help("Chart colours")),
+)]
 pub struct ClassReportArgs {
     /// The course offering
     #[arg(long, value_name = "ID", value_parser = args::id)]
@@ -93,9 +97,65 @@ pub struct ExportArgs {
     /// Write each chart as a PNG file into DIR
     #[arg(long, value_name = "DIR")]
     pub png: Option<PathBuf>,
-    /// Write the effective records as CSV to FILE
+    /// Write the effective records as CSV to FILE (`-`: standard output)
     #[arg(long, value_name = "FILE")]
     pub csv: Option<PathBuf>,
+}
+
+/// `-` as a file name: standard output.
+fn is_stdout(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// Where "Wrote …" notes go, and whether the text summary is printed: standard output carries
+/// one thing, the summary, `--json`, or a file given as `-` (refused when two ask for it).
+fn stdout_for(json: bool, files: &ExportArgs, html: Option<&Path>) -> Result<Says> {
+    for (flag, dir) in [("--svg", &files.svg), ("--png", &files.png)] {
+        if dir.as_deref().is_some_and(is_stdout) {
+            return Err(Error::Invalid(format!(
+                "{flag} -: charts are files written into a directory; give a directory"
+            )));
+        }
+    }
+    let mut users: Vec<&str> = Vec::new();
+    if json {
+        users.push("--json");
+    }
+    if files.csv.as_deref().is_some_and(is_stdout) {
+        users.push("--csv -");
+    }
+    if html.is_some_and(is_stdout) {
+        users.push("--html -");
+    }
+    if users.len() > 1 {
+        return Err(Error::Invalid(format!(
+            "{} all write to standard output; choose one (give the others a file name)",
+            users.join(" and ")
+        )));
+    }
+    let file_on_stdout = !users.is_empty() && !json;
+    Ok(Says {
+        to_stderr: !users.is_empty(),
+        summary: !file_on_stdout,
+    })
+}
+
+/// Writes an export to `path`, or to standard output for `-`.
+fn write_output(path: &Path, bytes: &[u8]) -> Result<()> {
+    if is_stdout(path) {
+        output::bytes(bytes);
+        return Ok(());
+    }
+    files::write_file(path, bytes).map_err(core_error)
+}
+
+/// How a "Wrote … to X" note names X.
+fn shown(path: &Path) -> String {
+    if is_stdout(path) {
+        "standard output".to_string()
+    } else {
+        path.display().to_string()
+    }
 }
 
 impl ExportArgs {
@@ -107,18 +167,22 @@ impl ExportArgs {
         records: &[SessionRecord],
         names: impl FnOnce() -> Result<HashMap<Id, String>>,
     ) -> Result<()> {
-        if let Some(dir) = &self.svg {
-            write_svgs(dir, charts)?;
-            says.wrote(&format!("{} SVG charts in {}", charts.len(), dir.display()));
-        }
-        if let Some(dir) = &self.png {
-            write_pngs(dir, charts)?;
-            says.wrote(&format!("{} PNG charts in {}", charts.len(), dir.display()));
+        for (dir, format) in [(&self.svg, ChartFormat::Svg), (&self.png, ChartFormat::Png)] {
+            if let Some(dir) = dir {
+                files::write_charts(dir, charts, format).map_err(core_error)?;
+                let kind = format.extension().to_uppercase();
+                says.wrote(&format!(
+                    "{} {kind} charts in {}",
+                    charts.len(),
+                    dir.display()
+                ));
+            }
         }
         if let Some(file) = &self.csv {
             let csv = records_csv(records, &names()?).map_err(core_error)?;
-            write_file(file, csv.as_bytes())?;
-            says.wrote(&format!("{} records to {}", records.len(), file.display()));
+            write_output(file, csv.as_bytes())?;
+            let n = output::count(records.len() as u64, "record", "records");
+            says.wrote(&format!("{n} to {}", shown(file)));
         }
         Ok(())
     }
@@ -214,6 +278,7 @@ struct ClassJson<'a> {
 
 pub fn run_report(ctx: &Ctx, a: ReportArgs) -> Result<()> {
     a.range.check()?;
+    let says = stdout_for(a.json, &a.files, a.html.as_deref())?;
     let (from, to) = (a.range.from, a.range.to);
     let mut store = ctx.open()?;
     if !a.look.no_pull {
@@ -235,10 +300,9 @@ pub fn run_report(ctx: &Ctx, a: ReportArgs) -> Result<()> {
             report: &view.report,
             student_name: view.name.as_deref(),
         })?;
-    } else {
+    } else if says.summary {
         report_text::student(&view, &records);
     }
-    let says = Says { json: a.json };
     a.files
         .write(&says, &student_chart_files(&view), &records, || {
             gather::student_names(&store, &records).map_err(core_error)
@@ -255,14 +319,15 @@ pub fn run_report(ctx: &Ctx, a: ReportArgs) -> Result<()> {
         };
         let who = view.name.clone().unwrap_or_else(|| a.student.to_string());
         let html = student_report_html(&view.report, charts, &who, lang, args::today());
-        write_file(file, html.as_bytes())?;
-        says.wrote(&format!("the printable report to {}", file.display()));
+        write_output(file, html.as_bytes())?;
+        says.wrote(&format!("the printable report to {}", shown(file)));
     }
     Ok(())
 }
 
 pub fn run_class_report(ctx: &Ctx, a: ClassReportArgs) -> Result<()> {
     a.range.check()?;
+    let says = stdout_for(a.json, &a.files, None)?;
     let (from, to) = (a.range.from, a.range.to);
     let mut store = ctx.open()?;
     if !a.look.no_pull {
@@ -289,10 +354,9 @@ pub fn run_class_report(ctx: &Ctx, a: ClassReportArgs) -> Result<()> {
             from,
             to,
         })?;
-    } else {
+    } else if says.summary {
         report_text::class(&view);
     }
-    let says = Says { json: a.json };
     let charts = [
         ("daily", &view.charts.daily),
         ("at_risk", &view.charts.at_risk),
@@ -300,14 +364,16 @@ pub fn run_class_report(ctx: &Ctx, a: ClassReportArgs) -> Result<()> {
     a.files.write(&says, &charts, &records, || Ok(names))
 }
 
-/// Where "wrote …" lines go: stdout, or stderr when stdout is JSON.
+/// Where "wrote …" lines go: stdout, or stderr when stdout carries JSON or a file; and whether
+/// the text summary is printed.
 struct Says {
-    json: bool,
+    to_stderr: bool,
+    summary: bool,
 }
 
 impl Says {
     fn wrote(&self, what: &str) {
-        if self.json {
+        if self.to_stderr {
             eprintln!("Wrote {what}.");
         } else {
             outln!("Wrote {what}.");
@@ -324,33 +390,6 @@ fn student_chart_files(view: &StudentView) -> [(&'static str, &Chart); 5] {
         ("by_course", &c.by_course),
         ("last_days", &c.last_days),
     ]
-}
-
-fn write_svgs(dir: &Path, charts: &[(&str, &Chart)]) -> Result<()> {
-    make_dir(dir)?;
-    for (name, chart) in charts {
-        write_file(&dir.join(format!("{name}.svg")), chart.svg.as_bytes())?;
-    }
-    Ok(())
-}
-
-fn write_pngs(dir: &Path, charts: &[(&str, &Chart)]) -> Result<()> {
-    make_dir(dir)?;
-    for (name, chart) in charts {
-        let png = svg_to_png(&chart.svg, PNG_SCALE).map_err(core_error)?;
-        write_file(&dir.join(format!("{name}.png")), &png)?;
-    }
-    Ok(())
-}
-
-fn make_dir(dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir)
-        .map_err(|e| Error::io(format!("cannot create the directory {}", dir.display()), e))
-}
-
-fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    std::fs::write(path, bytes)
-        .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))
 }
 
 enum Target<'a> {

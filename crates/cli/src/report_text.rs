@@ -155,12 +155,11 @@ pub fn class(view: &ClassView) {
         .filter(|s| matches!(s.tier, Tier::ModerateChronic | Tier::SevereChronic))
         .count();
     outln!(
-        "{} days, {} sessions; attendance rate {}; {} students, {} chronically absent",
-        o.daily.len(),
-        total.total,
+        "{}, {}; attendance rate {}; {}, {chronic} chronically absent",
+        output::count(o.daily.len() as u64, "day", "days"),
+        output::count(total.total, "session", "sessions"),
         pct(total.attendance_rate()),
-        o.students.len(),
-        chronic
+        output::count(o.students.len() as u64, "student", "students"),
     );
     outln!();
     let rows: Vec<Vec<String>> = o

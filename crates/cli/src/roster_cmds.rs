@@ -68,10 +68,11 @@ fn import(ctx: &Ctx, a: ImportArgs) -> Result<()> {
     let name = a.file.display().to_string();
     let mut store = ctx.open()?;
     let changes = if a.dry_run {
-        roster::preview_roster_csv(&store, &bytes, &name)?
+        roster::preview_roster_csv(&store, &bytes, &name)
     } else {
-        roster::import_roster_csv(&mut store, &bytes, &name)?
+        roster::import_roster_csv(&mut store, &bytes, &name)
     };
+    let changes = output::refusal_as_json(a.json, changes)?;
     if a.json {
         return output::json(&ImportReport {
             file: name,
@@ -104,15 +105,25 @@ fn import(ctx: &Ctx, a: ImportArgs) -> Result<()> {
             "enrollments",
             "made inactive",
         ),
+        (
+            c.enrollments_reenrolled,
+            "enrollment",
+            "enrollments",
+            "re-enrolled with a new id",
+        ),
     ]);
+    let rows = output::count(c.rows, "row", "rows");
+    // A file covers the offerings it names; the others are not "no changes" without a word.
+    let untouched = match c.offerings_not_in_file {
+        0 => String::new(),
+        1 => " 1 offering not in this file, left as it is.".to_string(),
+        n => format!(" {n} offerings not in this file, left as they are."),
+    };
     if a.dry_run {
-        outln!(
-            "{name} is valid ({} rows). Importing it would give: {said}.",
-            c.rows
-        );
+        outln!("{name} is valid ({rows}). Importing it would give: {said}.{untouched}");
         outln!("Nothing was written (--dry-run).");
     } else {
-        outln!("Imported {name} ({} rows): {said}.", c.rows);
+        outln!("Imported {name} ({rows}): {said}.{untouched}");
     }
     Ok(())
 }
@@ -129,9 +140,9 @@ fn show(ctx: &Ctx, a: ShowArgs) -> Result<()> {
         .find(|o| o.id == a.offering);
     let name = offering.map(|o| o.name).unwrap_or_default();
     outln!(
-        "{name} ({}) on {date}: {} active students",
+        "{name} ({}) on {date}: {}",
         a.offering,
-        rows.len()
+        output::count(rows.len() as u64, "active student", "active students")
     );
     let table: Vec<Vec<String>> = rows
         .iter()

@@ -229,7 +229,8 @@ fn sync_inner(ctx: &Ctx, a: SyncArgs) -> Result<Option<u8>> {
     if a.resend_unknown {
         let n = sync::resend_unknown(store.conn(), clock.now())?;
         if !a.json {
-            outln!("{n} change(s) with an unknown outcome will be sent again.");
+            let n = output::count(n as u64, "change", "changes");
+            outln!("{n} with an unknown outcome will be sent again.");
         }
     }
     let config = ApiConfig::resolve(&store)?;
@@ -360,10 +361,11 @@ fn print_report(r: &PassReport, status: &sync::SyncStatus) {
         }
     }
     if status.rejected > 0 {
-        outln!(
-            "{} change(s) were refused by the server: see `rollbook-cli rejected`.",
-            status.rejected
-        );
+        let refused = match status.rejected {
+            1 => "1 change was".to_string(),
+            n => format!("{n} changes were"),
+        };
+        outln!("{refused} refused by the server: see `rollbook-cli rejected`.");
     }
 }
 
@@ -383,23 +385,24 @@ pub fn run_pull(ctx: &Ctx, a: PullArgs) -> Result<()> {
         return output::json(&report);
     }
     outln!(
-        "{} record(s) on the server, {} new here; {} student name(s) filled in.",
-        report.records,
+        "{} on the server, {} new here; {} filled in.",
+        output::count(report.records, "record", "records"),
         report.new_records,
-        report.names_resolved
+        output::count(report.names_resolved, "student name", "student names"),
     );
     if report.skipped > 0 {
-        outln!(
-            "{} listed record(s) were not valid and were ignored.",
-            report.skipped
-        );
+        let (n, was) = match report.skipped {
+            1 => ("1 listed record".to_string(), "was"),
+            n => (format!("{n} listed records"), "were"),
+        };
+        outln!("{n} {was} not valid and ignored.");
     }
     if report.too_old > 0 {
-        outln!(
-            "{} record(s) older than this computer keeps were not stored (`rollbook-cli \
-             retention`).",
-            report.too_old
-        );
+        let (n, was) = match report.too_old {
+            1 => ("1 record".to_string(), "was"),
+            n => (format!("{n} records"), "were"),
+        };
+        outln!("{n} older than this computer keeps {was} not stored (`rollbook-cli retention`).");
     }
     if let Some(note) = &report.names_note {
         outln!("Names: {note}.");

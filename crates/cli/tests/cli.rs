@@ -322,3 +322,178 @@ fn an_output_that_cannot_be_written_is_a_failure() {
     );
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn a_status_is_accepted_in_any_case_as_in_files() {
+    let sb = with_roster();
+    sb.ok(&mark_args(MATH, ANA, DATE, "Present"));
+    sb.ok(&mark_args(MATH, JOSE, DATE, "LATE"));
+    let rows = roll(&sb);
+    assert_eq!(
+        (rows[0]["status"].as_str(), rows[2]["status"].as_str()),
+        (Some("present"), Some("late"))
+    );
+    let err = sb.invalid(&mark_args(MATH, ANA, DATE, "Tardy"));
+    assert!(err.contains("\"Tardy\" is not a status"), "{err}");
+}
+
+const SCIENCE: &str = "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5e";
+const ART: &str = "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5f";
+
+/// [`roster_csv`] plus Jose in two more offerings.
+fn three_offerings() -> String {
+    let mut csv = roster_csv();
+    for (offering, name, e) in [(SCIENCE, "Ciencias", 7), (ART, "Arte", 8)] {
+        csv.push_str(&format!(
+            "{offering};{name};{TEACHER};c3d4e5f6-a7b8-4c9d-0e1f-00000000000{e};{JOSE};Muñoz, José\n"
+        ));
+    }
+    csv
+}
+
+#[test]
+fn a_roster_preview_says_which_offerings_the_file_leaves_as_they_are() {
+    let sb = Cli::new();
+    let all = sb.write("all.csv", three_offerings());
+    sb.ok(&["roster", "import", path(&all)]);
+    let math = sb.write("math.csv", roster_csv());
+    let out = sb.ok(&["roster", "import", path(&math), "--dry-run"]);
+    assert!(
+        out.contains("2 offerings not in this file, left as they are"),
+        "a partial file is not 'no changes' without a word: {out}"
+    );
+    let preview = sb.json(&["roster", "import", path(&math), "--dry-run", "--json"]);
+    assert_eq!(preview["offerings_not_in_file"], 2);
+    assert_eq!(preview["enrollments_deactivated"], 0);
+    sb.ok(&["roster", "import", path(&math)]);
+    let offerings = sb.json(&["offerings", "--json"]);
+    let active: Vec<i64> = offerings
+        .as_array()
+        .expect("offerings")
+        .iter()
+        .map(|o| o["active_students"].as_i64().unwrap_or(-1))
+        .collect();
+    assert_eq!(
+        active,
+        [1, 1, 3],
+        "Arte, Ciencias keep Jose; Matemáticas its three"
+    );
+    let one = sb.write(
+        "one.csv",
+        roster_csv().lines().take(2).collect::<Vec<_>>().join("\n"),
+    );
+    let out = sb.ok(&["roster", "import", path(&one), "--dry-run"]);
+    assert!(
+        out.contains("2 enrollments made inactive")
+            && out.contains("2 offerings not in this file, left as they are"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_new_enrollment_id_from_the_sis_is_a_re_enrollment() {
+    let sb = with_roster();
+    sb.ok(&mark_args(MATH, ANA, DATE, "absent"));
+    let renumbered = sb.write(
+        "renumbered.csv",
+        roster_csv().replace("0e1f-000000000002", "0e1f-0000000000a2"),
+    );
+    let out = sb.ok(&["roster", "import", path(&renumbered), "--dry-run"]);
+    assert!(
+        out.contains("1 enrollment re-enrolled with a new id"),
+        "{out}"
+    );
+    sb.ok(&["roster", "import", path(&renumbered)]);
+    let rows = roll(&sb);
+    assert_eq!(
+        rows[0]["course_enrollment_id"],
+        "c3d4e5f6-a7b8-4c9d-0e1f-0000000000a2"
+    );
+    assert_eq!(rows[0]["status"], "absent");
+}
+
+#[test]
+fn a_row_with_more_cells_than_the_header_is_refused_naming_its_line() {
+    let sb = with_roster();
+    let mut csv = checkins_csv(&[[MATH, JOSE, DATE, "present"]]);
+    csv.push_str(&format!("{MATH},{ANA},{DATE},present,late\n"));
+    let file = sb.write("checkin.csv", csv);
+    let err = sb.invalid(&["marks", "import", path(&file)]);
+    assert!(
+        err.contains("line 3, column row: has 5 cells, the header has 4"),
+        "{err}"
+    );
+    assert_eq!(
+        sb.json(&["status", "--json"])["pending"],
+        0,
+        "all-or-nothing"
+    );
+}
+
+#[test]
+fn a_file_of_120000_bad_rows_prints_the_first_50_and_counts_the_rest() {
+    let sb = with_roster();
+    let mut csv = String::from("course_offering_id,student_id,attendance_date,status\n");
+    for _ in 0..120_000 {
+        csv.push_str(&format!("{MATH},{JOSE},{DATE},tardy\n"));
+    }
+    let file = sb.write("checkin.csv", csv);
+    let err = sb.invalid(&["marks", "import", path(&file)]);
+    assert_eq!(
+        err.lines().count(),
+        52,
+        "a heading, 50 rows and a count: {}",
+        &err[..err.len().min(400)]
+    );
+    assert!(err.contains("line 51, column status"), "{err}");
+    assert!(!err.contains("line 52, column"), "{err}");
+    assert!(
+        err.trim_end()
+            .ends_with("and 119950 more problems not listed"),
+        "{err}"
+    );
+    let out = sb.run(&["marks", "import", path(&file), "--json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let json: Value =
+        serde_json::from_slice(&out.stdout).expect("--json prints the refusal as JSON");
+    assert_eq!(json["code"], "bad_file");
+    assert_eq!(json["rows"].as_array().map(Vec::len), Some(50));
+    assert_eq!(json["more_rows"], 119_950);
+}
+
+#[test]
+fn counts_of_one_are_singular() {
+    let sb = Cli::new();
+    let one = sb.write(
+        "one.csv",
+        roster_csv().lines().take(2).collect::<Vec<_>>().join("\n"),
+    );
+    let out = sb.ok(&["roster", "import", path(&one)]);
+    assert!(
+        out.contains("(1 row): 1 offering added, 1 student added, 1 enrollment added."),
+        "{out}"
+    );
+    let out = sb.ok(&["roster", "show", "--offering", MATH, "--date", DATE]);
+    assert!(out.contains("1 active student\n"), "{out}");
+    let file = sb.write(
+        "checkin.csv",
+        checkins_csv(&[[MATH, JOSE, DATE, "present"]]),
+    );
+    let out = sb.ok(&["marks", "import", path(&file)]);
+    assert!(
+        out.contains("1 row, 1 mark changed, 0 already as in the file"),
+        "{out}"
+    );
+}
+
+#[test]
+fn class_report_help_offers_only_what_class_report_writes() {
+    let sb = Cli::new();
+    let class = sb.ok(&["class-report", "--help"]);
+    assert!(
+        !class.to_lowercase().contains("html"),
+        "class-report has no HTML report: {class}"
+    );
+    let student = sb.ok(&["report", "--help"]);
+    assert!(student.contains("--html"), "{student}");
+}

@@ -414,3 +414,100 @@ fn bad_input_exits_2_naming_it_and_an_unknown_student_is_an_empty_report() {
         "an unknown id is pointed out: {stderr}"
     );
 }
+
+#[test]
+fn a_dash_writes_the_export_to_standard_output() {
+    let rig = rig();
+    let s = student(&rig).to_string();
+    let (csv, stderr) = ok(&rig, &["report", "--student", &s, "--csv", "-"]);
+    assert!(
+        csv.starts_with("date,course_offering_id,course_name,student_id,student_name,status\n"),
+        "stdout is the CSV alone: {}",
+        &csv[..csv.len().min(300)]
+    );
+    assert!(
+        csv.lines().skip(1).all(|l| l.contains(&s)),
+        "one student's records"
+    );
+    assert!(!rig.cli.path("-").exists(), "no file named '-' is written");
+    assert!(
+        stderr.contains("Wrote") && stderr.contains("standard output"),
+        "{stderr}"
+    );
+    let (html, _) = ok(
+        &rig,
+        &["report", "--student", &s, "--no-pull", "--html", "-"],
+    );
+    assert!(
+        html.starts_with("<!DOCTYPE html>"),
+        "{}",
+        &html[..html.len().min(200)]
+    );
+    let offering = rig.sim.sample().expect("sample").offerings[0]
+        .id
+        .to_string();
+    let (csv, _) = ok(
+        &rig,
+        &[
+            "class-report",
+            "--offering",
+            &offering,
+            "--no-pull",
+            "--csv",
+            "-",
+        ],
+    );
+    assert!(
+        csv.starts_with("date,course_offering_id"),
+        "{}",
+        &csv[..csv.len().min(200)]
+    );
+    assert!(!rig.cli.path("-").exists());
+    let out = rig.cli.run(&[
+        "report",
+        "--student",
+        &s,
+        "--no-pull",
+        "--json",
+        "--csv",
+        "-",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--json") && stderr.contains("--csv -"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_export_path_of_the_wrong_kind_is_named_with_what_is_wrong() {
+    let rig = rig();
+    let s = student(&rig).to_string();
+    let file = rig.cli.path("charts");
+    std::fs::write(&file, "not a directory").expect("file");
+    let dir = rig.cli.path("out.csv");
+    std::fs::create_dir(&dir).expect("dir");
+    let p = |x: &Path| x.to_string_lossy().into_owned();
+    let cases: [(&str, &Path, &str); 4] = [
+        ("--svg", &file, "is a file, not a directory"),
+        ("--png", &file, "is a file, not a directory"),
+        ("--csv", &dir, "is a directory, not a file"),
+        ("--html", &dir, "is a directory, not a file"),
+    ];
+    for (flag, at, what) in cases {
+        let out = rig
+            .cli
+            .run(&["report", "--student", &s, "--no-pull", flag, &p(at)]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flag}: {stderr}");
+        assert!(
+            stderr.contains(&p(at)) && stderr.contains(what),
+            "{flag} names the path and what is wrong ({what}): {stderr}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(&file).expect("file"),
+        "not a directory"
+    );
+}

@@ -191,7 +191,7 @@ fn a_purge_removes_old_delivered_marks_and_keeps_the_rest() {
     assert!(rig
         .cli
         .ok(&["pull", "--offering", &offering])
-        .contains("2 record(s) older than this computer keeps were not stored"));
+        .contains("2 records older than this computer keeps were not stored"));
     let roll = rig.cli.json(&[
         "roster",
         "show",

@@ -22,6 +22,10 @@ pub(crate) struct Row {
     cells: Vec<Option<String>>,
 }
 
+/// How many problems a rejected file lists; the rest are counted (a file of 120,000 bad rows
+/// must not print 120,000 lines, nor send them to the window).
+pub const LISTED: usize = 50;
+
 /// The problems found in a file, reported together.
 #[derive(Debug, Default)]
 pub(crate) struct Problems(Vec<RowError>);
@@ -45,9 +49,12 @@ impl Problems {
             return Ok(());
         }
         self.0.sort_by_key(|r| r.line);
+        let more_rows = self.0.len().saturating_sub(LISTED) as u64;
+        self.0.truncate(LISTED);
         Err(Error::BadFile {
             file: file_name.to_string(),
             rows: self.0,
+            more_rows,
         })
     }
 }
@@ -97,10 +104,10 @@ impl Row {
             .ok()
     }
 
-    /// A status; exports often capitalize (`Present`), so case is ignored here.
+    /// A status, in any case (exports often capitalize: `Present`), as everywhere.
     pub fn status(&self, col: usize, problems: &mut Problems) -> Option<Status> {
         let s = self.text(col, problems)?;
-        Status::check(&s.to_lowercase())
+        Status::check(s)
             .map_err(|why| {
                 problems.push(
                     self.line,
@@ -209,11 +216,20 @@ fn read_rows(
             .map(|p| lines.line_at(p.byte()))
             .unwrap_or(0);
         // Spreadsheets leave rows of bare separators at the end; they carry nothing.
-        if record
-            .iter()
-            .all(|c| c.iter().all(|b| b.is_ascii_whitespace()))
-        {
+        if record.iter().all(blank) {
             continue;
+        }
+        // A cell beyond the header's (an unquoted comma in a name, a shifted row) would be
+        // silently dropped; empty padding after the last column carries nothing.
+        if record.len() > header_len && !record.iter().skip(header_len).all(blank) {
+            problems.push(
+                line,
+                "row",
+                format!(
+                    "has {} cells, the header has {header_len}: quote a value that contains                      the separator, or remove the extra cells",
+                    record.len()
+                ),
+            );
         }
         let cells = columns
             .iter()
@@ -246,6 +262,10 @@ fn read_rows(
         });
     }
     rows
+}
+
+fn blank(cell: &[u8]) -> bool {
+    cell.iter().all(|b| b.is_ascii_whitespace())
 }
 
 /// Physical line numbers from byte offsets. The CSV reader skips blank lines without counting
@@ -393,6 +413,20 @@ mod tests {
         assert_eq!((errs[0].line, errs[0].column.as_str()), (2, "b"));
         assert_eq!((errs[1].line, errs[1].column.as_str()), (3, "a"));
         assert!(errs[1].reason.contains("UTF-8"));
+    }
+
+    #[test]
+    fn long_rows_are_row_errors_but_empty_padding_is_not() {
+        let (rows, errs) = cells(b"a,b\n1,2,3\n4,5,,\n6,7, x ,\n");
+        assert_eq!(errs.len(), 2, "{errs:?}");
+        assert_eq!((errs[0].line, errs[0].column.as_str()), (2, "row"));
+        assert!(
+            errs[0].reason.contains("has 3 cells, the header has 2"),
+            "{errs:?}"
+        );
+        assert_eq!(errs[1].line, 4);
+        assert!(errs[1].reason.contains("has 4 cells"), "{errs:?}");
+        assert_eq!(rows[1].1, vec![Some("4".into()), Some("5".into())]);
     }
 
     #[test]

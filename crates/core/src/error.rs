@@ -27,9 +27,15 @@ pub enum Error {
     /// Input that the user or a caller can fix: a bad id, date, status or argument.
     #[error("{0}")]
     Invalid(String),
-    /// An imported file was rejected; nothing was written. Every bad row is listed.
-    #[error("{file} was rejected, nothing was written:\n{}", list_rows(.rows))]
-    BadFile { file: String, rows: Vec<RowError> },
+    /// An imported file was rejected; nothing was written. The first problems are listed
+    /// (in line order, at most 50) and the rest counted.
+    #[error("{file} was rejected, nothing was written:\n{}", list_rows(.rows, *.more_rows))]
+    BadFile {
+        file: String,
+        rows: Vec<RowError>,
+        /// Problems found beyond those in `rows`.
+        more_rows: u64,
+    },
     /// The thing asked for does not exist locally.
     #[error("{0}")]
     NotFound(String),
@@ -62,11 +68,14 @@ pub enum Error {
     },
 }
 
-fn list_rows(rows: &[RowError]) -> String {
-    rows.iter()
-        .map(|r| format!("  {r}"))
-        .collect::<Vec<_>>()
-        .join("\n")
+fn list_rows(rows: &[RowError], more: u64) -> String {
+    let mut lines: Vec<String> = rows.iter().map(|r| format!("  {r}")).collect();
+    match more {
+        0 => {}
+        1 => lines.push("  and 1 more problem not listed".into()),
+        n => lines.push(format!("  and {n} more problems not listed")),
+    }
+    lines.join("\n")
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -107,14 +116,17 @@ impl Error {
 impl Serialize for Error {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let rows = match self {
-            Error::BadFile { rows, .. } => Some(rows),
+            Error::BadFile {
+                rows, more_rows, ..
+            } => Some((rows, more_rows)),
             _ => None,
         };
-        let mut st = s.serialize_struct("Error", if rows.is_some() { 3 } else { 2 })?;
+        let mut st = s.serialize_struct("Error", if rows.is_some() { 4 } else { 2 })?;
         st.serialize_field("code", self.code())?;
         st.serialize_field("message", &self.to_string())?;
-        if let Some(rows) = rows {
+        if let Some((rows, more_rows)) = rows {
             st.serialize_field("rows", rows)?;
+            st.serialize_field("more_rows", more_rows)?;
         }
         st.end()
     }
@@ -143,6 +155,7 @@ mod tests {
                 column: "student_id".into(),
                 reason: "not a UUID".into(),
             }],
+            more_rows: 0,
         };
         let json = serde_json::to_value(&e).unwrap();
         assert_eq!(json["code"], "bad_file");

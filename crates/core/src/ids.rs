@@ -187,8 +187,9 @@ impl rusqlite::types::FromSql for Day {
     }
 }
 
-/// An attendance status, exactly the four the API knows.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize, PartialOrd, Ord)]
+/// An attendance status, exactly the four the API knows. Written lowercase; read in any case
+/// (`Present`, `PRESENT`) wherever it comes from: CLI arguments, files, the window's commands.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, PartialOrd, Ord)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Present,
@@ -214,10 +215,12 @@ impl Status {
         }
     }
 
+    /// The one parse of a status: surrounding spaces and case are ignored.
     pub fn check(s: &str) -> Result<Status, String> {
+        let s = s.trim();
         Status::ALL
             .into_iter()
-            .find(|st| st.as_str() == s)
+            .find(|st| st.as_str().eq_ignore_ascii_case(s))
             .ok_or_else(|| "expected present, absent, late or excused".into())
     }
 
@@ -241,6 +244,18 @@ impl FromStr for Status {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self, Error> {
         Status::parse(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Status {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Status::check(&s).map_err(|why| {
+            serde::de::Error::custom(format!(
+                "{} is not a status: {why}",
+                crate::error::quoted(&s)
+            ))
+        })
     }
 }
 
@@ -307,7 +322,23 @@ mod tests {
         for s in ["present", "absent", "late", "excused"] {
             assert_eq!(Status::parse(s).unwrap().as_str(), s);
         }
-        assert!(Status::parse("Present").is_err());
         assert!(Status::parse("tardy").is_err());
+        assert!(Status::parse("").is_err());
+    }
+
+    #[test]
+    fn a_status_is_read_in_any_case_everywhere() {
+        for s in ["Present", "PRESENT", "pReSeNt", " present "] {
+            assert_eq!(Status::parse(s).unwrap(), Status::Present, "{s:?}");
+        }
+        let from_ipc: Status = serde_json::from_str("\"Absent\"").unwrap();
+        assert_eq!(
+            from_ipc,
+            Status::Absent,
+            "the window's commands read it the same way"
+        );
+        assert_eq!(serde_json::to_string(&Status::Late).unwrap(), "\"late\"");
+        let err = Status::parse("Tardy").unwrap_err().to_string();
+        assert!(err.contains("\"Tardy\" is not a status"), "{err}");
     }
 }

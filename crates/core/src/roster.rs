@@ -3,9 +3,14 @@
 //!
 //! An import is all-or-nothing: every row is checked (format, conflicts inside the file,
 //! conflicts with what is stored) before anything is written, and the write is one
-//! transaction. A re-import updates names and teachers, adds and reactivates enrollments, and
-//! marks inactive the enrollments of the file's offerings that the file no longer lists; marks
-//! and history of inactive enrollments stay.
+//! transaction. A file covers the offerings it names: a re-import updates names and teachers,
+//! adds and reactivates enrollments, and marks inactive the enrollments of the file's offerings
+//! that the file no longer lists; offerings the file does not name are left as they are (a
+//! teacher may import only some courses). Marks and history of inactive enrollments stay.
+//!
+//! A new enrollment id for a student already enrolled in the offering (a school's SIS that
+//! renumbers) is a re-enrollment: the enrollment takes the new id, and the outbox items still
+//! waiting to be sent carry it; what was already sent keeps the old id, as the server holds it.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -55,6 +60,10 @@ pub struct RosterChanges {
     pub enrollments_added: u32,
     pub enrollments_reactivated: u32,
     pub enrollments_deactivated: u32,
+    /// Enrollments the file gives a new id (same student and offering): the new id is used.
+    pub enrollments_reenrolled: u32,
+    /// Stored offerings the file does not name: left as they are.
+    pub offerings_not_in_file: u32,
 }
 
 /// Where a student's current mark is on its way to the server.
@@ -116,6 +125,8 @@ struct Plan {
     students: BTreeMap<Id, String>,
     /// enrollment -> (offering, student, first line in the file)
     enrollments: BTreeMap<Id, (Id, Id, u64)>,
+    /// (stored id, the file's new id, offering, student) of re-enrollments.
+    reenroll: Vec<(Id, Id, Id, Id)>,
     deactivate: Vec<Id>,
 }
 
@@ -253,13 +264,15 @@ fn plan(conn: &Connection, bytes: &[u8], file_name: &str) -> Result<(RosterChang
         rows: rows.len() as u32,
         ..RosterChanges::default()
     };
+    let mut plan = plan;
     if problems.is_empty() {
-        diff_with_store(conn, &plan, &mut changes, &mut problems)?;
+        diff_with_store(conn, &mut plan, &mut changes, &mut problems)?;
     }
     problems.finish(file_name)?;
-    let mut plan = plan;
     plan.deactivate = deactivated(conn, &plan)?;
     changes.enrollments_deactivated = plan.deactivate.len() as u32;
+    changes.enrollments_reenrolled = plan.reenroll.len() as u32;
+    changes.offerings_not_in_file = not_in_file(conn, &plan)?;
     Ok((changes, plan))
 }
 
@@ -373,7 +386,7 @@ fn check_file_conflicts(lines: &[Line], p: &mut Problems) -> Plan {
 /// Counts what the plan changes against the store and reports enrollments that contradict it.
 fn diff_with_store(
     conn: &Connection,
-    plan: &Plan,
+    plan: &mut Plan,
     changes: &mut RosterChanges,
     p: &mut Problems,
 ) -> Result<()> {
@@ -424,14 +437,10 @@ fn diff_with_store(
                     .query_row((offering, student), |r| r.get(0))
                     .optional()?;
                 match other {
-                    Some(other) => p.push(
-                        *line,
-                        column,
-                        format!(
-                            "student {student} is already enrolled in offering {offering} as \
-                             enrollment {other}; the file gives {id}"
-                        ),
-                    ),
+                    Some(other) => {
+                        let r = (other, id.clone(), offering.clone(), student.clone());
+                        plan.reenroll.push(r);
+                    }
                     None => changes.enrollments_added += 1,
                 }
             }
@@ -440,9 +449,24 @@ fn diff_with_store(
     Ok(())
 }
 
-/// Active enrollments of the file's offerings that the file no longer lists.
+/// Stored offerings the file does not name.
+fn not_in_file(conn: &Connection, plan: &Plan) -> Result<u32> {
+    let mut stmt = conn.prepare_cached("SELECT id FROM offering")?;
+    let mut count = 0;
+    for id in stmt.query_map([], |r| r.get::<_, Id>(0))? {
+        count += u32::from(!plan.offerings.contains_key(&id?));
+    }
+    Ok(count)
+}
+
+/// Active enrollments of the file's offerings that the file no longer lists (a re-enrolled
+/// one is listed under its new id).
 fn deactivated(conn: &Connection, plan: &Plan) -> Result<Vec<Id>> {
-    let listed: BTreeSet<&Id> = plan.enrollments.keys().collect();
+    let listed: BTreeSet<&Id> = plan
+        .enrollments
+        .keys()
+        .chain(plan.reenroll.iter().map(|(old, ..)| old))
+        .collect();
     let mut gone = Vec::new();
     let mut stmt =
         conn.prepare_cached("SELECT id FROM enrollment WHERE offering_id = ?1 AND active = 1")?;
@@ -472,6 +496,17 @@ fn apply(conn: &Connection, plan: &Plan) -> Result<()> {
     )?;
     for (id, name) in &plan.students {
         student.execute((id, name))?;
+    }
+    // A re-enrollment: the enrollment row takes the new id (the old one is not referenced by
+    // any table: what was sent carries its own copy), and so do the items still to be sent.
+    let mut renumber = conn.prepare_cached("UPDATE enrollment SET id = ?2 WHERE id = ?1")?;
+    let mut pending = conn.prepare_cached(
+        "UPDATE outbox SET enrollment_id = ?1
+          WHERE offering_id = ?2 AND student_id = ?3 AND state = 'pending'",
+    )?;
+    for (old, new, offering, student) in &plan.reenroll {
+        renumber.execute((old, new))?;
+        pending.execute((new, offering, student))?;
     }
     let mut enrollment = conn.prepare_cached(
         "INSERT INTO enrollment (id, offering_id, student_id, active) VALUES (?1, ?2, ?3, 1)

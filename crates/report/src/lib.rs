@@ -10,6 +10,7 @@
 //!   a text alternative.
 //! - [`png`]: SVG → PNG with resvg and a bundled font, so a PNG looks the same everywhere.
 //! - [`export`]: CSV of effective records and a printable one-page HTML student report.
+//! - [`files`]: writing an export to disk, and a chart set all or none (CLI and desktop).
 //! - [`gather`]: the one place that reads the local store (through rollbook-core's queries, no
 //!   SQL here): effective records of a student or an offering, student search, and the whole
 //!   counselor screen ([`student_view`], [`class_view`]) in one call.
@@ -17,6 +18,7 @@
 pub mod charts;
 pub mod class;
 pub mod export;
+pub mod files;
 mod frac;
 pub mod gather;
 pub mod measures;

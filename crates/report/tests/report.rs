@@ -12,6 +12,8 @@ mod class;
 mod effective;
 #[path = "report/export.rs"]
 mod export;
+#[path = "report/files.rs"]
+mod files;
 #[path = "report/gather.rs"]
 mod gather;
 #[path = "report/measures.rs"]

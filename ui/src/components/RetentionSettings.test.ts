@@ -132,4 +132,12 @@ describe('keeping records on this computer', () => {
     expect(await screen.findByText(/Los registros se conservan 30 días/)).toBeInTheDocument();
     expect(screen.getByRole('button', { name: 'Depurar ahora' })).toBeInTheDocument();
   });
+
+  it('says one record removed in the singular, in Spanish too', async () => {
+    locale.current = 'es';
+    const one = { ...report, marks: 1, changes: 0, outbox_items: 0, server_records: 0 };
+    m.retention.mockResolvedValue({ keep_days: 30, last_purge: { ...one, id: 5, ran_at: '2025-03-03T07:00:00Z' } });
+    render(RetentionSettings);
+    await waitFor(() => expect(screen.getByTestId('retention-state')).toHaveTextContent('1 eliminado, anterior al'));
+  });
 });

@@ -7,6 +7,7 @@ import * as ipc from '../lib/ipc';
 import { IpcError } from '../lib/ipc';
 import type { RosterChanges } from '../lib/ipc';
 import { resetEachTest } from '../test/fake-ipc';
+import { locale } from '../lib/locale.svelte';
 import RosterImport from './RosterImport.svelte';
 
 const m = vi.mocked(ipc);
@@ -20,6 +21,15 @@ const changes: RosterChanges = {
   enrollments_added: 30,
   enrollments_reactivated: 0,
   enrollments_deactivated: 2,
+  enrollments_reenrolled: 0,
+  offerings_not_in_file: 0,
+};
+const unchanged: RosterChanges = {
+  ...changes,
+  offerings_added: 0,
+  students_added: 0,
+  enrollments_added: 0,
+  enrollments_deactivated: 0,
 };
 
 const csv = (text: string, name: string) => new File([text], name, { type: 'text/csv' });
@@ -79,5 +89,45 @@ describe('roster import', () => {
     });
     expect(await screen.findByText('Nothing would change.')).toBeInTheDocument();
     expect(m.rosterPreview).toHaveBeenCalledWith('x', 'dropped.csv');
+  });
+
+  it('says which offerings the file leaves as they are, even when nothing else changes', async () => {
+    m.rosterPreview.mockResolvedValue({ ...unchanged, offerings_not_in_file: 2 });
+    render(RosterImport);
+    await fireEvent.change(screen.getByTestId('import-file'), { target: { files: [csv('x', 'math.csv')] } });
+    const preview = await screen.findByTestId('import-preview');
+    expect(preview).toHaveTextContent('Nothing would change.');
+    expect(screen.getByTestId('not-in-file')).toHaveTextContent('2 offerings not in this file, left as they are');
+  });
+
+  it('says it in Spanish, in the singular for one', async () => {
+    locale.current = 'es';
+    m.rosterPreview.mockResolvedValue({ ...unchanged, offerings_not_in_file: 1, enrollments_reenrolled: 1 });
+    render(RosterImport);
+    await fireEvent.change(screen.getByTestId('import-file'), { target: { files: [csv('x', 'uno.csv')] } });
+    const preview = await screen.findByTestId('import-preview');
+    expect(screen.getByTestId('not-in-file')).toHaveTextContent('1 curso no está en este archivo; se deja como está');
+    expect(preview).toHaveTextContent('30 filas leídas de uno.csv');
+    expect(preview.querySelector('[data-change="enrollments_reenrolled"]')).toHaveTextContent('1');
+  });
+
+  it('counts re-enrollments (a new enrollment id from the SIS)', async () => {
+    m.rosterPreview.mockResolvedValue({ ...unchanged, enrollments_reenrolled: 3 });
+    render(RosterImport);
+    await fireEvent.change(screen.getByTestId('import-file'), { target: { files: [csv('x', 'new-ids.csv')] } });
+    const preview = await screen.findByTestId('import-preview');
+    expect(preview.querySelector('[data-change="enrollments_reenrolled"]')).toHaveTextContent('3');
+    expect(preview).toHaveTextContent('Re-enrolled with a new enrollment id');
+    expect(screen.queryByTestId('not-in-file')).toBeNull();
+  });
+
+  it('lists the problems the file was refused for, and counts those not listed', async () => {
+    const rows = Array.from({ length: 50 }, (_, i) => ({ line: i + 2, column: 'status', reason: 'not a status' }));
+    m.rosterPreview.mockRejectedValue({ code: 'bad_file', message: 'big.csv was rejected', rows, more_rows: 119950 });
+    render(RosterImport);
+    await fireEvent.change(screen.getByTestId('import-file'), { target: { files: [csv('x', 'big.csv')] } });
+    const alert = await screen.findByTestId('import-error');
+    expect(within(screen.getByTestId('import-row-errors')).getAllByRole('row')).toHaveLength(51);
+    expect(alert).toHaveTextContent('And 119950 more problems not listed.');
   });
 });

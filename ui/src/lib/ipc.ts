@@ -16,12 +16,15 @@ export interface RowError {
 export class IpcError extends Error {
   readonly code: string;
   readonly rows: RowError[];
+  /** Problems of a rejected file beyond the `rows` listed (the core lists the first 50). */
+  readonly moreRows: number;
 
-  constructor(code: string, message: string, rows: RowError[] = []) {
+  constructor(code: string, message: string, rows: RowError[] = [], moreRows = 0) {
     super(message);
     this.name = 'IpcError';
     this.code = code;
     this.rows = rows;
+    this.moreRows = moreRows;
   }
 }
 
@@ -40,9 +43,15 @@ function rowsOf(raw: unknown): RowError[] {
 export function toIpcError(raw: unknown): IpcError {
   if (raw instanceof IpcError) return raw;
   if (raw && typeof raw === 'object') {
-    const { code, message, rows } = raw as { code?: unknown; message?: unknown; rows?: unknown };
+    const { code, message, rows, more_rows } = raw as {
+      code?: unknown;
+      message?: unknown;
+      rows?: unknown;
+      more_rows?: unknown;
+    };
     if (typeof code === 'string' && typeof message === 'string') {
-      return new IpcError(code, message, rowsOf(rows));
+      const more = typeof more_rows === 'number' && more_rows > 0 ? more_rows : 0;
+      return new IpcError(code, message, rowsOf(rows), more);
     }
     // A JavaScript exception inside the IPC layer itself.
     if (raw instanceof Error) return new IpcError('ipc', raw.message);
@@ -162,6 +171,10 @@ export interface RosterChanges {
   enrollments_added: number;
   enrollments_reactivated: number;
   enrollments_deactivated: number;
+  /** A new enrollment id for a student already in the offering: the new id is used. */
+  enrollments_reenrolled: number;
+  /** Stored offerings the file does not name: left as they are. */
+  offerings_not_in_file: number;
 }
 
 /** Writes nothing; rejects with `bad_file` (and its rows) when the file is refused. */

@@ -157,3 +157,58 @@ fn a_header_only_file_imports_nothing() {
         }
     );
 }
+
+#[rstest]
+#[case::one_cell_too_many(format!("{MATH},{ANA},{DATE},present,gate-1"), "has 5 cells")]
+#[case::a_name_with_an_unquoted_comma(format!("{MATH},{ANA},{DATE},present,x,y"), "has 6 cells")]
+#[case::one_cell_too_few(format!("{MATH},{ANA},{DATE}"), "this row has 3 cells")]
+fn a_row_whose_cells_do_not_match_the_header_is_a_row_error(
+    #[case] bad: String,
+    #[case] reason: &str,
+) {
+    let mut store = school();
+    let before = dump(&store);
+    let csv = format!("{MARKS_HEADER}\n{MATH},{JOSE},{DATE},present\n{bad}\n");
+    let errors = row_errors(import(&mut store, &csv));
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert_eq!(errors[0].line, 3, "{errors:#?}");
+    assert!(
+        errors[0].reason.contains(reason) && errors[0].reason.contains("the header has 4"),
+        "{errors:#?}"
+    );
+    assert_eq!(dump(&store), before, "nothing of the file is applied");
+}
+
+#[test]
+fn empty_cells_after_the_last_column_are_not_extra_cells() {
+    // Spreadsheets pad short rows with separators when another row is longer.
+    let mut store = school();
+    let csv = format!("{MARKS_HEADER}\n{MATH},{JOSE},{DATE},present,,\n");
+    let result = import(&mut store, &csv).expect("trailing empty cells carry nothing");
+    assert_eq!(result.changed, 1);
+}
+
+#[test]
+fn a_file_with_thousands_of_bad_rows_lists_the_first_50_and_counts_the_rest() {
+    let mut store = school();
+    let mut csv = format!("{MARKS_HEADER}\n");
+    for _ in 0..120 {
+        csv.push_str(&format!("{MATH},{JOSE},{DATE},tardy\n"));
+    }
+    match import(&mut store, &csv) {
+        Err(Error::BadFile {
+            rows, more_rows, ..
+        }) => {
+            assert_eq!(rows.len(), 50, "the first 50 problems are listed");
+            assert_eq!((rows[0].line, rows[49].line), (2, 51), "in line order");
+            assert_eq!(more_rows, 70, "and the rest are counted");
+        }
+        other => panic!("the file must be rejected, got {other:?}"),
+    }
+    let message = import(&mut store, &csv).unwrap_err().to_string();
+    assert_eq!(message.lines().count(), 1 + 50 + 1, "{message}");
+    assert!(
+        message.ends_with("and 70 more problems not listed"),
+        "{message}"
+    );
+}

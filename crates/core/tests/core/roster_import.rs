@@ -307,18 +307,9 @@ fn enrollments_that_contradict_the_store_are_row_errors() {
     let mut store = school();
     let before = dump(&store);
     let csv = format!(
-        "{HEADER}\n{}\n{}\n",
+        "{HEADER}\n{}\n",
         // Ana's enrollment id now claims to be Carla's.
         row([MATH, "Matemáticas 7A", TEACHER, E_ANA_MATH, CARLA, "Carla"]),
-        // Bruno is in MATH already, as another enrollment.
-        row([
-            MATH,
-            "Matemáticas 7A",
-            TEACHER,
-            E_CARLA_MATH,
-            BRUNO,
-            "bruno Díaz"
-        ]),
     );
     let errors = row_errors(import(&mut store, csv.as_bytes()));
     assert_row_error(
@@ -327,13 +318,143 @@ fn enrollments_that_contradict_the_store_are_row_errors() {
         "course_enrollment_id",
         "cannot move to another student",
     );
-    assert_row_error(
-        &errors,
-        3,
-        "course_enrollment_id",
-        "is already enrolled in offering",
-    );
     assert_eq!(dump(&store), before);
+}
+
+#[test]
+fn a_file_covers_the_offerings_it_names_and_leaves_the_others_as_they_are() {
+    let mut store = school();
+    // Only MATH, without Bruno: SCIENCE is not in the file.
+    let csv = format!(
+        "{HEADER}\n{}\n{}\n",
+        row([
+            MATH,
+            "Matemáticas 7A",
+            TEACHER,
+            E_JOSE_MATH,
+            JOSE,
+            "\"Muñoz, José\""
+        ]),
+        row([
+            MATH,
+            "Matemáticas 7A",
+            TEACHER,
+            E_ANA_MATH,
+            ANA,
+            "Ana Álvarez"
+        ]),
+    );
+    let preview = roster::preview_roster_csv(&store, csv.as_bytes(), "math.csv").expect("preview");
+    assert_eq!(
+        preview,
+        RosterChanges {
+            rows: 2,
+            enrollments_deactivated: 1,
+            offerings_not_in_file: 1,
+            ..RosterChanges::default()
+        },
+        "the preview says SCIENCE is left as it is, and only Bruno's MATH enrollment ends"
+    );
+    let changes = import(&mut store, csv.as_bytes()).expect("import");
+    assert_eq!(changes, preview);
+    assert_eq!(names(&store, MATH), ["Ana Álvarez", "Muñoz, José"]);
+    assert_eq!(
+        names(&store, SCIENCE),
+        ["Muñoz, José"],
+        "an offering the file does not name keeps its students"
+    );
+    // A file of SCIENCE alone leaves MATH as it is, too.
+    let science = format!(
+        "{HEADER}\n{}\n",
+        row([
+            SCIENCE,
+            "Ciencias 7A",
+            TEACHER,
+            E_JOSE_SCIENCE,
+            JOSE,
+            "\"Muñoz, José\""
+        ]),
+    );
+    let changes = import(&mut store, science.as_bytes()).expect("import");
+    assert_eq!(
+        changes,
+        RosterChanges {
+            rows: 1,
+            offerings_not_in_file: 1,
+            ..RosterChanges::default()
+        }
+    );
+    assert_eq!(names(&store, MATH), ["Ana Álvarez", "Muñoz, José"]);
+}
+
+fn enrollment_ids_in_outbox(store: &Store, student: &str) -> Vec<(String, String)> {
+    store
+        .conn()
+        .prepare("SELECT state, enrollment_id FROM outbox WHERE student_id = ?1 ORDER BY id")
+        .and_then(|mut s| {
+            s.query_map([student], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect()
+        })
+        .expect("outbox")
+}
+
+#[test]
+fn a_new_enrollment_id_for_the_same_student_and_offering_is_a_re_enrollment() {
+    let mut store = school();
+    let clock = clock();
+    let sent = mark(&mut store, &clock, ANA, Status::Absent);
+    set_item_state(&store, sent.outbox_id.expect("queued"), "synced");
+    mark(&mut store, &clock, ANA, Status::Late);
+    // The SIS now gives Ana's MATH enrollment another id (E_CARLA_MATH is unused so far).
+    let csv = roster_csv().replace(E_ANA_MATH, E_CARLA_MATH);
+    let preview =
+        roster::preview_roster_csv(&store, csv.as_bytes(), "roster.csv").expect("preview");
+    assert_eq!(
+        preview,
+        RosterChanges {
+            rows: 4,
+            enrollments_reenrolled: 1,
+            ..RosterChanges::default()
+        },
+        "a re-enrollment, not a refusal of the whole file"
+    );
+    let changes = import(&mut store, csv.as_bytes()).expect("a re-enrollment is accepted");
+    assert_eq!(changes, preview);
+    let ana = roster::roster(&store, &id(MATH), today())
+        .expect("roster")
+        .into_iter()
+        .find(|r| r.student_name == "Ana Álvarez")
+        .expect("Ana is still on the roll");
+    assert_eq!(
+        ana.course_enrollment_id,
+        id(E_CARLA_MATH),
+        "the new id is used"
+    );
+    assert_eq!(ana.status, Some(Status::Late), "her mark stays");
+    assert_eq!(
+        enrollment_ids_in_outbox(&store, ANA),
+        [
+            ("synced".to_string(), E_ANA_MATH.to_string()),
+            ("pending".to_string(), E_CARLA_MATH.to_string()),
+        ],
+        "what was sent keeps the old id; what waits is sent with the new one"
+    );
+    mark(&mut store, &clock, ANA, Status::Present);
+    assert_eq!(
+        enrollment_ids_in_outbox(&store, ANA)[1].1,
+        E_CARLA_MATH,
+        "later marks use the new id"
+    );
+    let history = marks::history(&store, &id(MATH), &id(ANA), today()).expect("history");
+    assert_eq!(history.len(), 3, "the history stays whole");
+    let again = import(&mut store, csv.as_bytes()).expect("re-import");
+    assert_eq!(
+        again,
+        RosterChanges {
+            rows: 4,
+            ..RosterChanges::default()
+        }
+    );
 }
 
 #[test]
@@ -380,8 +501,10 @@ fn reimport_renames_adds_deactivates_and_keeps_history() {
             students_renamed: 1,
             enrollments_added: 1,
             enrollments_deactivated: 1,
+            offerings_not_in_file: 1,
             ..RosterChanges::default()
-        }
+        },
+        "SCIENCE is not in the file: it is left as it is, and the count says so"
     );
     assert_eq!(
         names(&store, MATH),

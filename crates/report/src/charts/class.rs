@@ -13,6 +13,11 @@ use super::{Chart, Lang, Style};
 use crate::class::ClassOverview;
 use crate::ReportError;
 
+const DAYS: (&str, &str) = ("day", "days");
+const DIAS: (&str, &str) = ("día", "días");
+const STUDENTS: (&str, &str) = ("student", "students");
+const ESTUDIANTES: (&str, &str) = ("estudiante", "estudiantes");
+
 /// Daily attendance rate over the term as a line with the dashed 90 % goal.
 pub(crate) fn daily(overview: &ClassOverview, st: &Style) -> Result<Chart, ReportError> {
     let (w, pal) = (st.w, &st.pal);
@@ -91,11 +96,12 @@ fn daily_alt(title: &str, points: &[(Day, f64)], st: &Style) -> String {
         .unwrap_or(lowest);
     let mean = points.iter().map(|p| p.1).sum::<f64>() / points.len() as f64;
     let below = points.iter().filter(|p| p.1 < 0.9).count();
-    let n = points.len();
+    let n = st.count(points.len(), DAYS, DIAS);
+    let below = st.count(below, DAYS, DIAS);
     match st.lang {
         Lang::En => format!(
-            "{title}, {first} to {last}, {n} days: mean {}, lowest {} on {}, highest {} on {}; \
-             {below} days below the 90% goal.",
+            "{title}, {first} to {last}, {n}: mean {}, lowest {} on {}, highest {} on {}; \
+             {below} below the 90% goal.",
             st.pct(mean),
             st.pct(lowest.1),
             lowest.0,
@@ -103,8 +109,8 @@ fn daily_alt(title: &str, points: &[(Day, f64)], st: &Style) -> String {
             highest.0
         ),
         Lang::Es => format!(
-            "{title}, del {first} al {last}, {n} días: media {}, mínima {} el {}, máxima {} el \
-             {}; {below} días por debajo de la meta del 90 %.",
+            "{title}, del {first} al {last}, {n}: media {}, mínima {} el {}, máxima {} el \
+             {}; {below} por debajo de la meta del 90 %.",
             st.pct(mean),
             st.pct(lowest.1),
             lowest.0,
@@ -153,16 +159,18 @@ pub(crate) fn at_risk(
     let alt = match (st.lang, rows.is_empty()) {
         (_, true) => format!("{title}: {}.", w.no_records),
         (Lang::En, false) => format!(
-            "{title}, top {} of {} students: {}. {chronic} chronically absent (10% of days or more).",
+            "{title}, top {} of {}: {}. {chronic} chronically absent (10% of days or more).",
             rows.len(),
-            overview.students.len(),
+            st.count(overview.students.len(), STUDENTS, ESTUDIANTES),
             listed.join(", ")
         ),
         (Lang::Es, false) => format!(
-            "{title}, los {} primeros de {} estudiantes: {}. {chronic} con ausentismo crónico \
-             (10 % de los días o más).",
-            rows.len(),
-            overview.students.len(),
+            "{title}, {} de {}: {}. {chronic} con ausentismo crónico (10 % de los días o más).",
+            match rows.len() {
+                1 => "el primero".to_string(),
+                n => format!("los {n} primeros"),
+            },
+            st.count(overview.students.len(), STUDENTS, ESTUDIANTES),
             listed.join(", ")
         ),
     };

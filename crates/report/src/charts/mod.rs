@@ -140,6 +140,16 @@ impl Style {
         self.w.letter[status_index(s)]
     }
 
+    /// "1 day" / "3 days" (or "1 día" / "3 días"): a count with its noun in the singular or
+    /// the plural; `en` and `es` are (singular, plural).
+    pub fn count(&self, n: usize, en: (&str, &str), es: (&str, &str)) -> String {
+        let (one, many) = match self.lang {
+            Lang::En => en,
+            Lang::Es => es,
+        };
+        format!("{n} {}", if n == 1 { one } else { many })
+    }
+
     /// A rate 0..1 as a percentage, `92.5%` / `92,5 %`.
     pub fn pct(&self, rate: f64) -> String {
         let p = (rate * 1000.0).round() / 10.0;

@@ -11,6 +11,9 @@ use super::{Chart, Lang, Style, STATUS_ORDER};
 use crate::measures::StudentReport;
 use crate::ReportError;
 
+const SESSIONS: (&str, &str) = ("session", "sessions");
+const SESIONES: (&str, &str) = ("sesión", "sesiones");
+
 /// Sessions by status: four bars, each labelled with its count and named on the axis.
 pub(crate) fn breakdown(report: &StudentReport, st: &Style) -> Result<Chart, ReportError> {
     let (w, pal, s) = (st.w, &st.pal, report.sessions);
@@ -26,14 +29,14 @@ pub(crate) fn breakdown(report: &StudentReport, st: &Style) -> Result<Chart, Rep
     let alt = match st.lang {
         _ if s.total == 0 => format!("{title}: {}.", w.no_records),
         Lang::En => format!(
-            "{title}: {}; {} sessions in total. Attendance rate {rate}.",
+            "{title}: {}; {} in total. Attendance rate {rate}.",
             parts.join(", "),
-            s.total
+            st.count(s.total as usize, SESSIONS, SESIONES)
         ),
         Lang::Es => format!(
-            "{title}: {}; {} sesiones en total. Tasa de asistencia {rate}.",
+            "{title}: {}; {} en total. Tasa de asistencia {rate}.",
             parts.join(", "),
-            s.total
+            st.count(s.total as usize, SESSIONS, SESIONES)
         ),
     };
     render("breakdown", (640, 360), pal.bg, title, alt, |root| {
@@ -213,9 +216,9 @@ pub(crate) fn by_course(report: &StudentReport, st: &Style) -> Result<Chart, Rep
         .collect();
     let listed: Vec<String> = courses
         .iter()
-        .map(|(name, r, n)| match st.lang {
-            Lang::En => format!("{name} {} ({n} sessions)", st.pct(*r)),
-            Lang::Es => format!("{name} {} ({n} sesiones)", st.pct(*r)),
+        .map(|(name, r, n)| {
+            let n = st.count(*n as usize, SESSIONS, SESIONES);
+            format!("{name} {} ({n})", st.pct(*r))
         })
         .collect();
     let alt = if courses.is_empty() {

@@ -314,3 +314,43 @@ fn a_single_session_draws_every_chart() {
         assert_eq!(count(&c.by_course, "rect"), 1, "one bar");
     }
 }
+
+#[test]
+fn alt_texts_say_one_in_the_singular() {
+    let records = vec![rec(1, 1, "2024-09-02", P)];
+    let report = student_report(&id(1), &records, None, None);
+    let en = student_charts(&report, &records, Theme::Light, Lang::En).expect("draws");
+    assert!(
+        en.breakdown.alt.contains("; 1 session in total."),
+        "{}",
+        en.breakdown.alt
+    );
+    assert!(
+        en.by_course.alt.contains("(1 session)"),
+        "{}",
+        en.by_course.alt
+    );
+    let es = student_charts(&report, &records, Theme::Light, Lang::Es).expect("draws");
+    assert!(
+        es.breakdown.alt.contains("; 1 sesión en total."),
+        "{}",
+        es.breakdown.alt
+    );
+    assert!(
+        es.by_course.alt.contains("(1 sesión)"),
+        "{}",
+        es.by_course.alt
+    );
+    let names = HashMap::from([(id(1), "Student 1".to_string())]);
+    let overview = class_overview(&course(1), &records, &names);
+    let c = class_charts(&overview, Theme::Light, Lang::En, 3).expect("draws");
+    assert!(c.daily.alt.contains(", 1 day: "), "{}", c.daily.alt);
+    assert!(c.daily.alt.contains("0 days below"), "{}", c.daily.alt);
+    assert!(
+        c.at_risk.alt.contains("top 1 of 1 student:"),
+        "{}",
+        c.at_risk.alt
+    );
+    let c = class_charts(&overview, Theme::Light, Lang::Es, 3).expect("draws");
+    assert!(c.daily.alt.contains(", 1 día: "), "{}", c.daily.alt);
+}
