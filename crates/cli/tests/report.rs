@@ -16,7 +16,7 @@ mod support {
     pub mod cli;
     pub mod sim;
 }
-use support::cli::mark_args;
+use support::cli::{days_ago, mark_args};
 use support::sim::Rig;
 
 const TOKEN: &str = "tok-REPORT-7c1e2d";
@@ -413,4 +413,45 @@ fn bad_input_exits_2_naming_it_and_an_unknown_student_is_an_empty_report() {
         stderr.contains("not known on this device"),
         "an unknown id is pointed out: {stderr}"
     );
+}
+
+#[test]
+fn by_default_a_report_covers_the_12_months_up_to_today() {
+    let rig = Rig::small_school(TOKEN);
+    let (o, s) = rig.pick(0, 0);
+    // A record of 13 months ago and one dated next week (both allowed explicitly), one recent.
+    let (old, ahead, recent) = (days_ago(400), days_ago(-7), days_ago(10));
+    for date in [&old, &ahead, &recent] {
+        let mark = mark_args(&o, &s, date, "absent");
+        ok(&rig, &[&mark[..], &["--allow-date-outside-window"]].concat());
+    }
+    let sessions = |args: &[&str]| {
+        let (report, _) = json(&rig, &[&["report", "--student", &s, "--json", "--no-pull"], args].concat());
+        report["sessions"]["total"].as_u64()
+    };
+    let days = |args: &[&str]| {
+        let class = [&["class-report", "--offering", &o, "--json", "--no-pull"], args].concat();
+        let (overview, _) = json(&rig, &class);
+        overview["daily"].as_array().map(Vec::len)
+    };
+    assert_eq!(sessions(&[]), Some(1), "only the recent record is in the last 12 months");
+    assert_eq!(days(&[]), Some(1), "the class report too");
+
+    let everything = ["--from", &old, "--to", &ahead];
+    assert_eq!(sessions(&everything), Some(3), "an explicit range reaches them");
+    assert_eq!(days(&everything), Some(3));
+    assert_eq!(sessions(&["--from", &old]), Some(2), "--from alone ends today");
+
+    // The range: to today (the binary's local date, within a day of UTC), from the day after
+    // the same date a year before.
+    let (report, _) = json(&rig, &["report", "--student", &s, "--json", "--no-pull"]);
+    let day = |key: &str| Day::parse(report[key].as_str().unwrap_or("")).expect("a date").date();
+    let (from, to) = (day("from"), day("to"));
+    let utc = time::OffsetDateTime::now_utc().date();
+    assert!((to - utc).whole_days().abs() <= 1, "{report}");
+    let year_before = to.replace_year(to.year() - 1).unwrap_or_else(|_| to - time::Duration::days(366));
+    assert_eq!(from, year_before + time::Duration::days(1), "{report}");
+    let (text, _) = ok(&rig, &["report", "--student", &s, "--no-pull"]);
+    let said = format!("{} to {}", Day::from_date(from), Day::from_date(to));
+    assert!(text.contains(&said), "the report says the range it covers: {text}");
 }

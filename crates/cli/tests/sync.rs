@@ -11,16 +11,16 @@ mod support {
     pub mod cli;
     pub mod sim;
 }
+use support::cli::recent_date;
 use support::sim::Rig;
 
 const TOKEN: &str = "tok-CLI-5e1d9b7a3c";
-const DATE: &str = "2024-03-15";
 
 #[test]
 fn sync_delivers_and_reports_as_json() {
     let rig = Rig::small_school(TOKEN);
-    rig.mark(0, 0, DATE, "late");
-    rig.mark(0, 1, DATE, "present");
+    rig.mark(0, 0, recent_date(), "late");
+    rig.mark(0, 1, recent_date(), "present");
     let status = rig.cli.json(&["status", "--json"]);
     assert_eq!(status["pending"], 2);
     for key in [
@@ -55,8 +55,8 @@ fn refused_marks_are_listed_and_can_be_discarded() {
     let rig = Rig::small_school(TOKEN);
     let (_, refused) = rig.pick(1, 2);
     rig.sim.reject_student(refused.parse().expect("uuid"));
-    rig.mark(1, 2, DATE, "absent");
-    rig.mark(1, 3, DATE, "absent");
+    rig.mark(1, 2, recent_date(), "absent");
+    rig.mark(1, 3, recent_date(), "absent");
     let report = rig.cli.json(&["sync", "--json"]);
     assert_eq!(
         (report["confirmed"].as_u64(), report["rejected"].as_u64()),
@@ -86,7 +86,7 @@ fn refused_marks_are_listed_and_can_be_discarded() {
 #[test]
 fn a_refused_token_exits_1_and_says_sign_in_again() {
     let rig = Rig::small_school(TOKEN);
-    rig.mark(0, 0, DATE, "present");
+    rig.mark(0, 0, recent_date(), "present");
     rig.sim.revoke_token(TOKEN);
     let out = rig.cli.run(&["sync", "--wait", "--timeout", "5"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -101,8 +101,8 @@ fn a_refused_token_exits_1_and_says_sign_in_again() {
 #[test]
 fn a_token_of_several_schools_exits_1_asking_for_the_school_id() {
     let rig = Rig::small_school(TOKEN);
-    rig.mark(0, 0, DATE, "present");
-    rig.mark(0, 1, DATE, "late");
+    rig.mark(0, 0, recent_date(), "present");
+    rig.mark(0, 1, recent_date(), "late");
     let school = rig.sim.school_id();
     let other = athena_sim::parse_uuid("11111111-2222-4333-8444-555555555555").expect("uuid");
     rig.sim.add_token_for_schools(
@@ -148,7 +148,7 @@ fn a_token_of_several_schools_exits_1_asking_for_the_school_id() {
 #[test]
 fn wait_exits_3_when_the_timeout_comes_first() {
     let rig = Rig::small_school(TOKEN);
-    rig.mark(0, 0, DATE, "present");
+    rig.mark(0, 0, recent_date(), "present");
     let faults = Faults::parse("503=1")
         .expect("spec")
         .with_retry_after(RetryAfter::Seconds(600));
