@@ -10,7 +10,6 @@ use athena_sim::{AttendanceRecord, Sim};
 use rollbook_core::{Day, Id, Status};
 use rollbook_report::{class_overview, effective, student_report, RawRecord, SessionRecord};
 use serde_json::Value;
-use time::macros::date;
 
 mod support {
     pub mod cli;
@@ -39,13 +38,30 @@ const KEYS: [&str; 14] = [
     "by_month",
 ];
 
+/// The last day (exclusive) of the sample history: two days ago, so every record lies in the
+/// default range of a report (the 12 months up to the binary's local today, within a day of
+/// UTC) and its days can still be marked.
+fn history_end() -> time::Date {
+    athena_sim::today_utc() - time::Duration::days(2)
+}
+
+/// A month wholly inside the sample history (60 school days, about 12 weeks): the one 40 days
+/// before its end, as (first day, last day).
+fn a_month_of_history() -> (String, String) {
+    let day = history_end() - time::Duration::days(40);
+    let first = day.replace_day(1).expect("the first of a month");
+    let next = first + time::Duration::days(32);
+    let last = next.replace_day(1).expect("the first of a month") - time::Duration::days(1);
+    (Day::from_date(first).to_string(), Day::from_date(last).to_string())
+}
+
 /// athena-sim with the sample school's history of records (its marks on the server), and its
 /// roster imported.
 fn rig() -> Rig {
     Rig::new(
         Sim::builder()
             .sample_school(11)
-            .history(date!(2024 - 06 - 01), 60)
+            .history(history_end(), 60)
             .token(
                 TOKEN,
                 &["read:attendance", "read:students", "write:attendance"],
@@ -197,7 +213,8 @@ fn the_report_equals_the_measures_of_the_servers_records_and_a_local_correction_
     );
 
     // A range: only its dates count.
-    let (from, to) = ("2024-04-01", "2024-04-30");
+    let (from, to) = a_month_of_history();
+    let (from, to) = (from.as_str(), to.as_str());
     let (got3, _) = json(
         &rig,
         &[
@@ -229,7 +246,7 @@ fn the_report_equals_the_measures_of_the_servers_records_and_a_local_correction_
     assert_eq!(got3["by_month"].as_array().map(Vec::len), Some(1));
 
     let (text, _) = ok(&rig, &["report", "--student", &s, "--no-pull"]);
-    for needle in ["Tier: ", "attendance rate", "COURSE", "MONTH", "2024-04"] {
+    for needle in ["Tier: ", "attendance rate", "COURSE", "MONTH", &from[..7]] {
         assert!(text.contains(needle), "human output has {needle}: {text}");
     }
 }
