@@ -328,11 +328,25 @@ fn taking_the_roll_through_the_commands() {
     assert_eq!(today[0]["state"], "taken");
     assert_eq!(today[0]["unsent"], 3);
 
-    let undone = call(&window, "undo", json!({"offering": algebra, "date": date()})).unwrap();
+    let undone = call(
+        &window,
+        "undo",
+        json!({"offering": algebra, "date": date()}),
+    )
+    .unwrap();
     assert_eq!(undone, json!({"reverted": 2}));
-    call(&window, "undo", json!({"offering": algebra, "date": date()})).unwrap();
+    call(
+        &window,
+        "undo",
+        json!({"offering": algebra, "date": date()}),
+    )
+    .unwrap();
     assert_error(
-        call(&window, "undo", json!({"offering": algebra, "date": date()})),
+        call(
+            &window,
+            "undo",
+            json!({"offering": algebra, "date": date()}),
+        ),
         "conflict",
         "nothing left to undo",
     );

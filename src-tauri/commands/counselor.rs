@@ -15,7 +15,11 @@ const SEARCH_LIMIT: usize = 50;
 type Result<T> = std::result::Result<T, ReportError>;
 
 /// The range asked for, the rest from the default: the 12 months up to today.
-fn range(state: &AppState, from: Option<String>, to: Option<String>) -> Result<(Option<Day>, Option<Day>)> {
+fn range(
+    state: &AppState,
+    from: Option<String>,
+    to: Option<String>,
+) -> Result<(Option<Day>, Option<Day>)> {
     let (from, to) = gather::report_range(opt_day(from)?, opt_day(to)?, state.today())?;
     Ok((Some(from), Some(to)))
 }

@@ -9,7 +9,11 @@ use super::*;
 const ALGEBRA: &str = "5f0c1a2e-3b4d-4c5e-8f60-718293a4b5c6";
 const ANA: &str = "c3d4e5f6-a7b8-4c9d-0e1f-2a3b4c5d6e7f";
 
-fn mark(window: &WebviewWindow<MockRuntime>, date: &str, allow: Option<bool>) -> Result<Value, Value> {
+fn mark(
+    window: &WebviewWindow<MockRuntime>,
+    date: &str,
+    allow: Option<bool>,
+) -> Result<Value, Value> {
     let mut args = json!({"offering": ALGEBRA, "student": ANA, "date": date, "status": "absent"});
     if let Some(allow) = allow {
         args["allowDateOutsideWindow"] = json!(allow);
@@ -63,5 +67,9 @@ fn a_mark_outside_the_window_is_refused_unless_the_user_confirmed_it() {
     let next = days_ago(-2);
     assert_refused(rest(&next, None), &next);
     assert_eq!(rest(&next, Some(true)).unwrap(), json!({"marked": 3}));
-    assert_eq!(rest(&tomorrow, Some(true)).unwrap(), json!({"marked": 2}), "one was marked");
+    assert_eq!(
+        rest(&tomorrow, Some(true)).unwrap(),
+        json!({"marked": 2}),
+        "one was marked"
+    );
 }

@@ -84,7 +84,10 @@ fn exports_are_written_to_the_downloads_folder() {
     .unwrap();
     // No range given: the 12 months up to today, named in the file.
     let html_path = html["path"].as_str().unwrap();
-    assert!(html_path.ends_with(&format!("_{}.html", days_ago(0))), "{html_path}");
+    assert!(
+        html_path.ends_with(&format!("_{}.html", days_ago(0))),
+        "{html_path}"
+    );
     let charts = call(
         &window,
         "export_class",

@@ -10,7 +10,7 @@ mod support {
     pub mod fixtures;
 }
 use support::cli::{days_ago, mark_args, Cli};
-use support::fixtures::{checkins_csv, roster_csv, ANA, BRUNO, date, JOSE, MATH, TEACHER};
+use support::fixtures::{checkins_csv, date, roster_csv, ANA, BRUNO, JOSE, MATH, TEACHER};
 
 /// A sandbox with [`roster_csv`] imported.
 fn with_roster() -> Cli {
@@ -152,7 +152,10 @@ fn a_check_in_file_is_imported() {
     let sb = with_roster();
     let file = sb.write(
         "checkin.csv",
-        checkins_csv(&[[MATH, JOSE, date(), "present"], [MATH, BRUNO, date(), "absent"]]),
+        checkins_csv(&[
+            [MATH, JOSE, date(), "present"],
+            [MATH, BRUNO, date(), "absent"],
+        ]),
     );
     let result = sb.json(&["marks", "import", path(&file), "--json"]);
     assert_eq!(result, json!({"rows": 2, "changed": 2, "unchanged": 0}));
@@ -342,9 +345,15 @@ fn assert_refused_naming(err: &str, date: &str) {
     assert!(err.contains(date), "the refusal names {date}: {err}");
     let (first, last) = window_named(err);
     let utc = time::OffsetDateTime::now_utc().date();
-    assert!((last - utc).whole_days().abs() <= 1, "the window ends today: {err}");
+    assert!(
+        (last - utc).whole_days().abs() <= 1,
+        "the window ends today: {err}"
+    );
     assert_eq!((last - first).whole_days(), 400, "{err}");
-    assert!(err.contains("--allow-date-outside-window"), "the way out is said: {err}");
+    assert!(
+        err.contains("--allow-date-outside-window"),
+        "the way out is said: {err}"
+    );
 }
 
 #[rstest]
@@ -357,13 +366,32 @@ fn a_mark_dated_outside_the_window_exits_2_unless_allowed(#[case] date: String) 
     let sb = with_roster();
     let err = sb.invalid(&mark_args(MATH, ANA, &date, "absent"));
     assert_refused_naming(&err, &date);
-    assert_eq!(sb.json(&["status", "--json"])["pending"], 0, "nothing was recorded");
+    assert_eq!(
+        sb.json(&["status", "--json"])["pending"],
+        0,
+        "nothing was recorded"
+    );
 
-    let allowed = [&mark_args(MATH, ANA, &date, "absent")[..], &["--allow-date-outside-window", "--json"]].concat();
+    let allowed = [
+        &mark_args(MATH, ANA, &date, "absent")[..],
+        &["--allow-date-outside-window", "--json"],
+    ]
+    .concat();
     assert_eq!(sb.json(&allowed)["changed"], true);
-    let roll = sb.json(&["roster", "show", "--offering", MATH, "--date", &date, "--json"]);
+    let roll = sb.json(&[
+        "roster",
+        "show",
+        "--offering",
+        MATH,
+        "--date",
+        &date,
+        "--json",
+    ]);
     assert_eq!(roll[0]["student_id"], ANA);
-    assert_eq!(roll[0]["status"], "absent", "the mark was made when allowed");
+    assert_eq!(
+        roll[0]["status"], "absent",
+        "the mark was made when allowed"
+    );
 }
 
 #[test]
@@ -379,10 +407,21 @@ fn the_window_takes_today_and_400_days_back() {
 fn mark_rest_present_refuses_a_date_outside_the_window_unless_allowed() {
     let sb = with_roster();
     let date = days_ago(-2);
-    let rest = ["mark-rest-present", "--offering", MATH, "--date", &date, "--json"];
+    let rest = [
+        "mark-rest-present",
+        "--offering",
+        MATH,
+        "--date",
+        &date,
+        "--json",
+    ];
     let err = sb.invalid(&rest);
     assert_refused_naming(&err, &date);
-    assert_eq!(sb.json(&["status", "--json"])["pending"], 0, "nothing was recorded");
+    assert_eq!(
+        sb.json(&["status", "--json"])["pending"],
+        0,
+        "nothing was recorded"
+    );
     let allowed = sb.json(&[&rest[..], &["--allow-date-outside-window"]].concat());
     assert_eq!(allowed, json!({"marked": 3}));
 }
@@ -400,16 +439,33 @@ fn a_check_in_row_dated_outside_the_window_is_a_row_error_and_nothing_is_written
         ]),
     );
     let err = sb.invalid(&["marks", "import", path(&file)]);
-    assert!(err.contains("checkin.csv was rejected, nothing was written"), "{err}");
+    assert!(
+        err.contains("checkin.csv was rejected, nothing was written"),
+        "{err}"
+    );
     for (line, date) in [(3, &ahead), (4, &old)] {
         let row = err
             .lines()
-            .find(|l| l.contains(&format!("line {line}, column attendance_date: {date} is outside")))
+            .find(|l| {
+                l.contains(&format!(
+                    "line {line}, column attendance_date: {date} is outside"
+                ))
+            })
             .unwrap_or_else(|| panic!("line {line} is named with its date: {err}"));
         assert_refused_naming(row, date);
     }
-    assert_eq!(sb.json(&["status", "--json"])["pending"], 0, "nothing was written");
+    assert_eq!(
+        sb.json(&["status", "--json"])["pending"],
+        0,
+        "nothing was written"
+    );
 
-    let done = sb.json(&["marks", "import", path(&file), "--allow-date-outside-window", "--json"]);
+    let done = sb.json(&[
+        "marks",
+        "import",
+        path(&file),
+        "--allow-date-outside-window",
+        "--json",
+    ]);
     assert_eq!(done, json!({"rows": 3, "changed": 3, "unchanged": 0}));
 }

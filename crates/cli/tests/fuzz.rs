@@ -16,7 +16,7 @@ mod support {
 }
 use support::cli::{mark_args, Cli};
 use support::db::{snapshot, Snapshot};
-use support::fixtures::{checkins_csv, roster_csv, ANA, date, JOSE, MATH};
+use support::fixtures::{checkins_csv, date, roster_csv, ANA, JOSE, MATH};
 
 /// The subcommands and the options each takes (`--flag` takes a value, `?flag` is a switch,
 /// `<` a positional argument). `login`, `logout` and `wipe` are left out: they act on the
@@ -143,7 +143,10 @@ fn command_line() -> impl Strategy<Value = Vec<String>> {
 fn with_inputs() -> Cli {
     let cli = Cli::new();
     cli.write("roster.csv", roster_csv());
-    cli.write("checkins.csv", checkins_csv(&[[MATH, JOSE, date(), "late"]]));
+    cli.write(
+        "checkins.csv",
+        checkins_csv(&[[MATH, JOSE, date(), "late"]]),
+    );
     cli.write("garbage.csv", b"\xff\xfe;;\"unterminated\n\0\0,,,\n");
     std::fs::create_dir_all(cli.path("out")).unwrap();
     cli

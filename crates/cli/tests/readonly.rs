@@ -15,7 +15,7 @@ mod support {
     pub mod fixtures;
 }
 use support::cli::{mark_args, Cli};
-use support::fixtures::{checkins_csv, roster_csv, ANA, date, JOSE, MATH};
+use support::fixtures::{checkins_csv, date, roster_csv, ANA, JOSE, MATH};
 
 /// `nobody` on Debian and Ubuntu.
 const NOBODY: u32 = 65534;

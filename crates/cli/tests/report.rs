@@ -52,7 +52,10 @@ fn a_month_of_history() -> (String, String) {
     let first = day.replace_day(1).expect("the first of a month");
     let next = first + time::Duration::days(32);
     let last = next.replace_day(1).expect("the first of a month") - time::Duration::days(1);
-    (Day::from_date(first).to_string(), Day::from_date(last).to_string())
+    (
+        Day::from_date(first).to_string(),
+        Day::from_date(last).to_string(),
+    )
 }
 
 /// athena-sim with the sample school's history of records (its marks on the server), and its
@@ -440,35 +443,66 @@ fn by_default_a_report_covers_the_12_months_up_to_today() {
     let (old, ahead, recent) = (days_ago(400), days_ago(-7), days_ago(10));
     for date in [&old, &ahead, &recent] {
         let mark = mark_args(&o, &s, date, "absent");
-        ok(&rig, &[&mark[..], &["--allow-date-outside-window"]].concat());
+        ok(
+            &rig,
+            &[&mark[..], &["--allow-date-outside-window"]].concat(),
+        );
     }
     let sessions = |args: &[&str]| {
-        let (report, _) = json(&rig, &[&["report", "--student", &s, "--json", "--no-pull"], args].concat());
+        let (report, _) = json(
+            &rig,
+            &[&["report", "--student", &s, "--json", "--no-pull"], args].concat(),
+        );
         report["sessions"]["total"].as_u64()
     };
     let days = |args: &[&str]| {
-        let class = [&["class-report", "--offering", &o, "--json", "--no-pull"], args].concat();
+        let class = [
+            &["class-report", "--offering", &o, "--json", "--no-pull"],
+            args,
+        ]
+        .concat();
         let (overview, _) = json(&rig, &class);
         overview["daily"].as_array().map(Vec::len)
     };
-    assert_eq!(sessions(&[]), Some(1), "only the recent record is in the last 12 months");
+    assert_eq!(
+        sessions(&[]),
+        Some(1),
+        "only the recent record is in the last 12 months"
+    );
     assert_eq!(days(&[]), Some(1), "the class report too");
 
     let everything = ["--from", &old, "--to", &ahead];
-    assert_eq!(sessions(&everything), Some(3), "an explicit range reaches them");
+    assert_eq!(
+        sessions(&everything),
+        Some(3),
+        "an explicit range reaches them"
+    );
     assert_eq!(days(&everything), Some(3));
-    assert_eq!(sessions(&["--from", &old]), Some(2), "--from alone ends today");
+    assert_eq!(
+        sessions(&["--from", &old]),
+        Some(2),
+        "--from alone ends today"
+    );
 
     // The range: to today (the binary's local date, within a day of UTC), from the day after
     // the same date a year before.
     let (report, _) = json(&rig, &["report", "--student", &s, "--json", "--no-pull"]);
-    let day = |key: &str| Day::parse(report[key].as_str().unwrap_or("")).expect("a date").date();
+    let day = |key: &str| {
+        Day::parse(report[key].as_str().unwrap_or(""))
+            .expect("a date")
+            .date()
+    };
     let (from, to) = (day("from"), day("to"));
     let utc = time::OffsetDateTime::now_utc().date();
     assert!((to - utc).whole_days().abs() <= 1, "{report}");
-    let year_before = to.replace_year(to.year() - 1).unwrap_or_else(|_| to - time::Duration::days(366));
+    let year_before = to
+        .replace_year(to.year() - 1)
+        .unwrap_or_else(|_| to - time::Duration::days(366));
     assert_eq!(from, year_before + time::Duration::days(1), "{report}");
     let (text, _) = ok(&rig, &["report", "--student", &s, "--no-pull"]);
     let said = format!("{} to {}", Day::from_date(from), Day::from_date(to));
-    assert!(text.contains(&said), "the report says the range it covers: {text}");
+    assert!(
+        text.contains(&said),
+        "the report says the range it covers: {text}"
+    );
 }

@@ -389,7 +389,14 @@ fn a_whole_session_never_shows_a_token_and_names_students_only_where_asked() {
     s.expect(0, &["offerings"]);
     let shown = s.expect(
         0,
-        &["roster", "show", "--offering", &offering, "--date", recent_date()],
+        &[
+            "roster",
+            "show",
+            "--offering",
+            &offering,
+            "--date",
+            recent_date(),
+        ],
     );
     let names = s.full_names();
     assert!(
@@ -447,9 +454,18 @@ fn a_whole_session_never_shows_a_token_and_names_students_only_where_asked() {
     s.expect(2, &["marks", "import", &checkins]);
     s.expect(
         0,
-        &["mark-rest-present", "--offering", &offering, "--date", recent_date()],
+        &[
+            "mark-rest-present",
+            "--offering",
+            &offering,
+            "--date",
+            recent_date(),
+        ],
     );
-    s.expect(0, &["counts", "--offering", &offering, "--date", recent_date()]);
+    s.expect(
+        0,
+        &["counts", "--offering", &offering, "--date", recent_date()],
+    );
     s.expect(0, &["status", "--json"]);
 
     // One pass, one request at a time: a 500, a record stored but its answer lost, a refusal;

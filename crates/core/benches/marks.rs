@@ -180,8 +180,15 @@ fn percentiles(synchronous: &str) {
     for n in 0..300 {
         let date = day_after(start, n);
         let t = Instant::now();
-        marks::mark_rest_present(&mut store, &SystemClock, any_date(), "bench", &offering, date)
-            .expect("bulk");
+        marks::mark_rest_present(
+            &mut store,
+            &SystemClock,
+            any_date(),
+            "bench",
+            &offering,
+            date,
+        )
+        .expect("bulk");
         samples.push(t.elapsed());
     }
     report(

@@ -320,10 +320,17 @@ mod tests {
         let today = d("2026-12-02");
         let range = |from, to| report_range(from, to, today).ok();
         assert_eq!(range(None, None), Some((d("2025-12-03"), today)));
-        assert_eq!(range(Some(d("2020-01-01")), None), Some((d("2020-01-01"), today)));
+        assert_eq!(
+            range(Some(d("2020-01-01")), None),
+            Some((d("2020-01-01"), today))
+        );
         let to = d("2028-02-29");
         assert_eq!(range(None, Some(to)), Some((d("2027-03-01"), to)));
         let err = report_range(Some(d("2027-01-01")), None, today).err();
-        assert_eq!(err.map(|e| e.code()), Some("invalid"), "a from after today is refused");
+        assert_eq!(
+            err.map(|e| e.code()),
+            Some("invalid"),
+            "a from after today is refused"
+        );
     }
 }

@@ -49,7 +49,11 @@ fn a_mark_is_taken_only_inside_the_window(#[case] days: i64, #[case] accepted: b
     assert_eq!(err.code(), "date_outside_window");
     assert!(err.is_user_input(), "the CLI exits 2 for it");
     let msg = err.to_string();
-    for needle in [date.to_string(), shifted(-400).to_string(), today().to_string()] {
+    for needle in [
+        date.to_string(),
+        shifted(-400).to_string(),
+        today().to_string(),
+    ] {
         assert!(msg.contains(&needle), "the message names {needle}: {msg}");
     }
     let json = serde_json::to_value(&err).expect("serializes");
@@ -76,8 +80,15 @@ fn mark_the_rest_present_refuses_a_date_outside_unless_allowed() {
     let mut store = school();
     let before = dump(&store);
     let date = shifted(1);
-    let err = marks::mark_rest_present(&mut store, &clock(), DateWindow::new(today()), "t", &id(MATH), date)
-        .expect_err("tomorrow is outside");
+    let err = marks::mark_rest_present(
+        &mut store,
+        &clock(),
+        DateWindow::new(today()),
+        "t",
+        &id(MATH),
+        date,
+    )
+    .expect_err("tomorrow is outside");
     assert_eq!(err.code(), "date_outside_window");
     assert_eq!(dump(&store), before);
     let window = DateWindow::new(today()).allow_outside(true);
@@ -100,7 +111,14 @@ fn a_check_in_file_with_a_date_outside_is_rejected_naming_line_and_window() {
          {MATH},{BRUNO},{early},absent\n"
     );
     let window = DateWindow::new(today());
-    let result = import_marks_csv(&mut store, &clock(), window, "gate", csv.as_bytes(), "in.csv");
+    let result = import_marks_csv(
+        &mut store,
+        &clock(),
+        window,
+        "gate",
+        csv.as_bytes(),
+        "in.csv",
+    );
     let errors = row_errors(result);
     assert_eq!(errors.len(), 2, "{errors:#?}");
     let first = shifted(-400).to_string();
@@ -115,7 +133,14 @@ fn a_check_in_file_with_a_date_outside_is_rejected_naming_line_and_window() {
     assert_eq!(dump(&store), before, "nothing is half-written");
 
     let allowed = DateWindow::new(today()).allow_outside(true);
-    let done = import_marks_csv(&mut store, &clock(), allowed, "gate", csv.as_bytes(), "in.csv")
-        .expect("allowed explicitly");
+    let done = import_marks_csv(
+        &mut store,
+        &clock(),
+        allowed,
+        "gate",
+        csv.as_bytes(),
+        "in.csv",
+    )
+    .expect("allowed explicitly");
     assert_eq!(done.changed, 3);
 }

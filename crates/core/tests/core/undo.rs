@@ -88,8 +88,15 @@ fn undo_after_a_check_in_import_reverts_only_this_offering_and_date() {
          {MATH},{JOSE},{DATE},present\n\
          {MATH},{JOSE},2024-03-16,absent\n"
     );
-    import_marks_csv(&mut store, &clock, any_date(), "checkin", csv.as_bytes(), "in.csv")
-        .expect("import");
+    import_marks_csv(
+        &mut store,
+        &clock,
+        any_date(),
+        "checkin",
+        csv.as_bytes(),
+        "in.csv",
+    )
+    .expect("import");
     assert_eq!(undo(&mut store, &clock).expect("undo"), 2);
     assert_eq!((current(&store, ANA), current(&store, JOSE)), (None, None));
     let other = marks::current_mark(&store, &id(MATH), &id(JOSE), day("2024-03-16")).expect("m");
