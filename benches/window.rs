@@ -296,7 +296,9 @@ async fn click_to_saved(driver: &Driver, offering: &str) -> Vec<(f64, f64)> {
     let mut samples = Vec::with_capacity(CLICKS);
     let mut day = 1;
     while samples.len() < CLICKS {
-        let date = format!("2024-03-{day:02}");
+        // Recent days: a mark is dated today or up to 400 days before it without a question.
+        let date = time::OffsetDateTime::now_utc().date() - time::Duration::days(10 + day as i64);
+        let date = rollbook_core::Day::from_date(date).to_string();
         day += 1;
         page::js(
             &window,

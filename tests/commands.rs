@@ -16,7 +16,19 @@ use tauri::test::{get_ipc_response, mock_builder, MockRuntime, INVOKE_KEY};
 use tauri::webview::InvokeRequest;
 use tauri::{App, WebviewWindow, WebviewWindowBuilder};
 
-const DATE: &str = "2024-03-15";
+/// A day `n` days before today. The tests' threads keep the time crate from reading the time
+/// zone, so the app's "today" is UTC here too.
+fn days_ago(n: i64) -> String {
+    let day = time::OffsetDateTime::now_utc().date() - time::Duration::days(n);
+    rollbook_core::Day::from_date(day).to_string()
+}
+
+/// The day these tests take the roll on: ten days ago (a mark is dated within the last 400
+/// days unless the user allows another date).
+fn date() -> &'static str {
+    static DATE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DATE.get_or_init(|| days_ago(10))
+}
 const TOKEN: &str = "t-wiring";
 
 /// The app exactly as `rollbook` builds it (same handler, same tauri.conf.json and ACL), on the
@@ -106,12 +118,12 @@ fn fixture() -> &'static str {
     include_str!("fixtures/roster.csv")
 }
 
-/// The roll of `offering` on [`DATE`]: one row per student.
+/// The roll of `offering` on [`date()`]: one row per student.
 fn roll(window: &WebviewWindow<MockRuntime>, offering: &Value) -> Value {
     call(
         window,
         "roster",
-        json!({"offering": offering, "date": DATE}),
+        json!({"offering": offering, "date": date()}),
     )
     .expect("the roll opens")
 }
@@ -274,12 +286,12 @@ fn taking_the_roll_through_the_commands() {
     );
     assert_eq!(import(&window, fixture())["students_added"], 5);
 
-    let today = call(&window, "today", json!({"date": DATE})).unwrap();
+    let today = call(&window, "today", json!({"date": date()})).unwrap();
     assert_eq!(today[0]["name"], "Algebra I");
     assert_eq!(today[0]["state"], "not_taken");
     let algebra = today[0]["id"].as_str().unwrap().to_string();
     let grid = |w: &WebviewWindow<MockRuntime>| {
-        call(w, "roster", json!({"offering": algebra, "date": DATE})).unwrap()
+        call(w, "roster", json!({"offering": algebra, "date": date()})).unwrap()
     };
     let rows = grid(&window);
     assert_eq!(rows.as_array().unwrap().len(), 3);
@@ -288,7 +300,7 @@ fn taking_the_roll_through_the_commands() {
     let row = call(
         &window,
         "set_mark",
-        json!({"offering": algebra, "student": first, "date": DATE, "status": "late"}),
+        json!({"offering": algebra, "student": first, "date": date(), "status": "late"}),
     )
     .expect("a mark is saved");
     assert_eq!(row["student_id"], first.as_str());
@@ -298,36 +310,50 @@ fn taking_the_roll_through_the_commands() {
     let rest = call(
         &window,
         "mark_rest_present",
-        json!({"offering": algebra, "date": DATE}),
+        json!({"offering": algebra, "date": date()}),
     )
     .unwrap();
     assert_eq!(rest, json!({"marked": 2}));
     let counts = call(
         &window,
         "counts",
-        json!({"offering": algebra, "date": DATE}),
+        json!({"offering": algebra, "date": date()}),
     )
     .unwrap();
     assert_eq!(
         counts,
         json!({"present": 2, "absent": 0, "late": 1, "excused": 0, "unmarked": 0})
     );
-    let today = call(&window, "today", json!({"date": DATE})).unwrap();
+    let today = call(&window, "today", json!({"date": date()})).unwrap();
     assert_eq!(today[0]["state"], "taken");
     assert_eq!(today[0]["unsent"], 3);
 
-    let undone = call(&window, "undo", json!({"offering": algebra, "date": DATE})).unwrap();
+    let undone = call(
+        &window,
+        "undo",
+        json!({"offering": algebra, "date": date()}),
+    )
+    .unwrap();
     assert_eq!(undone, json!({"reverted": 2}));
-    call(&window, "undo", json!({"offering": algebra, "date": DATE})).unwrap();
+    call(
+        &window,
+        "undo",
+        json!({"offering": algebra, "date": date()}),
+    )
+    .unwrap();
     assert_error(
-        call(&window, "undo", json!({"offering": algebra, "date": DATE})),
+        call(
+            &window,
+            "undo",
+            json!({"offering": algebra, "date": date()}),
+        ),
         "conflict",
         "nothing left to undo",
     );
     let history = call(
         &window,
         "history",
-        json!({"offering": algebra, "student": first, "date": DATE}),
+        json!({"offering": algebra, "student": first, "date": date()}),
     )
     .unwrap();
     let steps: Vec<(Value, Value, Value)> = history
@@ -357,14 +383,14 @@ fn a_status_from_the_window_is_read_in_any_case_as_in_files() {
     let dir = tempfile::tempdir().unwrap();
     let (_app, window) = app(dir.path());
     import(&window, fixture());
-    let today = call(&window, "today", json!({"date": DATE})).unwrap();
+    let today = call(&window, "today", json!({"date": date()})).unwrap();
     let offering = today[0]["id"].clone();
     let student = roll(&window, &offering)[0]["student_id"].clone();
     for (given, stored) in [("Absent", "absent"), ("LATE", "late")] {
         let row = call(
             &window,
             "set_mark",
-            json!({"offering": offering, "student": student, "date": DATE, "status": given}),
+            json!({"offering": offering, "student": student, "date": date(), "status": given}),
         )
         .unwrap_or_else(|e| panic!("{given:?} is a status: {e}"));
         assert_eq!(row["status"], stored);
@@ -380,7 +406,7 @@ fn bad_arguments_are_invalid_errors() {
         call(
             &window,
             "set_mark",
-            json!({"offering": "not-a-uuid", "student": "x", "date": DATE, "status": "late"}),
+            json!({"offering": "not-a-uuid", "student": "x", "date": date(), "status": "late"}),
         ),
         "invalid",
         "a bad id",
@@ -403,7 +429,7 @@ fn bad_arguments_are_invalid_errors() {
         call(
             &window,
             "set_mark",
-            json!({"offering": offering, "student": offering, "date": DATE, "status": "asleep"}),
+            json!({"offering": offering, "student": offering, "date": date(), "status": "asleep"}),
         ),
         "invalid",
         "not a status",
@@ -412,7 +438,7 @@ fn bad_arguments_are_invalid_errors() {
         call(
             &window,
             "roster",
-            json!({"offering": "00000000-0000-4000-8000-000000000000", "date": DATE}),
+            json!({"offering": "00000000-0000-4000-8000-000000000000", "date": date()}),
         ),
         "not_found",
         "an offering this device does not have",
@@ -491,6 +517,8 @@ fn the_acl_is_enforced() {
     );
 }
 
+#[path = "commands/dates.rs"]
+mod dates;
 #[path = "commands/demo_exports.rs"]
 mod demo_exports;
 #[path = "commands/fuzz.rs"]

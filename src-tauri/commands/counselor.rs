@@ -1,5 +1,5 @@
 use rollbook_core::lookup::StudentEntry;
-use rollbook_core::{Error, Id};
+use rollbook_core::{Day, Error, Id};
 use rollbook_report::gather::{self, ClassView, StudentView};
 use rollbook_report::{Lang, ReportError, Theme};
 use tauri::{AppHandle, Runtime, State};
@@ -14,6 +14,16 @@ const SEARCH_LIMIT: usize = 50;
 
 type Result<T> = std::result::Result<T, ReportError>;
 
+/// The range asked for, the rest from the default: the 12 months up to today.
+fn range(
+    state: &AppState,
+    from: Option<String>,
+    to: Option<String>,
+) -> Result<(Option<Day>, Option<Day>)> {
+    let (from, to) = gather::report_range(opt_day(from)?, opt_day(to)?, state.today())?;
+    Ok((Some(from), Some(to)))
+}
+
 /// Students whose name has every word of `query` (case and accents ignored), or whose id
 /// starts with it.
 #[tauri::command(async)]
@@ -21,7 +31,8 @@ pub fn search_students(state: State<'_, AppState>, query: String) -> Result<Vec<
     state.with_store(|store| gather::search_students(store, &query, SEARCH_LIMIT))
 }
 
-/// A student's measures and charts, after fetching the server's records when it can.
+/// A student's measures and charts over the range (by default the 12 months up to today), after
+/// fetching the server's records when it can.
 #[tauri::command(async)]
 pub async fn student_view(
     state: State<'_, AppState>,
@@ -31,7 +42,7 @@ pub async fn student_view(
     theme: String,
     lang: String,
 ) -> Result<StudentView> {
-    let (student, from, to) = (Id::parse(&student)?, opt_day(from)?, opt_day(to)?);
+    let (student, (from, to)) = (Id::parse(&student)?, range(&state, from, to)?);
     let (theme, lang) = (theme_of(&theme)?, lang_of(&lang)?);
     engine::pull_first(&state, PullTarget::Student(&student)).await;
     state.with_store(|store| gather::student_view(store, &student, from, to, theme, lang))
@@ -47,7 +58,7 @@ pub async fn class_view(
     theme: String,
     lang: String,
 ) -> Result<ClassView> {
-    let (offering, from, to) = (Id::parse(&offering)?, opt_day(from)?, opt_day(to)?);
+    let (offering, (from, to)) = (Id::parse(&offering)?, range(&state, from, to)?);
     let (theme, lang) = (theme_of(&theme)?, lang_of(&lang)?);
     engine::pull_first(&state, PullTarget::Offering(&offering)).await;
     state.with_store(|store| gather::class_view(store, &offering, from, to, theme, lang))
@@ -64,7 +75,7 @@ pub fn export_student<R: Runtime>(
     kind: String,
     lang: Option<String>,
 ) -> Result<Exported> {
-    let (student, from, to) = (Id::parse(&student)?, opt_day(from)?, opt_day(to)?);
+    let (student, (from, to)) = (Id::parse(&student)?, range(&state, from, to)?);
     let (kind, lang) = (
         Kind::parse(&kind)?,
         lang_of(lang.as_deref().unwrap_or("en"))?,
@@ -84,7 +95,7 @@ pub fn export_class<R: Runtime>(
     kind: String,
     lang: Option<String>,
 ) -> Result<Exported> {
-    let (offering, from, to) = (Id::parse(&offering)?, opt_day(from)?, opt_day(to)?);
+    let (offering, (from, to)) = (Id::parse(&offering)?, range(&state, from, to)?);
     let (kind, lang) = (
         Kind::parse(&kind)?,
         lang_of(lang.as_deref().unwrap_or("en"))?,

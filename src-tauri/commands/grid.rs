@@ -1,4 +1,4 @@
-use rollbook_core::marks::{self, Change, Counts, Origin};
+use rollbook_core::marks::{self, Change, Counts, DateWindow, Origin};
 use rollbook_core::roll;
 use rollbook_core::roster::{self, RosterRow};
 use rollbook_core::{Day, Id, Result, Status};
@@ -24,7 +24,14 @@ pub fn counts(state: State<'_, AppState>, offering: String, date: String) -> Res
     state.with_store(|store| marks::counts(store, &offering, date))
 }
 
-/// Records a mark (durable when this returns) and answers the student's updated row.
+/// The dates a mark may have today; outside them only when the user confirmed the date.
+fn window(state: &AppState, allow_date_outside_window: Option<bool>) -> DateWindow {
+    DateWindow::new(state.today()).allow_outside(allow_date_outside_window == Some(true))
+}
+
+/// Records a mark (durable when this returns) and answers the student's updated row. A date
+/// after today or more than 400 days before it is refused (`date_outside_window`) unless
+/// `allow_date_outside_window` says the user confirmed it.
 #[tauri::command(async)]
 pub fn set_mark(
     state: State<'_, AppState>,
@@ -32,14 +39,17 @@ pub fn set_mark(
     student: String,
     date: String,
     status: String,
+    allow_date_outside_window: Option<bool>,
 ) -> Result<RosterRow> {
     let (offering, student) = (Id::parse(&offering)?, Id::parse(&student)?);
     let (date, status) = (Day::parse(&date)?, Status::parse(&status)?);
     let (clock, actor) = (state.clock(), state.actor());
+    let window = window(&state, allow_date_outside_window);
     let row = state.with_store(|store| {
         marks::record_mark(
             store,
             &*clock,
+            window,
             actor,
             Origin::Grid,
             &offering,
@@ -58,17 +68,21 @@ pub struct Marked {
     pub marked: u32,
 }
 
-/// Marks present every active student without a mark (never overwrites one).
+/// Marks present every active student without a mark (never overwrites one); the date is
+/// checked as in [`set_mark`].
 #[tauri::command(async)]
 pub fn mark_rest_present(
     state: State<'_, AppState>,
     offering: String,
     date: String,
+    allow_date_outside_window: Option<bool>,
 ) -> Result<Marked> {
     let (offering, date) = (Id::parse(&offering)?, Day::parse(&date)?);
     let (clock, actor) = (state.clock(), state.actor());
-    let marked = state
-        .with_store(|store| marks::mark_rest_present(store, &*clock, actor, &offering, date))?;
+    let window = window(&state, allow_date_outside_window);
+    let marked = state.with_store(|store| {
+        marks::mark_rest_present(store, &*clock, window, actor, &offering, date)
+    })?;
     state.sync.nudge();
     Ok(Marked { marked })
 }

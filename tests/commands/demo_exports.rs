@@ -15,7 +15,7 @@ fn demo_mode_serves_the_sample_school_from_its_own_server() {
     assert_eq!(settings["signed_in"], true, "the demo token is ready");
     let url = settings["api_url"].as_str().unwrap();
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
-    let today = call(&window, "today", json!({"date": DATE})).unwrap();
+    let today = call(&window, "today", json!({"date": date()})).unwrap();
     assert!(
         today.as_array().is_some_and(|o| o.len() >= 10),
         "the sample roster is imported: {today}"
@@ -61,7 +61,7 @@ fn exports_are_written_to_the_downloads_folder() {
     call(
         &window,
         "mark_rest_present",
-        json!({"offering": offering, "date": DATE}),
+        json!({"offering": offering, "date": date()}),
     )
     .unwrap();
     let student = rows[0]["student_id"].clone();
@@ -75,18 +75,23 @@ fn exports_are_written_to_the_downloads_folder() {
     assert!(path.starts_with(&downloads), "{}", path.display());
     let written = std::fs::read_to_string(&path).unwrap();
     assert!(written.starts_with("date,course_offering_id"), "{written}");
-    assert!(written.contains(DATE));
+    assert!(written.contains(date()));
     let html = call(
         &window,
         "export_student",
         json!({"student": student, "kind": "html", "lang": "es"}),
     )
     .unwrap();
-    assert!(html["path"].as_str().unwrap().ends_with("-all.html"));
+    // No range given: the 12 months up to today, named in the file.
+    let html_path = html["path"].as_str().unwrap();
+    assert!(
+        html_path.ends_with(&format!("_{}.html", days_ago(0))),
+        "{html_path}"
+    );
     let charts = call(
         &window,
         "export_class",
-        json!({"offering": offering, "from": DATE, "to": DATE, "kind": "svg"}),
+        json!({"offering": offering, "from": date(), "to": date(), "kind": "svg"}),
     )
     .unwrap();
     let folder = std::path::PathBuf::from(charts["path"].as_str().unwrap());

@@ -16,13 +16,6 @@ const ANA: &str = "c3d4e5f6-a7b8-4c9d-0e1f-2a3b4c5d6e7f";
 const BEN: &str = "d4e5f6a7-b8c9-4d0e-9f1a-2b3c4d5e6f70";
 const CHLOE: &str = "e5f6a7b8-c9d0-4e1f-8a2b-3c4d5e6f7081";
 
-/// A day `n` days before today. The tests' threads keep the time crate from reading the time
-/// zone, so the app's "today" is UTC here too; the marks are far from the cutoff anyway.
-fn days_ago(n: i64) -> String {
-    let day = time::OffsetDateTime::now_utc().date() - time::Duration::days(n);
-    Day::from_date(day).to_string()
-}
-
 fn set_mark(window: &WebviewWindow<MockRuntime>, student: &str, date: &str, status: &str) {
     call(
         window,
@@ -174,6 +167,8 @@ fn a_retention_set_purges_at_start() {
             marks::record_mark(
                 &mut store,
                 &clock,
+                // Records old enough to purge: dated outside the window on purpose.
+                marks::DateWindow::new(Day::parse(&old).unwrap()).allow_outside(true),
                 "app:test",
                 Origin::Grid,
                 &Id::parse(ALGEBRA).unwrap(),

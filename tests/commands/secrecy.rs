@@ -185,9 +185,9 @@ fn no_answer_error_or_event_carries_the_token() {
         "roster_import",
         json!({"csv": fixture(), "fileName": "roster.csv"}),
     );
-    t.ok("today", json!({"date": DATE}));
+    t.ok("today", json!({"date": date()}));
     let offering = t.ok("offerings", json!({}))[0]["id"].clone();
-    let rows = t.ok("roster", json!({"offering": offering, "date": DATE}));
+    let rows = t.ok("roster", json!({"offering": offering, "date": date()}));
     let students: Vec<Value> = rows
         .as_array()
         .unwrap()
@@ -197,7 +197,7 @@ fn no_answer_error_or_event_carries_the_token() {
     let mark = |t: &mut Transcript, student: &Value, status: &str| {
         t.ok(
             "set_mark",
-            json!({"offering": offering, "student": student, "date": DATE, "status": status}),
+            json!({"offering": offering, "student": student, "date": date(), "status": status}),
         )
     };
 
@@ -208,9 +208,9 @@ fn no_answer_error_or_event_carries_the_token() {
     }
     t.ok(
         "mark_rest_present",
-        json!({"offering": offering, "date": DATE}),
+        json!({"offering": offering, "date": date()}),
     );
-    t.ok("counts", json!({"offering": offering, "date": DATE}));
+    t.ok("counts", json!({"offering": offering, "date": date()}));
     t.ok("sync_now", json!({}));
     t.wait_for_status("the refusals are in and the rest delivered", |s| {
         s["rejected"] == 2 && s["pending"] == 0 && s["unknown"] == 0
@@ -222,10 +222,10 @@ fn no_answer_error_or_event_carries_the_token() {
     t.ok("resend_unknown", json!({}));
     t.ok(
         "history",
-        json!({"offering": offering, "student": students[0], "date": DATE}),
+        json!({"offering": offering, "student": students[0], "date": date()}),
     );
     mark(&mut t, &students[2], "late");
-    t.ok("undo", json!({"offering": offering, "date": DATE}));
+    t.ok("undo", json!({"offering": offering, "date": date()}));
 
     // The counselor screen and its exports.
     t.ok("search_students", json!({"query": ""}));
@@ -307,7 +307,7 @@ fn no_answer_error_or_event_carries_the_token() {
     }
     t.err(
         "set_mark",
-        json!({"offering": offering, "student": "x", "date": DATE, "status": "late"}),
+        json!({"offering": offering, "student": "x", "date": date(), "status": "late"}),
     );
 
     let missed: Vec<&str> = rollbook_app::COMMANDS

@@ -19,12 +19,12 @@ fn sim() -> Sim {
         .expect("the sim starts")
 }
 
-/// Marks `student` with `status` in `offering` on [`DATE`].
+/// Marks `student` with `status` in `offering` on [`date()`].
 fn set_mark(window: &WebviewWindow<MockRuntime>, offering: &Value, student: &Value, status: &str) {
     call(
         window,
         "set_mark",
-        json!({"offering": offering, "student": student, "date": DATE, "status": status}),
+        json!({"offering": offering, "student": student, "date": date(), "status": status}),
     )
     .unwrap();
 }
@@ -78,7 +78,7 @@ fn signing_in_starts_delivery_and_events_report_it() {
     assert_eq!(status["online"], true);
     assert_eq!(
         changed.recv_timeout(Duration::from_secs(10)).unwrap(),
-        json!({"offering": offering, "date": DATE}),
+        json!({"offering": offering, "date": date()}),
         "the open grid is told its delivery column changed"
     );
     let rows = roll(&window, &offering);

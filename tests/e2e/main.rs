@@ -329,6 +329,39 @@ async fn a_teachers_day_online_offline_and_refused() {
         "{problem}"
     );
     assert_eq!(sim.record_count(), 30 + other_rows.len());
+
+    // --- A date more than 400 days back, picked in Today's date picker: the first mark asks,
+    // naming the date, and is saved (and sent) once the teacher confirms.
+    let long_ago = time::OffsetDateTime::now_utc().date() - time::Duration::days(420);
+    let long_ago = rollbook_core::Day::from_date(long_ago).to_string();
+    open(&window, "#/today").await;
+    js(
+        &window,
+        &format!(
+            "const input = document.querySelector('[data-testid=today-date]'); \
+             input.value = '{long_ago}'; \
+             input.dispatchEvent(new Event('change', {{ bubbles: true }})); return null;"
+        ),
+    )
+    .await;
+    click(&window, &format!("[data-testid=offering-{}]", other.id)).await;
+    wait_for_grid_focus(&window).await;
+    press(&window, "a").await;
+    let question = wait_for_text(&window, "[data-testid=confirm-dialog]", "400 days").await;
+    assert!(
+        question.contains(&long_ago[..4]),
+        "the question names the date: {question}"
+    );
+    assert!(records_of(&sim, &other.id.to_string(), &long_ago).is_empty());
+    click(&window, "[data-testid=confirm-yes]").await;
+    wait_until(&window, "the mark is saved once confirmed", || async {
+        pressed_statuses(&window).await.first().map(String::as_str) == Some("absent")
+    })
+    .await;
+    wait_until(&window, "the confirmed mark reaches the server", || async {
+        records_of(&sim, &other.id.to_string(), &long_ago).len() == 1
+    })
+    .await;
     window.close().await.unwrap();
 }
 

@@ -53,7 +53,7 @@ enum Command {
     /// Record one mark
     Mark(marks_cmds::MarkArgs),
     /// Mark present every active student who has no mark yet (never overwrites)
-    MarkRestPresent(marks_cmds::OfferingDayArgs),
+    MarkRestPresent(marks_cmds::RestPresentArgs),
     /// Revert the latest change for an offering and date
     Undo(marks_cmds::OfferingDayArgs),
     /// Import marks from a check-in system's file

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 use rollbook_core::checkin::import_marks_csv;
 use rollbook_core::clock::SystemClock;
-use rollbook_core::marks::{self, Origin};
+use rollbook_core::marks::{self, DateWindow, Origin};
 use rollbook_core::{Day, Id, Result, Status};
 use serde::Serialize;
 
@@ -24,8 +24,34 @@ pub struct MarkArgs {
     /// present, absent, late or excused
     #[arg(long, value_name = "STATUS", value_parser = args::status)]
     pub status: Status,
+    #[command(flatten)]
+    pub window: WindowArgs,
     #[arg(long)]
     pub json: bool,
+}
+
+/// Which dates a new mark may have.
+#[derive(Debug, Args)]
+pub struct WindowArgs {
+    /// Accept a date after today or more than 400 days before it (refused otherwise: a mark
+    /// cannot be deleted once sent)
+    #[arg(long)]
+    pub allow_date_outside_window: bool,
+}
+
+impl WindowArgs {
+    /// The window ending today (the user's local date), allowing outside dates if asked.
+    fn window(&self) -> DateWindow {
+        DateWindow::new(args::today()).allow_outside(self.allow_date_outside_window)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct RestPresentArgs {
+    #[command(flatten)]
+    pub day: OfferingDayArgs,
+    #[command(flatten)]
+    pub window: WindowArgs,
 }
 
 #[derive(Debug, Args)]
@@ -62,6 +88,8 @@ pub enum MarksCommand {
 #[derive(Debug, Args)]
 pub struct MarksImportArgs {
     pub file: PathBuf,
+    #[command(flatten)]
+    pub window: WindowArgs,
     #[arg(long)]
     pub json: bool,
 }
@@ -71,6 +99,7 @@ pub fn run_mark(ctx: &Ctx, a: MarkArgs) -> Result<()> {
     let outcome = marks::record_mark(
         &mut store,
         &SystemClock,
+        a.window.window(),
         &ctx.actor,
         Origin::Cli,
         &a.offering,
@@ -109,10 +138,17 @@ struct Marked {
     marked: u32,
 }
 
-pub fn run_rest_present(ctx: &Ctx, a: OfferingDayArgs) -> Result<()> {
+pub fn run_rest_present(ctx: &Ctx, args: RestPresentArgs) -> Result<()> {
+    let (a, window) = (args.day, args.window.window());
     let mut store = ctx.open()?;
-    let marked =
-        marks::mark_rest_present(&mut store, &SystemClock, &ctx.actor, &a.offering, a.date)?;
+    let marked = marks::mark_rest_present(
+        &mut store,
+        &SystemClock,
+        window,
+        &ctx.actor,
+        &a.offering,
+        a.date,
+    )?;
     if a.json {
         return output::json(&Marked { marked });
     }
@@ -144,7 +180,9 @@ pub fn run_marks(ctx: &Ctx, cmd: MarksCommand) -> Result<()> {
             let bytes = args::read_file(&a.file)?;
             let name = a.file.display().to_string();
             let mut store = ctx.open()?;
-            let result = import_marks_csv(&mut store, &SystemClock, &ctx.actor, &bytes, &name);
+            let window = a.window.window();
+            let result =
+                import_marks_csv(&mut store, &SystemClock, window, &ctx.actor, &bytes, &name);
             let result = output::refusal_as_json(a.json, result)?;
             if a.json {
                 return output::json(&result);

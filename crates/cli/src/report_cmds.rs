@@ -35,14 +35,16 @@ const STUDENT_HELP: &str = "\
 Chart files: --svg DIR and --png DIR create DIR if needed and write one file per chart:
   breakdown, monthly, heatmap, by_course, last_days (.svg / .png), all or none.
 --csv - and --html - write that file to standard output instead of the summary.
-Without --from/--to the report covers every record held for the student.
+Without --from/--to the report covers the 12 months up to today (--from alone: up to today;
+--to alone: the 12 months up to that date).
 The server's records are fetched first (skip with --no-pull); offline, the report uses the
 records on this device and says so on stderr.";
 
 const CLASS_HELP: &str = "\
 Chart files: --svg DIR and --png DIR create DIR if needed and write daily and at_risk
 (.svg / .png), all or none. --csv - writes the records to standard output instead of the
-summary. Without --from/--to the overview covers every record held for the offering.
+summary. Without --from/--to the overview covers the 12 months up to today (--from
+alone: up to today; --to alone: the 12 months up to that date).
 The server's records are fetched first (skip with --no-pull).";
 
 #[derive(Debug, Args)]
@@ -199,12 +201,21 @@ pub struct RangeArgs {
 }
 
 impl RangeArgs {
-    fn check(&self) -> Result<()> {
+    /// The range the report covers: as given, the rest from the default (the 12 months up to
+    /// today, see [`gather::report_range`]).
+    fn resolve(&self) -> Result<(Option<Day>, Option<Day>)> {
+        let today = args::today();
         match (self.from, self.to) {
             (Some(from), Some(to)) if from > to => {
                 Err(Error::Invalid(format!("--from {from} is after --to {to}")))
             }
-            _ => Ok(()),
+            (Some(from), None) if from > today => Err(Error::Invalid(format!(
+                "--from {from} is after today ({today}); give --to as well"
+            ))),
+            (from, to) => {
+                let (from, to) = gather::report_range(from, to, today).map_err(core_error)?;
+                Ok((Some(from), Some(to)))
+            }
         }
     }
 }
@@ -277,9 +288,8 @@ struct ClassJson<'a> {
 }
 
 pub fn run_report(ctx: &Ctx, a: ReportArgs) -> Result<()> {
-    a.range.check()?;
+    let (from, to) = a.range.resolve()?;
     let says = stdout_for(a.json, &a.files, a.html.as_deref())?;
-    let (from, to) = (a.range.from, a.range.to);
     let mut store = ctx.open()?;
     if !a.look.no_pull {
         pull_first(&mut store, Target::Student(&a.student));
@@ -326,9 +336,8 @@ pub fn run_report(ctx: &Ctx, a: ReportArgs) -> Result<()> {
 }
 
 pub fn run_class_report(ctx: &Ctx, a: ClassReportArgs) -> Result<()> {
-    a.range.check()?;
+    let (from, to) = a.range.resolve()?;
     let says = stdout_for(a.json, &a.files, None)?;
-    let (from, to) = (a.range.from, a.range.to);
     let mut store = ctx.open()?;
     if !a.look.no_pull {
         pull_first(&mut store, Target::Offering(&a.offering));

@@ -9,8 +9,8 @@ mod support {
     pub mod cli;
     pub mod fixtures;
 }
-use support::cli::{mark_args, Cli};
-use support::fixtures::{checkins_csv, roster_csv, ANA, BRUNO, DATE, JOSE, MATH, TEACHER};
+use support::cli::{days_ago, mark_args, Cli};
+use support::fixtures::{checkins_csv, date, roster_csv, ANA, BRUNO, JOSE, MATH, TEACHER};
 
 /// A sandbox with [`roster_csv`] imported.
 fn with_roster() -> Cli {
@@ -24,7 +24,7 @@ fn path(p: &Path) -> &str {
     p.to_str().expect("utf-8 temp path")
 }
 
-/// `roster show --json` of [`MATH`] on [`DATE`]: one object per student.
+/// `roster show --json` of [`MATH`] on [`date`]: one object per student.
 fn roll(sb: &Cli) -> Value {
     sb.json(&[
         "roster",
@@ -32,7 +32,7 @@ fn roll(sb: &Cli) -> Value {
         "--offering",
         MATH,
         "--date",
-        DATE,
+        date(),
         "--json",
     ])
 }
@@ -62,7 +62,7 @@ fn a_roll_call_from_import_to_status() {
         "unmarked is null, not a missing key"
     );
 
-    let mark = mark_args(MATH, ANA, DATE, "late");
+    let mark = mark_args(MATH, ANA, date(), "late");
     let outcome = sb.json(&[&mark[..], &["--json"]].concat());
     assert_eq!(outcome["changed"], true);
     let again = sb.json(&[&mark[..], &["--json"]].concat());
@@ -73,7 +73,7 @@ fn a_roll_call_from_import_to_status() {
         "--offering",
         MATH,
         "--date",
-        DATE,
+        date(),
         "--json",
     ]);
     assert_eq!(rest, json!({"marked": 2}));
@@ -98,7 +98,7 @@ fn a_roll_call_from_import_to_status() {
         "--student",
         ANA,
         "--date",
-        DATE,
+        date(),
         "--json",
     ]);
     assert_eq!(history.as_array().expect("array").len(), 1);
@@ -109,7 +109,7 @@ fn a_roll_call_from_import_to_status() {
         "ROLLBOOK_ACTOR names who changed it"
     );
 
-    let counts = sb.json(&["counts", "--offering", MATH, "--date", DATE, "--json"]);
+    let counts = sb.json(&["counts", "--offering", MATH, "--date", date(), "--json"]);
     assert_eq!(counts["present"], 2);
     assert_eq!(counts["late"], 1);
     assert_eq!(counts["unmarked"], 0);
@@ -119,7 +119,7 @@ fn a_roll_call_from_import_to_status() {
     assert_eq!(status["synced"], 0);
     assert_eq!(status["rejected"], 0);
 
-    let human = sb.ok(&["roster", "show", "--offering", MATH, "--date", DATE]);
+    let human = sb.ok(&["roster", "show", "--offering", MATH, "--date", date()]);
     assert!(
         human.contains("Ana Álvarez") && human.contains("late"),
         "{human}"
@@ -131,7 +131,7 @@ fn a_roll_call_from_import_to_status() {
         "--student",
         ANA,
         "--date",
-        DATE,
+        date(),
     ]);
     assert!(human.contains("- -> late"), "{human}");
 }
@@ -139,10 +139,10 @@ fn a_roll_call_from_import_to_status() {
 #[test]
 fn undo_reverts_the_last_change_and_then_has_nothing_left() {
     let sb = with_roster();
-    sb.ok(&mark_args(MATH, JOSE, DATE, "absent"));
-    let out = sb.ok(&["undo", "--offering", MATH, "--date", DATE]);
+    sb.ok(&mark_args(MATH, JOSE, date(), "absent"));
+    let out = sb.ok(&["undo", "--offering", MATH, "--date", date()]);
     assert!(out.contains("1 mark changed back"), "{out}");
-    let err = sb.invalid(&["undo", "--offering", MATH, "--date", DATE]);
+    let err = sb.invalid(&["undo", "--offering", MATH, "--date", date()]);
     assert!(err.contains("nothing to undo"), "{err}");
     assert_eq!(sb.json(&["status", "--json"])["cancelled"], 1);
 }
@@ -152,7 +152,10 @@ fn a_check_in_file_is_imported() {
     let sb = with_roster();
     let file = sb.write(
         "checkin.csv",
-        checkins_csv(&[[MATH, JOSE, DATE, "present"], [MATH, BRUNO, DATE, "absent"]]),
+        checkins_csv(&[
+            [MATH, JOSE, date(), "present"],
+            [MATH, BRUNO, date(), "absent"],
+        ]),
     );
     let result = sb.json(&["marks", "import", path(&file), "--json"]);
     assert_eq!(result, json!({"rows": 2, "changed": 2, "unchanged": 0}));
@@ -189,13 +192,13 @@ fn a_dry_run_writes_nothing_and_data_dir_flag_wins() {
 }
 
 #[rstest]
-#[case::bad_uuid(&["--offering", "not-a-uuid", "--student", ANA, "--date", DATE, "--status", "late"], "\"not-a-uuid\" is not a UUID")]
+#[case::bad_uuid(&["--offering", "not-a-uuid", "--student", ANA, "--date", date(), "--status", "late"], "\"not-a-uuid\" is not a UUID")]
 #[case::impossible_date(&["--offering", MATH, "--student", ANA, "--date", "2024-02-30", "--status", "late"], "\"2024-02-30\" is not a date: no such day in the calendar")]
 #[case::loose_date(&["--offering", MATH, "--student", ANA, "--date", "2024-3-15", "--status", "late"], "\"2024-3-15\" is not a date: expected YYYY-MM-DD")]
-#[case::bad_status(&["--offering", MATH, "--student", ANA, "--date", DATE, "--status", "tardy"], "\"tardy\" is not a status")]
-#[case::missing_status(&["--offering", MATH, "--student", ANA, "--date", DATE], "--status")]
-#[case::not_enrolled(&["--offering", MATH, "--student", "d4e5f6a7-b8c9-4d0e-a1b2-0000000000ff", "--date", DATE, "--status", "late"], "is not enrolled in offering Matemáticas 7A")]
-#[case::unknown_offering(&["--offering", TEACHER, "--student", ANA, "--date", DATE, "--status", "late"], "no offering b2c3d4e5")]
+#[case::bad_status(&["--offering", MATH, "--student", ANA, "--date", date(), "--status", "tardy"], "\"tardy\" is not a status")]
+#[case::missing_status(&["--offering", MATH, "--student", ANA, "--date", date()], "--status")]
+#[case::not_enrolled(&["--offering", MATH, "--student", "d4e5f6a7-b8c9-4d0e-a1b2-0000000000ff", "--date", date(), "--status", "late"], "is not enrolled in offering Matemáticas 7A")]
+#[case::unknown_offering(&["--offering", TEACHER, "--student", ANA, "--date", date(), "--status", "late"], "no offering b2c3d4e5")]
 fn invalid_input_exits_2_naming_the_problem(#[case] args: &[&str], #[case] message: &str) {
     let sb = with_roster();
     let err = sb.invalid(&[&["mark"], args].concat());
@@ -217,7 +220,7 @@ fn a_bad_file_exits_2_listing_every_row_on_its_own_line() {
         "checkin.csv",
         checkins_csv(&[
             [MATH, JOSE, "2024-02-30", "present"],
-            [MATH, BRUNO, DATE, "tardy"],
+            [MATH, BRUNO, date(), "tardy"],
         ]),
     );
     let err = sb.invalid(&["marks", "import", path(&file), "--json"]);
@@ -273,9 +276,9 @@ fn help_exits_0() {
 /// exits 0. The reading end is closed before the command starts, so its first line already
 /// finds no reader, whatever the timing.
 #[rstest]
-#[case::text(&["roster", "show", "--offering", MATH, "--date", DATE][..])]
-#[case::json(&["roster", "show", "--offering", MATH, "--date", DATE, "--json"][..])]
-#[case::a_change(&["mark", "--offering", MATH, "--student", ANA, "--date", DATE, "--status", "late"][..])]
+#[case::text(&["roster", "show", "--offering", MATH, "--date", date()][..])]
+#[case::json(&["roster", "show", "--offering", MATH, "--date", date(), "--json"][..])]
+#[case::a_change(&["mark", "--offering", MATH, "--student", ANA, "--date", date(), "--status", "late"][..])]
 fn a_reader_that_goes_away_stops_the_output_quietly(#[case] args: &[&str]) {
     let sb = with_roster();
     let (reader, writer) = std::io::pipe().expect("pipe");
@@ -310,7 +313,7 @@ fn an_output_that_cannot_be_written_is_a_failure() {
     };
     let sb = with_roster();
     let out = sb
-        .command(&["roster", "show", "--offering", MATH, "--date", DATE])
+        .command(&["roster", "show", "--offering", MATH, "--date", date()])
         .stdout(full)
         .output()
         .expect("run rollbook-cli");
@@ -326,14 +329,14 @@ fn an_output_that_cannot_be_written_is_a_failure() {
 #[test]
 fn a_status_is_accepted_in_any_case_as_in_files() {
     let sb = with_roster();
-    sb.ok(&mark_args(MATH, ANA, DATE, "Present"));
-    sb.ok(&mark_args(MATH, JOSE, DATE, "LATE"));
+    sb.ok(&mark_args(MATH, ANA, date(), "Present"));
+    sb.ok(&mark_args(MATH, JOSE, date(), "LATE"));
     let rows = roll(&sb);
     assert_eq!(
         (rows[0]["status"].as_str(), rows[2]["status"].as_str()),
         (Some("present"), Some("late"))
     );
-    let err = sb.invalid(&mark_args(MATH, ANA, DATE, "Tardy"));
+    let err = sb.invalid(&mark_args(MATH, ANA, date(), "Tardy"));
     assert!(err.contains("\"Tardy\" is not a status"), "{err}");
 }
 
@@ -393,7 +396,7 @@ fn a_roster_preview_says_which_offerings_the_file_leaves_as_they_are() {
 #[test]
 fn a_new_enrollment_id_from_the_sis_is_a_re_enrollment() {
     let sb = with_roster();
-    sb.ok(&mark_args(MATH, ANA, DATE, "absent"));
+    sb.ok(&mark_args(MATH, ANA, date(), "absent"));
     let renumbered = sb.write(
         "renumbered.csv",
         roster_csv().replace("0e1f-000000000002", "0e1f-0000000000a2"),
@@ -415,8 +418,8 @@ fn a_new_enrollment_id_from_the_sis_is_a_re_enrollment() {
 #[test]
 fn a_row_with_more_cells_than_the_header_is_refused_naming_its_line() {
     let sb = with_roster();
-    let mut csv = checkins_csv(&[[MATH, JOSE, DATE, "present"]]);
-    csv.push_str(&format!("{MATH},{ANA},{DATE},present,late\n"));
+    let mut csv = checkins_csv(&[[MATH, JOSE, date(), "present"]]);
+    csv.push_str(&format!("{MATH},{ANA},{},present,late\n", date()));
     let file = sb.write("checkin.csv", csv);
     let err = sb.invalid(&["marks", "import", path(&file)]);
     assert!(
@@ -435,7 +438,7 @@ fn a_file_of_120000_bad_rows_prints_the_first_50_and_counts_the_rest() {
     let sb = with_roster();
     let mut csv = String::from("course_offering_id,student_id,attendance_date,status\n");
     for _ in 0..120_000 {
-        csv.push_str(&format!("{MATH},{JOSE},{DATE},tardy\n"));
+        csv.push_str(&format!("{MATH},{JOSE},{},tardy\n", date()));
     }
     let file = sb.write("checkin.csv", csv);
     let err = sb.invalid(&["marks", "import", path(&file)]);
@@ -473,11 +476,11 @@ fn counts_of_one_are_singular() {
         out.contains("(1 row): 1 offering added, 1 student added, 1 enrollment added."),
         "{out}"
     );
-    let out = sb.ok(&["roster", "show", "--offering", MATH, "--date", DATE]);
+    let out = sb.ok(&["roster", "show", "--offering", MATH, "--date", date()]);
     assert!(out.contains("1 active student\n"), "{out}");
     let file = sb.write(
         "checkin.csv",
-        checkins_csv(&[[MATH, JOSE, DATE, "present"]]),
+        checkins_csv(&[[MATH, JOSE, date(), "present"]]),
     );
     let out = sb.ok(&["marks", "import", path(&file)]);
     assert!(
@@ -496,4 +499,148 @@ fn class_report_help_offers_only_what_class_report_writes() {
     );
     let student = sb.ok(&["report", "--help"]);
     assert!(student.contains("--html"), "{student}");
+}
+
+/// The window a refusal names, `(first, last)`: "…, FIRST to LAST (today and the 400 days…".
+fn window_named(err: &str) -> (time::Date, time::Date) {
+    let end = err
+        .find(" (today and the 400 days before)")
+        .unwrap_or_else(|| panic!("the refusal names the window: {err}"));
+    let day = |s: &str| {
+        rollbook_core::Day::parse(s)
+            .unwrap_or_else(|e| panic!("{e}: {err}"))
+            .date()
+    };
+    (day(&err[end - 24..end - 14]), day(&err[end - 10..end]))
+}
+
+/// A refusal names the date and the window: today (the binary's local date, within a day of
+/// UTC) and the 400 days before.
+fn assert_refused_naming(err: &str, date: &str) {
+    assert!(err.contains(date), "the refusal names {date}: {err}");
+    let (first, last) = window_named(err);
+    let utc = time::OffsetDateTime::now_utc().date();
+    assert!(
+        (last - utc).whole_days().abs() <= 1,
+        "the window ends today: {err}"
+    );
+    assert_eq!((last - first).whole_days(), 400, "{err}");
+    assert!(
+        err.contains("--allow-date-outside-window"),
+        "the way out is said: {err}"
+    );
+}
+
+#[rstest]
+#[case::the_day_after_tomorrow(days_ago(-2))]
+#[case::a_typo_years_ahead(days_ago(-365 * 36))]
+#[case::the_year_9999("9999-12-31".to_string())]
+#[case::the_year_1("0001-01-01".to_string())]
+#[case::more_than_400_days_ago(days_ago(402))]
+fn a_mark_dated_outside_the_window_exits_2_unless_allowed(#[case] date: String) {
+    let sb = with_roster();
+    let err = sb.invalid(&mark_args(MATH, ANA, &date, "absent"));
+    assert_refused_naming(&err, &date);
+    assert_eq!(
+        sb.json(&["status", "--json"])["pending"],
+        0,
+        "nothing was recorded"
+    );
+
+    let allowed = [
+        &mark_args(MATH, ANA, &date, "absent")[..],
+        &["--allow-date-outside-window", "--json"],
+    ]
+    .concat();
+    assert_eq!(sb.json(&allowed)["changed"], true);
+    let roll = sb.json(&[
+        "roster",
+        "show",
+        "--offering",
+        MATH,
+        "--date",
+        &date,
+        "--json",
+    ]);
+    assert_eq!(roll[0]["student_id"], ANA);
+    assert_eq!(
+        roll[0]["status"], "absent",
+        "the mark was made when allowed"
+    );
+}
+
+#[test]
+fn the_window_takes_today_and_400_days_back() {
+    let sb = with_roster();
+    // Two days inside each end, so the time zone of the binary's "today" does not matter.
+    for date in [days_ago(2), days_ago(398)] {
+        sb.ok(&mark_args(MATH, ANA, &date, "late"));
+    }
+}
+
+#[test]
+fn mark_rest_present_refuses_a_date_outside_the_window_unless_allowed() {
+    let sb = with_roster();
+    let date = days_ago(-2);
+    let rest = [
+        "mark-rest-present",
+        "--offering",
+        MATH,
+        "--date",
+        &date,
+        "--json",
+    ];
+    let err = sb.invalid(&rest);
+    assert_refused_naming(&err, &date);
+    assert_eq!(
+        sb.json(&["status", "--json"])["pending"],
+        0,
+        "nothing was recorded"
+    );
+    let allowed = sb.json(&[&rest[..], &["--allow-date-outside-window"]].concat());
+    assert_eq!(allowed, json!({"marked": 3}));
+}
+
+#[test]
+fn a_check_in_row_dated_outside_the_window_is_a_row_error_and_nothing_is_written() {
+    let sb = with_roster();
+    let (ahead, old) = (days_ago(-30), days_ago(420));
+    let file = sb.write(
+        "checkin.csv",
+        checkins_csv(&[
+            [MATH, JOSE, date(), "present"],
+            [MATH, BRUNO, &ahead, "absent"],
+            [MATH, ANA, &old, "absent"],
+        ]),
+    );
+    let err = sb.invalid(&["marks", "import", path(&file)]);
+    assert!(
+        err.contains("checkin.csv was rejected, nothing was written"),
+        "{err}"
+    );
+    for (line, date) in [(3, &ahead), (4, &old)] {
+        let row = err
+            .lines()
+            .find(|l| {
+                l.contains(&format!(
+                    "line {line}, column attendance_date: {date} is outside"
+                ))
+            })
+            .unwrap_or_else(|| panic!("line {line} is named with its date: {err}"));
+        assert_refused_naming(row, date);
+    }
+    assert_eq!(
+        sb.json(&["status", "--json"])["pending"],
+        0,
+        "nothing was written"
+    );
+
+    let done = sb.json(&[
+        "marks",
+        "import",
+        path(&file),
+        "--allow-date-outside-window",
+        "--json",
+    ]);
+    assert_eq!(done, json!({"rows": 3, "changed": 3, "unchanged": 0}));
 }

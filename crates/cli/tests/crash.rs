@@ -28,11 +28,16 @@ mod support {
     pub mod sim;
 }
 use support::campaign::{local_marks, open_read_only, outbox, repeated_statuses, Key, Rng};
-use support::cli::mark_args;
+use support::cli::{days_ago, mark_args};
 use support::sim::Rig;
 
 const TOKEN: &str = "tok-CRASH-7f3a1c9e55";
-const DATES: [&str; 3] = ["2024-03-11", "2024-03-12", "2024-03-13"];
+/// Three recent days (a mark is dated within the last 400 days), the same for the whole run.
+fn dates() -> [&'static str; 3] {
+    static DATES: std::sync::OnceLock<[String; 3]> = std::sync::OnceLock::new();
+    let [a, b, c] = DATES.get_or_init(|| [days_ago(13), days_ago(12), days_ago(11)]);
+    [a, b, c]
+}
 const STATUSES: [&str; 4] = ["present", "absent", "late", "excused"];
 /// Latency of every POST (ms): a kill often lands while a request is on the wire.
 const LATENCY_MS: u64 = 15;
@@ -97,7 +102,7 @@ fn pick_command(
     n: usize,
 ) -> (&'static str, Vec<String>) {
     let (offering, students) = &offerings[rng.below(offerings.len())];
-    let date = DATES[rng.below(DATES.len())];
+    let date = dates()[rng.below(dates().len())];
     match rng.below(10) {
         0..=3 => {
             let student = &students[rng.below(students.len())];
@@ -119,7 +124,7 @@ fn pick_command(
             for _ in 0..rows {
                 let (o, st) = &offerings[rng.below(offerings.len())];
                 let student = &st[rng.below(st.len())];
-                let d = DATES[rng.below(DATES.len())];
+                let d = dates()[rng.below(dates().len())];
                 // A file marks each (offering, student, date) once: a second line is refused.
                 if !seen.insert((o, student, d)) {
                     continue;
@@ -192,7 +197,7 @@ fn flip_and_back(rig: &Rig, offerings: &[Offering], rng: &mut Rng) -> bool {
     let key: Key = (
         offering.clone(),
         students[1 + rng.below(students.len() - 1)].clone(),
-        s(DATES[rng.below(DATES.len())]),
+        s(dates()[rng.below(3)]),
     );
     let before = local_status(rig, &key);
     let other = |not: Option<&str>, rng: &mut Rng| loop {
@@ -529,7 +534,7 @@ fn a_correction_back_to_the_synced_status_wins_over_a_requeued_item() {
             String::from_utf8_lossy(&out.stderr)
         );
     };
-    let mark = |status: &str| mark_args(&o, &st, DATES[0], status).map(s).to_vec();
+    let mark = |status: &str| mark_args(&o, &st, dates()[0], status).map(s).to_vec();
     ok(mark("late"));
     ok(vec![s("sync")]);
     // The correction's POST is lost on the way: its outcome is unknown.

@@ -16,7 +16,7 @@ mod support {
 }
 use support::cli::{mark_args, Cli};
 use support::db::{snapshot, Snapshot};
-use support::fixtures::{checkins_csv, roster_csv, ANA, DATE, JOSE, MATH};
+use support::fixtures::{checkins_csv, date, roster_csv, ANA, JOSE, MATH};
 
 /// The subcommands and the options each takes (`--flag` takes a value, `?flag` is a switch,
 /// `<` a positional argument). `login`, `logout` and `wipe` are left out: they act on the
@@ -88,7 +88,7 @@ fn value() -> impl Strategy<Value = String> {
         Just(ANA.to_uppercase()),
         Just(JOSE[..30].to_string()),
         Just(format!("{MATH}-0")),
-        Just(DATE.to_string()),
+        Just(date().to_string()),
         Just("2024-02-30".to_string()),
         Just("15/03/2024".to_string()),
         Just("present".to_string()),
@@ -143,7 +143,10 @@ fn command_line() -> impl Strategy<Value = Vec<String>> {
 fn with_inputs() -> Cli {
     let cli = Cli::new();
     cli.write("roster.csv", roster_csv());
-    cli.write("checkins.csv", checkins_csv(&[[MATH, JOSE, DATE, "late"]]));
+    cli.write(
+        "checkins.csv",
+        checkins_csv(&[[MATH, JOSE, date(), "late"]]),
+    );
     cli.write("garbage.csv", b"\xff\xfe;;\"unterminated\n\0\0,,,\n");
     std::fs::create_dir_all(cli.path("out")).unwrap();
     cli
@@ -175,7 +178,7 @@ fn hostile_command_lines_exit_cleanly_and_refusals_change_nothing() {
     let sandbox = with_inputs();
     let setup = [
         vec!["roster", "import", "@roster.csv"],
-        mark_args(MATH, JOSE, DATE, "absent").to_vec(),
+        mark_args(MATH, JOSE, date(), "absent").to_vec(),
     ];
     for args in setup {
         let args: Vec<String> = args.into_iter().map(str::to_string).collect();

@@ -11,10 +11,10 @@ mod support {
     pub mod cli;
     pub mod sim;
 }
+use support::cli::recent_date;
 use support::sim::Rig;
 
 const TOKEN: &str = "tok-CLI-GARBAGE-8d2f6a";
-const DATE: &str = "2024-03-15";
 /// The longest stderr accepted: messages quote excerpts of what the server said, never a body.
 const MAX_STDERR_CHARS: usize = 2000;
 
@@ -44,7 +44,7 @@ fn stderr_of(out: &Output) -> String {
 #[test]
 fn sync_against_nonsense_times_out_saying_why_then_delivers_once() {
     let rig = Rig::small_school(TOKEN);
-    rig.mark(0, 0, DATE, "absent");
+    rig.mark(0, 0, recent_date(), "absent");
     // Every POST is stored and answered with JSON of the wrong types, and every listing that
     // could settle it is nonsense too.
     rig.sim
@@ -90,7 +90,7 @@ fn sync_against_nonsense_times_out_saying_why_then_delivers_once() {
 #[test]
 fn pull_against_a_portal_page_fails_naming_the_request_then_works() {
     let rig = Rig::small_school(TOKEN);
-    rig.mark(0, 0, DATE, "late");
+    rig.mark(0, 0, recent_date(), "late");
     rig.cli.ok(&["sync", "--wait"]);
     let (offering, _) = rig.pick(0, 0);
     rig.sim

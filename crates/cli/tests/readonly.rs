@@ -15,7 +15,7 @@ mod support {
     pub mod fixtures;
 }
 use support::cli::{mark_args, Cli};
-use support::fixtures::{checkins_csv, roster_csv, ANA, DATE, JOSE, MATH};
+use support::fixtures::{checkins_csv, date, roster_csv, ANA, JOSE, MATH};
 
 /// `nobody` on Debian and Ubuntu.
 const NOBODY: u32 = 65534;
@@ -41,7 +41,7 @@ impl Sandbox {
         std::fs::copy(env!("CARGO_BIN_EXE_rollbook-cli"), &bin).unwrap();
         std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
         cli.write("roster.csv", roster_csv());
-        cli.write("checkins.csv", checkins_csv(&[[MATH, ANA, DATE, "late"]]));
+        cli.write("checkins.csv", checkins_csv(&[[MATH, ANA, date(), "late"]]));
         for file in ["roster.csv", "checkins.csv"] {
             std::fs::set_permissions(cli.path(file), std::fs::Permissions::from_mode(0o644))
                 .unwrap();
@@ -111,8 +111,8 @@ fn assert_refused(out: &Output, what: &str, names: &str) {
 fn an_unwritable_data_dir_refuses_changes_clearly_and_keeps_what_was_saved() {
     let sandbox = Sandbox::new();
     sandbox.ok(&["roster", "import", &sandbox.path("roster.csv")]);
-    sandbox.ok(&mark_args(MATH, JOSE, DATE, "absent"));
-    let counts = ["counts", "--offering", MATH, "--date", DATE, "--json"];
+    sandbox.ok(&mark_args(MATH, JOSE, date(), "absent"));
+    let counts = ["counts", "--offering", MATH, "--date", date(), "--json"];
     let history = [
         "history",
         "--offering",
@@ -120,7 +120,7 @@ fn an_unwritable_data_dir_refuses_changes_clearly_and_keeps_what_was_saved() {
         "--student",
         JOSE,
         "--date",
-        DATE,
+        date(),
         "--json",
     ];
     let counts_before = sandbox.ok(&counts);
@@ -134,13 +134,13 @@ fn an_unwritable_data_dir_refuses_changes_clearly_and_keeps_what_was_saved() {
     let attempts: [(&str, Vec<String>); 5] = [
         (
             "mark",
-            mark_args(MATH, ANA, DATE, "late")
+            mark_args(MATH, ANA, date(), "late")
                 .map(String::from)
                 .to_vec(),
         ),
         (
             "mark-rest-present",
-            ["mark-rest-present", "--offering", MATH, "--date", DATE]
+            ["mark-rest-present", "--offering", MATH, "--date", date()]
                 .map(String::from)
                 .to_vec(),
         ),
@@ -158,7 +158,7 @@ fn an_unwritable_data_dir_refuses_changes_clearly_and_keeps_what_was_saved() {
         ),
         (
             "undo",
-            ["undo", "--offering", MATH, "--date", DATE]
+            ["undo", "--offering", MATH, "--date", date()]
                 .map(String::from)
                 .to_vec(),
         ),
@@ -201,5 +201,5 @@ fn an_unwritable_data_dir_refuses_changes_clearly_and_keeps_what_was_saved() {
         .unwrap();
     assert_eq!((marks, items), (1, 1), "only the mark saved before");
     // And the next mark is saved as usual.
-    sandbox.ok(&mark_args(MATH, ANA, DATE, "late"));
+    sandbox.ok(&mark_args(MATH, ANA, date(), "late"));
 }

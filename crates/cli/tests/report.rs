@@ -10,13 +10,12 @@ use athena_sim::{AttendanceRecord, Sim};
 use rollbook_core::{Day, Id, Status};
 use rollbook_report::{class_overview, effective, student_report, RawRecord, SessionRecord};
 use serde_json::Value;
-use time::macros::date;
 
 mod support {
     pub mod cli;
     pub mod sim;
 }
-use support::cli::mark_args;
+use support::cli::{days_ago, mark_args};
 use support::sim::Rig;
 
 const TOKEN: &str = "tok-REPORT-7c1e2d";
@@ -39,13 +38,33 @@ const KEYS: [&str; 14] = [
     "by_month",
 ];
 
+/// The last day (exclusive) of the sample history: two days ago, so every record lies in the
+/// default range of a report (the 12 months up to the binary's local today, within a day of
+/// UTC) and its days can still be marked.
+fn history_end() -> time::Date {
+    athena_sim::today_utc() - time::Duration::days(2)
+}
+
+/// A month wholly inside the sample history (60 school days, about 12 weeks): the one 40 days
+/// before its end, as (first day, last day).
+fn a_month_of_history() -> (String, String) {
+    let day = history_end() - time::Duration::days(40);
+    let first = day.replace_day(1).expect("the first of a month");
+    let next = first + time::Duration::days(32);
+    let last = next.replace_day(1).expect("the first of a month") - time::Duration::days(1);
+    (
+        Day::from_date(first).to_string(),
+        Day::from_date(last).to_string(),
+    )
+}
+
 /// athena-sim with the sample school's history of records (its marks on the server), and its
 /// roster imported.
 fn rig() -> Rig {
     Rig::new(
         Sim::builder()
             .sample_school(11)
-            .history(date!(2024 - 06 - 01), 60)
+            .history(history_end(), 60)
             .token(
                 TOKEN,
                 &["read:attendance", "read:students", "write:attendance"],
@@ -197,7 +216,8 @@ fn the_report_equals_the_measures_of_the_servers_records_and_a_local_correction_
     );
 
     // A range: only its dates count.
-    let (from, to) = ("2024-04-01", "2024-04-30");
+    let (from, to) = a_month_of_history();
+    let (from, to) = (from.as_str(), to.as_str());
     let (got3, _) = json(
         &rig,
         &[
@@ -229,7 +249,7 @@ fn the_report_equals_the_measures_of_the_servers_records_and_a_local_correction_
     assert_eq!(got3["by_month"].as_array().map(Vec::len), Some(1));
 
     let (text, _) = ok(&rig, &["report", "--student", &s, "--no-pull"]);
-    for needle in ["Tier: ", "attendance rate", "COURSE", "MONTH", "2024-04"] {
+    for needle in ["Tier: ", "attendance rate", "COURSE", "MONTH", &from[..7]] {
         assert!(text.contains(needle), "human output has {needle}: {text}");
     }
 }
@@ -509,5 +529,77 @@ fn an_export_path_of_the_wrong_kind_is_named_with_what_is_wrong() {
     assert_eq!(
         std::fs::read_to_string(&file).expect("file"),
         "not a directory"
+    );
+}
+
+#[test]
+fn by_default_a_report_covers_the_12_months_up_to_today() {
+    let rig = Rig::small_school(TOKEN);
+    let (o, s) = rig.pick(0, 0);
+    // A record of 13 months ago and one dated next week (both allowed explicitly), one recent.
+    let (old, ahead, recent) = (days_ago(400), days_ago(-7), days_ago(10));
+    for date in [&old, &ahead, &recent] {
+        let mark = mark_args(&o, &s, date, "absent");
+        ok(
+            &rig,
+            &[&mark[..], &["--allow-date-outside-window"]].concat(),
+        );
+    }
+    let sessions = |args: &[&str]| {
+        let (report, _) = json(
+            &rig,
+            &[&["report", "--student", &s, "--json", "--no-pull"], args].concat(),
+        );
+        report["sessions"]["total"].as_u64()
+    };
+    let days = |args: &[&str]| {
+        let class = [
+            &["class-report", "--offering", &o, "--json", "--no-pull"],
+            args,
+        ]
+        .concat();
+        let (overview, _) = json(&rig, &class);
+        overview["daily"].as_array().map(Vec::len)
+    };
+    assert_eq!(
+        sessions(&[]),
+        Some(1),
+        "only the recent record is in the last 12 months"
+    );
+    assert_eq!(days(&[]), Some(1), "the class report too");
+
+    let everything = ["--from", &old, "--to", &ahead];
+    assert_eq!(
+        sessions(&everything),
+        Some(3),
+        "an explicit range reaches them"
+    );
+    assert_eq!(days(&everything), Some(3));
+    assert_eq!(
+        sessions(&["--from", &old]),
+        Some(2),
+        "--from alone ends today"
+    );
+
+    // The range: to today (the binary's local date, within a day of UTC), from the day after
+    // the same date a year before.
+    let (report, _) = json(&rig, &["report", "--student", &s, "--json", "--no-pull"]);
+    let day = |key: &str| {
+        Day::parse(report[key].as_str().unwrap_or(""))
+            .expect("a date")
+            .date()
+    };
+    let (from, to) = (day("from"), day("to"));
+    let utc = time::OffsetDateTime::now_utc().date();
+    assert!((to - utc).whole_days().abs() <= 1, "{report}");
+    let year_before = to
+        .replace_year(to.year() - 1)
+        .unwrap_or_else(|_| to - time::Duration::days(366));
+    assert_eq!(from, year_before + time::Duration::days(1), "{report}");
+    let (text, _) = ok(&rig, &["report", "--student", &s, "--no-pull"]);
+    let said = format!("{} to {}", Day::from_date(from), Day::from_date(to));
+    assert!(
+        text.contains(&said),
+        "the report says the range it covers: {text}"
     );
 }

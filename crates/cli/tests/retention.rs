@@ -13,23 +13,12 @@ mod support {
     pub mod db;
     pub mod sim;
 }
+use support::cli::days_ago;
 use support::db::snapshot;
 use support::sim::Rig;
 
 const TOKEN: &str = "tok-RETENTION-8c2e4a6f1b3d";
 const KEEP: u32 = 30;
-
-/// A day `n` days before today (UTC: far enough from the cutoff that the time zone of the
-/// binary's "today" does not matter).
-fn days_ago(n: i64) -> String {
-    let day = time::OffsetDateTime::now_utc().date() - time::Duration::days(n);
-    format!(
-        "{:04}-{:02}-{:02}",
-        day.year(),
-        day.month() as u8,
-        day.day()
-    )
-}
 
 /// athena-sim with a sample school of three offerings, none of their marks on it yet.
 fn rig() -> Rig {

@@ -28,14 +28,23 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::OnceLock;
 
 use athena_sim::{FaultKind, Sim};
 use serde_json::Value;
 
+/// The day the session marks: ten days ago (a mark is dated within the last 400 days).
+fn recent_date() -> &'static str {
+    static DATE: OnceLock<String> = OnceLock::new();
+    DATE.get_or_init(|| {
+        let day = time::OffsetDateTime::now_utc().date() - time::Duration::days(10);
+        rollbook_core::Day::from_date(day).to_string()
+    })
+}
+
 const TOKEN: &str = "tok-SECRECY-8f3a61c0d2e4";
 const WRONG_TOKEN: &str = "tok-WRONG-4b7e90a1f5c3";
 const READ_ONLY_TOKEN: &str = "tok-READONLY-2c5d83e6b9a7";
-const DATE: &str = "2024-03-15";
 
 /// The commands whose standard output is meant to show students' names.
 const SHOWS_NAMES: [&[&str]; 5] = [
@@ -380,7 +389,14 @@ fn a_whole_session_never_shows_a_token_and_names_students_only_where_asked() {
     s.expect(0, &["offerings"]);
     let shown = s.expect(
         0,
-        &["roster", "show", "--offering", &offering, "--date", DATE],
+        &[
+            "roster",
+            "show",
+            "--offering",
+            &offering,
+            "--date",
+            recent_date(),
+        ],
     );
     let names = s.full_names();
     assert!(
@@ -395,11 +411,11 @@ fn a_whole_session_never_shows_a_token_and_names_students_only_where_asked() {
             "--offering",
             &offering,
             "--date",
-            DATE,
+            recent_date(),
             "--json",
         ],
     );
-    // `mark` of `student` in the first offering on DATE, expecting exit `code`.
+    // `mark` of `student` in the first offering on the recent date, expecting exit `code`.
     let mark = |s: &mut Session, code: i32, student: &str, status: &str| {
         s.expect(
             code,
@@ -410,7 +426,7 @@ fn a_whole_session_never_shows_a_token_and_names_students_only_where_asked() {
                 "--student",
                 student,
                 "--date",
-                DATE,
+                recent_date(),
                 "--status",
                 status,
             ],
@@ -428,17 +444,28 @@ fn a_whole_session_never_shows_a_token_and_names_students_only_where_asked() {
         &checkins,
         format!(
             "course_offering_id,student_id,attendance_date,status\n\
-             {offering},{},{DATE},present\n{offering},{},{DATE},asleep\n",
-            students[4], students[5]
+             {offering},{},{date},present\n{offering},{},{date},asleep\n",
+            students[4],
+            students[5],
+            date = recent_date()
         ),
     )
     .expect("write checkins");
     s.expect(2, &["marks", "import", &checkins]);
     s.expect(
         0,
-        &["mark-rest-present", "--offering", &offering, "--date", DATE],
+        &[
+            "mark-rest-present",
+            "--offering",
+            &offering,
+            "--date",
+            recent_date(),
+        ],
     );
-    s.expect(0, &["counts", "--offering", &offering, "--date", DATE]);
+    s.expect(
+        0,
+        &["counts", "--offering", &offering, "--date", recent_date()],
+    );
     s.expect(0, &["status", "--json"]);
 
     // One pass, one request at a time: a 500, a record stored but its answer lost, a refusal;
@@ -528,7 +555,7 @@ fn a_whole_session_never_shows_a_token_and_names_students_only_where_asked() {
         "--student",
         &students[1],
         "--date",
-        DATE,
+        recent_date(),
     ];
     s.expect(0, &args);
     s.expect(0, &[&args[..], &["--json"]].concat());

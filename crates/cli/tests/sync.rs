@@ -13,16 +13,16 @@ mod support {
     pub mod cli;
     pub mod sim;
 }
+use support::cli::recent_date;
 use support::sim::Rig;
 
 const TOKEN: &str = "tok-CLI-5e1d9b7a3c";
-const DATE: &str = "2024-03-15";
 
 #[test]
 fn sync_delivers_and_reports_as_json() {
     let rig = Rig::small_school(TOKEN);
-    rig.mark(0, 0, DATE, "late");
-    rig.mark(0, 1, DATE, "present");
+    rig.mark(0, 0, recent_date(), "late");
+    rig.mark(0, 1, recent_date(), "present");
     let status = rig.cli.json(&["status", "--json"]);
     assert_eq!(status["pending"], 2);
     for key in [
@@ -57,8 +57,8 @@ fn refused_marks_are_listed_and_can_be_discarded() {
     let rig = Rig::small_school(TOKEN);
     let (_, refused) = rig.pick(1, 2);
     rig.sim.reject_student(refused.parse().expect("uuid"));
-    rig.mark(1, 2, DATE, "absent");
-    rig.mark(1, 3, DATE, "absent");
+    rig.mark(1, 2, recent_date(), "absent");
+    rig.mark(1, 3, recent_date(), "absent");
     let report = rig.cli.json(&["sync", "--json"]);
     assert_eq!(
         (report["confirmed"].as_u64(), report["rejected"].as_u64()),
@@ -88,7 +88,7 @@ fn refused_marks_are_listed_and_can_be_discarded() {
 #[test]
 fn a_refused_token_exits_1_and_says_sign_in_again() {
     let rig = Rig::small_school(TOKEN);
-    rig.mark(0, 0, DATE, "present");
+    rig.mark(0, 0, recent_date(), "present");
     rig.sim.revoke_token(TOKEN);
     let out = rig.cli.run(&["sync", "--wait", "--timeout", "5"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -103,8 +103,8 @@ fn a_refused_token_exits_1_and_says_sign_in_again() {
 #[test]
 fn a_token_of_several_schools_exits_1_asking_for_the_school_id() {
     let rig = Rig::small_school(TOKEN);
-    rig.mark(0, 0, DATE, "present");
-    rig.mark(0, 1, DATE, "late");
+    rig.mark(0, 0, recent_date(), "present");
+    rig.mark(0, 1, recent_date(), "late");
     let school = rig.sim.school_id();
     let other = athena_sim::parse_uuid("11111111-2222-4333-8444-555555555555").expect("uuid");
     rig.sim.add_token_for_schools(
@@ -150,7 +150,7 @@ fn a_token_of_several_schools_exits_1_asking_for_the_school_id() {
 #[test]
 fn wait_exits_3_when_the_timeout_comes_first() {
     let rig = Rig::small_school(TOKEN);
-    rig.mark(0, 0, DATE, "present");
+    rig.mark(0, 0, recent_date(), "present");
     let faults = Faults::parse("503=1")
         .expect("spec")
         .with_retry_after(RetryAfter::Seconds(600));
@@ -221,7 +221,7 @@ fn a_revert_after_an_unknown_outcome_leaves_one_record_and_an_honest_history() {
     let rig = Rig::small_school(TOKEN);
     rig.sim
         .set_faults(Faults::parse("drop_after=1").expect("spec"));
-    rig.mark(0, 0, DATE, "absent");
+    rig.mark(0, 0, recent_date(), "absent");
     let out = rig.cli.run(&["sync", "--wait", "--timeout", "3"]);
     assert_eq!(
         out.status.code(),
@@ -229,8 +229,8 @@ fn a_revert_after_an_unknown_outcome_leaves_one_record_and_an_honest_history() {
         "the answer was lost: unknown at the timeout; {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    rig.mark(0, 0, DATE, "late");
-    rig.mark(0, 0, DATE, "absent");
+    rig.mark(0, 0, recent_date(), "late");
+    rig.mark(0, 0, recent_date(), "absent");
     rig.sim.clear_faults();
     let report = rig.cli.json(&["sync", "--wait", "--json"]);
     assert_eq!(
@@ -248,7 +248,7 @@ fn a_revert_after_an_unknown_outcome_leaves_one_record_and_an_honest_history() {
         "--student",
         &s,
         "--date",
-        DATE,
+        recent_date(),
         "--json",
     ]);
     let rows = history.as_array().expect("history rows");
@@ -259,9 +259,15 @@ fn a_revert_after_an_unknown_outcome_leaves_one_record_and_an_honest_history() {
         (&Value::from("cancelled"), &Value::Null),
         "\"late\" never left: its row must not name the absent record; {history}"
     );
-    let text = rig
-        .cli
-        .ok(&["history", "--offering", &o, "--student", &s, "--date", DATE]);
+    let text = rig.cli.ok(&[
+        "history",
+        "--offering",
+        &o,
+        "--student",
+        &s,
+        "--date",
+        recent_date(),
+    ]);
     let late_line = text
         .lines()
         .find(|l| l.contains("absent -> late"))
@@ -278,7 +284,7 @@ fn one_failed_listing_then_one_listing_settles_a_whole_course() {
     rig.sim
         .set_faults(Faults::parse("drop_after=1").expect("spec"));
     for student in 0..25 {
-        rig.mark(0, student, DATE, "present");
+        rig.mark(0, student, recent_date(), "present");
     }
     let out = rig.cli.run(&["sync", "--wait", "--timeout", "2"]);
     assert_eq!(out.status.code(), Some(3), "all 25 unknown at the timeout");

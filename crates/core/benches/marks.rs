@@ -55,6 +55,11 @@ fn flip(i: u64) -> Status {
     }
 }
 
+/// The benches mark a run of dates whatever today is: every date is allowed.
+fn any_date() -> marks::DateWindow {
+    marks::DateWindow::new(Day::parse("2024-03-15").expect("date")).allow_outside(true)
+}
+
 fn day_after(start: Day, n: i64) -> Day {
     Day::from_date(start.date() + time::Duration::days(n))
 }
@@ -71,6 +76,7 @@ fn bench_one_mark(c: &mut Criterion) {
             marks::record_mark(
                 &mut store,
                 &SystemClock,
+                any_date(),
                 "bench",
                 Origin::Grid,
                 &offering,
@@ -101,6 +107,7 @@ fn bench_rest_present(c: &mut Criterion) {
                     let marked = marks::mark_rest_present(
                         &mut store,
                         &SystemClock,
+                        any_date(),
                         "bench",
                         &offering,
                         date,
@@ -152,6 +159,7 @@ fn percentiles(synchronous: &str) {
         marks::record_mark(
             &mut store,
             &SystemClock,
+            any_date(),
             "bench",
             Origin::Grid,
             &offering,
@@ -172,7 +180,15 @@ fn percentiles(synchronous: &str) {
     for n in 0..300 {
         let date = day_after(start, n);
         let t = Instant::now();
-        marks::mark_rest_present(&mut store, &SystemClock, "bench", &offering, date).expect("bulk");
+        marks::mark_rest_present(
+            &mut store,
+            &SystemClock,
+            any_date(),
+            "bench",
+            &offering,
+            date,
+        )
+        .expect("bulk");
         samples.push(t.elapsed());
     }
     report(

@@ -1,7 +1,8 @@
 //! Check-in import: a CSV of marks from a school's check-in system (`course_offering_id`,
 //! `student_id`, `attendance_date`, `status`). All-or-nothing like the roster import: every row
 //! is checked first, then all are applied in one transaction as one action (origin `import`),
-//! so one undo per offering and date takes them back.
+//! so one undo per offering and date takes them back. A date outside the [`DateWindow`] is a
+//! row error unless the window allows it.
 
 use std::collections::BTreeMap;
 
@@ -13,7 +14,7 @@ use crate::csv_file::{self, Problems, Row};
 use crate::error::Result;
 use crate::ids::{Day, Id, Status};
 use crate::mark_change::{describe_offering, ChangeWriter, Enrolled, MarkKey};
-use crate::marks::Origin;
+use crate::marks::{DateWindow, Origin};
 use crate::store::Store;
 
 /// The columns a check-in file must have, in any order.
@@ -50,6 +51,7 @@ struct Line {
 pub fn import_marks_csv(
     store: &mut Store,
     clock: &dyn Clock,
+    window: DateWindow,
     actor: &str,
     bytes: &[u8],
     file_name: &str,
@@ -62,7 +64,7 @@ pub fn import_marks_csv(
     let mut lines = Vec::with_capacity(rows.len());
     let mut seen: BTreeMap<(Id, Id, Day), (Status, u64)> = BTreeMap::new();
     for row in &rows {
-        let Some(line) = check_row(&tx, row, &mut problems)? else {
+        let Some(line) = check_row(&tx, row, window, &mut problems)? else {
             continue;
         };
         let key = (line.offering.clone(), line.student.clone(), line.date);
@@ -109,10 +111,21 @@ pub fn import_marks_csv(
 }
 
 /// A row's values, and the student's active enrollment; `None` with problems reported.
-fn check_row(conn: &rusqlite::Connection, row: &Row, p: &mut Problems) -> Result<Option<Line>> {
+fn check_row(
+    conn: &rusqlite::Connection,
+    row: &Row,
+    window: DateWindow,
+    p: &mut Problems,
+) -> Result<Option<Line>> {
     let offering = row.id(OFFERING, p);
     let student = row.id(STUDENT, p);
-    let date = row.day(DATE, p);
+    let date = row.day(DATE, p).filter(|&date| match window.check(date) {
+        Ok(()) => true,
+        Err(outside) => {
+            p.push(row.line, MARKS_COLUMNS[DATE], outside.to_string());
+            false
+        }
+    });
     let status = row.status(STATUS, p);
     let (Some(offering), Some(student), Some(date), Some(status)) =
         (offering, student, date, status)

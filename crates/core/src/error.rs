@@ -4,6 +4,8 @@
 use serde::ser::SerializeStruct;
 use serde::{Serialize, Serializer};
 
+use crate::ids::Day;
+
 /// A problem in one row of an imported file: 1-based line number, column name, reason.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RowError {
@@ -36,6 +38,14 @@ pub enum Error {
         /// Problems found beyond those in `rows`.
         more_rows: u64,
     },
+    /// A mark dated outside [`crate::marks::DateWindow`] (after today, or more than 400 days
+    /// before it) without the user saying explicitly that the date is meant.
+    #[error(
+        "{date} is outside the dates a mark can have, {first} to {last} (today and the 400 days \
+         before); a mark cannot be deleted once sent, so a date outside them must be allowed \
+         explicitly (--allow-date-outside-window) if it is really meant"
+    )]
+    DateOutsideWindow { date: Day, first: Day, last: Day },
     /// The thing asked for does not exist locally.
     #[error("{0}")]
     NotFound(String),
@@ -86,6 +96,7 @@ impl Error {
         match self {
             Error::Invalid(_) => "invalid",
             Error::BadFile { .. } => "bad_file",
+            Error::DateOutsideWindow { .. } => "date_outside_window",
             Error::NotFound(_) => "not_found",
             Error::Conflict(_) => "conflict",
             Error::DatabaseTooNew { .. } => "database_too_new",
@@ -100,7 +111,11 @@ impl Error {
     pub fn is_user_input(&self) -> bool {
         matches!(
             self,
-            Error::Invalid(_) | Error::BadFile { .. } | Error::Conflict(_) | Error::NotFound(_)
+            Error::Invalid(_)
+                | Error::BadFile { .. }
+                | Error::DateOutsideWindow { .. }
+                | Error::Conflict(_)
+                | Error::NotFound(_)
         )
     }
 
@@ -112,21 +127,31 @@ impl Error {
     }
 }
 
-/// Serialized as `{code, message}` (plus `rows` for a rejected file) for the UI and `--json`.
+/// Serialized as `{code, message}` for the UI and `--json`, plus `rows` for a rejected file and
+/// `date`, `first`, `last` for a date outside the window (the window's question names them).
 impl Serialize for Error {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let rows = match self {
-            Error::BadFile {
-                rows, more_rows, ..
-            } => Some((rows, more_rows)),
-            _ => None,
+        let extra = match self {
+            Error::BadFile { .. } => 2,
+            Error::DateOutsideWindow { .. } => 3,
+            _ => 0,
         };
-        let mut st = s.serialize_struct("Error", if rows.is_some() { 4 } else { 2 })?;
+        let mut st = s.serialize_struct("Error", 2 + extra)?;
         st.serialize_field("code", self.code())?;
         st.serialize_field("message", &self.to_string())?;
-        if let Some((rows, more_rows)) = rows {
-            st.serialize_field("rows", rows)?;
-            st.serialize_field("more_rows", more_rows)?;
+        match self {
+            Error::BadFile {
+                rows, more_rows, ..
+            } => {
+                st.serialize_field("rows", rows)?;
+                st.serialize_field("more_rows", more_rows)?;
+            }
+            Error::DateOutsideWindow { date, first, last } => {
+                st.serialize_field("date", date)?;
+                st.serialize_field("first", first)?;
+                st.serialize_field("last", last)?;
+            }
+            _ => {}
         }
         st.end()
     }

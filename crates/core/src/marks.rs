@@ -1,6 +1,10 @@
 //! Taking the roll: recording a mark, "mark the rest present", undo, and the queries over marks
 //! (a mark's history, counts by status). Every write is one transaction that changes the
 //! current mark, its history and the outbox together (see [`crate::mark_change`]).
+//!
+//! A new mark's date must lie in a [`DateWindow`] (today and the 400 days before), unless the
+//! user allowed a date outside it explicitly: the API has no delete, so a typo like 2062 would
+//! be sent for ever and distort every report.
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 use serde::{Deserialize, Serialize};
@@ -63,6 +67,68 @@ impl rusqlite::types::FromSql for Origin {
     }
 }
 
+/// The dates a new mark may have: from [`DateWindow::DAYS_BACK`] days before today to today
+/// (the user's local date), unless the user said explicitly that a date outside is meant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DateWindow {
+    today: Day,
+    allow_outside: bool,
+}
+
+impl DateWindow {
+    /// How far back a mark may be dated without being allowed explicitly.
+    pub const DAYS_BACK: i64 = 400;
+
+    /// The window ending on `today` (the user's local date), enforced.
+    pub fn new(today: Day) -> DateWindow {
+        DateWindow {
+            today,
+            allow_outside: false,
+        }
+    }
+
+    /// The same window, with dates outside it accepted when `allow` (the user said so).
+    pub fn allow_outside(self, allow: bool) -> DateWindow {
+        DateWindow {
+            allow_outside: allow,
+            ..self
+        }
+    }
+
+    /// The first date inside the window.
+    pub fn first(&self) -> Day {
+        let first = self
+            .today
+            .date()
+            .checked_sub(time::Duration::days(Self::DAYS_BACK))
+            .unwrap_or(time::Date::MIN);
+        Day::from_date(first)
+    }
+
+    /// The last date inside the window: today.
+    pub fn last(&self) -> Day {
+        self.today
+    }
+
+    /// True when `date` lies in the window (whether or not outside dates are allowed).
+    pub fn contains(&self, date: Day) -> bool {
+        self.first() <= date && date <= self.last()
+    }
+
+    /// `DateOutsideWindow` unless `date` is in the window or outside dates are allowed.
+    pub fn check(&self, date: Day) -> Result<()> {
+        if self.allow_outside || self.contains(date) {
+            Ok(())
+        } else {
+            Err(Error::DateOutsideWindow {
+                date,
+                first: self.first(),
+                last: self.last(),
+            })
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct MarkOutcome {
     /// False when the mark already had this status: nothing was written.
@@ -119,11 +185,13 @@ pub(crate) fn require_offering(conn: &Connection, offering: &Id) -> Result<()> {
     }
 }
 
-/// Records one mark for an actively enrolled student, in one transaction.
+/// Records one mark for an actively enrolled student, in one transaction; a date outside
+/// `window` is refused (`date_outside_window`) unless the window allows it.
 #[allow(clippy::too_many_arguments)]
 pub fn record_mark(
     store: &mut Store,
     clock: &dyn Clock,
+    window: DateWindow,
     actor: &str,
     origin: Origin,
     offering: &Id,
@@ -131,6 +199,7 @@ pub fn record_mark(
     date: Day,
     status: Status,
 ) -> Result<MarkOutcome> {
+    window.check(date)?;
     let tx = store
         .conn_mut()
         .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -155,14 +224,17 @@ pub fn record_mark(
 }
 
 /// Marks present every active student with no mark for that offering and date, as one action
-/// in one transaction; never overwrites a mark. Returns how many were marked.
+/// in one transaction; never overwrites a mark. Returns how many were marked. A date outside
+/// `window` is refused unless the window allows it.
 pub fn mark_rest_present(
     store: &mut Store,
     clock: &dyn Clock,
+    window: DateWindow,
     actor: &str,
     offering: &Id,
     date: Day,
 ) -> Result<u32> {
+    window.check(date)?;
     let tx = store
         .conn_mut()
         .transaction_with_behavior(TransactionBehavior::Immediate)?;

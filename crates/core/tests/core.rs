@@ -6,6 +6,8 @@ mod common;
 
 #[path = "core/checkin.rs"]
 mod checkin;
+#[path = "core/date_window.rs"]
+mod date_window;
 #[path = "core/disk_full.rs"]
 mod disk_full;
 #[path = "core/marks.rs"]

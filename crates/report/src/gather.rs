@@ -34,6 +34,27 @@ fn latest() -> Day {
     Day::from_date(date!(9999 - 12 - 31))
 }
 
+/// The range a report covers when it is not given whole (CLI `--from`/`--to`, the counselor
+/// screen's dates): up to `to`, else today (the user's local date); from `from`, else the 12
+/// months up to that end (the day after the same date a year before). Records dated after
+/// today or long ago (a typo like 2062, or 0001) stay out unless asked for.
+pub fn report_range(
+    from: Option<Day>,
+    to: Option<Day>,
+    today: Day,
+) -> Result<(Day, Day), ReportError> {
+    let to = to.unwrap_or(today);
+    let from = from.unwrap_or_else(|| {
+        let end = to.date();
+        let year_before = end
+            .replace_year(end.year() - 1)
+            .unwrap_or_else(|_| end - time::Duration::days(366));
+        Day::from_date(year_before.next_day().unwrap_or(year_before))
+    });
+    bounds(Some(from), Some(to))?;
+    Ok((from, to))
+}
+
 /// The range to query; `from` after `to` is the caller's mistake.
 fn bounds(from: Option<Day>, to: Option<Day>) -> Result<(Day, Day), ReportError> {
     if let (Some(f), Some(t)) = (from, to) {
@@ -291,5 +312,25 @@ mod tests {
         let (a, b) = (Day::parse("2024-03-02"), Day::parse("2024-03-01"));
         let err = bounds(a.ok(), b.ok()).err().map(|e| e.code());
         assert_eq!(err, Some("invalid"));
+    }
+
+    #[test]
+    fn the_default_range_is_the_12_months_up_to_today() {
+        let d = |s: &str| Day::parse(s).expect("date");
+        let today = d("2026-12-02");
+        let range = |from, to| report_range(from, to, today).ok();
+        assert_eq!(range(None, None), Some((d("2025-12-03"), today)));
+        assert_eq!(
+            range(Some(d("2020-01-01")), None),
+            Some((d("2020-01-01"), today))
+        );
+        let to = d("2028-02-29");
+        assert_eq!(range(None, Some(to)), Some((d("2027-03-01"), to)));
+        let err = report_range(Some(d("2027-01-01")), None, today).err();
+        assert_eq!(
+            err.map(|e| e.code()),
+            Some("invalid"),
+            "a from after today is refused"
+        );
     }
 }

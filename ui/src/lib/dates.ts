@@ -29,3 +29,21 @@ export function isFuture(date: string, today: string = localIsoDate()): boolean 
 export function monthStart(date: string): string {
   return `${date.slice(0, 7)}-01`;
 }
+
+// Dates outside the window of marks (after today, or more than 400 days before it) that the
+// user confirmed in this window: their marks are sent with the explicit allow flag, and the
+// question is not asked again for them.
+const confirmed = new Set<string>();
+
+export const outsideWindow = {
+  confirm(date: string): void {
+    confirmed.add(date);
+  },
+  isConfirmed(date: string): boolean {
+    return confirmed.has(date);
+  },
+  /** Forgets every confirmation (tests). */
+  forget(): void {
+    confirmed.clear();
+  },
+};

@@ -11,21 +11,44 @@ export interface RowError {
   reason: string;
 }
 
+/** The date a mark was refused for (`date_outside_window`) and the window it is outside:
+ *  today and the 400 days before, all `YYYY-MM-DD`. */
+export interface DateWindowRefusal {
+  date: string;
+  first: string;
+  last: string;
+}
+
 /** An error from a command, always `{code, message}` (rollbook_core::Error's JSON shape);
- *  `bad_file` errors also carry the rejected `rows`. */
+ *  `bad_file` errors also carry the rejected `rows`, `date_outside_window` its `window`. */
 export class IpcError extends Error {
   readonly code: string;
   readonly rows: RowError[];
   /** Problems of a rejected file beyond the `rows` listed (the core lists the first 50). */
   readonly moreRows: number;
+  readonly window: DateWindowRefusal | null;
 
-  constructor(code: string, message: string, rows: RowError[] = [], moreRows = 0) {
+  constructor(
+    code: string,
+    message: string,
+    rows: RowError[] = [],
+    moreRows = 0,
+    window: DateWindowRefusal | null = null,
+  ) {
     super(message);
     this.name = 'IpcError';
     this.code = code;
     this.rows = rows;
     this.moreRows = moreRows;
+    this.window = window;
   }
+}
+
+function windowOf(raw: Record<string, unknown>): DateWindowRefusal | null {
+  const { date, first, last } = raw;
+  return typeof date === 'string' && typeof first === 'string' && typeof last === 'string'
+    ? { date, first, last }
+    : null;
 }
 
 function rowsOf(raw: unknown): RowError[] {
@@ -51,7 +74,7 @@ export function toIpcError(raw: unknown): IpcError {
     };
     if (typeof code === 'string' && typeof message === 'string') {
       const more = typeof more_rows === 'number' && more_rows > 0 ? more_rows : 0;
-      return new IpcError(code, message, rowsOf(rows), more);
+      return new IpcError(code, message, rowsOf(rows), more, windowOf(raw as Record<string, unknown>));
     }
     // A JavaScript exception inside the IPC layer itself.
     if (raw instanceof Error) return new IpcError('ipc', raw.message);
@@ -148,11 +171,21 @@ export const roster = (offering: string, date: string) =>
   call<RosterRow[]>('roster', { offering, date });
 export const counts = (offering: string, date: string) =>
   call<Counts>('counts', { offering, date });
-/** Resolves only after the mark is committed to SQLite (durable). */
-export const setMark = (offering: string, student: string, date: string, status: Status) =>
-  call<RosterRow>('set_mark', { offering, student, date, status });
-export const markRestPresent = (offering: string, date: string) =>
-  call<{ marked: number }>('mark_rest_present', { offering, date });
+/** Resolves only after the mark is committed to SQLite (durable). A date after today or more
+ *  than 400 days before it rejects with `date_outside_window` unless `allowDateOutsideWindow`
+ *  (the user confirmed that date). */
+export const setMark = (
+  offering: string,
+  student: string,
+  date: string,
+  status: Status,
+  allowDateOutsideWindow = false,
+) => call<RosterRow>('set_mark', { offering, student, date, status, ...allowing(allowDateOutsideWindow) });
+/** The date is checked as in `setMark`. */
+export const markRestPresent = (offering: string, date: string, allowDateOutsideWindow = false) =>
+  call<{ marked: number }>('mark_rest_present', { offering, date, ...allowing(allowDateOutsideWindow) });
+/** The allow flag is sent only when set (the command reads a missing flag as false). */
+const allowing = (allow: boolean) => (allow ? { allowDateOutsideWindow: true } : {});
 /** Rejects with code `conflict` when there is nothing to undo. */
 export const undo = (offering: string, date: string) =>
   call<{ reverted: number }>('undo', { offering, date });

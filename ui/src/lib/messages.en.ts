@@ -74,6 +74,10 @@ const en = {
   futureTitle: 'A day in the future',
   futureBody: '{date} has not happened yet. Take roll for that day anyway?',
   futureConfirm: 'Yes, use this date',
+  outsideTitle: 'A date outside the usual window',
+  outsideBody:
+    'Marks are taken for today and the 400 days before it ({first} to {last}). {date} is outside that window, and a mark cannot be deleted from the school’s server once it is sent. Mark {date} anyway?',
+  outsideConfirm: 'Yes, mark this date',
   offerings: 'Course offerings',
   stateNotTaken: 'Not taken',
   statePartly: 'Partly ({n} of {m})',
@@ -245,7 +249,7 @@ const en = {
   fromLabel: 'From',
   toLabel: 'To',
   presetMonth: 'This month',
-  presetTerm: 'Term (all)',
+  presetLastYear: 'Last 12 months',
   measuresTitle: 'Measures',
   chartsTitle: 'Charts',
   tier: {

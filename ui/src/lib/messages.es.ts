@@ -76,6 +76,10 @@ const es: Messages = {
   futureTitle: 'Un día en el futuro',
   futureBody: '{date} aún no ha llegado. ¿Tomar asistencia para ese día de todos modos?',
   futureConfirm: 'Sí, usar esta fecha',
+  outsideTitle: 'Una fecha fuera del periodo habitual',
+  outsideBody:
+    'La asistencia se toma para hoy y los 400 días anteriores ({first} a {last}). {date} queda fuera de ese periodo, y una marca no se puede borrar del servidor del colegio una vez enviada. ¿Marcar {date} de todos modos?',
+  outsideConfirm: 'Sí, marcar esta fecha',
   offerings: 'Cursos',
   stateNotTaken: 'Sin tomar',
   statePartly: 'En parte ({n} de {m})',
@@ -252,7 +256,7 @@ const es: Messages = {
   fromLabel: 'Desde',
   toLabel: 'Hasta',
   presetMonth: 'Este mes',
-  presetTerm: 'Periodo completo',
+  presetLastYear: 'Últimos 12 meses',
   measuresTitle: 'Indicadores',
   chartsTitle: 'Gráficos',
   tier: {

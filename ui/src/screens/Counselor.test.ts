@@ -92,7 +92,7 @@ describe('counselor', () => {
     await fireEvent.click(screen.getByRole('button', { name: 'This month' }));
     const today = localIsoDate();
     await waitFor(() => expect(m.studentView).toHaveBeenLastCalledWith('s1', monthStart(today), today, 'light', 'en'));
-    await fireEvent.click(screen.getByRole('button', { name: 'Term (all)' }));
+    await fireEvent.click(screen.getByRole('button', { name: 'Last 12 months' }));
     await waitFor(() => expect(m.studentView).toHaveBeenLastCalledWith('s1', null, null, 'light', 'en'));
     await fireEvent.input(screen.getByLabelText('From'), { target: { value: '2025-02-01' } });
     await waitFor(() => expect(m.studentView).toHaveBeenLastCalledWith('s1', '2025-02-01', null, 'light', 'en'));

@@ -254,3 +254,70 @@ describe('roll call grid', () => {
   });
 });
 
+
+describe('a date outside the window of marks', () => {
+  const FAR = '2062-03-04';
+  const refusal = () =>
+    new IpcError('date_outside_window', '2062-03-04 is outside the dates a mark can have', [], 0, {
+      date: FAR,
+      first: '2024-01-29',
+      last: '2025-03-04',
+    });
+
+  beforeEach(() => {
+    // The core refuses the date unless the page says the user confirmed it.
+    m.setMark.mockImplementation(async (_o, id, _d, status, allow) => {
+      if (!allow) throw refusal();
+      rows = rows.map((r) => (r.student_id === id ? { ...r, status, delivery: 'saved_here' } : r));
+      return { ...rows.find((r) => r.student_id === id)! };
+    });
+    m.markRestPresent.mockImplementation(async (_o, _d, allow) => {
+      if (!allow) throw refusal();
+      return { marked: 3 };
+    });
+  });
+
+  it('asks, naming the date and the window, and marks only once the user confirms', async () => {
+    await renderGrid({ date: FAR });
+    await fireEvent.keyDown(rowEl('ana'), { key: 'a' });
+    const dialog = await screen.findByRole('dialog', { name: 'A date outside the usual window' });
+    expect(dialog).toHaveTextContent('Saturday, March 4, 2062');
+    expect(dialog).toHaveTextContent('Monday, January 29, 2024');
+    expect(dialog).toHaveTextContent('Tuesday, March 4, 2025');
+    expect(m.setMark).toHaveBeenCalledTimes(1);
+    expect(rowEl('ana')).toHaveAttribute('data-status', '');
+    expect(within(rowEl('ana')).queryByRole('alert')).toBeNull();
+
+    await fireEvent.click(within(dialog).getByRole('button', { name: 'Yes, mark this date' }));
+    await waitFor(() => expect(m.setMark).toHaveBeenLastCalledWith(OFFERING, 'ana', FAR, 'absent', true));
+    await waitFor(() => expect(rowEl('ana')).toHaveAttribute('data-status', 'absent'));
+    expect(screen.queryByRole('dialog')).toBeNull();
+
+    // Confirmed once for this date: the next marks carry the flag without asking again.
+    await fireEvent.keyDown(rowEl('beto'), { key: 'l' });
+    await waitFor(() => expect(m.setMark).toHaveBeenLastCalledWith(OFFERING, 'beto', FAR, 'late', true));
+    await fireEvent.keyDown(rowEl('jose'), { key: 'R', shiftKey: true });
+    await waitFor(() => expect(m.markRestPresent).toHaveBeenLastCalledWith(OFFERING, FAR, true));
+    expect(screen.queryByRole('dialog')).toBeNull();
+  });
+
+  it('marks nothing when the user cancels', async () => {
+    await renderGrid({ date: FAR });
+    await fireEvent.keyDown(rowEl('ana'), { key: 'R', shiftKey: true });
+    const dialog = await screen.findByRole('dialog', { name: 'A date outside the usual window' });
+    await fireEvent.click(within(dialog).getByRole('button', { name: 'Cancel' }));
+    expect(screen.queryByRole('dialog')).toBeNull();
+    expect(m.markRestPresent).toHaveBeenCalledTimes(1);
+    expect(m.markRestPresent).toHaveBeenLastCalledWith(OFFERING, FAR);
+    expect(rowEl('ana')).toHaveAttribute('data-status', '');
+  });
+
+  it('asks in Spanish too', async () => {
+    const { locale } = await import('../lib/locale.svelte');
+    locale.current = 'es';
+    await renderGrid({ date: FAR });
+    await fireEvent.keyDown(rowEl('ana'), { key: 'a' });
+    const dialog = await screen.findByRole('dialog', { name: 'Una fecha fuera del periodo habitual' });
+    expect(within(dialog).getByRole('button', { name: 'Sí, marcar esta fecha' })).toBeInTheDocument();
+  });
+});

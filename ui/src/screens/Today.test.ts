@@ -5,7 +5,7 @@ vi.mock('../lib/ipc', async () => (await import('../test/fake-ipc')).fakeIpc());
 
 import * as ipc from '../lib/ipc';
 import { baseStatus, resetEachTest } from '../test/fake-ipc';
-import { localIsoDate } from '../lib/dates';
+import { localIsoDate, outsideWindow } from '../lib/dates';
 import Today from './Today.svelte';
 
 const m = vi.mocked(ipc);
@@ -66,9 +66,13 @@ describe('Today', () => {
     expect(location.hash).toBe('');
     expect(input.value).toBe(today);
 
+    expect(outsideWindow.isConfirmed('2999-01-15')).toBe(false);
+
     await fireEvent.change(input, { target: { value: '2999-01-15' } });
     await fireEvent.click(await screen.findByRole('button', { name: 'Yes, use this date' }));
     expect(location.hash).toBe('#/today/2999-01-15');
+    // The roll of that day does not ask again: its marks carry the explicit allow flag.
+    expect(outsideWindow.isConfirmed('2999-01-15')).toBe(true);
   });
 
   it('shows a chosen day and its offerings', async () => {

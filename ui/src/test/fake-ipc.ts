@@ -4,6 +4,7 @@
 //   resetEachTest();
 import { beforeEach, vi } from 'vitest';
 import type * as Ipc from '../lib/ipc';
+import { outsideWindow } from '../lib/dates';
 import { locale } from '../lib/locale.svelte';
 
 type IpcModule = typeof Ipc;
@@ -119,11 +120,12 @@ export function resetFakeIpc(): void {
   });
 }
 
-/** Before each test of the calling file: every fake reset (see resetFakeIpc) and the window in
- *  English. The DOM is cleaned after each test by the @testing-library/svelte vite plugin. */
+/** Before each test of the calling file: every fake reset (see resetFakeIpc), no date outside
+ *  the window confirmed, and the window in English. The DOM is cleaned after each test by the @testing-library/svelte vite plugin. */
 export function resetEachTest(): void {
   beforeEach(() => {
     resetFakeIpc();
+    outsideWindow.forget();
     locale.current = 'en';
   });
 }

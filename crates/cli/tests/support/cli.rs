@@ -6,11 +6,26 @@
 use std::ffi::OsStr;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
 
 use serde_json::Value;
 
 /// `ROLLBOOK_API_URL` of a sandbox without a server: a loopback port nothing listens on.
 const NO_SERVER: &str = "http://127.0.0.1:9";
+
+/// The day `n` days before today (UTC) as `YYYY-MM-DD`. A mark may be dated today or up to 400
+/// days before it (the binary's local date, within a day of UTC): tests mark 2 to 398 days ago.
+pub fn days_ago(n: i64) -> String {
+    let day = time::OffsetDateTime::now_utc().date() - time::Duration::days(n);
+    rollbook_core::Day::from_date(day).to_string()
+}
+
+/// The school day the tests of one binary mark on: ten days ago.
+#[allow(dead_code)] // report.rs and retention.rs choose their own days
+pub fn recent_date() -> &'static str {
+    static DATE: OnceLock<String> = OnceLock::new();
+    DATE.get_or_init(|| days_ago(10))
+}
 
 /// The arguments of `rollbook-cli mark`: `student` marked `status` in `offering` on `date`.
 pub fn mark_args<'a>(

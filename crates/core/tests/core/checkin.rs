@@ -15,6 +15,7 @@ fn import(store: &mut Store, csv: &str) -> Result<MarksImport, Error> {
     import_marks_csv(
         store,
         &clock(),
+        window(),
         "checkin:gate",
         csv.as_bytes(),
         "checkin.csv",

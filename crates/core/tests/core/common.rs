@@ -5,7 +5,7 @@
 
 use rollbook_core::clock::FixedClock;
 use rollbook_core::error::RowError;
-use rollbook_core::marks::{self, MarkOutcome, Origin};
+use rollbook_core::marks::{self, DateWindow, MarkOutcome, Origin};
 use rollbook_core::roster;
 use rollbook_core::store::Store;
 use rollbook_core::{Day, Error, Id, Status};
@@ -57,6 +57,16 @@ pub fn clock() -> FixedClock {
     FixedClock::new(time::macros::datetime!(2024-03-15 08:00:00 UTC))
 }
 
+/// The dates a mark may have when today is [`DATE`].
+pub fn window() -> DateWindow {
+    DateWindow::new(today())
+}
+
+/// Any date allowed: for the tests about something else that mark days after [`DATE`].
+pub fn any_date() -> DateWindow {
+    window().allow_outside(true)
+}
+
 /// An in-memory store with the school's roster imported.
 pub fn school() -> Store {
     let mut store = Store::open_in_memory().expect("open store");
@@ -92,6 +102,7 @@ pub fn try_mark_on(
     marks::record_mark(
         store,
         clock,
+        window(),
         "teacher:ana",
         Origin::Grid,
         &id(offering),

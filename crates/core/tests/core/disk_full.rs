@@ -73,6 +73,7 @@ fn a_full_disk_refuses_marks_clearly_and_keeps_the_saved_ones() {
         match marks::record_mark(
             &mut store,
             &c,
+            any_date(),
             "teacher",
             Origin::Grid,
             &id(MATH),
@@ -118,7 +119,14 @@ fn a_full_disk_refuses_marks_clearly_and_keeps_the_saved_ones() {
         nth_day(9000),
         nth_day(9000)
     );
-    if let Err(e) = import_marks_csv(&mut store, &c, "checkin", csv.as_bytes(), "in.csv") {
+    if let Err(e) = import_marks_csv(
+        &mut store,
+        &c,
+        any_date(),
+        "checkin",
+        csv.as_bytes(),
+        "in.csv",
+    ) {
         assert_disk_error(&e);
     }
     let mut big = String::from(HEADER);

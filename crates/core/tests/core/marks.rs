@@ -17,6 +17,7 @@ fn a_student_not_enrolled_is_refused_naming_student_and_offering() {
     let err = marks::record_mark(
         &mut store,
         &clock,
+        window(),
         "t",
         Origin::Grid,
         &id(SCIENCE),
@@ -47,6 +48,7 @@ fn an_unknown_offering_is_not_found() {
     let err = marks::record_mark(
         &mut store,
         &clock(),
+        window(),
         "t",
         Origin::Cli,
         &id(TEACHER),
@@ -277,7 +279,7 @@ fn mark_the_rest_present_never_overwrites_and_is_one_action() {
     let mut store = school();
     let clock = clock();
     mark(&mut store, &clock, ANA, Absent);
-    let marked = marks::mark_rest_present(&mut store, &clock, "t", &id(MATH), today())
+    let marked = marks::mark_rest_present(&mut store, &clock, window(), "t", &id(MATH), today())
         .expect("rest present");
     assert_eq!(marked, 2);
     assert_eq!(
@@ -301,7 +303,7 @@ fn mark_the_rest_present_never_overwrites_and_is_one_action() {
         "one click, one action: undo takes it back whole"
     );
     assert_eq!(outbox_counts(&store).expect("counts").pending, 3);
-    let again = marks::mark_rest_present(&mut store, &clock, "t", &id(MATH), today())
+    let again = marks::mark_rest_present(&mut store, &clock, window(), "t", &id(MATH), today())
         .expect("rest present");
     assert_eq!(again, 0, "nobody is left unmarked");
 }
@@ -316,7 +318,7 @@ fn mark_the_rest_present_skips_students_who_left() {
             [E_BRUNO_MATH],
         )
         .expect("deactivate");
-    let marked = marks::mark_rest_present(&mut store, &clock(), "t", &id(MATH), today())
+    let marked = marks::mark_rest_present(&mut store, &clock(), window(), "t", &id(MATH), today())
         .expect("rest present");
     assert_eq!(marked, 2);
     assert_eq!(current(&store, BRUNO), None);
@@ -361,6 +363,7 @@ fn marks_on_other_dates_and_offerings_are_separate() {
     marks::record_mark(
         &mut store,
         &clock,
+        window(),
         "t",
         Origin::Cli,
         &id(SCIENCE),
@@ -372,6 +375,7 @@ fn marks_on_other_dates_and_offerings_are_separate() {
     marks::record_mark(
         &mut store,
         &clock,
+        any_date(),
         "t",
         Origin::Cli,
         &id(MATH),

@@ -181,7 +181,7 @@ proptest! {
         }
         let mut school = school();
         let before = dump(&school);
-        if import_marks_csv(&mut school, &clock(), "prop", &bytes, "x.csv").is_err() {
+        if import_marks_csv(&mut school, &clock(), window(), "prop", &bytes, "x.csv").is_err() {
             prop_assert_eq!(&dump(&school), &before, "a rejected check-in file writes nothing");
         }
     }
@@ -261,7 +261,7 @@ proptest! {
         let c = clock();
         mark(&mut store, &c, ANA, Status::Late);
         let before = dump(&store);
-        match import_marks_csv(&mut store, &c, "prop", &bytes, "checkin.csv") {
+        match import_marks_csv(&mut store, &c, window(), "prop", &bytes, "checkin.csv") {
             Err(e) => {
                 prop_assert!(!e.to_string().is_empty(), "a rejection says why");
                 prop_assert_eq!(&dump(&store), &before, "a rejected file writes nothing");

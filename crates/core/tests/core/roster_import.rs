@@ -538,6 +538,7 @@ fn reimport_renames_adds_deactivates_and_keeps_history() {
     marks::record_mark(
         &mut store,
         &clock,
+        window(),
         "cli",
         Origin::Cli,
         &id(MATH),

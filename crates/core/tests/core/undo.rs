@@ -65,7 +65,7 @@ fn undo_of_mark_the_rest_present_reverts_all_of_it() {
     let mut store = school();
     let clock = clock();
     mark(&mut store, &clock, ANA, Absent);
-    marks::mark_rest_present(&mut store, &clock, "t", &id(MATH), today()).expect("bulk");
+    marks::mark_rest_present(&mut store, &clock, window(), "t", &id(MATH), today()).expect("bulk");
     assert_eq!(undo(&mut store, &clock).expect("undo"), 2);
     assert_eq!(current(&store, JOSE), None);
     assert_eq!(current(&store, BRUNO), None);
@@ -88,7 +88,15 @@ fn undo_after_a_check_in_import_reverts_only_this_offering_and_date() {
          {MATH},{JOSE},{DATE},present\n\
          {MATH},{JOSE},2024-03-16,absent\n"
     );
-    import_marks_csv(&mut store, &clock, "checkin", csv.as_bytes(), "in.csv").expect("import");
+    import_marks_csv(
+        &mut store,
+        &clock,
+        any_date(),
+        "checkin",
+        csv.as_bytes(),
+        "in.csv",
+    )
+    .expect("import");
     assert_eq!(undo(&mut store, &clock).expect("undo"), 2);
     assert_eq!((current(&store, ANA), current(&store, JOSE)), (None, None));
     let other = marks::current_mark(&store, &id(MATH), &id(JOSE), day("2024-03-16")).expect("m");
@@ -140,7 +148,7 @@ fn undo_to_no_mark_is_refused_once_sent_and_changes_nothing() {
 fn a_refused_bulk_undo_changes_none_of_its_marks() {
     let mut store = school();
     let clock = clock();
-    marks::mark_rest_present(&mut store, &clock, "t", &id(MATH), today()).expect("bulk");
+    marks::mark_rest_present(&mut store, &clock, window(), "t", &id(MATH), today()).expect("bulk");
     let jose = outbox_of(&store, JOSE)[0].0;
     set_item_state(&store, jose, "sending");
     let before = dump(&store);

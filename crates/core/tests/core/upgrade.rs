@@ -349,6 +349,7 @@ fn the_apps_reads_and_writes_work(mut store: Store, version: i64) {
     let outcome = marks::record_mark(
         &mut store,
         &clock(),
+        any_date(),
         "app:ana",
         Origin::Grid,
         &id(MATH),

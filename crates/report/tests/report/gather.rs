@@ -103,6 +103,7 @@ impl School {
         marks::record_mark(
             &mut school.store,
             &clock,
+            marks::DateWindow::new(Day::parse("2024-03-20").expect("date")),
             "test",
             Origin::Grid,
             &o,
