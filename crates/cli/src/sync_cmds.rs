@@ -282,14 +282,16 @@ fn sync_inner(ctx: &Ctx, a: SyncArgs) -> Result<Option<u8>> {
     match end {
         Some(DrainEnd::Blocked(b)) => Err(Error::Auth(blocked_message(&b))),
         Some(DrainEnd::NeedsResend(n)) => Err(Error::Remote(format!(
-            "{n} change(s) have an unknown outcome and the token cannot read attendance to check \
-             them: run `rollbook-cli sync --resend-unknown` to send them again (the server may \
-             then hold them twice)"
+            "{} an unknown outcome and the token cannot read attendance to check: run \
+             `rollbook-cli sync --resend-unknown` to send again (the server may then hold them \
+             twice)",
+            output::count(n, "change has", "changes have")
         ))),
         Some(DrainEnd::TimedOut) => {
             eprintln!(
-                "rollbook-cli: timed out after {} s with {} change(s) not confirmed by the server",
-                a.timeout, report.left
+                "rollbook-cli: timed out after {} s with {} not confirmed by the server",
+                a.timeout,
+                output::count(report.left, "change", "changes")
             );
             for reason in unknown_reasons(&store)? {
                 eprintln!("  {reason}");

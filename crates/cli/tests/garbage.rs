@@ -53,7 +53,7 @@ fn sync_against_nonsense_times_out_saying_why_then_delivers_once() {
     let stderr = stderr_of(&out);
     assert_eq!(out.status.code(), Some(3), "--wait timed out: {stderr}");
     assert!(
-        stderr.contains("timed out after 3 s with 1 change(s) not confirmed by the server"),
+        stderr.contains("timed out after 3 s with 1 change not confirmed by the server"),
         "{stderr}"
     );
     assert!(
