@@ -130,11 +130,7 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) {
     }
 }
 
-/// "1 student", "2 students": a count with its noun in the singular or the plural.
-pub fn count(n: impl Into<u64>, one: &str, many: &str) -> String {
-    let n = n.into();
-    format!("{n} {}", if n == 1 { one } else { many })
-}
+pub use rollbook_core::error::count;
 
 /// "2 offerings added, 1 student renamed" from (count, singular, plural, verb) parts.
 pub fn counted(parts: &[(u32, &str, &str, &str)]) -> String {

@@ -157,6 +157,12 @@ impl Serialize for Error {
     }
 }
 
+/// "1 record" / "3 records": a count with the noun in the singular for one, for messages.
+pub fn count(n: impl Into<u64>, one: &str, many: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

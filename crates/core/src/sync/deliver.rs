@@ -391,8 +391,8 @@ impl Engine {
                 } else {
                     let why = if others.is_empty() {
                         format!(
-                            "it listed {} record(s) Rollbook cannot read that may be this one",
-                            unreadable.len()
+                            "it listed {} Rollbook cannot read that may be this one",
+                            crate::error::count(unreadable.len() as u64, "record", "records")
                         )
                     } else {
                         format!(
@@ -472,9 +472,8 @@ impl Engine {
                     let note = (!extra.is_empty()).then(|| {
                         let ids: Vec<&str> = extra.iter().map(Id::as_str).collect();
                         format!(
-                            "found on the server; {} more record(s) with the same fields look \
-                             like duplicates: {}",
-                            extra.len(),
+                            "found on the server; likely duplicates with the same fields: {} ({})",
+                            crate::error::count(extra.len() as u64, "record", "records"),
                             ids.join(", ")
                         )
                     });

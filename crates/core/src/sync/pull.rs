@@ -144,16 +144,17 @@ async fn pull(
         .count();
     if others > 0 {
         return Err(not_the_answer(format!(
-            "the server's answer lists {others} record(s) of another offering or student: it \
-             answers another question"
+            "the server's answer lists {} of another offering or student: it answers another \
+             question",
+            crate::error::count(others as u64, "record", "records")
         )));
     }
     if records.is_empty() && !unreadable.is_empty() {
         let first = serde_json::to_vec(&unreadable[0]).unwrap_or_default();
         return Err(not_the_answer(format!(
-            "the server's answer is not a list of records: none of its {} element(s) is a valid \
-             record (the first starts {})",
-            unreadable.len(),
+            "the server's answer is not a list of records: none of its {} is a valid record (the \
+             first starts {})",
+            crate::error::count(unreadable.len() as u64, "element", "elements"),
             excerpt(&first)
         )));
     }

@@ -357,7 +357,7 @@ async fn a_listing_of_the_wrong_shape_or_types_fails_the_pull() {
     pull_nonsense(
         FaultKind::WrongTypes,
         &[
-            &["none of its 2 element(s) is a valid record (the first starts `{"],
+            &["none of its 2 elements is a valid record (the first starts `{"],
             &["not a list of records: it is an object, not an array (it starts `{\"data\":"],
         ],
     )
@@ -395,7 +395,7 @@ async fn a_listing_that_outlasts_the_timeout_fails_the_pull() {
 async fn a_listing_of_another_offering_fails_the_pull() {
     pull_nonsense(
         FaultKind::WrongRecord,
-        &[&["1 record(s) of another offering or student: it answers another question"]],
+        &[&["1 record of another offering or student: it answers another question"]],
     )
     .await;
 }
