@@ -63,12 +63,8 @@ pub fn set_mark(
     Ok(row)
 }
 
-#[derive(Debug, Serialize)]
-pub struct Marked {
-    pub marked: u32,
-}
-
-/// Marks present every active student without a mark (never overwrites one); the date is
+/// Marks present every active student with no mark here and no record on the server (never
+/// overwrites either); says how many it marked and how many it kept; the date is
 /// checked as in [`set_mark`].
 #[tauri::command(async)]
 pub fn mark_rest_present(
@@ -76,15 +72,15 @@ pub fn mark_rest_present(
     offering: String,
     date: String,
     allow_date_outside_window: Option<bool>,
-) -> Result<Marked> {
+) -> Result<marks::RestPresent> {
     let (offering, date) = (Id::parse(&offering)?, Day::parse(&date)?);
     let (clock, actor) = (state.clock(), state.actor());
     let window = window(&state, allow_date_outside_window);
-    let marked = state.with_store(|store| {
+    let done = state.with_store(|store| {
         marks::mark_rest_present(store, &*clock, window, actor, &offering, date)
     })?;
     state.sync.nudge();
-    Ok(Marked { marked })
+    Ok(done)
 }
 
 /// Reverts the latest action on this roll (`conflict` when there is nothing to undo).

@@ -22,6 +22,8 @@ mod retention;
 mod roll;
 #[path = "core/roster_import.rs"]
 mod roster_import;
+#[path = "core/server_marks.rs"]
+mod server_marks;
 #[path = "core/undo.rs"]
 mod undo;
 #[path = "core/upgrade.rs"]

@@ -19,6 +19,14 @@ export function formatInstant(locale: string, instant: string | null): string {
   return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'medium' }).format(d);
 }
 
+/** An RFC 3339 instant as a local time of day ("08:12"). */
+export function formatClock(locale: string, instant: string | null): string {
+  if (!instant) return '';
+  const d = new Date(instant);
+  if (Number.isNaN(d.getTime())) return instant;
+  return new Intl.DateTimeFormat(locale, { timeStyle: 'short' }).format(d);
+}
+
 /** A fraction 0..1 as a percentage ("12.5%"), or an em dash when there is nothing to divide. */
 export function formatPercent(locale: string, fraction: number | null | undefined): string {
   if (fraction === null || fraction === undefined || Number.isNaN(fraction)) return '—';

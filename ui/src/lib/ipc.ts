@@ -142,6 +142,19 @@ export interface RosterRow {
   changed_at: string | null;
   delivery: Delivery | null;
   from_server: boolean;
+  /** Who made the mark shown (`null` when unmarked). */
+  marked_by: MarkedBy | null;
+  /** When the mark shown was recorded (RFC 3339). */
+  recorded_at: string | null;
+}
+
+/** This device; the same teacher on another device; a kiosk, co-teacher or substitute. */
+export type MarkedBy = 'this_device' | 'same_teacher' | 'other';
+
+/** What "mark the rest present" did: students marked, students already marked and kept. */
+export interface RestPresent {
+  marked: number;
+  kept: number;
 }
 
 export interface Counts {
@@ -183,7 +196,7 @@ export const setMark = (
 ) => call<RosterRow>('set_mark', { offering, student, date, status, ...allowing(allowDateOutsideWindow) });
 /** The date is checked as in `setMark`. */
 export const markRestPresent = (offering: string, date: string, allowDateOutsideWindow = false) =>
-  call<{ marked: number }>('mark_rest_present', { offering, date, ...allowing(allowDateOutsideWindow) });
+  call<RestPresent>('mark_rest_present', { offering, date, ...allowing(allowDateOutsideWindow) });
 /** The allow flag is sent only when set (the command reads a missing flag as false). */
 const allowing = (allow: boolean) => (allow ? { allowDateOutsideWindow: true } : {});
 /** Rejects with code `conflict` when there is nothing to undo. */
