@@ -7,7 +7,6 @@ use rollbook_core::checkin::import_marks_csv;
 use rollbook_core::clock::SystemClock;
 use rollbook_core::marks::{self, DateWindow, Origin};
 use rollbook_core::{Day, Id, Result, Status};
-use serde::Serialize;
 
 use crate::output::outln;
 use crate::{args, output, Ctx};

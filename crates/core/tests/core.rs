@@ -4,6 +4,8 @@
 #[path = "core/common.rs"]
 mod common;
 
+#[path = "core/calendar.rs"]
+mod calendar;
 #[path = "core/checkin.rs"]
 mod checkin;
 #[path = "core/date_window.rs"]
