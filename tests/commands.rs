@@ -517,6 +517,8 @@ fn the_acl_is_enforced() {
     );
 }
 
+#[path = "commands/calendar.rs"]
+mod calendar;
 #[path = "commands/dates.rs"]
 mod dates;
 #[path = "commands/demo_exports.rs"]

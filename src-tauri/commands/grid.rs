@@ -2,7 +2,6 @@ use rollbook_core::marks::{self, Change, Counts, DateWindow, Origin};
 use rollbook_core::roll;
 use rollbook_core::roster::{self, RosterRow};
 use rollbook_core::{Day, Id, Result, Status};
-use serde::Serialize;
 use tauri::State;
 
 use crate::state::AppState;

@@ -6,7 +6,6 @@ use clap::{Args, Subcommand};
 use rollbook_core::calendar;
 use rollbook_core::roll::{self, MISSING_ROLL_DAYS};
 use rollbook_core::{Day, Id, Result};
-use serde::Serialize;
 
 use crate::output::outln;
 use crate::{args, output, Ctx};
@@ -129,20 +128,6 @@ pub fn run_missing(ctx: &Ctx, a: MissingArgs) -> Result<()> {
     Ok(())
 }
 
-#[derive(Serialize)]
-struct OfferingDays {
-    offering_id: Id,
-    name: String,
-    /// ISO weekdays, 1 = Monday.
-    meeting_days: Vec<u8>,
-}
-
-#[derive(Serialize)]
-struct CalendarView {
-    non_school_days: Vec<Day>,
-    offerings: Vec<OfferingDays>,
-}
-
 pub fn run_calendar(ctx: &Ctx, cmd: CalendarCommand) -> Result<()> {
     match cmd {
         CalendarCommand::Import(a) => {
@@ -161,20 +146,7 @@ pub fn run_calendar(ctx: &Ctx, cmd: CalendarCommand) -> Result<()> {
             Ok(())
         }
         CalendarCommand::Show(a) => {
-            let store = ctx.open()?;
-            let mut offerings = Vec::new();
-            for o in rollbook_core::roster::offerings(&store)? {
-                let meeting_days = calendar::meeting_days(&store, &o.id)?;
-                offerings.push(OfferingDays {
-                    offering_id: o.id,
-                    name: o.name,
-                    meeting_days,
-                });
-            }
-            let view = CalendarView {
-                non_school_days: calendar::non_school_days(&store)?,
-                offerings,
-            };
+            let view = calendar::view(&ctx.open()?)?;
             if a.json {
                 return output::json(&view);
             }

@@ -68,6 +68,39 @@ pub fn non_school_days(store: &Store) -> Result<Vec<Day>> {
         .collect::<rusqlite::Result<_>>()?)
 }
 
+/// An offering and the weekdays it meets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OfferingDays {
+    pub offering_id: Id,
+    pub name: String,
+    /// ISO weekdays, 1 = Monday (Monday to Friday when the user chose none).
+    pub meeting_days: Vec<u8>,
+}
+
+/// The whole calendar as the user sees it: the non-school days and each offering's weekdays.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CalendarView {
+    pub non_school_days: Vec<Day>,
+    pub offerings: Vec<OfferingDays>,
+}
+
+/// The non-school days (ascending) and every offering's meeting days (by offering name).
+pub fn view(store: &Store) -> Result<CalendarView> {
+    let mut offerings = Vec::new();
+    for o in crate::roster::offerings(store)? {
+        let meeting_days = meeting_days(store, &o.id)?;
+        offerings.push(OfferingDays {
+            offering_id: o.id,
+            name: o.name,
+            meeting_days,
+        });
+    }
+    Ok(CalendarView {
+        non_school_days: non_school_days(store)?,
+        offerings,
+    })
+}
+
 /// What importing a non-school-days file did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct CalendarImport {

@@ -129,6 +129,48 @@ export interface TodayOffering extends Offering {
 export const offerings = () => call<Offering[]>('offerings');
 export const today = (date: string) => call<TodayOffering[]>('today', { date });
 
+/** A past school day's roll that is not taken or only partly taken. */
+export interface MissingRoll extends TodayOffering {
+  /** `YYYY-MM-DD`. */
+  date: string;
+  state: 'not_taken' | 'partly';
+}
+
+/** The rolls still to take of the two weeks before today (the user's local day), newest first. */
+export const missingRolls = () => call<MissingRoll[]>('missing_rolls');
+
+// ---- School calendar ----------------------------------------------------------------------
+
+/** ISO weekday: 1 = Monday … 7 = Sunday. */
+export type Weekday = 1 | 2 | 3 | 4 | 5 | 6 | 7;
+
+export interface OfferingDays {
+  offering_id: string;
+  name: string;
+  /** Ascending; Monday to Friday when the user chose none. */
+  meeting_days: Weekday[];
+}
+
+export interface CalendarView {
+  /** `YYYY-MM-DD`, ascending. */
+  non_school_days: string[];
+  offerings: OfferingDays[];
+}
+
+export interface CalendarImport {
+  rows: number;
+  days: number;
+}
+
+export const calendar = () => call<CalendarView>('calendar');
+/** No days: back to Monday to Friday. Answers the calendar as it now is. */
+export const saveMeetingDays = (offering: string, days: Weekday[]) =>
+  call<CalendarView>('save_meeting_days', { offering, days });
+/** Replaces the non-school days with the file's `date` column; rejects with `bad_file` (and its
+ *  rows) when the file is refused, and then nothing changes. */
+export const importNonSchoolDays = (csv: string, fileName: string) =>
+  call<CalendarImport>('import_non_school_days', { csv, fileName });
+
 // ---- Roll call ----------------------------------------------------------------------------
 
 export type Status = 'present' | 'absent' | 'late' | 'excused';

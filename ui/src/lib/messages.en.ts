@@ -88,6 +88,13 @@ const en = {
   noRosterHint: 'Import your class list (a CSV file) to start, or run',
   importCommand: 'rollbook-cli roster import FILE',
   importRoster: 'Import roster',
+  missingTitle: 'Rolls still to take',
+  missingHint: 'School days of the last two weeks whose roll is not taken or only partly taken.',
+  missingNotTaken: 'not taken',
+  missingPartly: {
+    one: 'partly taken: {n} of {m} marked',
+    other: 'partly taken: {n} of {m} marked',
+  },
 
   rollTitle: 'Roll call',
   gridLabel: 'Roll call for {offering}, {date}',
@@ -204,6 +211,19 @@ const en = {
     other: 'Last purge {time}: {n} removed, dated before {date}.',
   },
   lastPurgeNever: 'No purge yet.',
+  calendarTitle: 'School calendar',
+  calendarHint:
+    'A roll is due on the days an offering meets, except non-school days. With no day chosen, an offering meets Monday to Friday. Rollbook never counts a missing roll as an absence.',
+  meetingDaysTitle: 'Meeting days',
+  meetingDaysSaved: 'Saved: {name} meets {days}.',
+  nonSchoolTitle: 'Non-school days',
+  nonSchoolNone: 'None imported: every meeting day is a school day.',
+  nonSchoolCount: { one: '{n} non-school day', other: '{n} non-school days' },
+  importNonSchool: 'Import non-school days (CSV with a date column)',
+  nonSchoolImported: {
+    one: '{n} non-school day read from {file}; it replaces the earlier list.',
+    other: '{n} non-school days read from {file}; they replace the earlier list.',
+  },
   aboutTitle: 'About',
   dataDir: 'Data directory',
   database: 'Database',

@@ -90,6 +90,13 @@ const es: Messages = {
   noRosterHint: 'Importe su lista de clase (un archivo CSV) para empezar, o ejecute',
   importCommand: 'rollbook-cli roster import FILE',
   importRoster: 'Importar lista',
+  missingTitle: 'Asistencias pendientes',
+  missingHint: 'Días de clase de las dos últimas semanas cuya asistencia no se tomó o se tomó solo en parte.',
+  missingNotTaken: 'sin tomar',
+  missingPartly: {
+    one: 'tomada en parte: {n} de {m} marcado',
+    other: 'tomada en parte: {n} de {m} marcados',
+  },
 
   rollTitle: 'Asistencia',
   gridLabel: 'Asistencia de {offering}, {date}',
@@ -211,6 +218,19 @@ const es: Messages = {
     other: 'Última depuración {time}: {n} eliminados, anteriores al {date}.',
   },
   lastPurgeNever: 'Aún no se ha depurado.',
+  calendarTitle: 'Calendario escolar',
+  calendarHint:
+    'Se toma asistencia los días en que se reúne cada curso, salvo los días sin clase. Sin días elegidos, un curso se reúne de lunes a viernes. Rollbook nunca cuenta una asistencia pendiente como ausencia.',
+  meetingDaysTitle: 'Días de clase',
+  meetingDaysSaved: 'Guardado: {name} se reúne {days}.',
+  nonSchoolTitle: 'Días sin clase',
+  nonSchoolNone: 'No se importó ninguno: todos los días de clase cuentan.',
+  nonSchoolCount: { one: '{n} día sin clase', other: '{n} días sin clase' },
+  importNonSchool: 'Importar días sin clase (CSV con una columna date)',
+  nonSchoolImported: {
+    one: '{n} día sin clase leído de {file}; reemplaza la lista anterior.',
+    other: '{n} días sin clase leídos de {file}; reemplazan la lista anterior.',
+  },
   aboutTitle: 'Acerca de',
   dataDir: 'Carpeta de datos',
   database: 'Base de datos',

@@ -288,7 +288,7 @@ describe('a date outside the window of marks', () => {
     });
     m.markRestPresent.mockImplementation(async (_o, _d, allow) => {
       if (!allow) throw refusal();
-      return { marked: 3 };
+      return { marked: 3, kept: 0 };
     });
   });
 

@@ -55,6 +55,10 @@ export async function fakeIpc(): Promise<IpcModule> {
     leaveDemo: vi.fn(),
     offerings: vi.fn(),
     today: vi.fn(),
+    missingRolls: vi.fn(),
+    calendar: vi.fn(),
+    saveMeetingDays: vi.fn(),
+    importNonSchoolDays: vi.fn(),
     roster: vi.fn(),
     counts: vi.fn(),
     setMark: vi.fn(),
@@ -103,6 +107,8 @@ export function resetFakeIpc(): void {
   m.retention.mockResolvedValue({ keep_days: null, last_purge: null });
   m.syncStatus.mockResolvedValue({ ...baseStatus });
   m.today.mockResolvedValue([]);
+  m.missingRolls.mockResolvedValue([]);
+  m.calendar.mockResolvedValue({ non_school_days: [], offerings: [] });
   m.offerings.mockResolvedValue([]);
   m.roster.mockResolvedValue([]);
   m.counts.mockResolvedValue({ present: 0, absent: 0, late: 0, excused: 0, unmarked: 0 });
