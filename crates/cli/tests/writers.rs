@@ -196,3 +196,85 @@ fn a_newer_kiosk_record_after_the_teachers_delivered_mark_wins() {
         "never overwritten by the teacher's device"
     );
 }
+
+#[test]
+fn sync_brings_in_what_the_front_desk_posted_and_rest_present_keeps_it() {
+    let rig = Rig::small_school(TOKEN);
+    let (offering, _) = rig.pick(0, 0);
+    // The teacher has started the roll on this device; the kiosk posts three arrivals.
+    rig.mark(0, 3, recent_date(), "absent");
+    kiosk_posts(&rig, 0, Status::Late);
+    kiosk_posts(&rig, 1, Status::Absent);
+    kiosk_posts(&rig, 2, Status::Excused);
+
+    let report = rig.cli.json(&["sync", "--wait", "--json"]);
+    assert_eq!(report["confirmed"], 1);
+    assert_eq!(report["refreshed"]["offerings"], 1, "{report}");
+    assert_eq!(report["refreshed"]["new_records"], 3, "{report}");
+    let rows = roll(&rig);
+    let shown: Vec<&Value> = (0..3)
+        .map(|n| {
+            let (_, s) = rig.pick(0, n);
+            let row = rows
+                .iter()
+                .find(|r| r["student_id"] == s.as_str())
+                .expect("row");
+            assert_eq!(row["marked_by"], "other", "{row}");
+            &row["status"]
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        ["late", "absent", "excused"],
+        "the roll shows the kiosk's marks"
+    );
+
+    let rest = rig.cli.json(&[
+        "mark-rest-present",
+        "--offering",
+        &offering,
+        "--date",
+        recent_date(),
+        "--json",
+    ]);
+    assert_eq!(rest["kept"], 4);
+    rig.cli.ok(&["sync", "--wait"]);
+    let server = effective_on_server(&rig);
+    let status_of = |n: usize| {
+        let (_, s) = rig.pick(0, n);
+        server.iter().find(|(id, _)| *id == s).expect("on server").1
+    };
+    assert_eq!(
+        (status_of(0), status_of(1), status_of(2)),
+        (Status::Late, Status::Absent, Status::Excused),
+        "the front desk's truth is not rewritten"
+    );
+}
+
+#[test]
+fn a_refresh_that_cannot_list_says_so_and_the_delivery_still_counts() {
+    let rig = Rig::small_school(TOKEN);
+    rig.mark(0, 0, recent_date(), "present");
+    let out = rig.cli.run(&["sync", "--no-refresh", "--json"]);
+    let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(
+        report["refreshed"],
+        Value::Null,
+        "--no-refresh delivers only"
+    );
+    rig.mark(0, 1, recent_date(), "late");
+    rig.sim
+        .set_faults(athena_sim::Faults::parse("500=1,methods=get").expect("faults"));
+    let out = rig.cli.run(&["sync", "--wait"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "the marks were delivered: {stderr}"
+    );
+    assert!(
+        stderr.contains("1 offering not refreshed") && stderr.contains("500"),
+        "the refresh's failure is named: {stderr}"
+    );
+    assert_eq!(rig.sim.record_count(), 2);
+}

@@ -48,6 +48,8 @@ mod sync_pull;
 mod sync_random;
 #[path = "core/sync_reconcile.rs"]
 mod sync_reconcile;
+#[path = "core/sync_refresh.rs"]
+mod sync_refresh;
 #[path = "core/sync_secrecy.rs"]
 mod sync_secrecy;
 #[path = "core/sync_stop.rs"]

@@ -86,7 +86,7 @@ pub struct Drained {
 pub struct Engine {
     pub(crate) store: Store,
     pub(crate) api: ApiClient,
-    tokens: TokenSource,
+    pub(crate) tokens: TokenSource,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) rng: StdRng,
     pub(crate) config: EngineConfig,
