@@ -16,6 +16,7 @@ macro_rules! with_commands {
             calendar::save_meeting_days,
             calendar::import_non_school_days,
             grid::roster,
+            grid::refresh_roll,
             grid::counts,
             grid::set_mark,
             grid::mark_rest_present,

@@ -17,6 +17,14 @@ pub fn roster(
     state.with_store(|store| roster::roster(store, &offering, date))
 }
 
+/// The roll of `offering` is on screen: its records are listed from the server in the background
+/// (the grid shows the local data at once and reloads when the sync status says a refresh ran).
+#[tauri::command(async)]
+pub fn refresh_roll(state: State<'_, AppState>, offering: String) -> Result<()> {
+    state.sync.refresh_roll(Id::parse(&offering)?);
+    Ok(())
+}
+
 #[tauri::command(async)]
 pub fn counts(state: State<'_, AppState>, offering: String, date: String) -> Result<Counts> {
     let (offering, date) = (Id::parse(&offering)?, Day::parse(&date)?);

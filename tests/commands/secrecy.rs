@@ -210,6 +210,7 @@ fn no_answer_error_or_event_carries_the_token() {
         "mark_rest_present",
         json!({"offering": offering, "date": date()}),
     );
+    t.ok("refresh_roll", json!({"offering": offering}));
     t.ok("counts", json!({"offering": offering, "date": date()}));
     t.ok("sync_now", json!({}));
     t.wait_for_status("the refusals are in and the rest delivered", |s| {

@@ -9,6 +9,7 @@
 
 mod driver;
 mod page;
+mod writers;
 
 use std::collections::HashMap;
 use std::io::Write;

@@ -224,6 +224,8 @@ export interface HistoryEntry {
 
 export const roster = (offering: string, date: string) =>
   call<RosterRow[]>('roster', { offering, date });
+/** The roll is on screen: refresh its offering's server records in the background. */
+export const refreshRoll = (offering: string) => call<null>('refresh_roll', { offering });
 export const counts = (offering: string, date: string) =>
   call<Counts>('counts', { offering, date });
 /** Resolves only after the mark is committed to SQLite (durable). A date after today or more
@@ -341,6 +343,10 @@ export interface SyncStatus {
   blocked: Blocked | null;
   read_denied: boolean;
   last_success_at: string | null;
+  /** When the records of the offerings this device works with were last refreshed. */
+  last_refresh_at: string | null;
+  /** Records that refresh brought which this device did not have. */
+  last_refresh_new_records: number;
   next_attempt_at: string | null;
   paused_until: string | null;
   online: boolean;

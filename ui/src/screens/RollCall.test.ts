@@ -143,6 +143,12 @@ describe('roll call grid', () => {
     expect(await screen.findByText('nothing to undo')).toBeInTheDocument();
   });
 
+  it('shows the local rows at once and asks the engine to refresh this offering', async () => {
+    await renderGrid();
+    expect(m.refreshRoll).toHaveBeenCalledWith(OFFERING);
+    expect(m.refreshRoll).toHaveBeenCalledTimes(1);
+  });
+
   it('the button marks the rest present too', async () => {
     await renderGrid();
     await fireEvent.click(screen.getByRole('button', { name: 'Mark the rest present' }));

@@ -21,6 +21,8 @@ export const baseStatus: Ipc.SyncStatus = {
   blocked: null,
   read_denied: false,
   last_success_at: null,
+  last_refresh_at: null,
+  last_refresh_new_records: 0,
   next_attempt_at: null,
   paused_until: null,
   online: true,
@@ -61,6 +63,7 @@ export async function fakeIpc(): Promise<IpcModule> {
     importNonSchoolDays: vi.fn(),
     roster: vi.fn(),
     counts: vi.fn(),
+    refreshRoll: vi.fn(),
     setMark: vi.fn(),
     markRestPresent: vi.fn(),
     undo: vi.fn(),
@@ -111,6 +114,7 @@ export function resetFakeIpc(): void {
   m.calendar.mockResolvedValue({ non_school_days: [], offerings: [] });
   m.offerings.mockResolvedValue([]);
   m.roster.mockResolvedValue([]);
+  m.refreshRoll.mockResolvedValue(null);
   m.counts.mockResolvedValue({ present: 0, absent: 0, late: 0, excused: 0, unmarked: 0 });
   m.syncProblems.mockResolvedValue([]);
   m.history.mockResolvedValue([]);

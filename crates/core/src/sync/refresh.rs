@@ -5,6 +5,8 @@
 //! nothing (a counselor's) refreshes nothing; it uses the school pull instead. Each offering is
 //! one listing ([`super::pull::pull_offering`], the one pull path), one at a time.
 
+use std::time::{Duration, Instant};
+
 use serde::Serialize;
 
 use crate::error::Result;
@@ -16,6 +18,55 @@ use crate::sync::status::QueueState;
 
 /// How far back a mark of this device makes its offering one to refresh.
 pub const REFRESH_DAYS: u32 = 14;
+
+/// How often the desktop refreshes while it runs, at least.
+pub const REFRESH_EVERY: Duration = Duration::from_secs(600);
+
+/// What just happened in the engine's loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshTrigger {
+    /// The engine started (the app opened).
+    Start,
+    /// A pass reached the server after passes that did not.
+    BackOnline,
+    /// A pass sent something.
+    Sent,
+    /// Nothing in particular: time went by.
+    Timer,
+}
+
+/// When the desktop's engine refreshes: at start, when the connection comes back, after a
+/// delivery pass that sent something, and at least every `every` while it runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RefreshSchedule {
+    pub every: Duration,
+    /// When the last refresh ran (`None`: not yet).
+    pub last: Option<Instant>,
+}
+
+impl RefreshSchedule {
+    pub fn new(every: Duration) -> RefreshSchedule {
+        RefreshSchedule { every, last: None }
+    }
+
+    /// Whether to refresh now, after `trigger`.
+    pub fn due(&self, trigger: RefreshTrigger, now: Instant) -> bool {
+        match trigger {
+            RefreshTrigger::Start | RefreshTrigger::BackOnline | RefreshTrigger::Sent => true,
+            RefreshTrigger::Timer => self
+                .last
+                .is_none_or(|last| now.saturating_duration_since(last) >= self.every),
+        }
+    }
+
+    /// How long until the timer makes a refresh due.
+    pub fn wait(&self, now: Instant) -> Duration {
+        self.last.map_or(Duration::ZERO, |last| {
+            self.every
+                .saturating_sub(now.saturating_duration_since(last))
+        })
+    }
+}
 
 // Served per offering by mark_by_offering_date (offering_id, date): no scan of all marks.
 const TARGETS_SQL: &str = "SELECT id FROM (
@@ -66,6 +117,11 @@ impl Engine {
             targets.retain(|t| t != open);
             targets.insert(0, open.clone());
         }
+        self.refresh_these(&targets).await
+    }
+
+    /// Lists the records of `targets`, in that order, as [`Engine::refresh`] does.
+    pub async fn refresh_these(&mut self, targets: &[Id]) -> Result<RefreshReport> {
         let mut report = RefreshReport::default();
         let state = QueueState::load(&self.store)?;
         let held = if let Some((blocked, _)) = &state.blocked {
@@ -114,6 +170,9 @@ impl Engine {
                 }
             }
         }
+        if report.offerings > 0 {
+            self.last_refresh = Some((self.clock.now(), report.new_records));
+        }
         // A 401 found by a listing blocks deliveries too: the status says so.
         self.publish(true);
         Ok(report)
@@ -123,6 +182,40 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rstest::rstest;
+
+    const MIN: Duration = Duration::from_secs(60);
+
+    #[rstest]
+    #[case::at_start(RefreshTrigger::Start, None, 0, true)]
+    #[case::first_timer(RefreshTrigger::Timer, None, 0, true)]
+    #[case::timer_too_soon(RefreshTrigger::Timer, Some(0), 9, false)]
+    #[case::timer_after_ten_minutes(RefreshTrigger::Timer, Some(0), 10, true)]
+    #[case::back_online_soon_after(RefreshTrigger::BackOnline, Some(0), 1, true)]
+    #[case::sent_soon_after(RefreshTrigger::Sent, Some(0), 1, true)]
+    fn when_the_desktop_refreshes(
+        #[case] trigger: RefreshTrigger,
+        #[case] last_minute: Option<u32>,
+        #[case] now_minute: u32,
+        #[case] due: bool,
+    ) {
+        let t0 = Instant::now();
+        let schedule = RefreshSchedule {
+            every: 10 * MIN,
+            last: last_minute.map(|m| t0 + m * MIN),
+        };
+        assert_eq!(schedule.due(trigger, t0 + now_minute * MIN), due);
+    }
+
+    #[test]
+    fn the_timer_waits_what_is_left_of_the_interval() {
+        let t0 = Instant::now();
+        let mut schedule = RefreshSchedule::new(10 * MIN);
+        assert_eq!(schedule.wait(t0), Duration::ZERO, "never refreshed: now");
+        schedule.last = Some(t0);
+        assert_eq!(schedule.wait(t0 + 4 * MIN), 6 * MIN);
+        assert_eq!(schedule.wait(t0 + 12 * MIN), Duration::ZERO);
+    }
 
     #[test]
     fn the_targets_are_found_without_reading_every_mark() {
