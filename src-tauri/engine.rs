@@ -43,6 +43,13 @@ impl SyncLink {
         }
     }
 
+    /// A roll was opened: its offering's records are listed from the server in the background.
+    pub fn refresh_roll(&self, offering: Id) {
+        if let Some(handle) = &*self.slot() {
+            handle.refresh_roll(offering);
+        }
+    }
+
     /// A pass now; false when no engine runs.
     pub fn run_now(&self) -> bool {
         match &*self.slot() {
@@ -80,12 +87,27 @@ pub async fn restart<R: Runtime>(app: &AppHandle<R>) -> Result<()> {
     let tokens = state.token_source(&config);
     let api = ApiClient::new(config)?;
     let store = Store::open_data_dir(state.data_dir())?;
-    let engine = Engine::new(store, api, tokens, state.clock(), EngineConfig::default())?;
+    let engine = Engine::new(store, api, tokens, state.clock(), engine_config())?;
     let handle = SyncHandle::start(engine);
     let status = handle.subscribe();
     *state.sync.slot() = Some(handle);
     tauri::async_runtime::spawn(crate::events::forward(app.clone(), status));
     Ok(())
+}
+
+/// The engine's settings: the defaults, with `ROLLBOOK_REFRESH_SECONDS` (a whole number of
+/// seconds, at least 1) for how often the records of the offerings this device works with are
+/// refreshed at least (10 minutes by default).
+fn engine_config() -> EngineConfig {
+    let refresh_every = std::env::var("ROLLBOOK_REFRESH_SECONDS")
+        .ok()
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .filter(|s| *s >= 1)
+        .map(std::time::Duration::from_secs);
+    EngineConfig {
+        refresh_every: refresh_every.unwrap_or(sync::refresh::REFRESH_EVERY),
+        ..EngineConfig::default()
+    }
 }
 
 /// Stops the engine before the app exits: requests in flight get [`EXIT_GRACE`], then what is

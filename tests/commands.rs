@@ -313,7 +313,7 @@ fn taking_the_roll_through_the_commands() {
         json!({"offering": algebra, "date": date()}),
     )
     .unwrap();
-    assert_eq!(rest, json!({"marked": 2}));
+    assert_eq!(rest, json!({"marked": 2, "kept": 1}));
     let counts = call(
         &window,
         "counts",
@@ -517,6 +517,8 @@ fn the_acl_is_enforced() {
     );
 }
 
+#[path = "commands/calendar.rs"]
+mod calendar;
 #[path = "commands/dates.rs"]
 mod dates;
 #[path = "commands/demo_exports.rs"]

@@ -2,7 +2,6 @@ use rollbook_core::marks::{self, Change, Counts, DateWindow, Origin};
 use rollbook_core::roll;
 use rollbook_core::roster::{self, RosterRow};
 use rollbook_core::{Day, Id, Result, Status};
-use serde::Serialize;
 use tauri::State;
 
 use crate::state::AppState;
@@ -16,6 +15,14 @@ pub fn roster(
 ) -> Result<Vec<RosterRow>> {
     let (offering, date) = (Id::parse(&offering)?, Day::parse(&date)?);
     state.with_store(|store| roster::roster(store, &offering, date))
+}
+
+/// The roll of `offering` is on screen: its records are listed from the server in the background
+/// (the grid shows the local data at once and reloads when the sync status says a refresh ran).
+#[tauri::command(async)]
+pub fn refresh_roll(state: State<'_, AppState>, offering: String) -> Result<()> {
+    state.sync.refresh_roll(Id::parse(&offering)?);
+    Ok(())
 }
 
 #[tauri::command(async)]
@@ -63,12 +70,8 @@ pub fn set_mark(
     Ok(row)
 }
 
-#[derive(Debug, Serialize)]
-pub struct Marked {
-    pub marked: u32,
-}
-
-/// Marks present every active student without a mark (never overwrites one); the date is
+/// Marks present every active student with no mark here and no record on the server (never
+/// overwrites either); says how many it marked and how many it kept; the date is
 /// checked as in [`set_mark`].
 #[tauri::command(async)]
 pub fn mark_rest_present(
@@ -76,15 +79,15 @@ pub fn mark_rest_present(
     offering: String,
     date: String,
     allow_date_outside_window: Option<bool>,
-) -> Result<Marked> {
+) -> Result<marks::RestPresent> {
     let (offering, date) = (Id::parse(&offering)?, Day::parse(&date)?);
     let (clock, actor) = (state.clock(), state.actor());
     let window = window(&state, allow_date_outside_window);
-    let marked = state.with_store(|store| {
+    let done = state.with_store(|store| {
         marks::mark_rest_present(store, &*clock, window, actor, &offering, date)
     })?;
     state.sync.nudge();
-    Ok(Marked { marked })
+    Ok(done)
 }
 
 /// Reverts the latest action on this roll (`conflict` when there is nothing to undo).

@@ -7,6 +7,7 @@
 //! granted in src-tauri/capabilities/main.json; tests/commands.rs checks it is reachable.
 
 pub mod app;
+pub mod calendar;
 pub mod counselor;
 pub mod grid;
 pub mod import;

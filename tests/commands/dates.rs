@@ -66,10 +66,13 @@ fn a_mark_outside_the_window_is_refused_unless_the_user_confirmed_it() {
     let tomorrow = days_ago(-1);
     let next = days_ago(-2);
     assert_refused(rest(&next, None), &next);
-    assert_eq!(rest(&next, Some(true)).unwrap(), json!({"marked": 3}));
+    assert_eq!(
+        rest(&next, Some(true)).unwrap(),
+        json!({"marked": 3, "kept": 0})
+    );
     assert_eq!(
         rest(&tomorrow, Some(true)).unwrap(),
-        json!({"marked": 2}),
+        json!({"marked": 2, "kept": 1}),
         "one was marked"
     );
 }

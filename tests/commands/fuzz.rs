@@ -20,7 +20,7 @@ const STUDENT: &str = "c3d4e5f6-a7b8-4c9d-0e1f-2a3b4c5d6e7f";
 /// Every argument name a command takes (camelCase, as the page sends them).
 const KEYS: &[&str] = &[
     "offering", "student", "date", "status", "csv", "fileName", "apiUrl", "schoolId", "token",
-    "from", "to", "theme", "lang", "kind", "query", "id", "keepDays",
+    "from", "to", "theme", "lang", "kind", "query", "id", "keepDays", "days",
 ];
 
 /// A string that is almost right, or hostile.
@@ -70,7 +70,8 @@ fn hostile_value() -> impl Strategy<Value = Value> {
 }
 
 /// One call: a command and an arguments object built from `KEYS`. Half the calls have the
-/// types the commands declare (strings, and integers for `id` and `keepDays`) with hostile
+/// types the commands declare (strings, integers for `id` and `keepDays`, a list of integers
+/// for `days`) with hostile
 /// contents, so they reach the commands' own checks; the other half have anything at all.
 fn command_call() -> impl Strategy<Value = (&'static str, Value)> {
     let command = prop::sample::select(rollbook_app::COMMANDS.to_vec());
@@ -80,6 +81,8 @@ fn command_call() -> impl Strategy<Value = (&'static str, Value)> {
             for (key, (text, number, present)) in KEYS.iter().zip(values) {
                 let value = match *key {
                     "id" | "keepDays" => json!(number),
+                    // Weekdays: one near 1..=7 and one anywhere.
+                    "days" => json!([number.rem_euclid(10), number]),
                     _ => Value::String(text),
                 };
                 if present || !matches!(*key, "from" | "to" | "schoolId") {

@@ -210,6 +210,7 @@ fn no_answer_error_or_event_carries_the_token() {
         "mark_rest_present",
         json!({"offering": offering, "date": date()}),
     );
+    t.ok("refresh_roll", json!({"offering": offering}));
     t.ok("counts", json!({"offering": offering, "date": date()}));
     t.ok("sync_now", json!({}));
     t.wait_for_status("the refusals are in and the rest delivered", |s| {
@@ -226,6 +227,22 @@ fn no_answer_error_or_event_carries_the_token() {
     );
     mark(&mut t, &students[2], "late");
     t.ok("undo", json!({"offering": offering, "date": date()}));
+
+    // Rolls still to take and the school calendar; a refused calendar file quotes its rows.
+    t.ok("missing_rolls", json!({}));
+    t.ok(
+        "save_meeting_days",
+        json!({"offering": offering, "days": [1, 3, 5]}),
+    );
+    t.ok(
+        "import_non_school_days",
+        json!({"csv": "date\n2099-12-25\n", "fileName": "calendar.csv"}),
+    );
+    t.err(
+        "import_non_school_days",
+        json!({"csv": "date\nsoon\n", "fileName": "bad.csv"}),
+    );
+    t.ok("calendar", json!({}));
 
     // The counselor screen and its exports.
     t.ok("search_students", json!({"query": ""}));

@@ -9,6 +9,7 @@
 
 mod driver;
 mod page;
+mod writers;
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -362,6 +363,74 @@ async fn a_teachers_day_online_offline_and_refused() {
         records_of(&sim, &other.id.to_string(), &long_ago).len() == 1
     })
     .await;
+    window.close().await.unwrap();
+}
+
+/// Rolls still to take: a past school day's roll taken only in part is listed on Today, under
+/// today's offerings, and one click opens that roll on that day.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn todays_rolls_still_to_take_open_the_right_roll() {
+    if !enabled() {
+        return;
+    }
+    const ALGEBRA: &str = "5f0c1a2e-3b4d-4c5e-8f60-718293a4b5c6";
+    let home = tempfile::tempdir().unwrap();
+    let roster_file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/roster.csv");
+    // The most recent Monday-to-Friday day before today: a school day by default.
+    let day = (1..=3)
+        .map(|n| time::OffsetDateTime::now_utc().date() - time::Duration::days(n))
+        .find(|d| d.weekday().number_from_monday() <= 5)
+        .map(|d| rollbook_core::Day::from_date(d).to_string())
+        .expect("a weekday among the three days before today");
+    let driver = Driver::start(home.path());
+    let window = driver.launch(&[]).await;
+    import_roster(&window, &roster_file).await;
+
+    // One of Algebra's three students marked on that day: partly taken.
+    open_roll_on(&window, ALGEBRA, &day).await;
+    press(&window, "l").await;
+    wait_until(&window, "the mark is saved", || async {
+        pressed_statuses(&window).await.first().map(String::as_str) == Some("late")
+    })
+    .await;
+
+    open(&window, "#/today").await;
+    find(&window, "[data-testid=today-list]").await;
+    let entry = format!("[data-testid=missing-rolls] a[data-testid=missing-{ALGEBRA}-{day}]");
+    let shown = wait_for_text(&window, &entry, "partly taken: 1 of 3 marked").await;
+    assert!(shown.contains("Algebra I"), "{shown}");
+    assert_eq!(
+        attr(&window, "[data-testid=missing-rolls] a", "data-testid").await,
+        format!("missing-{ALGEBRA}-{day}"),
+        "newest first: the latest school day's Algebra roll heads the list"
+    );
+    let below = js(
+        &window,
+        "const list = document.querySelector('[data-testid=today-list]'); \
+         const missing = document.querySelector('[data-testid=missing-rolls]'); \
+         return !!(list.compareDocumentPosition(missing) & Node.DOCUMENT_POSITION_FOLLOWING);",
+    )
+    .await;
+    assert_eq!(below, true, "listed under today's offerings");
+    let day_shown = text(&window, &format!("{entry} .day")).await;
+    assert!(!day_shown.is_empty());
+
+    click(&window, &entry).await;
+    wait_for_grid_focus(&window).await;
+    assert_eq!(
+        js(&window, "return location.hash;").await,
+        format!("#/roll/{ALGEBRA}/{day}")
+    );
+    let title = wait_for_text(&window, "#roll-title", &day_shown).await;
+    assert!(
+        title.contains("Algebra I"),
+        "the roll of Algebra I: {title}"
+    );
+    assert_eq!(
+        pressed_statuses(&window).await.first().map(String::as_str),
+        Some("late"),
+        "that day's roll, with its mark"
+    );
     window.close().await.unwrap();
 }
 

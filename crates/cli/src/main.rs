@@ -9,6 +9,7 @@
 //! them and [`run`] dispatches. A new area adds a module, a variant and a match arm.
 
 mod args;
+mod calendar_cmds;
 mod marks_cmds;
 mod output;
 mod report_cmds;
@@ -63,6 +64,11 @@ enum Command {
     History(marks_cmds::HistoryArgs),
     /// Marks of an offering on a date, by status
     Counts(marks_cmds::OfferingDayArgs),
+    /// Rolls still to take: past school days whose roll is not taken or only partly taken
+    Missing(calendar_cmds::MissingArgs),
+    /// The school calendar: non-school days (import a CSV), offerings' meeting days
+    #[command(subcommand)]
+    Calendar(calendar_cmds::CalendarCommand),
     /// The outbox: how many changes are waiting, sent, refused
     Status(status_cmd::StatusArgs),
     /// Save the API token (read from standard input) in the system keyring
@@ -121,6 +127,8 @@ fn run(cli: Cli) -> Result<()> {
         Command::Marks(cmd) => marks_cmds::run_marks(&ctx, cmd),
         Command::History(args) => marks_cmds::run_history(&ctx, args),
         Command::Counts(args) => marks_cmds::run_counts(&ctx, args),
+        Command::Missing(args) => calendar_cmds::run_missing(&ctx, args),
+        Command::Calendar(cmd) => calendar_cmds::run_calendar(&ctx, cmd),
         Command::Status(args) => status_cmd::run(&ctx, args),
         Command::Login(args) => sync_cmds::run_login(&ctx, args),
         Command::Logout => sync_cmds::run_logout(&ctx),

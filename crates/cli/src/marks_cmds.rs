@@ -7,7 +7,6 @@ use rollbook_core::checkin::import_marks_csv;
 use rollbook_core::clock::SystemClock;
 use rollbook_core::marks::{self, DateWindow, Origin};
 use rollbook_core::{Day, Id, Result, Status};
-use serde::Serialize;
 
 use crate::output::outln;
 use crate::{args, output, Ctx};
@@ -133,15 +132,10 @@ pub fn run_mark(ctx: &Ctx, a: MarkArgs) -> Result<()> {
     Ok(())
 }
 
-#[derive(Serialize)]
-struct Marked {
-    marked: u32,
-}
-
 pub fn run_rest_present(ctx: &Ctx, args: RestPresentArgs) -> Result<()> {
     let (a, window) = (args.day, args.window.window());
     let mut store = ctx.open()?;
-    let marked = marks::mark_rest_present(
+    let done = marks::mark_rest_present(
         &mut store,
         &SystemClock,
         window,
@@ -150,12 +144,14 @@ pub fn run_rest_present(ctx: &Ctx, args: RestPresentArgs) -> Result<()> {
         a.date,
     )?;
     if a.json {
-        return output::json(&Marked { marked });
+        return output::json(&done);
     }
     outln!(
-        "Marked {} present on {} (existing marks kept).",
-        output::count(marked, "student", "students"),
-        a.date
+        "Marked {} present on {}; kept {} already marked (here, or on the server by a kiosk, \
+         another teacher or device).",
+        output::count(done.marked, "student", "students"),
+        a.date,
+        done.kept,
     );
     Ok(())
 }

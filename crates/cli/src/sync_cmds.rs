@@ -20,9 +20,11 @@ use rollbook_core::sync::classify::{classify_read, ReadOutcome};
 use rollbook_core::sync::tokens::TOKEN_ENV;
 use rollbook_core::sync::{
     self, BlockReason, Blocked, DrainEnd, Engine, EngineConfig, KeyringTokens, PassReport,
-    StopSignal, TokenSource,
+    RefreshReport, StopSignal, TokenSource,
 };
 use rollbook_core::{Error, Id, Result};
+
+use serde::Serialize;
 
 use crate::output::outln;
 use crate::{args, output, Ctx};
@@ -66,7 +68,11 @@ pub struct SyncArgs {
     /// token that cannot read attendance to check)
     #[arg(long)]
     pub resend_unknown: bool,
-    /// Print {sent, confirmed, reconciled, rejected, left, duplicates}
+    /// Deliver only: skip the refresh that follows (listing the server's records of the
+    /// offerings this device marked in the last 14 days, so other writers' marks show here)
+    #[arg(long)]
+    pub no_refresh: bool,
+    /// Print {sent, confirmed, reconciled, rejected, left, duplicates, refreshed}
     #[arg(long)]
     pub json: bool,
 }
@@ -249,19 +255,37 @@ fn sync_inner(ctx: &Ctx, a: SyncArgs) -> Result<Option<u8>> {
             // Running `sync` is the user's "sync now": waiting items are due at once, however
             // long their backoff (a Retry-After pause and an unknown item's wait still hold).
             engine.retry_now()?;
-            if a.wait {
+            let (report, end) = if a.wait {
                 // The timeout counts from the start of the command, not of the drain.
                 let left = Duration::from_secs(a.timeout).saturating_sub(started.elapsed());
                 let drained = engine.drain(left).await?;
-                Ok::<_, Error>((drained.report, Some(drained.end)))
+                (drained.report, Some(drained.end))
             } else {
                 let report = engine.pass().await?;
                 let end = match engine.status().blocked {
                     Some(b) => Some(DrainEnd::Blocked(b)),
                     None => (stop.is_asked() && report.left > 0).then_some(DrainEnd::Stopped),
                 };
-                Ok((report, end))
-            }
+                (report, end)
+            };
+            // Then, once, the records of the offerings this device works with: what a kiosk or
+            // another teacher recorded shows in the roll (and "mark the rest present" keeps it).
+            let refreshed = match &end {
+                Some(DrainEnd::Done) | None if !a.no_refresh => {
+                    let left = Duration::from_secs(a.timeout).saturating_sub(started.elapsed());
+                    let refresh = engine.refresh(None);
+                    match (a.wait, tokio::time::timeout(left, refresh).await) {
+                        (_, Ok(done)) => Some(done?),
+                        (false, Err(_)) => None,
+                        (true, Err(_)) => Some(RefreshReport {
+                            problem: Some(format!("the {} s timeout came first", a.timeout)),
+                            ..RefreshReport::default()
+                        }),
+                    }
+                }
+                _ => None,
+            };
+            Ok::<_, Error>((report, end, refreshed))
         };
         // Listed first, so Ctrl-C is caught before the first request can leave.
         tokio::select! {
@@ -272,12 +296,18 @@ fn sync_inner(ctx: &Ctx, a: SyncArgs) -> Result<Option<u8>> {
     });
     // Everything is written down by now; a keyring call that never answered is not waited for.
     rt.shutdown_background();
-    let (report, end) = ran?;
+    let (report, end, refreshed) = ran?;
     let status = sync::load_status(&store, SystemClock.now())?;
     if a.json {
-        output::json(&report)?;
+        output::json(&SyncJson {
+            report: &report,
+            refreshed: refreshed.as_ref(),
+        })?;
     } else {
         print_report(&report, &status);
+        if let Some(r) = &refreshed {
+            print_refresh(r);
+        }
     }
     match end {
         Some(DrainEnd::Blocked(b)) => Err(Error::Auth(blocked_message(&b))),
@@ -335,6 +365,31 @@ fn unknown_reasons(store: &Store) -> Result<Vec<String>> {
         }
     }
     Ok(reasons)
+}
+
+/// `sync --json`: the delivery report, and what the refresh after it did (`null`: none ran).
+#[derive(Serialize)]
+struct SyncJson<'a> {
+    #[serde(flatten)]
+    report: &'a PassReport,
+    refreshed: Option<&'a RefreshReport>,
+}
+
+fn print_refresh(r: &RefreshReport) {
+    if r.offerings > 0 {
+        outln!(
+            "Refreshed {} from the server: {} listed, {} new.",
+            output::count(r.offerings, "offering", "offerings"),
+            output::count(r.records, "record", "records"),
+            r.new_records
+        );
+    }
+    if let Some(why) = &r.problem {
+        eprintln!(
+            "rollbook-cli: {} not refreshed: {why}",
+            output::count(r.not_refreshed, "offering", "offerings")
+        );
+    }
 }
 
 fn print_report(r: &PassReport, status: &sync::SyncStatus) {

@@ -76,7 +76,7 @@ fn a_roll_call_from_import_to_status() {
         date(),
         "--json",
     ]);
-    assert_eq!(rest, json!({"marked": 2}));
+    assert_eq!(rest, json!({"marked": 2, "kept": 1}));
 
     let rows = roll(&sb);
     let statuses: Vec<&Value> = rows
@@ -598,7 +598,7 @@ fn mark_rest_present_refuses_a_date_outside_the_window_unless_allowed() {
         "nothing was recorded"
     );
     let allowed = sb.json(&[&rest[..], &["--allow-date-outside-window"]].concat());
-    assert_eq!(allowed, json!({"marked": 3}));
+    assert_eq!(allowed, json!({"marked": 3, "kept": 0}));
 }
 
 #[test]

@@ -34,6 +34,10 @@ const COMMANDS: &[(&str, &[&str])] = &[
     ("marks import", &["<", "?json"]),
     ("history", &["--offering", "--student", "--date", "?json"]),
     ("counts", &["--offering", "--date", "?json"]),
+    ("missing", &["--days", "--date", "?json"]),
+    ("calendar import", &["<", "?json"]),
+    ("calendar show", &["?json"]),
+    ("calendar meeting-days", &["--offering", "--days"]),
     ("status", &["?json"]),
     (
         "sync",

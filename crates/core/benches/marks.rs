@@ -113,7 +113,7 @@ fn bench_rest_present(c: &mut Criterion) {
                         date,
                     )
                     .expect("bulk");
-                    assert_eq!(marked, STUDENTS as u32);
+                    assert_eq!(marked.marked, STUDENTS as u32);
                 },
                 BatchSize::SmallInput,
             )

@@ -128,6 +128,19 @@ impl Day {
         self.0
     }
 
+    /// The ISO 8601 weekday: 1 = Monday ... 7 = Sunday.
+    pub fn weekday(self) -> u8 {
+        self.0.weekday().number_from_monday()
+    }
+
+    /// The day `n` days before this one (itself for 0; the earliest date for an overflow).
+    pub fn days_before(self, n: u32) -> Day {
+        Day(self
+            .0
+            .checked_sub(time::Duration::days(i64::from(n)))
+            .unwrap_or(time::Date::MIN))
+    }
+
     /// `YYYY-MM`, the month this day is in.
     pub fn month(self) -> String {
         format!("{:04}-{:02}", self.0.year(), self.0.month() as u8)

@@ -9,6 +9,7 @@
 //! - [`roll`]: the roll-call screens' queries (today's offerings, one row, unsent marks).
 //! - [`retention`]: how long records are kept on this computer, and the purge of older ones.
 
+pub mod calendar;
 pub mod checkin;
 pub mod clock;
 mod csv_file;

@@ -223,9 +223,20 @@ pub fn record_mark(
     })
 }
 
-/// Marks present every active student with no mark for that offering and date, as one action
-/// in one transaction; never overwrites a mark. Returns how many were marked. A date outside
-/// `window` is refused unless the window allows it.
+/// What "mark the rest present" did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RestPresent {
+    /// Students marked present.
+    pub marked: u32,
+    /// Active students left as they were: they had a mark of this device or a record on the
+    /// server (a check-in kiosk, a co-teacher, another device), whatever its status.
+    pub kept: u32,
+}
+
+/// Marks present every active student with no effective mark at all for that offering and date
+/// (no mark of this device, no server record in the cache), as one action in one transaction.
+/// It never replaces a mark: a fill-the-gaps action must not overwrite what the front desk or
+/// another teacher recorded. A date outside `window` is refused unless the window allows it.
 pub fn mark_rest_present(
     store: &mut Store,
     clock: &dyn Clock,
@@ -233,7 +244,7 @@ pub fn mark_rest_present(
     actor: &str,
     offering: &Id,
     date: Day,
-) -> Result<u32> {
+) -> Result<RestPresent> {
     window.check(date)?;
     let tx = store
         .conn_mut()
@@ -245,7 +256,9 @@ pub fn mark_rest_present(
              FROM enrollment e JOIN offering o ON o.id = e.offering_id
              WHERE e.offering_id = ?1 AND e.active = 1
                AND NOT EXISTS (SELECT 1 FROM mark m WHERE m.offering_id = e.offering_id
-                                 AND m.student_id = e.student_id AND m.date = ?2)",
+                                 AND m.student_id = e.student_id AND m.date = ?2)
+               AND NOT EXISTS (SELECT 1 FROM server_record r WHERE r.offering_id = e.offering_id
+                                 AND r.student_id = e.student_id AND r.date = ?2)",
         )?
         .query_map((offering, date), |r| {
             Ok((
@@ -257,6 +270,11 @@ pub fn mark_rest_present(
             ))
         })?
         .collect::<rusqlite::Result<_>>()?;
+    let active: u32 = tx.query_row(
+        "SELECT COUNT(*) FROM enrollment WHERE offering_id = ?1 AND active = 1",
+        [offering],
+        |r| r.get(0),
+    )?;
     let mut marked = 0;
     {
         let writer = ChangeWriter::begin(&tx, clock, actor, Origin::Bulk)?;
@@ -272,7 +290,10 @@ pub fn mark_rest_present(
         }
     }
     tx.commit()?;
-    Ok(marked)
+    Ok(RestPresent {
+        marked,
+        kept: active.saturating_sub(marked),
+    })
 }
 
 /// Reverts the latest action on this offering and date that is not undone yet (undos

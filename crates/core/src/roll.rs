@@ -1,5 +1,5 @@
 //! The teacher's roll-call screens as queries: the offerings of a day with how far their roll
-//! got ([`today`]), one row of a roll after a change ([`roll_row`]), and where unsent marks are
+//! got ([`today`]), the past days whose roll is still to take ([`missing_rolls`]), one row of a roll after a change ([`roll_row`]), and where unsent marks are
 //! ([`unsent_by_day`], so the desktop shell can tell an open grid that its delivery column
 //! changed).
 
@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
+use crate::calendar::Calendar;
 use crate::error::{Error, Result};
 use crate::ids::{Day, Id};
 use crate::roster::{self, RosterRow};
@@ -86,6 +87,37 @@ pub fn today(store: &Store, date: Day) -> Result<Vec<OfferingDay>> {
             name: o.name,
             id: o.id,
         });
+    }
+    Ok(list)
+}
+
+/// A past day's roll of an offering that is not taken or only partly taken.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MissingRoll {
+    pub date: Day,
+    #[serde(flatten)]
+    pub offering: OfferingDay,
+}
+
+/// How many days back [`missing_rolls`] looks by default: two weeks.
+pub const MISSING_ROLL_DAYS: u32 = 14;
+
+/// The rolls still to take: for each of the `days` days before `today` (not today itself, which
+/// the Today screen shows), every offering with active students that met that day (its meeting
+/// days, not a non-school day: [`crate::calendar`]) and whose roll is not taken or only partly
+/// taken, counting marks of this device and server records alike. Newest day first, then by
+/// offering name.
+pub fn missing_rolls(store: &Store, today: Day, days: u32) -> Result<Vec<MissingRoll>> {
+    let calendar = Calendar::load(store)?;
+    let mut list = Vec::new();
+    for back in 1..=days {
+        let date = today.days_before(back);
+        for offering in self::today(store, date)? {
+            let due = offering.active_students > 0 && calendar.meets(&offering.id, date);
+            if due && offering.state != RollState::Taken {
+                list.push(MissingRoll { date, offering });
+            }
+        }
     }
     Ok(list)
 }

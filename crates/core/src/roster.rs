@@ -105,6 +105,25 @@ pub struct RosterRow {
     /// The status shown comes from a server record (another device, or a pull) rather than
     /// this device's mark: see [`crate::sync::effective`].
     pub from_server: bool,
+    /// Who made the mark shown; `None` for a student with no mark.
+    pub marked_by: Option<MarkedBy>,
+    /// When the mark shown was recorded: the server's `recorded_at` for a server record, the
+    /// time of this device's change otherwise (RFC 3339, UTC).
+    pub recorded_at: Option<String>,
+}
+
+/// Who made a row's effective mark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MarkedBy {
+    /// This device (its own mark, delivered or not).
+    ThisDevice,
+    /// A server record posted under the offering's own teacher assignment from elsewhere: the
+    /// teacher on another device.
+    SameTeacher,
+    /// A server record posted under another teacher assignment: a check-in kiosk, a co-teacher,
+    /// a substitute.
+    Other,
 }
 
 /// One fully valid roster row.
@@ -202,18 +221,33 @@ pub fn roster(store: &Store, offering: &Id, date: Day) -> Result<Vec<RosterRow>>
                 changed_at: r.get(4)?,
                 delivery: state.as_deref().and_then(Delivery::from_outbox_state),
                 from_server: false,
+                marked_by: None,
+                recorded_at: None,
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     // Marks made on other devices (pulled into the cache) show where they are the effective mark.
+    let teacher: Id = conn.query_row(
+        "SELECT teacher_assignment_id FROM offering WHERE id = ?1",
+        [offering],
+        |r| r.get(0),
+    )?;
     let effective = crate::sync::effective::for_offering_date(store, offering, date)?;
     for row in &mut rows {
-        if let Some(mark) = effective.get(&row.student_id) {
-            if mark.source == crate::sync::effective::Source::Server {
-                row.status = Some(mark.status);
-                row.changed_at = Some(mark.recorded_at.clone());
-                row.from_server = true;
-            }
+        let Some(mark) = effective.get(&row.student_id) else {
+            continue;
+        };
+        row.recorded_at = Some(mark.recorded_at.clone());
+        if mark.source == crate::sync::effective::Source::Server {
+            row.status = Some(mark.status);
+            row.changed_at = Some(mark.recorded_at.clone());
+            row.from_server = true;
+            row.marked_by = Some(match &mark.teacher_assignment_id {
+                Some(t) if *t == teacher => MarkedBy::SameTeacher,
+                _ => MarkedBy::Other,
+            });
+        } else {
+            row.marked_by = Some(MarkedBy::ThisDevice);
         }
     }
     rows.sort_by(|a, b| {

@@ -18,6 +18,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0002_purge_log.sql",
         include_str!("../migrations/0002_purge_log.sql"),
     ),
+    (
+        "0003_calendar.sql",
+        include_str!("../migrations/0003_calendar.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

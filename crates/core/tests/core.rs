@@ -4,6 +4,8 @@
 #[path = "core/common.rs"]
 mod common;
 
+#[path = "core/calendar.rs"]
+mod calendar;
 #[path = "core/checkin.rs"]
 mod checkin;
 #[path = "core/date_window.rs"]
@@ -22,6 +24,8 @@ mod retention;
 mod roll;
 #[path = "core/roster_import.rs"]
 mod roster_import;
+#[path = "core/server_marks.rs"]
+mod server_marks;
 #[path = "core/undo.rs"]
 mod undo;
 #[path = "core/upgrade.rs"]
@@ -44,6 +48,8 @@ mod sync_pull;
 mod sync_random;
 #[path = "core/sync_reconcile.rs"]
 mod sync_reconcile;
+#[path = "core/sync_refresh.rs"]
+mod sync_refresh;
 #[path = "core/sync_secrecy.rs"]
 mod sync_secrecy;
 #[path = "core/sync_stop.rs"]

@@ -26,7 +26,7 @@ use uuid::Uuid;
 
 use crate::auth::{TokenGrant, Tokens};
 use crate::faults::{FaultKind, FaultState, Faults};
-use crate::model::{AttendanceRecord, Student};
+use crate::model::{AttendanceRecord, NewAttendance, Student};
 use crate::sample::{today_utc, Enrollment, Offering, SampleSchool, DEFAULT_SCHOOL_ID};
 use crate::store::{ListFilter, Store};
 
@@ -390,6 +390,15 @@ impl SimHandle {
     /// A snapshot of every stored record, in insertion order (preloaded history first).
     pub fn records(&self) -> Vec<AttendanceRecord> {
         self.store().all()
+    }
+
+    /// Stores a record in the default school as another writer of the school would POST it
+    /// (a check-in kiosk, a co-teacher, the teacher's other device): counted as a POST, given a
+    /// new id and the next `recorded_at`. No fault applies; nothing is checked.
+    pub fn add_record(&self, new: &NewAttendance) -> AttendanceRecord {
+        let id = Uuid::new_v4();
+        let now = time::OffsetDateTime::now_utc();
+        self.store().insert(id, self.shared.school_id, new, now)
     }
 
     /// What `GET /academic/attendance` would list for the default school.

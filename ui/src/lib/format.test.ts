@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDay, formatNumber, formatPercent, relativeTime } from './format';
+import { formatDay, formatNumber, formatPercent, relativeTime, weekdayName } from './format';
 
 const now = new Date('2025-03-04T12:00:00Z');
 const ago = (seconds: number) => new Date(now.getTime() - seconds * 1000).toISOString();
@@ -41,5 +41,13 @@ describe('numbers and dates', () => {
     expect(formatDay('en', '2025-03-04')).toBe('Tuesday, March 4, 2025');
     expect(formatDay('es', '2025-03-04')).toBe('martes, 4 de marzo de 2025');
     expect(formatDay('en', 'nope')).toBe('nope');
+  });
+});
+
+describe('weekdayName', () => {
+  it('names ISO weekdays, Monday first, in the locale', () => {
+    expect([1, 2, 3, 4, 5, 6, 7].map((d) => weekdayName('en', d))).toEqual(['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun']);
+    expect(weekdayName('es', 1, 'long')).toBe('lunes');
+    expect(weekdayName('en', 7, 'long')).toBe('Sunday');
   });
 });

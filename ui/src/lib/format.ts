@@ -11,12 +11,27 @@ export function formatDay(
   return d ? new Intl.DateTimeFormat(locale, { dateStyle: style }).format(d) : iso;
 }
 
+/** An ISO weekday (1 = Monday … 7 = Sunday) in words: "Mon" / "lun". */
+export function weekdayName(locale: string, weekday: number, style: 'long' | 'short' = 'short'): string {
+  // 2024-01-01 was a Monday; noon UTC is the same day in every time zone.
+  const d = new Date(Date.UTC(2024, 0, weekday, 12));
+  return new Intl.DateTimeFormat(locale, { weekday: style, timeZone: 'UTC' }).format(d);
+}
+
 /** An RFC 3339 instant as a local date and time. */
 export function formatInstant(locale: string, instant: string | null): string {
   if (!instant) return '';
   const d = new Date(instant);
   if (Number.isNaN(d.getTime())) return instant;
   return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'medium' }).format(d);
+}
+
+/** An RFC 3339 instant as a local time of day ("08:12"). */
+export function formatClock(locale: string, instant: string | null): string {
+  if (!instant) return '';
+  const d = new Date(instant);
+  if (Number.isNaN(d.getTime())) return instant;
+  return new Intl.DateTimeFormat(locale, { timeStyle: 'short' }).format(d);
 }
 
 /** A fraction 0..1 as a percentage ("12.5%"), or an em dash when there is nothing to divide. */

@@ -51,7 +51,12 @@ describe('typed commands', () => {
   // The Rust parameters are snake_case; Tauri expects camelCase keys from JavaScript.
   it.each([
     [() => ipc.today('2025-03-04'), 'today', { date: '2025-03-04' }],
+    [() => ipc.missingRolls(), 'missing_rolls', undefined],
+    [() => ipc.calendar(), 'calendar', undefined],
+    [() => ipc.saveMeetingDays('o', [1, 3, 5]), 'save_meeting_days', { offering: 'o', days: [1, 3, 5] }],
+    [() => ipc.importNonSchoolDays('date', 'c.csv'), 'import_non_school_days', { csv: 'date', fileName: 'c.csv' }],
     [() => ipc.roster('o', 'd'), 'roster', { offering: 'o', date: 'd' }],
+    [() => ipc.refreshRoll('o'), 'refresh_roll', { offering: 'o' }],
     [() => ipc.counts('o', 'd'), 'counts', { offering: 'o', date: 'd' }],
     [() => ipc.setMark('o', 's', 'd', 'late'), 'set_mark', { offering: 'o', student: 's', date: 'd', status: 'late' }],
     [() => ipc.markRestPresent('o', 'd'), 'mark_rest_present', { offering: 'o', date: 'd' }],

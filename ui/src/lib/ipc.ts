@@ -129,6 +129,48 @@ export interface TodayOffering extends Offering {
 export const offerings = () => call<Offering[]>('offerings');
 export const today = (date: string) => call<TodayOffering[]>('today', { date });
 
+/** A past school day's roll that is not taken or only partly taken. */
+export interface MissingRoll extends TodayOffering {
+  /** `YYYY-MM-DD`. */
+  date: string;
+  state: 'not_taken' | 'partly';
+}
+
+/** The rolls still to take of the two weeks before today (the user's local day), newest first. */
+export const missingRolls = () => call<MissingRoll[]>('missing_rolls');
+
+// ---- School calendar ----------------------------------------------------------------------
+
+/** ISO weekday: 1 = Monday … 7 = Sunday. */
+export type Weekday = 1 | 2 | 3 | 4 | 5 | 6 | 7;
+
+export interface OfferingDays {
+  offering_id: string;
+  name: string;
+  /** Ascending; Monday to Friday when the user chose none. */
+  meeting_days: Weekday[];
+}
+
+export interface CalendarView {
+  /** `YYYY-MM-DD`, ascending. */
+  non_school_days: string[];
+  offerings: OfferingDays[];
+}
+
+export interface CalendarImport {
+  rows: number;
+  days: number;
+}
+
+export const calendar = () => call<CalendarView>('calendar');
+/** No days: back to Monday to Friday. Answers the calendar as it now is. */
+export const saveMeetingDays = (offering: string, days: Weekday[]) =>
+  call<CalendarView>('save_meeting_days', { offering, days });
+/** Replaces the non-school days with the file's `date` column; rejects with `bad_file` (and its
+ *  rows) when the file is refused, and then nothing changes. */
+export const importNonSchoolDays = (csv: string, fileName: string) =>
+  call<CalendarImport>('import_non_school_days', { csv, fileName });
+
 // ---- Roll call ----------------------------------------------------------------------------
 
 export type Status = 'present' | 'absent' | 'late' | 'excused';
@@ -142,6 +184,19 @@ export interface RosterRow {
   changed_at: string | null;
   delivery: Delivery | null;
   from_server: boolean;
+  /** Who made the mark shown (`null` when unmarked). */
+  marked_by: MarkedBy | null;
+  /** When the mark shown was recorded (RFC 3339). */
+  recorded_at: string | null;
+}
+
+/** This device; the same teacher on another device; a kiosk, co-teacher or substitute. */
+export type MarkedBy = 'this_device' | 'same_teacher' | 'other';
+
+/** What "mark the rest present" did: students marked, students already marked and kept. */
+export interface RestPresent {
+  marked: number;
+  kept: number;
 }
 
 export interface Counts {
@@ -169,6 +224,8 @@ export interface HistoryEntry {
 
 export const roster = (offering: string, date: string) =>
   call<RosterRow[]>('roster', { offering, date });
+/** The roll is on screen: refresh its offering's server records in the background. */
+export const refreshRoll = (offering: string) => call<null>('refresh_roll', { offering });
 export const counts = (offering: string, date: string) =>
   call<Counts>('counts', { offering, date });
 /** Resolves only after the mark is committed to SQLite (durable). A date after today or more
@@ -183,7 +240,7 @@ export const setMark = (
 ) => call<RosterRow>('set_mark', { offering, student, date, status, ...allowing(allowDateOutsideWindow) });
 /** The date is checked as in `setMark`. */
 export const markRestPresent = (offering: string, date: string, allowDateOutsideWindow = false) =>
-  call<{ marked: number }>('mark_rest_present', { offering, date, ...allowing(allowDateOutsideWindow) });
+  call<RestPresent>('mark_rest_present', { offering, date, ...allowing(allowDateOutsideWindow) });
 /** The allow flag is sent only when set (the command reads a missing flag as false). */
 const allowing = (allow: boolean) => (allow ? { allowDateOutsideWindow: true } : {});
 /** Rejects with code `conflict` when there is nothing to undo. */
@@ -286,6 +343,10 @@ export interface SyncStatus {
   blocked: Blocked | null;
   read_denied: boolean;
   last_success_at: string | null;
+  /** When the records of the offerings this device works with were last refreshed. */
+  last_refresh_at: string | null;
+  /** Records that refresh brought which this device did not have. */
+  last_refresh_new_records: number;
   next_attempt_at: string | null;
   paused_until: string | null;
   online: boolean;

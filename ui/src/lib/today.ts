@@ -1,7 +1,7 @@
 // Words for an offering's roll on Today's list: the state comes from the core.
 import { format, plural } from './i18n';
 import type { Locale, Messages } from './i18n';
-import type { TodayOffering } from './ipc';
+import type { MissingRoll, TodayOffering } from './ipc';
 
 /** "Not taken" / "Partly (3 of 28)" / "Taken". */
 export function takenLabel(t: Messages, o: Pick<TodayOffering, 'state' | 'marked' | 'active_students'>): string {
@@ -18,4 +18,15 @@ export function takenLabel(t: Messages, o: Pick<TodayOffering, 'state' | 'marked
 /** "2 unsent", or null when everything was sent. */
 export function unsentLabel(locale: Locale, t: Messages, unsent: number): string | null {
   return unsent > 0 ? plural(locale, t.unsent, unsent) : null;
+}
+
+/** A roll still to take: "not taken" / "partly taken: 12 of 30 marked". */
+export function missingLabel(
+  locale: Locale,
+  t: Messages,
+  m: Pick<MissingRoll, 'state' | 'marked' | 'active_students'>,
+): string {
+  return m.state === 'partly'
+    ? plural(locale, t.missingPartly, m.marked, { m: m.active_students })
+    : t.missingNotTaken;
 }

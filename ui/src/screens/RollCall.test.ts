@@ -20,6 +20,8 @@ const student = (id: string, name: string, status: Status | null = null, extra: 
   changed_at: status ? '2025-03-04T12:00:00Z' : null,
   delivery: status ? 'on_server' : null,
   from_server: false,
+  marked_by: status ? 'this_device' : null,
+  recorded_at: status ? '2025-03-04T12:00:00Z' : null,
   ...extra,
 });
 
@@ -54,7 +56,7 @@ beforeEach(() => {
     return { ...rows.find((r) => r.student_id === id)! };
   });
   m.undo.mockResolvedValue({ reverted: 1 });
-  m.markRestPresent.mockResolvedValue({ marked: 3 });
+  m.markRestPresent.mockResolvedValue({ marked: 3, kept: 1 });
 });
 
 describe('roll call grid', () => {
@@ -128,7 +130,7 @@ describe('roll call grid', () => {
 
     await fireEvent.keyDown(rowEl('beto'), { key: 'R', shiftKey: true });
     await waitFor(() => expect(m.markRestPresent).toHaveBeenCalledWith(OFFERING, DATE));
-    expect(await screen.findByText('Marked 3 students present')).toBeInTheDocument();
+    expect(await screen.findByText('Marked 3 students present; kept 1 already marked')).toBeInTheDocument();
     // A plain r does nothing.
     await fireEvent.keyDown(rowEl('beto'), { key: 'r' });
     expect(m.markRestPresent).toHaveBeenCalledTimes(1);
@@ -139,6 +141,12 @@ describe('roll call grid', () => {
     await renderGrid();
     await fireEvent.keyDown(rowEl('ana'), { key: 'z', ctrlKey: true });
     expect(await screen.findByText('nothing to undo')).toBeInTheDocument();
+  });
+
+  it('shows the local rows at once and asks the engine to refresh this offering', async () => {
+    await renderGrid();
+    expect(m.refreshRoll).toHaveBeenCalledWith(OFFERING);
+    expect(m.refreshRoll).toHaveBeenCalledTimes(1);
   });
 
   it('the button marks the rest present too', async () => {
@@ -183,9 +191,22 @@ describe('roll call grid', () => {
   });
 
   it('shows marks from other devices as such, and reloads on marks-changed events', async () => {
-    rows[3] = student('carla', 'Carla Díaz', 'absent', { from_server: true, delivery: null });
+    rows[3] = student('carla', 'Carla Díaz', 'absent', {
+      from_server: true,
+      delivery: null,
+      marked_by: 'other',
+      recorded_at: '2025-03-04T08:12:00Z',
+    });
+    rows[2] = student('jose', 'José Núñez', 'late', {
+      from_server: true,
+      delivery: null,
+      marked_by: 'same_teacher',
+    });
     await renderGrid();
-    expect(within(rowEl('carla')).getByTestId('delivery')).toHaveTextContent('From another device');
+    const carla = within(rowEl('carla')).getByTestId('delivery');
+    expect(carla).toHaveTextContent('Another teacher or system ·');
+    expect(carla.textContent).toMatch(/\d{1,2}[:.]\d{2}/);
+    expect(within(rowEl('jose')).getByTestId('delivery')).toHaveTextContent('You on another device');
     await waitFor(() => expect(m.roster).toHaveBeenCalledTimes(1));
     rows[0] = student('ana', 'Ana Gómez', 'present', { delivery: 'sending' });
     emitMarksChanged({ offering: OFFERING, date: DATE });
@@ -273,7 +294,7 @@ describe('a date outside the window of marks', () => {
     });
     m.markRestPresent.mockImplementation(async (_o, _d, allow) => {
       if (!allow) throw refusal();
-      return { marked: 3 };
+      return { marked: 3, kept: 0 };
     });
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 
 vi.mock('../lib/ipc', async () => (await import('../test/fake-ipc')).fakeIpc());
 
@@ -89,6 +89,17 @@ describe('settings', () => {
     const section = screen.getByRole('group', { name: 'Keep records on this computer' });
     expect(section).toContainElement(screen.getByLabelText('Days to keep (empty: keep everything)'));
     await waitFor(() => expect(m.retention).toHaveBeenCalledOnce());
+  });
+
+  it('has a section for the school calendar', async () => {
+    m.calendar.mockResolvedValue({
+      non_school_days: [],
+      offerings: [{ offering_id: 'o1', name: 'Algebra I', meeting_days: [1, 2, 3, 4, 5] }],
+    });
+    renderSettings(baseSettings);
+    const section = screen.getByRole('group', { name: 'School calendar' });
+    expect(await within(section).findByRole('group', { name: 'Algebra I' })).toBeInTheDocument();
+    expect(within(section).getByLabelText('Import non-school days (CSV with a date column)')).toHaveAttribute('type', 'file');
   });
 
   it('shows where the data lives', () => {

@@ -92,4 +92,69 @@ describe('Today', () => {
     const dialog = await screen.findByRole('dialog', { name: 'Import roster' });
     expect(within(dialog).getByLabelText('Roster file (CSV)')).toHaveAttribute('type', 'file');
   });
+
+  describe('rolls still to take', () => {
+    const missing = [
+      { date: '2025-03-03', id: 'o2', name: 'Biology', teacher_assignment_id: 't', active_students: 30, marked: 12, unsent: 0, state: 'partly' as const },
+      { date: '2025-02-28', id: 'o1', name: 'Algebra I', teacher_assignment_id: 't', active_students: 28, marked: 0, unsent: 0, state: 'not_taken' as const },
+    ];
+
+    it("lists them under today's offerings, newest first, each a link to that roll", async () => {
+      m.missingRolls.mockResolvedValue(missing);
+      render(Today);
+      const section = await screen.findByRole('region', { name: 'Rolls still to take' });
+      expect(m.missingRolls).toHaveBeenCalledOnce();
+      const links = within(section).getAllByRole('link');
+      expect(links).toHaveLength(2);
+      expect(links[0]).toHaveAttribute('href', '#/roll/o2/2025-03-03');
+      expect(links[0]).toHaveTextContent('Monday, March 3, 2025');
+      expect(links[0]).toHaveTextContent('Biology');
+      expect(links[0]).toHaveTextContent('partly taken: 12 of 30 marked');
+      expect(links[1]).toHaveAttribute('href', '#/roll/o1/2025-02-28');
+      expect(links[1]).toHaveTextContent('Friday, February 28, 2025');
+      expect(links[1]).toHaveTextContent('Algebra I');
+      expect(links[1]).toHaveTextContent('not taken');
+      // Below today's own offerings.
+      const list = screen.getByTestId('today-list');
+      expect(list.compareDocumentPosition(section) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
+    });
+
+    it('speaks Spanish', async () => {
+      m.missingRolls.mockResolvedValue(missing);
+      const { locale } = await import('../lib/locale.svelte');
+      locale.current = 'es';
+      render(Today);
+      const section = await screen.findByRole('region', { name: 'Asistencias pendientes' });
+      expect(section).toHaveTextContent('tomada en parte: 12 de 30 marcados');
+      expect(section).toHaveTextContent('sin tomar');
+      expect(section).toHaveTextContent('lunes, 3 de marzo de 2025');
+    });
+
+    it('shows nothing when every roll is taken', async () => {
+      render(Today);
+      await screen.findByTestId('today-list');
+      await waitFor(() => expect(m.missingRolls).toHaveBeenCalled());
+      expect(screen.queryByTestId('missing-rolls')).toBeNull();
+      expect(screen.queryByText('Rolls still to take')).toBeNull();
+    });
+
+    it('is reloaded when the sync status changes', async () => {
+      const { rerender } = render(Today, { status: baseStatus });
+      await screen.findByTestId('today-list');
+      expect(screen.queryByTestId('missing-rolls')).toBeNull();
+      m.missingRolls.mockResolvedValue(missing.slice(1));
+      await rerender({ status: { ...baseStatus, synced: 3 } });
+      const section = await screen.findByTestId('missing-rolls');
+      expect(within(section).getAllByRole('link')).toHaveLength(1);
+      expect(m.missingRolls).toHaveBeenCalledTimes(2);
+    });
+
+    it('is shown on today only', async () => {
+      m.missingRolls.mockResolvedValue(missing);
+      render(Today, { date: '2025-03-04' });
+      await screen.findByTestId('today-list');
+      expect(m.missingRolls).not.toHaveBeenCalled();
+      expect(screen.queryByTestId('missing-rolls')).toBeNull();
+    });
+  });
 });

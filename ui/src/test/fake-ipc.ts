@@ -21,6 +21,8 @@ export const baseStatus: Ipc.SyncStatus = {
   blocked: null,
   read_denied: false,
   last_success_at: null,
+  last_refresh_at: null,
+  last_refresh_new_records: 0,
   next_attempt_at: null,
   paused_until: null,
   online: true,
@@ -55,8 +57,13 @@ export async function fakeIpc(): Promise<IpcModule> {
     leaveDemo: vi.fn(),
     offerings: vi.fn(),
     today: vi.fn(),
+    missingRolls: vi.fn(),
+    calendar: vi.fn(),
+    saveMeetingDays: vi.fn(),
+    importNonSchoolDays: vi.fn(),
     roster: vi.fn(),
     counts: vi.fn(),
+    refreshRoll: vi.fn(),
     setMark: vi.fn(),
     markRestPresent: vi.fn(),
     undo: vi.fn(),
@@ -103,8 +110,11 @@ export function resetFakeIpc(): void {
   m.retention.mockResolvedValue({ keep_days: null, last_purge: null });
   m.syncStatus.mockResolvedValue({ ...baseStatus });
   m.today.mockResolvedValue([]);
+  m.missingRolls.mockResolvedValue([]);
+  m.calendar.mockResolvedValue({ non_school_days: [], offerings: [] });
   m.offerings.mockResolvedValue([]);
   m.roster.mockResolvedValue([]);
+  m.refreshRoll.mockResolvedValue(null);
   m.counts.mockResolvedValue({ present: 0, absent: 0, late: 0, excused: 0, unmarked: 0 });
   m.syncProblems.mockResolvedValue([]);
   m.history.mockResolvedValue([]);

@@ -6,6 +6,7 @@ pub const TEACHER: &str = "b2c3d4e5-f6a7-4b8c-9d0e-1f2a3b4c5d6e";
 pub const JOSE: &str = "d4e5f6a7-b8c9-4d0e-a1b2-000000000001";
 pub const ANA: &str = "d4e5f6a7-b8c9-4d0e-a1b2-000000000002";
 pub const BRUNO: &str = "d4e5f6a7-b8c9-4d0e-a1b2-000000000003";
+#[allow(unused_imports)] // calendar.rs chooses its own days
 pub use super::cli::recent_date as date;
 
 /// One offering with three students, separated by semicolons, one name with a comma in it.
@@ -25,6 +26,7 @@ pub fn roster_csv() -> String {
 }
 
 /// A check-in file (`marks import`): one line per `[offering, student, date, status]`.
+#[allow(dead_code)] // calendar.rs imports no check-in file
 pub fn checkins_csv(rows: &[[&str; 4]]) -> String {
     let mut csv = String::from("course_offering_id,student_id,attendance_date,status\n");
     for row in rows {

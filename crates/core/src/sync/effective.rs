@@ -32,6 +32,9 @@ pub struct EffectiveMark {
     pub source: Source,
     /// When that status was set: the server's `recorded_at`, or the local change time.
     pub recorded_at: String,
+    /// The teacher assignment the server record was posted under (a kiosk's, a co-teacher's,
+    /// or the offering's own); `None` for a mark of this device not yet confirmed.
+    pub teacher_assignment_id: Option<Id>,
 }
 
 /// One effective mark over a date range (counselor view, reports).
@@ -57,6 +60,7 @@ struct Local {
 struct Remote {
     status: Status,
     recorded_at: String,
+    teacher_assignment_id: Id,
     /// The record is one this device's outbox created.
     own: bool,
 }
@@ -74,6 +78,7 @@ fn merge(local: Option<Local>, server: Option<Remote>) -> Option<EffectiveMark> 
             status: s.status,
             source: if s.own { Source::Local } else { Source::Server },
             recorded_at: s.recorded_at,
+            teacher_assignment_id: Some(s.teacher_assignment_id),
         }),
         (Some(l), None) => Some(local_mark(l)),
         (None, None) => None,
@@ -85,6 +90,7 @@ fn local_mark(l: Local) -> EffectiveMark {
         status: l.status,
         source: Source::Local,
         recorded_at: l.changed_at,
+        teacher_assignment_id: None,
     }
 }
 
@@ -98,7 +104,8 @@ const LOCAL_SQL: &str = "SELECT m.offering_id, m.student_id, m.date, m.status, m
 // SQLite returns the other columns of the row holding MAX(recorded_at_us) in an aggregate.
 const SERVER_SQL: &str =
     "SELECT offering_id, student_id, date, status, recorded_at, MAX(recorded_at_us),
-        EXISTS (SELECT 1 FROM outbox o WHERE o.server_id = server_record.id)
+        EXISTS (SELECT 1 FROM outbox o WHERE o.server_id = server_record.id),
+        teacher_assignment_id
      FROM server_record";
 
 fn local_sql(filter: &str) -> String {
@@ -140,6 +147,7 @@ fn load(
             Remote {
                 status: r.get(3)?,
                 recorded_at: r.get(4)?,
+                teacher_assignment_id: r.get(7)?,
                 own: r.get(6)?,
             },
         ))
@@ -260,6 +268,7 @@ mod tests {
         Remote {
             status,
             recorded_at: "S".into(),
+            teacher_assignment_id: Id::parse("b2c3d4e5-f6a7-4b8c-9d0e-1f2a3b4c5d6e").unwrap(),
             own: false,
         }
     }

@@ -45,6 +45,9 @@ pub struct EngineConfig {
     pub publish_every: Duration,
     /// Seed of the backoff jitter (`None`: from the OS).
     pub seed: Option<u64>,
+    /// The background refresh of the offerings this device works with, at least this often
+    /// (see [`super::refresh::RefreshSchedule`]).
+    pub refresh_every: Duration,
 }
 
 impl Default for EngineConfig {
@@ -56,6 +59,7 @@ impl Default for EngineConfig {
             debounce: Duration::from_millis(1500),
             reconcile_after: Duration::from_secs(10),
             idle_poll: Duration::from_secs(60),
+            refresh_every: super::refresh::REFRESH_EVERY,
             publish_every: Duration::from_millis(200),
             seed: None,
         }
@@ -86,7 +90,7 @@ pub struct Drained {
 pub struct Engine {
     pub(crate) store: Store,
     pub(crate) api: ApiClient,
-    tokens: TokenSource,
+    pub(crate) tokens: TokenSource,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) rng: StdRng,
     pub(crate) config: EngineConfig,
@@ -106,6 +110,8 @@ pub struct Engine {
     last_publish: Option<std::time::Instant>,
     /// When to stop: asked ([`Engine::stop_signal`]) or a deadline ([`Engine::drain`]).
     pub(crate) stop: Stop,
+    /// When this engine last refreshed, and the new records it brought.
+    pub(crate) last_refresh: Option<(OffsetDateTime, u64)>,
     _lock: Option<EngineLock>,
 }
 
@@ -162,6 +168,7 @@ impl Engine {
             status_tx,
             last_publish: None,
             stop: Stop::new(),
+            last_refresh: None,
             _lock: lock,
         };
         engine.publish(true);
@@ -468,6 +475,10 @@ impl Engine {
         }
         if let Some(at) = self.last_success {
             status.last_success_at = Some(rfc3339(at));
+        }
+        if let Some((at, new_records)) = self.last_refresh {
+            status.last_refresh_at = Some(rfc3339(at));
+            status.last_refresh_new_records = new_records;
         }
         status.online = self.online;
         status.running = self.running;

@@ -1,7 +1,9 @@
 //! The engine as a background tokio task, for the desktop app: a pass at start, then a pass
 //! when asked (`run_now`), shortly after marks (`nudge`, debounced), when a retry comes due, and
-//! at least every `idle_poll` while anything is outstanding. Status goes out on a `watch`
-//! channel; nothing polls it.
+//! at least every `idle_poll` while anything is outstanding. The records of the offerings this
+//! device works with are refreshed as [`RefreshSchedule`] says (at start, back online, after a
+//! pass that sent something, at least every `refresh_every`), and an opened roll's offering
+//! right away (`refresh_roll`). Status goes out on a `watch` channel; nothing polls it.
 
 use std::time::Duration;
 
@@ -9,14 +11,17 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use crate::ids::Id;
 use crate::sync::engine::{duration_until, Engine};
+use crate::sync::refresh::{RefreshSchedule, RefreshTrigger};
 use crate::sync::status::SyncStatus;
 use crate::sync::stop::{Stop, StopSignal};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Command {
     RunNow,
     Nudge,
+    RefreshRoll(Id),
 }
 
 /// Controls a running engine. Dropping it stops the engine: no new request starts, and those in
@@ -60,6 +65,12 @@ impl SyncHandle {
         let _ = self.commands.send(Command::Nudge);
     }
 
+    /// A roll of `offering` was opened: list its records from the server now, in the
+    /// background (the grid already shows the local data; rows that change update in place).
+    pub fn refresh_roll(&self, offering: Id) {
+        let _ = self.commands.send(Command::RefreshRoll(offering));
+    }
+
     /// Status updates; `changed().await` on the receiver wakes on each.
     pub fn subscribe(&self) -> watch::Receiver<SyncStatus> {
         self.status.clone()
@@ -87,7 +98,10 @@ impl Drop for SyncHandle {
 
 async fn run(mut engine: Engine, mut rx: mpsc::UnboundedReceiver<Command>) -> Engine {
     let stop = engine.stop.clone();
+    let mut schedule = RefreshSchedule::new(engine.config.refresh_every);
     let _ = engine.pass().await;
+    refresh(&mut engine, &mut schedule, RefreshTrigger::Start).await;
+    let mut was_online = engine.online;
     loop {
         if stop.is_stopping() {
             break;
@@ -100,28 +114,32 @@ async fn run(mut engine: Engine, mut rx: mpsc::UnboundedReceiver<Command>) -> En
             let poll = engine.config.idle_poll;
             sleep = Some(sleep.map_or(poll, |s| s.min(poll)));
         }
+        let until_refresh = schedule.wait(std::time::Instant::now());
+        let sleep = sleep.map_or(until_refresh, |s| s.min(until_refresh));
         let mut asked_now = false;
-        let timer = async {
-            match sleep {
-                Some(d) => tokio::time::sleep(d.max(Duration::from_millis(1))).await,
-                None => std::future::pending().await,
-            }
-        };
+        let mut rolls_opened: Vec<Id> = Vec::new();
         tokio::select! {
             () = stop.stopping() => break,
             cmd = rx.recv() => match cmd {
                 None => break,
                 Some(Command::RunNow) => asked_now = true,
+                Some(Command::RefreshRoll(offering)) => {
+                    if let Err(e) = engine.refresh_these(&[offering]).await {
+                        tracing::warn!(error = %e, "cannot refresh the open roll");
+                    }
+                    continue;
+                }
                 Some(Command::Nudge) => {
                     // The new mark shows as waiting at once, not only when the pass starts.
                     engine.publish(true);
-                    match debounce(&mut rx, &stop, engine.config.debounce).await {
+                    let window = engine.config.debounce;
+                    match debounce(&mut rx, &stop, window, &mut rolls_opened).await {
                         None => break,
                         Some(run_now) => asked_now = run_now,
                     }
                 }
             },
-            _ = timer => {}
+            () = tokio::time::sleep(sleep.max(Duration::from_millis(1))) => {}
         }
         if stop.is_stopping() {
             break;
@@ -131,9 +149,40 @@ async fn run(mut engine: Engine, mut rx: mpsc::UnboundedReceiver<Command>) -> En
                 tracing::warn!(error = %e, "cannot make the waiting items due");
             }
         }
-        let _ = engine.pass().await;
+        let sent = matches!(engine.pass().await, Ok(report) if report.sent > 0);
+        let trigger = if sent {
+            RefreshTrigger::Sent
+        } else if engine.online && !was_online {
+            RefreshTrigger::BackOnline
+        } else {
+            RefreshTrigger::Timer
+        };
+        was_online = engine.online;
+        if !rolls_opened.is_empty() {
+            if let Err(e) = engine.refresh_these(&rolls_opened).await {
+                tracing::warn!(error = %e, "cannot refresh the open roll");
+            }
+        }
+        refresh(&mut engine, &mut schedule, trigger).await;
     }
     engine
+}
+
+/// Refreshes when the schedule says so (a failed listing waits for the next time).
+async fn refresh(engine: &mut Engine, schedule: &mut RefreshSchedule, trigger: RefreshTrigger) {
+    let now = std::time::Instant::now();
+    if !schedule.due(trigger, now) || engine.stop.is_stopping() {
+        return;
+    }
+    schedule.last = Some(now);
+    match engine.refresh(None).await {
+        Ok(report) => {
+            if let Some(problem) = report.problem {
+                tracing::info!(%problem, left = report.not_refreshed, "refresh stopped early");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "refresh failed"),
+    }
 }
 
 /// Waits `window` after the first nudge (more nudges do not extend it, so steady marking still
@@ -142,6 +191,7 @@ async fn debounce(
     rx: &mut mpsc::UnboundedReceiver<Command>,
     stop: &Stop,
     window: Duration,
+    rolls_opened: &mut Vec<Id>,
 ) -> Option<bool> {
     let deadline = Instant::now() + window;
     loop {
@@ -152,6 +202,7 @@ async fn debounce(
                 None => return None,
                 Some(Command::RunNow) => return Some(true),
                 Some(Command::Nudge) => {}
+                Some(Command::RefreshRoll(offering)) => rolls_opened.push(offering),
             },
         }
     }

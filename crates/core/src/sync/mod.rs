@@ -12,7 +12,8 @@
 //! - [`api`]: the HTTP client; [`record`]: the wire record; [`tokens`]: where the token lives.
 //! - [`queue`]: the engine's outbox reads and writes; [`reconcile`]: matching unknown items.
 //! - [`status`]: the published status and the state kept across restarts.
-//! - [`pull`]: fetching server records; [`effective`]: the mark shown when device and server
+//! - [`pull`]: fetching server records; [`refresh`]: pulling the offerings this device works
+//!   with, so the roll shows other writers' marks; [`effective`]: the mark shown when device and server
 //!   disagree.
 
 pub mod api;
@@ -28,6 +29,7 @@ pub mod pull;
 pub mod queue;
 pub mod reconcile;
 pub mod record;
+pub mod refresh;
 pub mod settings;
 pub mod status;
 pub mod stop;
@@ -41,6 +43,7 @@ pub use handle::SyncHandle;
 pub use problems::{problems, retry, Problem};
 pub use pull::{pull_offering, pull_student, PullReport};
 pub use queue::{discard, rejected_items, resend_unknown, RejectedItem};
+pub use refresh::{refresh_targets, RefreshReport, REFRESH_DAYS};
 pub use settings::{save_api_settings, ApiSettings};
 pub use status::{load_status, BlockReason, Blocked, Duplicate, PassReport, SyncStatus};
 pub use stop::{StopReason, StopSignal};

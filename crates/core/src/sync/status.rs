@@ -58,6 +58,10 @@ pub struct SyncStatus {
     pub online: bool,
     /// A pass is running now.
     pub running: bool,
+    /// When this process last refreshed the records of the offerings it works with.
+    pub last_refresh_at: Option<String>,
+    /// Records that refresh brought which this device did not have (marks made elsewhere).
+    pub last_refresh_new_records: u64,
 }
 
 impl SyncStatus {

@@ -94,7 +94,7 @@ fn mark_the_rest_present_refuses_a_date_outside_unless_allowed() {
     let window = DateWindow::new(today()).allow_outside(true);
     let marked = marks::mark_rest_present(&mut store, &clock(), window, "t", &id(MATH), date)
         .expect("allowed");
-    assert_eq!(marked, 3);
+    assert_eq!(marked.marked, 3);
     let now = marks::current_mark(&store, &id(MATH), &id(BRUNO), date).expect("read");
     assert_eq!(now, Some(Present));
 }

@@ -280,7 +280,8 @@ fn mark_the_rest_present_never_overwrites_and_is_one_action() {
     let clock = clock();
     mark(&mut store, &clock, ANA, Absent);
     let marked = marks::mark_rest_present(&mut store, &clock, window(), "t", &id(MATH), today())
-        .expect("rest present");
+        .expect("rest present")
+        .marked;
     assert_eq!(marked, 2);
     assert_eq!(
         current(&store, ANA),
@@ -304,7 +305,8 @@ fn mark_the_rest_present_never_overwrites_and_is_one_action() {
     );
     assert_eq!(outbox_counts(&store).expect("counts").pending, 3);
     let again = marks::mark_rest_present(&mut store, &clock, window(), "t", &id(MATH), today())
-        .expect("rest present");
+        .expect("rest present")
+        .marked;
     assert_eq!(again, 0, "nobody is left unmarked");
 }
 
@@ -319,7 +321,8 @@ fn mark_the_rest_present_skips_students_who_left() {
         )
         .expect("deactivate");
     let marked = marks::mark_rest_present(&mut store, &clock(), window(), "t", &id(MATH), today())
-        .expect("rest present");
+        .expect("rest present")
+        .marked;
     assert_eq!(marked, 2);
     assert_eq!(current(&store, BRUNO), None);
 }

@@ -47,6 +47,7 @@ pub fn fast() -> EngineConfig {
         idle_poll: Duration::from_millis(300),
         publish_every: Duration::ZERO,
         seed: Some(7),
+        refresh_every: Duration::from_secs(600),
     }
 }
 

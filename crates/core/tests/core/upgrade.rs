@@ -118,6 +118,12 @@ const FIXTURE: &[(i64, &str)] = &[
              (1, '2024-03-01T07:00:00Z', '2023-09-03', 180, 0, 0, 0, 0, 0);
          INSERT INTO setting (key, value) VALUES ('retention_keep_days', '180');",
     ),
+    (
+        3,
+        "INSERT INTO meeting_day (offering_id, weekday) VALUES
+             ('{SCIENCE}', 2), ('{SCIENCE}', 4);
+         INSERT INTO non_school_day (date) VALUES ('2024-03-29'), ('2024-04-01');",
+    ),
 ];
 
 /// The fixture's SQL for a database at `version`, with the ids filled in.

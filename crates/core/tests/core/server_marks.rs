@@ -1,0 +1,197 @@
+//! The roll next to the school's other writers (check-in kiosks, co-teachers, the teacher's
+//! other laptop): who the effective mark came from, and "mark the rest present" never
+//! replacing a record the server holds.
+
+use rollbook_core::marks::{self, RestPresent};
+use rollbook_core::roster::{self, MarkedBy};
+use rollbook_core::Status::{self, Absent, Excused, Late, Present};
+
+use rollbook_core::store::Store;
+
+use crate::common::*;
+
+/// The front desk's kiosk: a teacher assignment that is not the offering's.
+const KIOSK: &str = "e5f6a7b8-c9d0-4e1f-a2b3-00000000000a";
+
+/// A record pulled from the server into the cache, as `sync::pull` stores it.
+fn cached_record(
+    store: &Store,
+    record: &str,
+    student: &str,
+    teacher: &str,
+    status: Status,
+    at: &str,
+) {
+    let enrollment = match student {
+        JOSE => E_JOSE_MATH,
+        ANA => E_ANA_MATH,
+        _ => E_BRUNO_MATH,
+    };
+    let us = time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
+        .expect("test instant")
+        .unix_timestamp()
+        * 1_000_000;
+    store
+        .conn()
+        .execute(
+            "INSERT INTO server_record (id, school_id, offering_id, teacher_assignment_id,
+                 enrollment_id, student_id, date, status, recorded_at, recorded_at_us, fetched_at)
+             VALUES (?1, NULL, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?8)",
+            rusqlite::params![
+                record,
+                MATH,
+                teacher,
+                enrollment,
+                student,
+                DATE,
+                status.as_str(),
+                at,
+                us
+            ],
+        )
+        .expect("cache a server record");
+}
+
+fn row<'a>(rows: &'a [roster::RosterRow], student: &str) -> &'a roster::RosterRow {
+    rows.iter()
+        .find(|r| r.student_id == id(student))
+        .expect("student on the roll")
+}
+
+#[test]
+fn mark_the_rest_present_keeps_server_records_local_marks_and_both() {
+    let mut store = school();
+    let clock = clock();
+    // José: the kiosk's "late" only (no local mark). Ana: a local mark only. Bruno: nothing.
+    cached_record(
+        &store,
+        "f0000000-0000-4000-8000-000000000001",
+        JOSE,
+        KIOSK,
+        Late,
+        "2024-03-15T07:58:00Z",
+    );
+    mark(&mut store, &clock, ANA, Absent);
+
+    let outcome = marks::mark_rest_present(&mut store, &clock, window(), "t", &id(MATH), today())
+        .expect("rest present");
+    assert_eq!(
+        outcome,
+        RestPresent { marked: 1, kept: 2 },
+        "only Bruno had no mark at all; José's kiosk record and Ana's mark are kept"
+    );
+    let rows = roster::roster(&store, &id(MATH), today()).expect("roll");
+    assert_eq!(
+        row(&rows, JOSE).status,
+        Some(Late),
+        "the front desk's late must stay late"
+    );
+    assert_eq!(row(&rows, ANA).status, Some(Absent));
+    assert_eq!(row(&rows, BRUNO).status, Some(Present));
+    assert!(
+        outbox_of(&store, JOSE).is_empty(),
+        "nothing is sent for José: a present record would overwrite the kiosk's on the server"
+    );
+
+    // Undo restores exactly the previous state: Bruno unmarked, the others as they were.
+    let undone = marks::undo(&mut store, &clock, "t", &id(MATH), today()).expect("undo");
+    assert_eq!(undone.reverted, 1);
+    let rows = roster::roster(&store, &id(MATH), today()).expect("roll");
+    assert_eq!(row(&rows, BRUNO).status, None);
+    assert_eq!(row(&rows, JOSE).status, Some(Late));
+    assert_eq!(row(&rows, ANA).status, Some(Absent));
+}
+
+#[test]
+fn mark_the_rest_present_keeps_a_student_with_both_a_local_mark_and_a_server_record() {
+    let mut store = school();
+    let clock = clock();
+    mark(&mut store, &clock, ANA, Excused);
+    cached_record(
+        &store,
+        "f0000000-0000-4000-8000-000000000002",
+        ANA,
+        KIOSK,
+        Late,
+        "2024-03-15T07:59:00Z",
+    );
+    cached_record(
+        &store,
+        "f0000000-0000-4000-8000-000000000003",
+        JOSE,
+        TEACHER,
+        Absent,
+        "2024-03-15T07:59:30Z",
+    );
+    let outcome = marks::mark_rest_present(&mut store, &clock, window(), "t", &id(MATH), today())
+        .expect("rest present");
+    assert_eq!(outcome, RestPresent { marked: 1, kept: 2 });
+    assert_eq!(
+        outbox_of(&store, ANA).len(),
+        1,
+        "Ana's own change only, no present"
+    );
+    let again = marks::mark_rest_present(&mut store, &clock, window(), "t", &id(MATH), today())
+        .expect("rest present");
+    assert_eq!(
+        again,
+        RestPresent { marked: 0, kept: 3 },
+        "nobody is left unmarked"
+    );
+}
+
+#[test]
+fn the_roll_says_who_marked_each_row() {
+    let mut store = school();
+    let clock = clock();
+    // José: the kiosk (another teacher assignment). Ana: the same teacher on another device.
+    // Bruno: this device.
+    cached_record(
+        &store,
+        "f0000000-0000-4000-8000-000000000004",
+        JOSE,
+        KIOSK,
+        Late,
+        "2024-03-15T07:58:00Z",
+    );
+    cached_record(
+        &store,
+        "f0000000-0000-4000-8000-000000000005",
+        ANA,
+        TEACHER,
+        Absent,
+        "2024-03-15T08:01:00Z",
+    );
+    mark(&mut store, &clock, BRUNO, Present);
+    let rows = roster::roster(&store, &id(MATH), today()).expect("roll");
+
+    let jose = row(&rows, JOSE);
+    assert!(jose.from_server);
+    assert_eq!(jose.marked_by, Some(MarkedBy::Other));
+    assert_eq!(jose.recorded_at.as_deref(), Some("2024-03-15T07:58:00Z"));
+    let ana = row(&rows, ANA);
+    assert!(ana.from_server);
+    assert_eq!(ana.marked_by, Some(MarkedBy::SameTeacher));
+    assert_eq!(ana.recorded_at.as_deref(), Some("2024-03-15T08:01:00Z"));
+    let bruno = row(&rows, BRUNO);
+    assert!(!bruno.from_server);
+    assert_eq!(bruno.marked_by, Some(MarkedBy::ThisDevice));
+    assert!(
+        bruno.recorded_at.is_some(),
+        "the time of this device's mark"
+    );
+
+    assert_eq!(
+        serde_json::to_value(jose).expect("json")["marked_by"],
+        "other",
+        "the JSON of `roster show --json` names who marked it"
+    );
+    assert_eq!(
+        serde_json::to_value(ana).expect("json")["marked_by"],
+        "same_teacher"
+    );
+    assert_eq!(
+        serde_json::to_value(bruno).expect("json")["marked_by"],
+        "this_device"
+    );
+}
