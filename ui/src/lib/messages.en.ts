@@ -35,6 +35,7 @@ const en = {
   chipReadOnly: 'Read-only',
   chipLastSent: 'last sent {time}',
   chipNeverSent: 'nothing sent yet',
+  chipRefreshed: 'records as of {time}',
   chipHint: 'Open sync details',
 
   problemsTitle: 'Sync',

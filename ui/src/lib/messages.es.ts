@@ -36,6 +36,7 @@ const es: Messages = {
   chipReadOnly: 'Solo lectura',
   chipLastSent: 'último envío {time}',
   chipNeverSent: 'aún no se ha enviado nada',
+  chipRefreshed: 'registros de {time}',
   chipHint: 'Abrir detalles de sincronización',
 
   problemsTitle: 'Sincronización',
