@@ -72,7 +72,7 @@ pub struct Enrollment {
 
 /// The teacher assignment a sample front-desk kiosk posts under ([`SampleSchool::kiosk_arrivals`]):
 /// no offering's, so Rollbook shows its marks as "another teacher or system".
-pub const FRONT_DESK: Uuid = Uuid::from_u128(0xf407_de5c_0000_4000_8000_00000000_0001);
+pub const FRONT_DESK: Uuid = Uuid::from_u128(0xf407_de5c_0000_4000_8000_0000_0000_0001);
 
 /// The sample school. Equal seeds give equal schools.
 #[derive(Debug, Clone, PartialEq, Eq)]
