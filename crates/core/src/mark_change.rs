@@ -152,6 +152,8 @@ impl<'c> ChangeWriter<'c> {
         enrolled: &Enrolled,
         new: Option<Status>,
     ) -> Result<Option<Applied>> {
+        // Marking a row is looking at it: a record that changed it elsewhere is acknowledged.
+        crate::history::acknowledge(self.conn, key.offering, key.student, key.date)?;
         let old: Option<Status> = self
             .conn
             .prepare_cached(
