@@ -330,14 +330,43 @@ fn marking_the_row_acknowledges_a_change_made_elsewhere() {
         "2024-03-15T08:12:00Z",
     );
     assert!(ana(&store).changed_elsewhere);
-    mark(&mut store, &clock, ANA, Excused);
+    // The teacher insists on their own status: the one this device already holds locally.
+    let outcome = mark(&mut store, &clock, ANA, Absent);
     let row = ana(&store);
     assert!(!row.changed_elsewhere, "marking it is looking at it");
     assert_eq!(
         row.status,
-        Some(Excused),
-        "the teacher's change is the mark"
+        Some(Absent),
+        "the teacher's change is the mark, though it equals what this device sent before"
     );
+    assert!(
+        outcome.outbox_id.is_some(),
+        "it is sent again: it must become the newest record on the server"
+    );
+    assert_eq!(outbox_of(&store, ANA).len(), 2);
+}
+
+#[test]
+fn accepting_the_status_another_writer_recorded_sends_nothing() {
+    let mut store = school();
+    let clock = clock();
+    deliver_ana(&mut store, &clock, "f0000000-0000-4000-8000-000000000050");
+    cached_record(
+        &store,
+        "f0000000-0000-4000-8000-000000000051",
+        ANA,
+        KIOSK,
+        Late,
+        "2024-03-15T08:12:00Z",
+    );
+    let outcome = mark(&mut store, &clock, ANA, Late);
+    assert_eq!(
+        outcome.outbox_id, None,
+        "the server's newest record already says late: a second one would only add noise"
+    );
+    let row = ana(&store);
+    assert_eq!(row.status, Some(Late));
+    assert!(!row.changed_elsewhere);
 }
 
 #[test]
