@@ -180,6 +180,19 @@ fn a_newer_kiosk_record_after_the_teachers_delivered_mark_wins() {
         "the kiosk changed the teacher's delivered mark: the roll says so: {row}"
     );
 
+    let text = rig.cli.ok(&[
+        "roster",
+        "show",
+        "--offering",
+        &offering,
+        "--date",
+        recent_date(),
+    ]);
+    assert!(
+        text.contains("changed by another teacher or system at"),
+        "the table says it too: {text}"
+    );
+
     let history = rig.cli.json(&[
         "history",
         "--offering",

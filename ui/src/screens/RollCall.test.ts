@@ -294,6 +294,21 @@ describe('roll call grid', () => {
     expect(m.roster).toHaveBeenCalledTimes(2);
   });
 
+  it('says a mark was changed elsewhere in Spanish too', async () => {
+    const { locale } = await import('../lib/locale.svelte');
+    locale.current = 'es';
+    rows[3] = student('carla', 'Carla Díaz', 'late', {
+      from_server: true,
+      delivery: null,
+      marked_by: 'other',
+      recorded_at: '2025-03-04T08:12:00Z',
+      changed_elsewhere: true,
+    });
+    render(RollCall, { offering: OFFERING, date: DATE });
+    await screen.findByRole('grid');
+    expect(within(rowEl('carla')).getByTestId('delivery')).toHaveTextContent('Cambiado por otro docente o sistema a las');
+  });
+
   it('opens the keyboard help with ? and documents moving down after a mark', async () => {
     await renderGrid();
     await fireEvent.keyDown(rowEl('ana'), { key: '?', shiftKey: true });
