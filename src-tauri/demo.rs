@@ -18,6 +18,10 @@ pub const DEMO_TOKEN: &str = "demo-token";
 pub const DEMO_SEED: u64 = 42;
 /// The file name import history shows for the sample roster.
 const ROSTER_FILE: &str = "sample-school.csv";
+/// Past rolls of the sample school's last two weeks left untaken on its server.
+const UNTAKEN_ROLLS: usize = 3;
+/// When the front-desk kiosk posts today's late arrivals, after the demo starts.
+const KIOSK_AFTER: std::time::Duration = std::time::Duration::from_secs(8);
 
 /// The running demo server (stopped when dropped, i.e. when the app exits).
 #[derive(Default)]
@@ -45,6 +49,7 @@ pub fn start(state: &AppState, rt: &tokio::runtime::Handle) -> Result<()> {
     };
     let sim = Sim::builder()
         .sample_school(DEMO_SEED)
+        .untaken_rolls(UNTAKEN_ROLLS)
         .token(DEMO_TOKEN, &ALL_SCOPES)
         .start_on(rt)
         .map_err(|e| Error::Remote(format!("cannot start the demo server: {e}")))?;
@@ -56,6 +61,16 @@ pub fn start(state: &AppState, rt: &tokio::runtime::Handle) -> Result<()> {
         }
         Ok::<_, Error>(())
     })?;
+    // The front desk's check-in kiosk: a few late arrivals in today's first classes, posted
+    // straight to the server under its own teacher assignment, as a real kiosk does.
+    let kiosk = sim.handle();
+    rt.spawn(async move {
+        tokio::time::sleep(KIOSK_AFTER).await;
+        let Some(school) = kiosk.sample() else { return };
+        for arrival in school.kiosk_arrivals(athena_sim::today_utc(), 2, 2) {
+            kiosk.add_record(&arrival);
+        }
+    });
     *demo.sim.lock().unwrap_or_else(PoisonError::into_inner) = Some(sim);
     Ok(())
 }

@@ -87,8 +87,21 @@ pub async fn restart<R: Runtime>(app: &AppHandle<R>) -> Result<()> {
     let tokens = state.token_source(&config);
     let api = ApiClient::new(config)?;
     let store = Store::open_data_dir(state.data_dir())?;
+    // The demo lists every sample offering once at start: its Today then shows the sample
+    // school's past rolls as the server holds them (a few left untaken) and the kiosk's marks.
+    let demo_offerings: Vec<Id> = if state.is_demo() {
+        rollbook_core::roster::offerings(&store)?
+            .into_iter()
+            .map(|o| o.id)
+            .collect()
+    } else {
+        Vec::new()
+    };
     let engine = Engine::new(store, api, tokens, state.clock(), engine_config())?;
     let handle = SyncHandle::start(engine);
+    if !demo_offerings.is_empty() {
+        handle.refresh_offerings(demo_offerings);
+    }
     let status = handle.subscribe();
     *state.sync.slot() = Some(handle);
     tauri::async_runtime::spawn(crate::events::forward(app.clone(), status));

@@ -531,3 +531,5 @@ mod retention;
 mod secrecy;
 #[path = "commands/sync.rs"]
 mod sync;
+#[path = "commands/writers.rs"]
+mod writers;

@@ -1,4 +1,5 @@
-use rollbook_core::marks::{self, Change, Counts, DateWindow, Origin};
+use rollbook_core::history::{self, HistoryEntry};
+use rollbook_core::marks::{self, Counts, DateWindow, Origin};
 use rollbook_core::roll;
 use rollbook_core::roster::{self, RosterRow};
 use rollbook_core::{Day, Id, Result, Status};
@@ -104,18 +105,19 @@ pub fn undo(
     Ok(outcome)
 }
 
-/// Every change of one mark, oldest first, with how far its delivery got.
+/// Every change of one mark and the other writers' server records, oldest first, with how far
+/// each change's delivery got. Opening it acknowledges a record that changed the mark elsewhere.
 #[tauri::command(async)]
 pub fn history(
     state: State<'_, AppState>,
     offering: String,
     student: String,
     date: String,
-) -> Result<Vec<Change>> {
+) -> Result<Vec<HistoryEntry>> {
     let (offering, student, date) = (
         Id::parse(&offering)?,
         Id::parse(&student)?,
         Day::parse(&date)?,
     );
-    state.with_store(|store| marks::history(store, &offering, &student, date))
+    state.with_store(|store| history::open(store, &offering, &student, date))
 }

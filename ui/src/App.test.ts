@@ -46,6 +46,11 @@ describe('App', () => {
 
     emitSyncStatus({ pending: 3, online: true });
     await waitFor(() => expect(chip).toHaveTextContent('3 waiting'));
+    expect(screen.queryByTestId('sync-chip-refreshed')).toBeNull();
+    emitSyncStatus({ pending: 3, online: true, last_refresh_at: new Date().toISOString() });
+    await waitFor(() =>
+      expect(screen.getByTestId('sync-chip-refreshed')).toHaveTextContent('records as of'),
+    );
     emitSyncStatus({ pending: 2, sending: 1, running: true });
     await waitFor(() => expect(chip).toHaveTextContent('Sending…'));
     emitSyncStatus({ pending: 3, online: false });

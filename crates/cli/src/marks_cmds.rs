@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 use rollbook_core::checkin::import_marks_csv;
 use rollbook_core::clock::SystemClock;
+use rollbook_core::history::{self, HistoryEntry};
 use rollbook_core::marks::{self, DateWindow, Origin};
+use rollbook_core::roster::MarkedBy;
 use rollbook_core::{Day, Id, Result, Status};
 
 use crate::output::outln;
@@ -195,12 +197,12 @@ pub fn run_marks(ctx: &Ctx, cmd: MarksCommand) -> Result<()> {
 }
 
 pub fn run_history(ctx: &Ctx, a: HistoryArgs) -> Result<()> {
-    let store = ctx.open()?;
-    let changes = marks::history(&store, &a.offering, &a.student, a.date)?;
+    let mut store = ctx.open()?;
+    let entries = history::open(&mut store, &a.offering, &a.student, a.date)?;
     if a.json {
-        return output::json(&changes);
+        return output::json(&entries);
     }
-    if changes.is_empty() {
+    if entries.is_empty() {
         outln!(
             "No changes recorded for student {} on {}.",
             a.student,
@@ -208,7 +210,23 @@ pub fn run_history(ctx: &Ctx, a: HistoryArgs) -> Result<()> {
         );
         return Ok(());
     }
-    for c in &changes {
+    for e in &entries {
+        let c = match e {
+            HistoryEntry::Local(c) => c,
+            HistoryEntry::Server(s) => {
+                let who = match s.marked_by {
+                    MarkedBy::SameTeacher => "you on another device",
+                    _ => "another teacher or system",
+                };
+                outln!(
+                    "{}  {}  by {who}  (server record {})",
+                    s.recorded_at,
+                    s.status.as_str(),
+                    s.record_id
+                );
+                continue;
+            }
+        };
         let mut line = format!(
             "{}  {} -> {}  by {} ({})",
             c.changed_at,

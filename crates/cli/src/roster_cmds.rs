@@ -150,7 +150,7 @@ fn show(ctx: &Ctx, a: ShowArgs) -> Result<()> {
             vec![
                 r.student_name.clone(),
                 output::status(r.status).to_string(),
-                output::delivery(r.delivery).to_string(),
+                delivery(r),
                 r.student_id.to_string(),
                 r.course_enrollment_id.to_string(),
             ]
@@ -161,6 +161,24 @@ fn show(ctx: &Ctx, a: ShowArgs) -> Result<()> {
         &table,
     );
     Ok(())
+}
+
+/// Where a row's mark is; for another writer's record, who made it and when, and whether it
+/// changed this device's mark unseen.
+fn delivery(r: &roster::RosterRow) -> String {
+    if !r.from_server {
+        return output::delivery(r.delivery).to_string();
+    }
+    let who = match r.marked_by {
+        Some(roster::MarkedBy::SameTeacher) => "you on another device",
+        _ => "another teacher or system",
+    };
+    let at = r.recorded_at.as_deref().unwrap_or("?");
+    if r.changed_elsewhere {
+        format!("changed by {who} at {at}")
+    } else {
+        format!("by {who} at {at}")
+    }
 }
 
 pub fn run_offerings(ctx: &Ctx, a: OfferingsArgs) -> Result<()> {

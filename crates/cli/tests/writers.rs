@@ -175,6 +175,78 @@ fn a_newer_kiosk_record_after_the_teachers_delivered_mark_wins() {
         "the newest record is the effective mark"
     );
     assert_eq!(row["marked_by"], "other");
+    assert_eq!(
+        row["changed_elsewhere"], true,
+        "the kiosk changed the teacher's delivered mark: the roll says so: {row}"
+    );
+
+    let text = rig.cli.ok(&[
+        "roster",
+        "show",
+        "--offering",
+        &offering,
+        "--date",
+        recent_date(),
+    ]);
+    assert!(
+        text.contains("changed by another teacher or system at"),
+        "the table says it too: {text}"
+    );
+
+    let history = rig.cli.json(&[
+        "history",
+        "--offering",
+        &offering,
+        "--student",
+        &student,
+        "--date",
+        recent_date(),
+        "--json",
+    ]);
+    let kinds: Vec<(String, String)> = history
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| {
+            let status = e["new_status"].as_str().or(e["status"].as_str());
+            (
+                e["kind"].as_str().unwrap_or("?").to_string(),
+                status.unwrap_or("?").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            ("local".to_string(), "absent".to_string()),
+            ("server".to_string(), "late".to_string())
+        ],
+        "the teacher's change, then the kiosk's record (its own record not listed twice): {history}"
+    );
+    assert_eq!(history[1]["marked_by"], "other", "{history}");
+    let text = rig.cli.ok(&[
+        "history",
+        "--offering",
+        &offering,
+        "--student",
+        &student,
+        "--date",
+        recent_date(),
+    ]);
+    assert!(
+        text.contains("late  by another teacher or system"),
+        "{text}"
+    );
+    let rows = roll(&rig);
+    let row = rows
+        .iter()
+        .find(|r| r["student_id"] == student.as_str())
+        .expect("row");
+    assert_eq!(
+        row["changed_elsewhere"], false,
+        "looking at the history acknowledges it: {row}"
+    );
+
     let rest = rig.cli.json(&[
         "mark-rest-present",
         "--offering",

@@ -15,3 +15,16 @@ CREATE TABLE meeting_day (
 CREATE TABLE non_school_day (
     date TEXT PRIMARY KEY CHECK (date GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]')
 ) STRICT, WITHOUT ROWID;
+
+-- What the teacher last saw of a mark's server records (crate::history): the newest record's
+-- recorded_at_us when they opened its history or marked the row. A newer record of another
+-- writer over a mark of this device shows "changed by another teacher or system" until then.
+-- The primary key (offering first, then date) serves the roll's read of one offering on one
+-- date and the upsert of one mark.
+CREATE TABLE mark_seen (
+    offering_id         TEXT NOT NULL,
+    date                TEXT NOT NULL,
+    student_id          TEXT NOT NULL,
+    seen_recorded_at_us INTEGER NOT NULL,
+    PRIMARY KEY (offering_id, date, student_id)
+) STRICT, WITHOUT ROWID;

@@ -14,6 +14,7 @@ pub mod checkin;
 pub mod clock;
 mod csv_file;
 pub mod error;
+pub mod history;
 pub mod ids;
 pub mod lookup;
 mod mark_change;

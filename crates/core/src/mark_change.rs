@@ -10,6 +10,11 @@
 //! - removing a mark (undo back to "no mark") cancels a pending item, and is refused once
 //!   anything of that mark has left the device: the API has no delete.
 //!
+//! When the mark's effective record is another writer's (a kiosk's, a co-teacher's, newer than
+//! what this device delivered: see [`crate::sync::effective`]), that record is what the server
+//! holds: choosing its status sends nothing, and choosing any other status, even the one this
+//! device holds locally, is sent so it becomes the newest record.
+//!
 //! While an earlier item of the mark is in flight or unknown, what the server holds is not
 //! known, so a change is queued. Once that item has its outcome, [`recheck_pending`] applies the
 //! same rules to the pending change against what the server now holds.
@@ -152,6 +157,8 @@ impl<'c> ChangeWriter<'c> {
         enrolled: &Enrolled,
         new: Option<Status>,
     ) -> Result<Option<Applied>> {
+        // Marking a row is looking at it: a record that changed it elsewhere is acknowledged.
+        crate::history::acknowledge(self.conn, key.offering, key.student, key.date)?;
         let old: Option<Status> = self
             .conn
             .prepare_cached(
@@ -159,11 +166,13 @@ impl<'c> ChangeWriter<'c> {
             )?
             .query_row((key.offering, key.student, key.date), |r| r.get(0))
             .optional()?;
-        if old == new {
+        let elsewhere = held_elsewhere(self.conn, key)?;
+        // Unchanged locally is not unchanged when another writer's record is what shows.
+        if old == new && elsewhere.is_none_or(|s| Some(s) == new) {
             return Ok(None);
         }
         let (link, carrier) = match new {
-            Some(status) => self.route(key, enrolled, status)?,
+            Some(status) => self.route(key, enrolled, status, elsewhere)?,
             None => self.withdraw(key)?,
         };
         match new {
@@ -211,6 +220,7 @@ impl<'c> ChangeWriter<'c> {
         key: MarkKey<'_>,
         enrolled: &Enrolled,
         status: Status,
+        elsewhere: Option<Status>,
     ) -> Result<(Option<i64>, Option<i64>)> {
         let newest = newest_item(self.conn, key, "")?;
         // With no item at all the server holds nothing from us: skip the second lookup.
@@ -219,8 +229,14 @@ impl<'c> ChangeWriter<'c> {
             Some(_) => held_by_server(self.conn, key, None)?,
             None => None,
         };
-        let server_has_it = held.as_ref().is_some_and(|h| h.status == status);
-        let held_id = held.map(|h| h.id);
+        let (server_has_it, held_id) = match elsewhere {
+            // Another writer's record is the newest: no item of this device holds it.
+            Some(theirs) => (theirs == status, None),
+            None => (
+                held.as_ref().is_some_and(|h| h.status == status),
+                held.map(|h| h.id),
+            ),
+        };
         match newest {
             Some(item) if item.state == "pending" => {
                 if server_has_it {
@@ -293,6 +309,35 @@ impl<'c> ChangeWriter<'c> {
             None => Ok((None, None)),
         }
     }
+}
+
+/// The status of another writer's record when it is the mark's effective one: the newest cached
+/// record of the mark is not one this device's outbox created, and nothing of this device is on
+/// its way or unsettled (then this device's mark shows, as in [`crate::sync::effective`]).
+fn held_elsewhere(conn: &Connection, key: MarkKey<'_>) -> Result<Option<Status>> {
+    // The newest record by server_record_by_key.
+    let newest: Option<(Status, bool)> = conn
+        .prepare_cached(
+            "SELECT r.status, EXISTS (SELECT 1 FROM outbox o WHERE o.server_id = r.id)
+             FROM server_record r
+             WHERE r.offering_id = ?1 AND r.student_id = ?2 AND r.date = ?3
+             ORDER BY r.recorded_at_us DESC LIMIT 1",
+        )?
+        .query_row((key.offering, key.student, key.date), |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
+    let Some((status, false)) = newest else {
+        return Ok(None);
+    };
+    let item = newest_item(conn, key, "AND state <> 'cancelled'")?;
+    let unsettled = item.is_some_and(|i| {
+        matches!(
+            i.state.as_str(),
+            "pending" | "sending" | "unknown" | "rejected"
+        )
+    });
+    Ok((!unsettled).then_some(status))
 }
 
 /// What the server holds for this mark, when it is known: the newest item that reached, may

@@ -183,6 +183,12 @@ pub fn purge(
         )? as u64;
     }
     let report = report(&tx, keep_days, cutoff, counts)?;
+    // What the teacher saw of records that are gone goes with them (crate::history).
+    tx.execute(
+        "DELETE FROM mark_seen AS s WHERE s.date < ?1 AND NOT EXISTS (SELECT 1 FROM server_record r
+           WHERE r.offering_id = s.offering_id AND r.student_id = s.student_id AND r.date = s.date)",
+        [cutoff],
+    )?;
     tx.execute(
         "INSERT INTO purge_log (ran_at, cutoff, keep_days, marks, changes, outbox_items,
              server_records, kept_unconfirmed)

@@ -110,6 +110,11 @@ pub struct RosterRow {
     /// When the mark shown was recorded: the server's `recorded_at` for a server record, the
     /// time of this device's change otherwise (RFC 3339, UTC).
     pub recorded_at: Option<String>,
+    /// Another writer's record newer than what the teacher last saw replaced a mark of this
+    /// device: "changed by another teacher or system at 08:12" until the teacher opens the
+    /// row's history or marks it (see [`crate::history`]). A record on a row this device never
+    /// marked is not a conflict.
+    pub changed_elsewhere: bool,
 }
 
 /// Who made a row's effective mark.
@@ -223,6 +228,7 @@ pub fn roster(store: &Store, offering: &Id, date: Day) -> Result<Vec<RosterRow>>
                 from_server: false,
                 marked_by: None,
                 recorded_at: None,
+                changed_elsewhere: false,
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -233,6 +239,10 @@ pub fn roster(store: &Store, offering: &Id, date: Day) -> Result<Vec<RosterRow>>
         |r| r.get(0),
     )?;
     let effective = crate::sync::effective::for_offering_date(store, offering, date)?;
+    let unseen: std::collections::HashSet<Id> =
+        crate::history::unseen_over_own_mark(conn, offering, date)?
+            .into_iter()
+            .collect();
     for row in &mut rows {
         let Some(mark) = effective.get(&row.student_id) else {
             continue;
@@ -242,6 +252,7 @@ pub fn roster(store: &Store, offering: &Id, date: Day) -> Result<Vec<RosterRow>>
             row.status = Some(mark.status);
             row.changed_at = Some(mark.recorded_at.clone());
             row.from_server = true;
+            row.changed_elsewhere = unseen.contains(&row.student_id);
             row.marked_by = Some(match &mark.teacher_assignment_id {
                 Some(t) if *t == teacher => MarkedBy::SameTeacher,
                 _ => MarkedBy::Other,

@@ -46,7 +46,7 @@ pub use model::{
 };
 pub use sample::{
     school_days_before, today_utc, Enrollment, Offering, SampleSchool, Teacher, DEFAULT_SCHOOL_ID,
-    ROSTER_HEADER,
+    FRONT_DESK, ROSTER_HEADER,
 };
 pub use server::{Sim, SimBuilder, SimError, SimHandle, StillBusy};
 pub use store::{sort_newest_first, ListFilter};

@@ -16,7 +16,7 @@ use rand::{Rng, SeedableRng};
 use time::{Date, Duration, OffsetDateTime, PrimitiveDateTime, Weekday};
 use uuid::Uuid;
 
-use crate::model::{AttendanceRecord, Status, Student};
+use crate::model::{AttendanceRecord, NewAttendance, Status, Student};
 
 /// The school id used by the sample school and, by default, by every token.
 pub const DEFAULT_SCHOOL_ID: Uuid = uuid::uuid!("7c9e6679-7425-40de-944b-e07fc1f90ae7");
@@ -69,6 +69,10 @@ pub struct Enrollment {
     /// The student.
     pub student_id: Uuid,
 }
+
+/// The teacher assignment a sample front-desk kiosk posts under ([`SampleSchool::kiosk_arrivals`]):
+/// no offering's, so Rollbook shows its marks as "another teacher or system".
+pub const FRONT_DESK: Uuid = Uuid::from_u128(0xf407_de5c_0000_4000_8000_0000_0000_0001);
 
 /// The sample school. Equal seeds give equal schools.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -339,6 +343,49 @@ impl SampleSchool {
 
     /// The roster as a CSV string, like a SIS export:
     /// `course_offering_id,course_name,teacher_assignment_id,course_enrollment_id,student_id,student_name`.
+    /// `n` (offering, day) rolls among the last ten school days before `end_date` that a
+    /// history with [`crate::SimBuilder::untaken_rolls`] leaves without records: spread over
+    /// offerings and days, the same for the same school.
+    pub fn untaken_rolls(&self, end_date: Date, n: usize) -> Vec<(Uuid, Date)> {
+        let days = school_days_before(end_date, 10);
+        (0..n)
+            .filter(|_| !self.offerings.is_empty() && !days.is_empty())
+            .map(|i| {
+                let offering = &self.offerings[(i * 2 + 1) % self.offerings.len()];
+                (offering.id, days[days.len() - 1 - (i * 3) % days.len()])
+            })
+            .collect()
+    }
+
+    /// A check-in kiosk at the front desk (a teacher assignment of no offering) recording
+    /// `per_offering` late arrivals on `date` in each of the first `offerings` offerings.
+    pub fn kiosk_arrivals(
+        &self,
+        date: Date,
+        offerings: usize,
+        per_offering: usize,
+    ) -> Vec<NewAttendance> {
+        self.offerings
+            .iter()
+            .take(offerings)
+            .flat_map(|o| {
+                self.enrollments_of(o.id)
+                    .into_iter()
+                    .skip(1)
+                    .step_by(3)
+                    .take(per_offering)
+                    .map(move |e| NewAttendance {
+                        course_offering_id: o.id,
+                        teacher_assignment_id: FRONT_DESK,
+                        course_enrollment_id: e.id,
+                        student_id: e.student_id,
+                        attendance_date: date,
+                        status: Status::Late,
+                    })
+            })
+            .collect()
+    }
+
     pub fn roster_csv(&self) -> String {
         let mut buf = Vec::new();
         self.write_roster_csv(&mut buf)

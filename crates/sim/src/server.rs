@@ -125,6 +125,7 @@ pub struct SimBuilder {
     faults: Faults,
     strict_enrollment: bool,
     rejected_students: HashSet<Uuid>,
+    untaken_rolls: usize,
 }
 
 impl Default for SimBuilder {
@@ -137,6 +138,7 @@ impl Default for SimBuilder {
             faults: Faults::none(),
             strict_enrollment: false,
             rejected_students: HashSet::new(),
+            untaken_rolls: 0,
         }
     }
 }
@@ -152,6 +154,13 @@ impl SimBuilder {
     /// (default: 60 days before today, UTC). Pin the date for reproducible tests.
     pub fn history(mut self, end_date: Date, school_days: u32) -> Self {
         self.history = Some((Some(end_date), school_days));
+        self
+    }
+
+    /// Leaves `n` rolls of the history's last ten school days untaken (no record for that
+    /// offering and day): [`SampleSchool::untaken_rolls`] says which.
+    pub fn untaken_rolls(mut self, n: usize) -> Self {
+        self.untaken_rolls = n;
         self
     }
 
@@ -218,7 +227,14 @@ impl SimBuilder {
         let sample = self.sample_seed.map(SampleSchool::generate);
         let mut store = Store::default();
         if let (Some(school), Some((end, days))) = (&sample, self.history) {
-            store.preload(school.history(end.unwrap_or_else(today_utc), days));
+            let end = end.unwrap_or_else(today_utc);
+            let untaken = school.untaken_rolls(end, self.untaken_rolls);
+            store.preload(
+                school
+                    .history(end, days)
+                    .into_iter()
+                    .filter(|r| !untaken.contains(&(r.course_offering_id, r.attendance_date))),
+            );
         }
         let students = sample
             .iter()

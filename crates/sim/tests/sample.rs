@@ -148,3 +148,56 @@ fn handles_can_cross_threads() {
     assert_send_sync::<athena_sim::Sim>();
     assert_send_sync::<athena_sim::SimHandle>();
 }
+
+#[tokio::test]
+async fn untaken_rolls_have_no_record_and_the_kiosk_posts_late_arrivals() {
+    use athena_sim::{school_days_before, today_utc, FRONT_DESK};
+    let end = today_utc();
+    let sim = Sim::builder()
+        .sample_school(42)
+        .history(end, 20)
+        .untaken_rolls(3)
+        .start()
+        .await
+        .expect("sim");
+    let school = sim.sample().expect("sample").clone();
+    let untaken = school.untaken_rolls(end, 3);
+    assert_eq!(untaken.len(), 3);
+    let recent: Vec<_> = school_days_before(end, 10);
+    let records = sim.records();
+    for (offering, date) in &untaken {
+        assert!(recent.contains(date), "within the last ten school days");
+        assert!(
+            !records
+                .iter()
+                .any(|r| r.course_offering_id == *offering && r.attendance_date == *date),
+            "an untaken roll has no record"
+        );
+    }
+    let taken = records
+        .iter()
+        .filter(|r| {
+            r.course_offering_id == school.offerings[0].id && r.attendance_date == recent[0]
+        })
+        .count();
+    assert_eq!(
+        taken,
+        school.enrollments_of(school.offerings[0].id).len(),
+        "other rolls are whole"
+    );
+
+    let arrivals = school.kiosk_arrivals(end, 2, 2);
+    assert_eq!(arrivals.len(), 4);
+    for a in &arrivals {
+        assert_eq!(a.status, Status::Late);
+        assert_eq!(a.teacher_assignment_id, FRONT_DESK);
+        assert!(school
+            .offerings
+            .iter()
+            .all(|o| o.teacher_assignment_id != FRONT_DESK));
+        assert!(school
+            .enrollments_of(a.course_offering_id)
+            .iter()
+            .any(|e| e.id == a.course_enrollment_id && e.student_id == a.student_id));
+    }
+}

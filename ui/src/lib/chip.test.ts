@@ -16,6 +16,8 @@ const idle: SyncStatus = {
   paused_until: null,
   online: true,
   running: false,
+  last_refresh_at: null,
+  last_refresh_new_records: 0,
 };
 const signedIn: Settings = {
   api_url: 'https://api.athena-erp.com',

@@ -188,6 +188,9 @@ export interface RosterRow {
   marked_by: MarkedBy | null;
   /** When the mark shown was recorded (RFC 3339). */
   recorded_at: string | null;
+  /** Another writer's newer record replaced this device's mark and the teacher has not looked
+   *  at it yet (opening the history or marking the row clears it). */
+  changed_elsewhere: boolean;
 }
 
 /** This device; the same teacher on another device; a kiosk, co-teacher or substitute. */
@@ -207,7 +210,12 @@ export interface Counts {
   unmarked: number;
 }
 
-export interface HistoryEntry {
+/** A mark's history, oldest first: this device's changes and other writers' records. */
+export type HistoryEntry = LocalChange | ServerRecordEntry;
+
+/** A change made on this device. */
+export interface LocalChange {
+  kind: 'local';
   id: number;
   old_status: Status | null;
   new_status: Status | null;
@@ -220,6 +228,16 @@ export interface HistoryEntry {
   sent_at: string | null;
   server_id: string | null;
   server_recorded_at: string | null;
+}
+
+/** A record on the server this device did not create (a kiosk, a co-teacher, another device). */
+export interface ServerRecordEntry {
+  kind: 'server';
+  record_id: string;
+  status: Status;
+  recorded_at: string;
+  /** `same_teacher`: you on another device; `other`: another teacher or system. */
+  marked_by: Exclude<MarkedBy, 'this_device'>;
 }
 
 export const roster = (offering: string, date: string) =>
@@ -246,6 +264,7 @@ const allowing = (allow: boolean) => (allow ? { allowDateOutsideWindow: true } :
 /** Rejects with code `conflict` when there is nothing to undo. */
 export const undo = (offering: string, date: string) =>
   call<{ reverted: number }>('undo', { offering, date });
+/** Opening a mark's history acknowledges a record that changed it elsewhere. */
 export const history = (offering: string, student: string, date: string) =>
   call<HistoryEntry[]>('history', { offering, student, date });
 

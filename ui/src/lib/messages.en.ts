@@ -35,6 +35,7 @@ const en = {
   chipReadOnly: 'Read-only',
   chipLastSent: 'last sent {time}',
   chipNeverSent: 'nothing sent yet',
+  chipRefreshed: 'records as of {time}',
   chipHint: 'Open sync details',
 
   problemsTitle: 'Sync',
@@ -115,6 +116,8 @@ const en = {
   needsAttention: 'Needs attention',
   fromYouElsewhere: 'You on another device · {time}',
   fromOther: 'Another teacher or system · {time}',
+  changedByYouElsewhere: 'Changed by you on another device at {time}',
+  changedByOther: 'Changed by another teacher or system at {time}',
   notMarked: 'Not marked',
   countsLabel: 'Counts',
   unmarked: 'Unmarked',
@@ -160,6 +163,10 @@ const en = {
   noneStatus: 'no mark',
   undoneTag: 'undone',
   deliveredAs: '{time} · server id {id}',
+  whoYouElsewhere: 'You on another device',
+  whoOther: 'Another teacher or system',
+  fromServerRecord: "The school's server",
+  serverRecord: 'server id {id}',
   notSent: 'Not sent yet',
   noHistory: 'No changes recorded.',
 

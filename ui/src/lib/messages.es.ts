@@ -36,6 +36,7 @@ const es: Messages = {
   chipReadOnly: 'Solo lectura',
   chipLastSent: 'último envío {time}',
   chipNeverSent: 'aún no se ha enviado nada',
+  chipRefreshed: 'registros de {time}',
   chipHint: 'Abrir detalles de sincronización',
 
   problemsTitle: 'Sincronización',
@@ -117,6 +118,8 @@ const es: Messages = {
   needsAttention: 'Requiere atención',
   fromYouElsewhere: 'Usted en otro dispositivo · {time}',
   fromOther: 'Otro docente o sistema · {time}',
+  changedByYouElsewhere: 'Cambiado por usted en otro dispositivo a las {time}',
+  changedByOther: 'Cambiado por otro docente o sistema a las {time}',
   notMarked: 'Sin marcar',
   countsLabel: 'Conteo',
   unmarked: 'Sin marcar',
@@ -165,6 +168,10 @@ const es: Messages = {
   noneStatus: 'sin marca',
   undoneTag: 'deshecho',
   deliveredAs: '{time} · id en el servidor {id}',
+  whoYouElsewhere: 'Usted en otro dispositivo',
+  whoOther: 'Otro docente o sistema',
+  fromServerRecord: 'El servidor de la escuela',
+  serverRecord: 'id en el servidor {id}',
   notSent: 'Aún no enviado',
   noHistory: 'No hay cambios registrados.',
 

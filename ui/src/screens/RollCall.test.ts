@@ -22,6 +22,7 @@ const student = (id: string, name: string, status: Status | null = null, extra: 
   from_server: false,
   marked_by: status ? 'this_device' : null,
   recorded_at: status ? '2025-03-04T12:00:00Z' : null,
+  changed_elsewhere: false,
   ...extra,
 });
 
@@ -228,7 +229,7 @@ describe('roll call grid', () => {
   it('opens the mark history', async () => {
     m.history.mockResolvedValue([
       {
-        id: 1, old_status: null, new_status: 'absent', actor: 'Ms. Ortiz', origin: 'grid',
+        kind: 'local', id: 1, old_status: null, new_status: 'absent', actor: 'Ms. Ortiz', origin: 'grid',
         changed_at: '2025-03-04T12:00:00Z', action: 1, undone: false, outbox_state: 'synced',
         sent_at: '2025-03-04T12:00:05Z', server_id: 'srv-42', server_recorded_at: '2025-03-04T12:00:05Z',
       },
@@ -242,6 +243,76 @@ describe('roll call grid', () => {
     expect(dialog).toHaveTextContent('Ms. Ortiz');
     expect(dialog).toHaveTextContent('Roll call');
     expect(dialog).toHaveTextContent('server id srv-42');
+  });
+
+  it('lists the server records of other writers in the history, oldest first', async () => {
+    m.history.mockResolvedValue([
+      { kind: 'server', record_id: 'srv-kiosk', status: 'late', recorded_at: '2025-03-04T07:58:00Z', marked_by: 'other' },
+      {
+        kind: 'local', id: 1, old_status: null, new_status: 'absent', actor: 'Ms. Ortiz', origin: 'grid',
+        changed_at: '2025-03-04T08:00:00Z', action: 1, undone: false, outbox_state: 'synced',
+        sent_at: '2025-03-04T08:00:05Z', server_id: 'srv-42', server_recorded_at: '2025-03-04T08:00:05Z',
+      },
+      { kind: 'server', record_id: 'srv-laptop', status: 'excused', recorded_at: '2025-03-04T08:20:00Z', marked_by: 'same_teacher' },
+    ]);
+    await renderGrid();
+    await fireEvent.click(within(rowEl('carla')).getByRole('button', { name: 'History: Carla Díaz' }));
+    const dialog = await screen.findByRole('dialog', { name: 'History: Carla Díaz' });
+    await within(dialog).findByText('Absent');
+    const lines = within(dialog).getAllByRole('row').slice(1).map((r) => r.textContent ?? '');
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toContain('Late');
+    expect(lines[0]).toContain('Another teacher or system');
+    expect(lines[0]).toContain('server id srv-kiosk');
+    expect(lines[1]).toContain('no mark → Absent');
+    expect(lines[2]).toContain('Excused');
+    expect(lines[2]).toContain('You on another device');
+  });
+
+  it('says a mark was changed elsewhere until the history is opened, then reloads the row', async () => {
+    rows[3] = student('carla', 'Carla Díaz', 'late', {
+      from_server: true,
+      delivery: null,
+      marked_by: 'other',
+      recorded_at: '2025-03-04T08:12:00Z',
+      changed_elsewhere: true,
+    });
+    rows[2] = student('jose', 'José Núñez', 'excused', {
+      from_server: true,
+      delivery: null,
+      marked_by: 'same_teacher',
+      changed_elsewhere: true,
+    });
+    await renderGrid();
+    const carla = within(rowEl('carla')).getByTestId('delivery');
+    expect(carla).toHaveTextContent(/Changed by another teacher or system at \d{1,2}[:.]\d{2}/);
+    expect(carla).toHaveAttribute('data-delivery', 'changed_elsewhere');
+    expect(within(rowEl('jose')).getByTestId('delivery')).toHaveTextContent('Changed by you on another device at');
+    await waitFor(() => expect(m.roster).toHaveBeenCalledTimes(1));
+
+    await fireEvent.click(within(rowEl('carla')).getByRole('button', { name: 'History: Carla Díaz' }));
+    const dialog = await screen.findByRole('dialog', { name: 'History: Carla Díaz' });
+    rows[3] = { ...rows[3], changed_elsewhere: false };
+    await fireEvent.keyDown(dialog, { key: 'Escape' });
+    await waitFor(() =>
+      expect(within(rowEl('carla')).getByTestId('delivery')).toHaveTextContent('Another teacher or system ·'),
+    );
+    expect(m.roster).toHaveBeenCalledTimes(2);
+  });
+
+  it('says a mark was changed elsewhere in Spanish too', async () => {
+    const { locale } = await import('../lib/locale.svelte');
+    locale.current = 'es';
+    rows[3] = student('carla', 'Carla Díaz', 'late', {
+      from_server: true,
+      delivery: null,
+      marked_by: 'other',
+      recorded_at: '2025-03-04T08:12:00Z',
+      changed_elsewhere: true,
+    });
+    render(RollCall, { offering: OFFERING, date: DATE });
+    await screen.findByRole('grid');
+    expect(within(rowEl('carla')).getByTestId('delivery')).toHaveTextContent('Cambiado por otro docente o sistema a las');
   });
 
   it('opens the keyboard help with ? and documents moving down after a mark', async () => {

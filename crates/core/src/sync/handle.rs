@@ -21,7 +21,7 @@ use crate::sync::stop::{Stop, StopSignal};
 enum Command {
     RunNow,
     Nudge,
-    RefreshRoll(Id),
+    Refresh(Vec<Id>),
 }
 
 /// Controls a running engine. Dropping it stops the engine: no new request starts, and those in
@@ -68,7 +68,12 @@ impl SyncHandle {
     /// A roll of `offering` was opened: list its records from the server now, in the
     /// background (the grid already shows the local data; rows that change update in place).
     pub fn refresh_roll(&self, offering: Id) {
-        let _ = self.commands.send(Command::RefreshRoll(offering));
+        self.refresh_offerings(vec![offering]);
+    }
+
+    /// Lists these offerings' records from the server now, in the background, in this order.
+    pub fn refresh_offerings(&self, offerings: Vec<Id>) {
+        let _ = self.commands.send(Command::Refresh(offerings));
     }
 
     /// Status updates; `changed().await` on the receiver wakes on each.
@@ -123,8 +128,8 @@ async fn run(mut engine: Engine, mut rx: mpsc::UnboundedReceiver<Command>) -> En
             cmd = rx.recv() => match cmd {
                 None => break,
                 Some(Command::RunNow) => asked_now = true,
-                Some(Command::RefreshRoll(offering)) => {
-                    if let Err(e) = engine.refresh_these(&[offering]).await {
+                Some(Command::Refresh(offerings)) => {
+                    if let Err(e) = engine.refresh_these(&offerings).await {
                         tracing::warn!(error = %e, "cannot refresh the open roll");
                     }
                     continue;
@@ -202,7 +207,7 @@ async fn debounce(
                 None => return None,
                 Some(Command::RunNow) => return Some(true),
                 Some(Command::Nudge) => {}
-                Some(Command::RefreshRoll(offering)) => rolls_opened.push(offering),
+                Some(Command::Refresh(offerings)) => rolls_opened.extend(offerings),
             },
         }
     }

@@ -2,6 +2,7 @@
 //! other laptop): who the effective mark came from, and "mark the rest present" never
 //! replacing a record the server holds.
 
+use rollbook_core::history::{self, HistoryEntry};
 use rollbook_core::marks::{self, RestPresent};
 use rollbook_core::roster::{self, MarkedBy};
 use rollbook_core::Status::{self, Absent, Excused, Late, Present};
@@ -194,4 +195,193 @@ fn the_roll_says_who_marked_each_row() {
         serde_json::to_value(bruno).expect("json")["marked_by"],
         "this_device"
     );
+}
+
+/// Ana's mark delivered at 08:00 as `record` (this device's outbox created it).
+fn deliver_ana(store: &mut Store, clock: &rollbook_core::clock::FixedClock, record: &str) {
+    let item = mark(store, clock, ANA, Absent)
+        .outbox_id
+        .expect("an item to send");
+    cached_record(store, record, ANA, TEACHER, Absent, "2024-03-15T08:00:00Z");
+    store
+        .conn()
+        .execute(
+            "UPDATE outbox SET state = 'synced', server_id = ?2,
+                 server_recorded_at = '2024-03-15T08:00:00Z' WHERE id = ?1",
+            rusqlite::params![item, record],
+        )
+        .expect("delivered");
+}
+
+fn ana(store: &Store) -> roster::RosterRow {
+    row(
+        &roster::roster(store, &id(MATH), today()).expect("roll"),
+        ANA,
+    )
+    .clone()
+}
+
+#[test]
+fn history_lists_other_writers_records_next_to_local_changes_oldest_first() {
+    let mut store = school();
+    let clock = clock();
+    // 07:58 the kiosk, 08:00 this device (delivered), 08:05 the teacher's other laptop.
+    cached_record(
+        &store,
+        "f0000000-0000-4000-8000-000000000010",
+        ANA,
+        KIOSK,
+        Late,
+        "2024-03-15T07:58:00Z",
+    );
+    deliver_ana(&mut store, &clock, "f0000000-0000-4000-8000-000000000011");
+    cached_record(
+        &store,
+        "f0000000-0000-4000-8000-000000000012",
+        ANA,
+        TEACHER,
+        Excused,
+        "2024-03-15T08:05:00Z",
+    );
+    let entries = history::open(&mut store, &id(MATH), &id(ANA), today()).expect("history");
+    let got: Vec<String> = entries
+        .iter()
+        .map(|e| match e {
+            HistoryEntry::Local(c) => format!(
+                "here {:?} {}",
+                c.new_status,
+                c.server_id.as_deref().unwrap_or("-")
+            ),
+            HistoryEntry::Server(s) => {
+                format!("{:?} {:?} {}", s.marked_by, s.status, s.recorded_at)
+            }
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            "Other Late 2024-03-15T07:58:00Z".to_string(),
+            "here Some(Absent) f0000000-0000-4000-8000-000000000011".to_string(),
+            "SameTeacher Excused 2024-03-15T08:05:00Z".to_string(),
+        ],
+        "the kiosk, this device's change (its own record not listed twice), the other laptop"
+    );
+    let json = serde_json::to_value(&entries).expect("json");
+    assert_eq!(json[0]["kind"], "server");
+    assert_eq!(json[0]["marked_by"], "other");
+    assert_eq!(json[1]["kind"], "local");
+    assert_eq!(json[2]["marked_by"], "same_teacher");
+}
+
+#[test]
+fn a_newer_kiosk_record_over_a_delivered_mark_is_flagged_until_history_is_opened() {
+    let mut store = school();
+    let clock = clock();
+    deliver_ana(&mut store, &clock, "f0000000-0000-4000-8000-000000000020");
+    assert!(!ana(&store).changed_elsewhere, "this device's own record");
+    cached_record(
+        &store,
+        "f0000000-0000-4000-8000-000000000021",
+        ANA,
+        KIOSK,
+        Late,
+        "2024-03-15T08:12:00Z",
+    );
+    let row = ana(&store);
+    assert_eq!(
+        row.status,
+        Some(Late),
+        "the newer record is the effective mark"
+    );
+    assert!(
+        row.changed_elsewhere,
+        "the kiosk changed the teacher's mark"
+    );
+    assert_eq!(
+        serde_json::to_value(&row).expect("json")["changed_elsewhere"],
+        true
+    );
+
+    history::open(&mut store, &id(MATH), &id(ANA), today()).expect("history");
+    assert!(!ana(&store).changed_elsewhere, "the teacher looked at it");
+    // A record newer than what was seen flags the row again.
+    cached_record(
+        &store,
+        "f0000000-0000-4000-8000-000000000022",
+        ANA,
+        KIOSK,
+        Excused,
+        "2024-03-15T08:20:00Z",
+    );
+    assert!(ana(&store).changed_elsewhere);
+}
+
+#[test]
+fn marking_the_row_acknowledges_a_change_made_elsewhere() {
+    let mut store = school();
+    let clock = clock();
+    deliver_ana(&mut store, &clock, "f0000000-0000-4000-8000-000000000030");
+    cached_record(
+        &store,
+        "f0000000-0000-4000-8000-000000000031",
+        ANA,
+        KIOSK,
+        Late,
+        "2024-03-15T08:12:00Z",
+    );
+    assert!(ana(&store).changed_elsewhere);
+    // The teacher insists on their own status: the one this device already holds locally.
+    let outcome = mark(&mut store, &clock, ANA, Absent);
+    let row = ana(&store);
+    assert!(!row.changed_elsewhere, "marking it is looking at it");
+    assert_eq!(
+        row.status,
+        Some(Absent),
+        "the teacher's change is the mark, though it equals what this device sent before"
+    );
+    assert!(
+        outcome.outbox_id.is_some(),
+        "it is sent again: it must become the newest record on the server"
+    );
+    assert_eq!(outbox_of(&store, ANA).len(), 2);
+}
+
+#[test]
+fn accepting_the_status_another_writer_recorded_sends_nothing() {
+    let mut store = school();
+    let clock = clock();
+    deliver_ana(&mut store, &clock, "f0000000-0000-4000-8000-000000000050");
+    cached_record(
+        &store,
+        "f0000000-0000-4000-8000-000000000051",
+        ANA,
+        KIOSK,
+        Late,
+        "2024-03-15T08:12:00Z",
+    );
+    let outcome = mark(&mut store, &clock, ANA, Late);
+    assert_eq!(
+        outcome.outbox_id, None,
+        "the server's newest record already says late: a second one would only add noise"
+    );
+    let row = ana(&store);
+    assert_eq!(row.status, Some(Late));
+    assert!(!row.changed_elsewhere);
+}
+
+#[test]
+fn a_kiosk_mark_on_a_row_this_device_never_marked_is_not_a_conflict() {
+    let store = school();
+    cached_record(
+        &store,
+        "f0000000-0000-4000-8000-000000000040",
+        JOSE,
+        KIOSK,
+        Late,
+        "2024-03-15T07:58:00Z",
+    );
+    let rows = roster::roster(&store, &id(MATH), today()).expect("roll");
+    let jose = row(&rows, JOSE);
+    assert_eq!(jose.marked_by, Some(MarkedBy::Other));
+    assert!(!jose.changed_elsewhere, "only marked by another writer");
 }

@@ -122,7 +122,9 @@ const FIXTURE: &[(i64, &str)] = &[
         3,
         "INSERT INTO meeting_day (offering_id, weekday) VALUES
              ('{SCIENCE}', 2), ('{SCIENCE}', 4);
-         INSERT INTO non_school_day (date) VALUES ('2024-03-29'), ('2024-04-01');",
+         INSERT INTO non_school_day (date) VALUES ('2024-03-29'), ('2024-04-01');
+         INSERT INTO mark_seen (offering_id, date, student_id, seen_recorded_at_us) VALUES
+             ('{MATH}', '2024-03-14', '{JOSE}', 1710405600000000);",
     ),
 ];
 
