@@ -113,6 +113,23 @@ async fn demo_mode_opens_the_sample_school_with_a_badge() {
         attr(&window, "[data-testid=sync-chip]", "data-state").await == "all_sent"
     })
     .await;
+    // At start the demo lists the sample school's records: the chip says when, and Today lists
+    // the three recent rolls its server has no record of.
+    find(&window, "[data-testid=sync-chip-refreshed]").await;
+    wait_until(
+        &window,
+        "the sample school's untaken rolls are listed",
+        || async {
+            js(
+                &window,
+                "return document.querySelectorAll('[data-testid=missing-rolls] a').length;",
+            )
+            .await
+            .as_u64()
+                == Some(3)
+        },
+    )
+    .await;
 
     // A counselor opens a class: its term of records comes from the server into this computer.
     open(&window, "#/counselor").await;

@@ -350,3 +350,31 @@ fn a_refresh_that_cannot_list_says_so_and_the_delivery_still_counts() {
     );
     assert_eq!(rig.sim.record_count(), 2);
 }
+
+#[test]
+fn a_refresh_told_to_wait_pauses_the_queue_like_a_delivery() {
+    let rig = Rig::small_school(TOKEN);
+    rig.mark(0, 0, recent_date(), "present");
+    rig.cli.ok(&["sync", "--wait", "--no-refresh"]);
+    rig.sim.set_faults(
+        athena_sim::Faults::parse("429=1,methods=get,retry_after=120").expect("faults"),
+    );
+    let out = rig.cli.run(&["sync"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("not refreshed") && stderr.contains("wait"),
+        "{stderr}"
+    );
+    let status = rig.cli.json(&["status", "--json"]);
+    assert!(
+        status["paused_until"].is_string(),
+        "the server's Retry-After holds the queue too: {status}"
+    );
+    let lists = rig.sim.list_count();
+    rig.cli.ok(&["sync"]);
+    assert_eq!(
+        rig.sim.list_count(),
+        lists,
+        "no listing while the server said to wait"
+    );
+}

@@ -115,6 +115,14 @@ async fn pull(
             )))
         }
         ReadOutcome::Throttled { wait, message } => {
+            // A Retry-After is the server's word for the whole API: deliveries and refreshes
+            // wait it out, as after a throttled POST.
+            if let Some(w) = wait {
+                let until = now + w;
+                let mut state = QueueState::load(store)?;
+                state.paused_until = Some(state.paused_until.map_or(until, |p| p.max(until)));
+                state.save(store)?;
+            }
             let when = wait
                 .map(|w| format!(" for {} s", w.as_secs()))
                 .unwrap_or_default();
