@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use athena_sim::{FaultKind, Faults, Sim, SimBuilder};
+use athena_sim::{FaultKind, Faults, NewAttendance, Sim, SimBuilder, Status, FRONT_DESK};
 use serde_json::Value;
 
 mod support {
@@ -261,6 +261,10 @@ fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
     // One student the server refuses: the "rejected with a reason" path is exercised too.
     let refused = offerings[0].1[0].clone();
     rig.sim.reject_student(refused.parse().expect("uuid"));
+    // The front desk's kiosk posts between runs, on a day the campaign never marks: every
+    // `sync` refreshes these offerings afterwards, so kills land in refreshes too.
+    let kiosk_day = athena_sim::parse_date(&days_ago(10)).expect("date");
+    let mut kiosk_posted: Vec<String> = Vec::new();
 
     let started = Instant::now();
     let mut kills = 0u64;
@@ -270,6 +274,20 @@ fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
     let max_runs = target_kills * 6 + 20;
     let mut flips = 0u64;
     while kills < target_kills && runs < max_runs {
+        if rng.below(10) == 0 {
+            let offering = rig.sim.offerings()[rng.below(offerings.len())].id;
+            let enrolled = sample.enrollments_of(offering);
+            let e = enrolled[rng.below(enrolled.len())];
+            let record = rig.sim.add_record(&NewAttendance {
+                course_offering_id: offering,
+                teacher_assignment_id: FRONT_DESK,
+                course_enrollment_id: e.id,
+                student_id: e.student_id,
+                attendance_date: kiosk_day,
+                status: Status::Late,
+            });
+            kiosk_posted.push(record.id.to_string());
+        }
         if rng.below(8) == 0 {
             runs += 1;
             flips += 1;
@@ -349,8 +367,31 @@ fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
         .expect("integrity_check");
     assert_eq!(integrity, "ok", "a SIGKILL never corrupts the database");
 
+    // The kiosk's records are in this device's cache, once each, whatever the kills: a
+    // refresh cut half-way leaves nothing half-written, and the next one finishes it.
+    let cached: HashSet<String> = {
+        let mut stmt = conn
+            .prepare("SELECT id FROM server_record WHERE teacher_assignment_id = ?1")
+            .expect("prepare");
+        stmt.query_map([FRONT_DESK.to_string()], |r| r.get(0))
+            .expect("query")
+            .collect::<rusqlite::Result<_>>()
+            .expect("rows")
+    };
+    let posted: HashSet<String> = kiosk_posted.iter().cloned().collect();
+    assert_eq!(
+        cached, posted,
+        "every kiosk record is cached after the final sync"
+    );
+
     let items = outbox(&conn);
-    let records = rig.sim.records();
+    // Only this device's records: the kiosk's are another writer's.
+    let records: Vec<athena_sim::AttendanceRecord> = rig
+        .sim
+        .records()
+        .into_iter()
+        .filter(|r| r.teacher_assignment_id != FRONT_DESK)
+        .collect();
     let by_id: HashMap<String, &athena_sim::AttendanceRecord> =
         records.iter().map(|r| (r.id.to_string(), r)).collect();
     let mut owned: HashSet<String> = HashSet::new();
