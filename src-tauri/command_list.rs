@@ -26,6 +26,7 @@ macro_rules! with_commands {
             import::roster_import,
             settings::settings,
             settings::save_settings,
+            settings::save_refresh_minutes,
             settings::sign_in,
             settings::sign_out,
             retention::retention,

@@ -97,7 +97,8 @@ pub async fn restart<R: Runtime>(app: &AppHandle<R>) -> Result<()> {
     } else {
         Vec::new()
     };
-    let engine = Engine::new(store, api, tokens, state.clock(), engine_config())?;
+    let config = engine_config(&store)?;
+    let engine = Engine::new(store, api, tokens, state.clock(), config)?;
     let handle = SyncHandle::start(engine);
     if !demo_offerings.is_empty() {
         handle.refresh_offerings(demo_offerings);
@@ -108,19 +109,23 @@ pub async fn restart<R: Runtime>(app: &AppHandle<R>) -> Result<()> {
     Ok(())
 }
 
-/// The engine's settings: the defaults, with `ROLLBOOK_REFRESH_SECONDS` (a whole number of
-/// seconds, at least 1) for how often the records of the offerings this device works with are
-/// refreshed at least (10 minutes by default).
-fn engine_config() -> EngineConfig {
-    let refresh_every = std::env::var("ROLLBOOK_REFRESH_SECONDS")
+/// The engine's settings: the defaults, refreshing the records of the offerings this device
+/// works with as often as the user chose (Settings; 10 minutes by default), or every
+/// `ROLLBOOK_REFRESH_SECONDS` (a whole number of seconds, at least 1) when that is set.
+fn engine_config(store: &Store) -> Result<EngineConfig> {
+    let from_env = std::env::var("ROLLBOOK_REFRESH_SECONDS")
         .ok()
         .and_then(|s| s.trim().parse::<u64>().ok())
         .filter(|s| *s >= 1)
         .map(std::time::Duration::from_secs);
-    EngineConfig {
-        refresh_every: refresh_every.unwrap_or(sync::refresh::REFRESH_EVERY),
+    let refresh_every = match from_env {
+        Some(every) => every,
+        None => sync::refresh_every(store)?,
+    };
+    Ok(EngineConfig {
+        refresh_every,
         ..EngineConfig::default()
-    }
+    })
 }
 
 /// Stops the engine before the app exits: requests in flight get [`EXIT_GRACE`], then what is
@@ -147,6 +152,8 @@ pub struct Settings {
     /// The server refused to record attendance with this token (403): marks stay here.
     pub read_only: bool,
     pub demo: bool,
+    /// Minutes between refreshes of the server's records, at least.
+    pub refresh_minutes: u64,
 }
 
 pub async fn settings(state: &AppState) -> Result<Settings> {
@@ -161,6 +168,10 @@ pub async fn settings(state: &AppState) -> Result<Settings> {
         signed_in,
         read_only,
         demo: state.is_demo(),
+        refresh_minutes: state
+            .with_store(|store| sync::refresh_every(store))?
+            .as_secs()
+            / 60,
     })
 }
 

@@ -1,6 +1,6 @@
 use rollbook_core::secret::Secret;
-use rollbook_core::sync::save_api_settings;
 use rollbook_core::sync::status::QueueState;
+use rollbook_core::sync::{self, save_api_settings};
 use rollbook_core::{Error, Result};
 use tauri::{AppHandle, Runtime, State};
 
@@ -10,6 +10,20 @@ use crate::state::AppState;
 /// API URL, school id, whether a token is stored and whether it may record. Never the token.
 #[tauri::command(async)]
 pub async fn settings(state: State<'_, AppState>) -> Result<Settings> {
+    engine::settings(&state).await
+}
+
+/// Saves how often (minutes, 1 to 240; "" or null: every 10 minutes) the server's records of
+/// the offerings this device works with are refreshed, then restarts sync with it.
+#[tauri::command(async)]
+pub async fn save_refresh_minutes<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    minutes: Option<String>,
+) -> Result<Settings> {
+    let minutes = sync::parse_refresh_minutes(minutes.as_deref().unwrap_or(""))?;
+    state.with_store(|store| sync::set_refresh_minutes(store, minutes))?;
+    engine::restart(&app).await?;
     engine::settings(&state).await
 }
 

@@ -210,3 +210,30 @@ fn non_school_days_are_imported_or_refused_whole() {
     assert_eq!(lines, [2, 3], "every bad row, by line: {error}");
     assert_eq!(snapshot(&db), before, "a refused file changes nothing");
 }
+
+#[test]
+fn the_refresh_interval_is_saved_and_a_bad_one_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_app, window) = app(dir.path());
+    let settings = invoke(&window, "settings").unwrap();
+    assert_eq!(
+        settings["refresh_minutes"], 10,
+        "every 10 minutes unless chosen"
+    );
+    let saved = call(&window, "save_refresh_minutes", json!({"minutes": " 3 "})).unwrap();
+    assert_eq!(saved["refresh_minutes"], 3);
+    assert_eq!(invoke(&window, "settings").unwrap()["refresh_minutes"], 3);
+    let err = call(&window, "save_refresh_minutes", json!({"minutes": "0"})).unwrap_err();
+    assert_eq!(err["code"], "invalid");
+    assert!(
+        err["message"].as_str().unwrap().contains("1 to 240"),
+        "{err}"
+    );
+    assert_eq!(
+        invoke(&window, "settings").unwrap()["refresh_minutes"],
+        3,
+        "unchanged"
+    );
+    let back = call(&window, "save_refresh_minutes", json!({"minutes": ""})).unwrap();
+    assert_eq!(back["refresh_minutes"], 10, "empty: back to the default");
+}

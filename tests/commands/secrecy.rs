@@ -172,6 +172,7 @@ fn no_answer_error_or_event_carries_the_token() {
     };
 
     t.ok("save_settings", json!({"apiUrl": sim.base_url()}));
+    t.ok("save_refresh_minutes", json!({"minutes": "5"}));
     let settings = t.ok("sign_in", json!({"token": format!("  {SIGNED_IN}\n")}));
     assert_eq!(settings["signed_in"], true);
     t.ok("settings", json!({}));

@@ -52,7 +52,7 @@ fn signing_in_starts_delivery_and_events_report_it() {
     assert_eq!(
         settings,
         json!({"api_url": sim.base_url(), "school_id": null, "signed_in": false,
-               "read_only": false, "demo": false})
+               "read_only": false, "demo": false, "refresh_minutes": 10})
     );
     let settings = call(&window, "sign_in", json!({"token": format!(" {TOKEN}\n")})).unwrap();
     assert_eq!(settings["signed_in"], true);

@@ -25,6 +25,7 @@ const signedIn: Settings = {
   signed_in: true,
   read_only: false,
   demo: false,
+  refresh_minutes: 10,
 };
 
 describe('chipState', () => {

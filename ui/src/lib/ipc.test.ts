@@ -66,6 +66,7 @@ describe('typed commands', () => {
     [() => ipc.rosterImport('csv', 'f.csv'), 'roster_import', { csv: 'csv', fileName: 'f.csv' }],
     [() => ipc.settings(), 'settings', undefined],
     [() => ipc.saveSettings('https://x', null), 'save_settings', { apiUrl: 'https://x', schoolId: null }],
+    [() => ipc.saveRefreshMinutes('5'), 'save_refresh_minutes', { minutes: '5' }],
     [() => ipc.signIn('tok'), 'sign_in', { token: 'tok' }],
     [() => ipc.signOut(), 'sign_out', undefined],
     [() => ipc.retention(), 'retention', undefined],

@@ -301,9 +301,14 @@ export interface Settings {
   signed_in: boolean;
   read_only: boolean;
   demo: boolean;
+  /** Minutes between refreshes of the server's records, at least. */
+  refresh_minutes: number;
 }
 
 export const settings = () => call<Settings>('settings');
+/** "" goes back to the default (10 minutes); rejects with `invalid` outside 1 to 240. */
+export const saveRefreshMinutes = (minutes: string) =>
+  call<Settings>('save_refresh_minutes', { minutes });
 export const saveSettings = (apiUrl: string, schoolId: string | null) =>
   call<Settings>('save_settings', { apiUrl, schoolId });
 /** The token goes into Rust (and the OS keyring) once; nothing ever returns it. */

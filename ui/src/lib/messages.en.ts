@@ -36,6 +36,10 @@ const en = {
   chipLastSent: 'last sent {time}',
   chipNeverSent: 'nothing sent yet',
   chipRefreshed: 'records as of {time}',
+  refreshTitle: 'Records from the server',
+  refreshHint:
+    'The records of the classes you marked in the last two weeks are fetched at start, after sending, and at least this often; opening a roll fetches its class at once.',
+  refreshMinutes: 'Fetch at least every (minutes)',
   chipHint: 'Open sync details',
 
   problemsTitle: 'Sync',

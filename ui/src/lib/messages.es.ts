@@ -37,6 +37,10 @@ const es: Messages = {
   chipLastSent: 'último envío {time}',
   chipNeverSent: 'aún no se ha enviado nada',
   chipRefreshed: 'registros de {time}',
+  refreshTitle: 'Registros del servidor',
+  refreshHint:
+    'Los registros de los cursos que marcó en las últimas dos semanas se traen al iniciar, después de enviar y al menos con esta frecuencia; abrir una lista trae su curso enseguida.',
+  refreshMinutes: 'Traer al menos cada (minutos)',
   chipHint: 'Abrir detalles de sincronización',
 
   problemsTitle: 'Sincronización',

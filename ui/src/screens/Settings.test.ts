@@ -34,6 +34,23 @@ describe('settings', () => {
     expect(await screen.findByText('Saved')).toBeInTheDocument();
   });
 
+  it('saves how often the server records are fetched, and shows a refusal', async () => {
+    m.saveRefreshMinutes.mockResolvedValueOnce({ ...baseSettings, refresh_minutes: 5 });
+    renderSettings(baseSettings);
+    const field = screen.getByTestId('refresh-minutes') as HTMLInputElement;
+    await waitFor(() => expect(field.value).toBe('10'));
+    await fireEvent.input(field, { target: { value: '5' } });
+    await fireEvent.click(screen.getByTestId('save-refresh'));
+    await waitFor(() => expect(m.saveRefreshMinutes).toHaveBeenCalledWith('5'));
+    expect(await screen.findByText('Saved')).toBeInTheDocument();
+    m.saveRefreshMinutes.mockRejectedValueOnce(
+      new IpcError('invalid', '"7.5" is not a refresh interval: expected a whole number of minutes from 1 to 240'),
+    );
+    await fireEvent.input(field, { target: { value: '7' } });
+    await fireEvent.click(screen.getByTestId('save-refresh'));
+    expect(await screen.findByRole('alert')).toHaveTextContent('from 1 to 240');
+  });
+
   it('sends an empty school id as null and shows a refused URL', async () => {
     m.saveSettings.mockRejectedValue(new IpcError('invalid', 'plain http only for loopback hosts'));
     renderSettings(signedOut);

@@ -35,6 +35,7 @@ export const baseSettings: Ipc.Settings = {
   signed_in: true,
   read_only: false,
   demo: false,
+  refresh_minutes: 10,
 };
 
 export const baseInfo: Ipc.AppInfo = {
@@ -72,6 +73,7 @@ export async function fakeIpc(): Promise<IpcModule> {
     rosterImport: vi.fn(),
     settings: vi.fn(),
     saveSettings: vi.fn(),
+    saveRefreshMinutes: vi.fn(),
     signIn: vi.fn(),
     signOut: vi.fn(),
     retention: vi.fn(),

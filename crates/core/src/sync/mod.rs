@@ -43,7 +43,10 @@ pub use handle::SyncHandle;
 pub use problems::{problems, retry, Problem};
 pub use pull::{pull_offering, pull_student, PullReport};
 pub use queue::{discard, rejected_items, resend_unknown, RejectedItem};
-pub use refresh::{refresh_targets, RefreshReport, REFRESH_DAYS};
+pub use refresh::{
+    parse_refresh_minutes, refresh_every, refresh_targets, set_refresh_minutes, RefreshReport,
+    REFRESH_DAYS,
+};
 pub use settings::{save_api_settings, ApiSettings};
 pub use status::{load_status, BlockReason, Blocked, Duplicate, PassReport, SyncStatus};
 pub use stop::{StopReason, StopSignal};

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::ids::{Day, Id};
 use crate::store::Store;
 use crate::sync::engine::Engine;
@@ -21,6 +21,46 @@ pub const REFRESH_DAYS: u32 = 14;
 
 /// How often the desktop refreshes while it runs, at least.
 pub const REFRESH_EVERY: Duration = Duration::from_secs(600);
+
+/// The setting: minutes between the desktop's refreshes (absent: [`REFRESH_EVERY`]).
+const SETTING_REFRESH_MINUTES: &str = "sync.refresh_minutes";
+/// The longest interval a user may choose: four hours.
+pub const MAX_REFRESH_MINUTES: u32 = 240;
+
+/// Reads a number of minutes between refreshes as typed ("" or blank: the default).
+pub fn parse_refresh_minutes(raw: &str) -> Result<Option<u32>> {
+    let s = raw.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    match s.parse::<u32>() {
+        Ok(n) if (1..=MAX_REFRESH_MINUTES).contains(&n) => Ok(Some(n)),
+        _ => Err(Error::Invalid(format!(
+            "{} is not a refresh interval: expected a whole number of minutes from 1 to \
+             {MAX_REFRESH_MINUTES}",
+            crate::error::quoted(s)
+        ))),
+    }
+}
+
+/// How often the desktop refreshes at least: the user's choice, else [`REFRESH_EVERY`].
+pub fn refresh_every(store: &Store) -> Result<Duration> {
+    let minutes = match store.setting(SETTING_REFRESH_MINUTES)? {
+        Some(raw) => parse_refresh_minutes(&raw)?,
+        None => None,
+    };
+    Ok(minutes.map_or(REFRESH_EVERY, |m| Duration::from_secs(u64::from(m) * 60)))
+}
+
+/// Saves the minutes between refreshes (`None`: back to the default).
+pub fn set_refresh_minutes(store: &Store, minutes: Option<u32>) -> Result<Duration> {
+    if let Some(m) = minutes {
+        parse_refresh_minutes(&m.to_string())?;
+    }
+    let value = minutes.map(|m| m.to_string());
+    store.set_setting(SETTING_REFRESH_MINUTES, value.as_deref())?;
+    refresh_every(store)
+}
 
 /// What just happened in the engine's loop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -205,6 +245,46 @@ mod tests {
             last: last_minute.map(|m| t0 + m * MIN),
         };
         assert_eq!(schedule.due(trigger, t0 + now_minute * MIN), due);
+    }
+
+    #[rstest]
+    #[case::blank("  ", Ok(None))]
+    #[case::one("1", Ok(Some(1)))]
+    #[case::four_hours("240", Ok(Some(240)))]
+    #[case::zero("0", Err(()))]
+    #[case::too_long("241", Err(()))]
+    #[case::not_a_number("ten", Err(()))]
+    fn a_refresh_interval_is_read_as_typed(
+        #[case] raw: &str,
+        #[case] want: std::result::Result<Option<u32>, ()>,
+    ) {
+        let got = parse_refresh_minutes(raw);
+        match want {
+            Ok(v) => assert_eq!(got.unwrap(), v),
+            Err(()) => {
+                let e = got.unwrap_err();
+                assert_eq!(e.code(), "invalid");
+                assert!(e.to_string().contains("1 to 240"), "{e}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_interval_setting_is_saved_and_read_back() {
+        let store = Store::open_in_memory().unwrap();
+        assert_eq!(refresh_every(&store).unwrap(), REFRESH_EVERY);
+        assert_eq!(
+            set_refresh_minutes(&store, Some(3)).unwrap(),
+            Duration::from_secs(180)
+        );
+        assert_eq!(refresh_every(&store).unwrap(), Duration::from_secs(180));
+        assert!(set_refresh_minutes(&store, Some(0)).is_err());
+        assert_eq!(
+            refresh_every(&store).unwrap(),
+            Duration::from_secs(180),
+            "unchanged"
+        );
+        assert_eq!(set_refresh_minutes(&store, None).unwrap(), REFRESH_EVERY);
     }
 
     #[test]
