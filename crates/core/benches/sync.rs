@@ -16,6 +16,9 @@
 //! record is stored, the answer lost), 20 ms latency; `BENCH_RUNS` runs (default 5, each with its
 //! own sim, fault seed and database, run side by side: the time is mostly backoff waits), their
 //! median, and the listings they needed. `BENCH_TIMEOUT` (s, default 1800) bounds each run.
+//!
+//! `BENCH_SCENARIO=refresh cargo bench -p rollbook-core --bench sync`: the refresh of one class of
+//! 30 with a term of records (see the `refresh` module).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -109,6 +112,9 @@ fn main() {
     if std::env::var("BENCH_SCENARIO").is_ok_and(|s| s == "faults") {
         return faults::run(full);
     }
+    if std::env::var("BENCH_SCENARIO").is_ok_and(|s| s == "refresh") {
+        return refresh::run(full);
+    }
     let marks = env_usize("BENCH_MARKS", if full { 10_000 } else { 200 });
     let naive_n = env_usize("BENCH_NAIVE", if full { 300 } else { 20 });
     let concurrency = env_usize("BENCH_CONCURRENCY", CONCURRENCY).max(1);
@@ -197,6 +203,96 @@ fn main() {
         );
         sim.shutdown().await;
     });
+}
+
+/// `BENCH_SCENARIO=refresh`: the refresh of one offering of 30 students with a term of records
+/// (120 school days, 3,600 records) from athena-sim on loopback: the first refresh (every record
+/// new) and `BENCH_RUNS` more (default 9: the same records again), their median, and the roll
+/// query (`roster::roster`, what the grid reads after a refresh) over that cache.
+mod refresh {
+    use super::*;
+    use rollbook_core::roster;
+
+    fn median(mut v: Vec<f64>) -> f64 {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    }
+
+    pub fn run(full: bool) {
+        let days = if full { 120 } else { 10 };
+        let runs = env_usize("BENCH_RUNS", if full { 9 } else { 1 }).max(1);
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async {
+            let sim = Sim::builder()
+                .sample_school(1)
+                .history(athena_sim::today_utc(), days)
+                .token(
+                    TOKEN,
+                    &["write:attendance", "read:attendance", "read:students"],
+                )
+                .start()
+                .await
+                .expect("sim");
+            let school = sim.sample().expect("sample").clone();
+            let class = school.offering_of_size(30).expect("a class of 30");
+            let offering = Id::parse(&class.id.to_string()).expect("id");
+            let dir = tempfile::tempdir().expect("tempdir");
+            let path = dir.path().join("bench.db");
+            let mut store = Store::open(&path).expect("db");
+            roster::import_roster_csv(&mut store, school.roster_csv().as_bytes(), "roster.csv")
+                .expect("roster");
+            let api = ApiClient::new(ApiConfig::new(
+                BaseUrl::parse(&sim.base_url()).expect("url"),
+            ))
+            .expect("client");
+            let mut engine = Engine::new(
+                store,
+                api,
+                TokenSource::fixed(TOKEN),
+                Arc::new(SystemClock),
+                EngineConfig::default(),
+            )
+            .expect("engine");
+            let t = Instant::now();
+            let first = engine
+                .refresh_these(std::slice::from_ref(&offering))
+                .await
+                .expect("refresh");
+            let first_secs = t.elapsed().as_secs_f64();
+            let mut again = Vec::new();
+            for _ in 0..runs {
+                let t = Instant::now();
+                let r = engine
+                    .refresh_these(std::slice::from_ref(&offering))
+                    .await
+                    .expect("refresh");
+                again.push(t.elapsed().as_secs_f64());
+                assert_eq!(r.new_records, 0, "the same records again");
+            }
+            let today = Day::parse(&athena_sim::format_date(athena_sim::today_utc())).expect("day");
+            let mut rolls = Vec::new();
+            for _ in 0..runs {
+                let t = Instant::now();
+                let rows = roster::roster(engine.store(), &offering, today).expect("roll");
+                rolls.push(t.elapsed().as_secs_f64());
+                assert_eq!(rows.len(), 30);
+            }
+            println!(
+                "refresh of one offering, 30 students x {days} school days: {} records listed, \
+                 {} new; first {:.1} ms; again (median of {runs}) {:.1} ms; roll query after it \
+                 (median of {runs}) {:.2} ms",
+                first.records,
+                first.new_records,
+                first_secs * 1e3,
+                median(again) * 1e3,
+                median(rolls) * 1e3,
+            );
+            sim.shutdown().await;
+        });
+    }
 }
 
 /// `BENCH_SCENARIO=faults`: time to all confirmed under ordinary fault rates.
