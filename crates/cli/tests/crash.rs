@@ -55,11 +55,18 @@ fn school() -> SimBuilder {
 /// An offering's id and its enrolled students' ids.
 type Offering = (String, Vec<String>);
 
+/// A number from the environment (decimal, or hex with `0x`); one that does not parse is
+/// refused rather than silently replaced by the default (a campaign on the wrong seed).
 fn env_u64(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(default)
+    let Ok(raw) = std::env::var(name) else {
+        return default;
+    };
+    let v = raw.trim();
+    let parsed = match v.strip_prefix("0x") {
+        Some(hex) => u64::from_str_radix(&hex.replace('_', ""), 16),
+        None => v.replace('_', "").parse(),
+    };
+    parsed.unwrap_or_else(|_| panic!("{name}={raw:?} is not a number"))
 }
 
 /// Waits until no request is in flight on the simulator (`wait_idle`: no connection open, no

@@ -58,6 +58,29 @@ fn effective_on_server(rig: &Rig) -> Vec<(String, Status)> {
     newest.into_iter().map(|(s, r)| (s, r.status)).collect()
 }
 
+/// The status of the newest server record of the `student`th student of the first offering.
+fn server_status(rig: &Rig, student: usize) -> Status {
+    let (_, s) = rig.pick(0, student);
+    effective_on_server(rig)
+        .into_iter()
+        .find(|(id, _)| *id == s)
+        .expect("on server")
+        .1
+}
+
+/// `mark-rest-present --json` on the first offering's roll.
+fn rest_present(rig: &Rig) -> Value {
+    let (offering, _) = rig.pick(0, 0);
+    rig.cli.json(&[
+        "mark-rest-present",
+        "--offering",
+        &offering,
+        "--date",
+        recent_date(),
+        "--json",
+    ])
+}
+
 fn roll(rig: &Rig) -> Vec<Value> {
     let (offering, _) = rig.pick(0, 0);
     let rows = rig.cli.json(&[
@@ -106,14 +129,7 @@ fn mark_the_rest_present_keeps_what_the_front_desk_posted() {
     let statuses =
         |rows: &[Value]| -> Vec<Value> { rows.iter().map(|r| r["status"].clone()).collect() };
     let before = statuses(&rows);
-    let rest = rig.cli.json(&[
-        "mark-rest-present",
-        "--offering",
-        &offering,
-        "--date",
-        recent_date(),
-        "--json",
-    ]);
+    let rest = rest_present(&rig);
     assert_eq!(rest["marked"], students as u64 - 4);
     assert_eq!(
         rest["kept"], 4,
@@ -135,14 +151,14 @@ fn mark_the_rest_present_keeps_what_the_front_desk_posted() {
     ]);
     rig.cli.ok(&["sync", "--wait"]);
 
-    let server = effective_on_server(&rig);
-    assert_eq!(server.len(), students);
-    let status_of = |n: usize| {
-        let (_, s) = rig.pick(0, n);
-        server.iter().find(|(id, _)| *id == s).expect("on server").1
-    };
+    assert_eq!(effective_on_server(&rig).len(), students);
     assert_eq!(
-        (status_of(0), status_of(1), status_of(2), status_of(3)),
+        (
+            server_status(&rig, 0),
+            server_status(&rig, 1),
+            server_status(&rig, 2),
+            server_status(&rig, 3)
+        ),
         (
             Status::Late,
             Status::Absent,
@@ -152,7 +168,7 @@ fn mark_the_rest_present_keeps_what_the_front_desk_posted() {
         "the front desk's records are still the effective marks on the server"
     );
     for n in 4..students {
-        assert_eq!(status_of(n), Status::Present);
+        assert_eq!(server_status(&rig, n), Status::Present);
     }
 }
 
@@ -247,23 +263,11 @@ fn a_newer_kiosk_record_after_the_teachers_delivered_mark_wins() {
         "looking at the history acknowledges it: {row}"
     );
 
-    let rest = rig.cli.json(&[
-        "mark-rest-present",
-        "--offering",
-        &offering,
-        "--date",
-        recent_date(),
-        "--json",
-    ]);
+    let rest = rest_present(&rig);
     assert_eq!(rest["kept"], 1);
     rig.cli.ok(&["sync", "--wait"]);
-    let server = effective_on_server(&rig);
-    let mine = server
-        .iter()
-        .find(|(s, _)| *s == student)
-        .expect("on server");
     assert_eq!(
-        mine.1,
+        server_status(&rig, 0),
         Status::Late,
         "never overwritten by the teacher's device"
     );
@@ -272,7 +276,6 @@ fn a_newer_kiosk_record_after_the_teachers_delivered_mark_wins() {
 #[test]
 fn sync_brings_in_what_the_front_desk_posted_and_rest_present_keeps_it() {
     let rig = Rig::small_school(TOKEN);
-    let (offering, _) = rig.pick(0, 0);
     // The teacher has started the roll on this device; the kiosk posts three arrivals.
     rig.mark(0, 3, recent_date(), "absent");
     kiosk_posts(&rig, 0, Status::Late);
@@ -301,23 +304,15 @@ fn sync_brings_in_what_the_front_desk_posted_and_rest_present_keeps_it() {
         "the roll shows the kiosk's marks"
     );
 
-    let rest = rig.cli.json(&[
-        "mark-rest-present",
-        "--offering",
-        &offering,
-        "--date",
-        recent_date(),
-        "--json",
-    ]);
+    let rest = rest_present(&rig);
     assert_eq!(rest["kept"], 4);
     rig.cli.ok(&["sync", "--wait"]);
-    let server = effective_on_server(&rig);
-    let status_of = |n: usize| {
-        let (_, s) = rig.pick(0, n);
-        server.iter().find(|(id, _)| *id == s).expect("on server").1
-    };
     assert_eq!(
-        (status_of(0), status_of(1), status_of(2)),
+        (
+            server_status(&rig, 0),
+            server_status(&rig, 1),
+            server_status(&rig, 2)
+        ),
         (Status::Late, Status::Absent, Status::Excused),
         "the front desk's truth is not rewritten"
     );

@@ -86,11 +86,7 @@ pub fn open(
                 record_id: r.get(0)?,
                 status: r.get(1)?,
                 recorded_at: r.get(2)?,
-                marked_by: if by == teacher {
-                    MarkedBy::SameTeacher
-                } else {
-                    MarkedBy::Other
-                },
+                marked_by: MarkedBy::of_record(&by, &teacher),
             }))
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;

@@ -131,6 +131,18 @@ pub enum MarkedBy {
     Other,
 }
 
+impl MarkedBy {
+    /// Who posted a server record: the offering's own teacher assignment (the teacher on another
+    /// device) or another one (a kiosk, a co-teacher, a substitute).
+    pub fn of_record(record_teacher: &Id, offering_teacher: &Id) -> MarkedBy {
+        if record_teacher == offering_teacher {
+            MarkedBy::SameTeacher
+        } else {
+            MarkedBy::Other
+        }
+    }
+}
+
 /// One fully valid roster row.
 struct Line {
     line: u64,
@@ -254,8 +266,8 @@ pub fn roster(store: &Store, offering: &Id, date: Day) -> Result<Vec<RosterRow>>
             row.from_server = true;
             row.changed_elsewhere = unseen.contains(&row.student_id);
             row.marked_by = Some(match &mark.teacher_assignment_id {
-                Some(t) if *t == teacher => MarkedBy::SameTeacher,
-                _ => MarkedBy::Other,
+                Some(t) => MarkedBy::of_record(t, &teacher),
+                None => MarkedBy::Other,
             });
         } else {
             row.marked_by = Some(MarkedBy::ThisDevice);

@@ -16,6 +16,9 @@ use crate::sync::engine::Engine;
 use crate::sync::pull::pull_offering;
 use crate::sync::status::QueueState;
 
+/// Why a refresh ended early when the engine was asked to stop.
+const STOPPED: &str = "stopped before every offering was refreshed";
+
 /// How far back a mark of this device makes its offering one to refresh.
 pub const REFRESH_DAYS: u32 = 14;
 
@@ -178,11 +181,9 @@ impl Engine {
                 })
         };
         for (done, offering) in targets.iter().enumerate() {
-            let why = held.clone().or_else(|| {
-                self.stop
-                    .is_stopping()
-                    .then(|| "stopped before every offering was refreshed".to_string())
-            });
+            let why = held
+                .clone()
+                .or_else(|| self.stop.is_stopping().then(|| STOPPED.to_string()));
             if let Some(why) = why {
                 report.not_refreshed = (targets.len() - done) as u32;
                 report.problem = Some(why);
@@ -205,7 +206,7 @@ impl Engine {
                 }
                 None => {
                     report.not_refreshed = (targets.len() - done) as u32;
-                    report.problem = Some("stopped before every offering was refreshed".into());
+                    report.problem = Some(STOPPED.into());
                     break;
                 }
             }
