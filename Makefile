@@ -9,6 +9,9 @@ SHELL := /bin/bash
 CARGO ?= cargo
 NPM ?= npm
 CARGO_HOME ?= $(HOME)/.cargo
+# `make test` builds every crate once: incremental caches (about 700 MB) would only fill the
+# disk of a CI machine. CARGO_INCREMENTAL=1 keeps them between local runs.
+export CARGO_INCREMENTAL ?= 0
 TAURI_DRIVER := $(CARGO_HOME)/bin/tauri-driver
 CARGO_DENY := $(CARGO_HOME)/bin/cargo-deny
 
