@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use rollbook_core::store::Store;
 use rollbook_core::sync::{
-    self, load_status, ApiClient, BlockReason, Engine, EngineConfig, SyncHandle, SyncStatus,
+    self, load_status, ApiClient, BlockReason, Engine, EngineConfig, ListFilter, SyncHandle,
+    SyncStatus,
 };
 use rollbook_core::{Id, Result};
 use serde::Serialize;
@@ -175,16 +176,10 @@ pub async fn settings(state: &AppState) -> Result<Settings> {
     })
 }
 
-/// Whose records a counselor view fetches first.
-pub enum PullTarget<'a> {
-    Student(&'a Id),
-    Offering(&'a Id),
-}
-
-/// Fetches the server's records into the cache when it can (a token, a reachable server,
-/// within [`PULL_TIMEOUT`]); otherwise the view is computed from what this device holds,
-/// without an error: the network never fails a report.
-pub async fn pull_first(state: &AppState, target: PullTarget<'_>) {
+/// Fetches the server's records (`filter`: a student's or an offering's) into the cache when
+/// it can (a token, a reachable server, within [`PULL_TIMEOUT`]); otherwise the view is
+/// computed from what this device holds, without an error: the network never fails a report.
+pub async fn pull_first(state: &AppState, filter: ListFilter) {
     let Ok(config) = state.api_config() else {
         return;
     };
@@ -196,15 +191,5 @@ pub async fn pull_first(state: &AppState, target: PullTarget<'_>) {
         return;
     };
     let clock = state.clock();
-    let pull = async {
-        match target {
-            PullTarget::Student(id) => {
-                sync::pull_student(&mut store, &api, &tokens, &*clock, id).await
-            }
-            PullTarget::Offering(id) => {
-                sync::pull_offering(&mut store, &api, &tokens, &*clock, id).await
-            }
-        }
-    };
-    let _ = tokio::time::timeout(PULL_TIMEOUT, pull).await;
+    let _ = sync::pull_within(&mut store, &api, &tokens, &*clock, filter, PULL_TIMEOUT).await;
 }

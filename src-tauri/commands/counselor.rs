@@ -1,11 +1,12 @@
 use rollbook_core::lookup::StudentEntry;
+use rollbook_core::sync::ListFilter;
 use rollbook_core::{Day, Error, Id};
 use rollbook_report::gather::{self, ClassView, StudentView};
 use rollbook_report::{Lang, ReportError, Theme};
 use tauri::{AppHandle, Runtime, State};
 
 use super::opt_day;
-use crate::engine::{self, PullTarget};
+use crate::engine;
 use crate::exports::{self, Exported, Kind};
 use crate::state::AppState;
 
@@ -44,7 +45,7 @@ pub async fn student_view(
 ) -> Result<StudentView> {
     let (student, (from, to)) = (Id::parse(&student)?, range(&state, from, to)?);
     let (theme, lang) = (theme_of(&theme)?, lang_of(&lang)?);
-    engine::pull_first(&state, PullTarget::Student(&student)).await;
+    engine::pull_first(&state, ListFilter::Student(student.clone())).await;
     state.with_store(|store| gather::student_view(store, &student, from, to, theme, lang))
 }
 
@@ -60,7 +61,7 @@ pub async fn class_view(
 ) -> Result<ClassView> {
     let (offering, (from, to)) = (Id::parse(&offering)?, range(&state, from, to)?);
     let (theme, lang) = (theme_of(&theme)?, lang_of(&lang)?);
-    engine::pull_first(&state, PullTarget::Offering(&offering)).await;
+    engine::pull_first(&state, ListFilter::Offering(offering.clone())).await;
     state.with_store(|store| gather::class_view(store, &offering, from, to, theme, lang))
 }
 

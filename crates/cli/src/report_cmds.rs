@@ -13,10 +13,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
+use rollbook_core::calendar::Calendar;
 use rollbook_core::clock::SystemClock;
 use rollbook_core::lookup;
 use rollbook_core::store::Store;
-use rollbook_core::sync::{self, ApiClient, ApiConfig, KeyringTokens, PullReport, TokenSource};
+use rollbook_core::sync::{
+    self, ApiClient, ApiConfig, KeyringTokens, ListFilter, PullReport, TokenSource,
+};
 use rollbook_core::{Day, Error, Id, Result};
 use rollbook_report::files::{self, ChartFormat};
 use rollbook_report::gather::{self, ClassView, StudentView};
@@ -292,7 +295,7 @@ pub fn run_report(ctx: &Ctx, a: ReportArgs) -> Result<()> {
     let says = stdout_for(a.json, &a.files, a.html.as_deref())?;
     let mut store = ctx.open()?;
     if !a.look.no_pull {
-        pull_first(&mut store, Target::Student(&a.student));
+        pull_first(&mut store, ListFilter::Student(a.student.clone()));
     }
     let records = gather::student_records(&store, &a.student, from, to).map_err(core_error)?;
     let name = lookup::student_name(&store, &a.student)?;
@@ -303,8 +306,10 @@ pub fn run_report(ctx: &Ctx, a: ReportArgs) -> Result<()> {
         );
     }
     let (theme, lang) = (a.look.theme(), a.look.lang());
-    let view = StudentView::of_records(&a.student, name, &records, from, to, theme, lang)
-        .map_err(core_error)?;
+    let calendar = Calendar::load(&store)?;
+    let view =
+        StudentView::of_records(&a.student, name, &records, &calendar, from, to, theme, lang)
+            .map_err(core_error)?;
     if a.json {
         crate::output::json(&StudentJson {
             report: &view.report,
@@ -322,9 +327,17 @@ pub fn run_report(ctx: &Ctx, a: ReportArgs) -> Result<()> {
         let charts = if theme == Theme::Light {
             &view.charts
         } else {
-            light =
-                StudentView::of_records(&a.student, None, &records, from, to, Theme::Light, lang)
-                    .map_err(core_error)?;
+            light = StudentView::of_records(
+                &a.student,
+                None,
+                &records,
+                &calendar,
+                from,
+                to,
+                Theme::Light,
+                lang,
+            )
+            .map_err(core_error)?;
             &light.charts
         };
         let who = view.name.clone().unwrap_or_else(|| a.student.to_string());
@@ -340,7 +353,7 @@ pub fn run_class_report(ctx: &Ctx, a: ClassReportArgs) -> Result<()> {
     let says = stdout_for(a.json, &a.files, None)?;
     let mut store = ctx.open()?;
     if !a.look.no_pull {
-        pull_first(&mut store, Target::Offering(&a.offering));
+        pull_first(&mut store, ListFilter::Offering(a.offering.clone()));
     }
     let records = gather::offering_records(&store, &a.offering, from, to).map_err(core_error)?;
     let names = gather::student_names(&store, &records).map_err(core_error)?;
@@ -401,14 +414,10 @@ fn student_chart_files(view: &StudentView) -> [(&'static str, &Chart); 5] {
     ]
 }
 
-enum Target<'a> {
-    Student(&'a Id),
-    Offering(&'a Id),
-}
-
-/// Fetches the server's records into the cache when possible; otherwise one note on stderr.
-fn pull_first(store: &mut Store, target: Target<'_>) {
-    if let Err(e) = try_pull(store, &target) {
+/// Fetches the server's records (`filter`: a student's or an offering's) into the cache when
+/// possible; otherwise one note on stderr.
+fn pull_first(store: &mut Store, filter: ListFilter) {
+    if let Err(e) = try_pull(store, filter) {
         let why = e.to_string();
         let why = why.trim_end_matches('.');
         eprintln!(
@@ -418,7 +427,7 @@ fn pull_first(store: &mut Store, target: Target<'_>) {
     }
 }
 
-fn try_pull(store: &mut Store, target: &Target<'_>) -> Result<PullReport> {
+fn try_pull(store: &mut Store, filter: ListFilter) -> Result<PullReport> {
     let config = ApiConfig::resolve(store)?;
     let tokens = TokenSource::from_env(Arc::new(KeyringTokens::system(config.base_url.as_str())));
     let api = ApiClient::new(config)?;
@@ -427,25 +436,14 @@ fn try_pull(store: &mut Store, target: &Target<'_>) -> Result<PullReport> {
         .enable_all()
         .build()
         .map_err(|e| Error::io("cannot start the async runtime", e))?;
-    let result = rt.block_on(async {
-        let pull = async {
-            match target {
-                Target::Student(s) => {
-                    sync::pull_student(store, &api, &tokens, &SystemClock, s).await
-                }
-                Target::Offering(o) => {
-                    sync::pull_offering(store, &api, &tokens, &SystemClock, o).await
-                }
-            }
-        };
-        match tokio::time::timeout(PULL_TIMEOUT, pull).await {
-            Ok(result) => result,
-            Err(_) => Err(Error::Remote(format!(
-                "no answer within {} s",
-                PULL_TIMEOUT.as_secs()
-            ))),
-        }
-    });
+    let result = rt.block_on(sync::pull_within(
+        store,
+        &api,
+        &tokens,
+        &SystemClock,
+        filter,
+        PULL_TIMEOUT,
+    ));
     // A keyring call stuck on the blocking pool must not hold the report up.
     rt.shutdown_background();
     result

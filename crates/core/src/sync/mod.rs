@@ -37,11 +37,11 @@ pub mod tokens;
 
 use std::sync::Arc;
 
-pub use api::{ApiClient, ApiConfig, BaseUrl};
+pub use api::{ApiClient, ApiConfig, BaseUrl, ListFilter};
 pub use engine::{DrainEnd, Drained, Engine, EngineConfig};
 pub use handle::SyncHandle;
 pub use problems::{problems, retry, Problem};
-pub use pull::{pull_offering, pull_student, PullReport};
+pub use pull::{pull_offering, pull_student, pull_within, PullReport};
 pub use queue::{discard, rejected_items, resend_unknown, RejectedItem};
 pub use refresh::{
     parse_refresh_minutes, refresh_every, refresh_targets, set_refresh_minutes, RefreshReport,

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use tokio::task::JoinSet;
@@ -83,6 +84,26 @@ pub async fn pull_student(
         ListFilter::Student(student.clone()),
     )
     .await
+}
+
+/// The pull before a report or a counselor view: the records `filter` names, given up after
+/// `within` with "no answer within N s" (the caller then computes the view from what this
+/// device holds: a slow server never holds a report up).
+pub async fn pull_within(
+    store: &mut Store,
+    api: &ApiClient,
+    tokens: &TokenSource,
+    clock: &dyn Clock,
+    filter: ListFilter,
+    within: Duration,
+) -> Result<PullReport> {
+    match tokio::time::timeout(within, pull(store, api, tokens, clock, filter)).await {
+        Ok(result) => result,
+        Err(_) => Err(Error::Remote(format!(
+            "no answer within {} s",
+            within.as_secs()
+        ))),
+    }
 }
 
 async fn pull(
