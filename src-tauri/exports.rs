@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
+use rollbook_core::calendar::Calendar;
 use rollbook_core::store::Store;
 use rollbook_core::{lookup, Day, Error, Id};
 use rollbook_report::files::{self, ChartFormat};
@@ -82,8 +83,17 @@ pub fn student(
         }
         Kind::Html | Kind::Svg | Kind::Png => {
             // Printed and saved charts are drawn for a white page.
-            let view =
-                StudentView::of_records(student, name, &records, from, to, Theme::Light, lang)?;
+            let calendar = Calendar::load(store)?;
+            let view = StudentView::of_records(
+                student,
+                name,
+                &records,
+                &calendar,
+                from,
+                to,
+                Theme::Light,
+                lang,
+            )?;
             let c = &view.charts;
             let charts = [
                 ("breakdown", &c.breakdown),

@@ -160,9 +160,14 @@ impl Calendar {
         Ok(Calendar { meets, closed })
     }
 
+    /// `day` is not on the list of non-school days.
+    pub fn is_school_day(&self, day: Day) -> bool {
+        !self.closed.contains(&day)
+    }
+
     /// The offering meets on `day`: one of its weekdays, and not a non-school day.
     pub fn meets(&self, offering: &Id, day: Day) -> bool {
-        if self.closed.contains(&day) {
+        if !self.is_school_day(day) {
             return false;
         }
         match self.meets.get(offering) {

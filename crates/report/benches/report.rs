@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use rollbook_core::calendar::Calendar;
 use rollbook_core::{Day, Id, Status};
 use rollbook_report::{
     class_charts, class_overview, student_charts, student_report, Lang, SessionRecord, Theme,
@@ -52,7 +53,14 @@ fn benches(c: &mut Criterion) {
     c.bench_function("student year: report + 5 charts (1,000 records)", |b| {
         b.iter(|| {
             let report = student_report(&id(1), black_box(&student), None, None);
-            student_charts(&report, &student, Theme::Light, Lang::En).expect("draws")
+            student_charts(
+                &report,
+                &student,
+                &Calendar::default(),
+                Theme::Light,
+                Lang::En,
+            )
+            .expect("draws")
         })
     });
 

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
+use rollbook_core::calendar::Calendar;
 use rollbook_core::{Day, Id, Status};
 use rollbook_report::*;
 
@@ -66,7 +67,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     )?;
     for (theme, tname) in [(Theme::Light, "light"), (Theme::Dark, "dark")] {
         for (lang, lname) in [(Lang::En, "en"), (Lang::Es, "es")] {
-            let c = student_charts(&report, &records, theme, lang)?;
+            let c = student_charts(&report, &records, &Calendar::default(), theme, lang)?;
             let algebra = offering(0)?;
             let class_records: Vec<_> = records
                 .iter()

@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use rollbook_core::calendar::Calendar;
 use rollbook_core::lookup::{self, StudentEntry};
 use rollbook_core::store::Store;
 use rollbook_core::sync::effective::{self, EffectiveRecord};
@@ -190,18 +191,21 @@ pub struct StudentView {
 }
 
 impl StudentView {
-    /// The view of records already gathered (the CLI also exports them as CSV).
+    /// The view of records already gathered (the CLI also exports them as CSV); `calendar`
+    /// marks the days without class in the term calendar.
+    #[allow(clippy::too_many_arguments)]
     pub fn of_records(
         student: &Id,
         name: Option<String>,
         records: &[SessionRecord],
+        calendar: &Calendar,
         from: Option<Day>,
         to: Option<Day>,
         theme: Theme,
         lang: Lang,
     ) -> Result<StudentView, ReportError> {
         let report = student_report(student, records, from, to);
-        let charts = student_charts(&report, records, theme, lang)?;
+        let charts = student_charts(&report, records, calendar, theme, lang)?;
         Ok(StudentView {
             student_id: student.clone(),
             name,
@@ -224,7 +228,8 @@ pub fn student_view(
 ) -> Result<StudentView, ReportError> {
     let records = student_records(store, student, from, to)?;
     let name = lookup::student_name(store, student)?;
-    StudentView::of_records(student, name, &records, from, to, theme, lang)
+    let calendar = Calendar::load(store)?;
+    StudentView::of_records(student, name, &records, &calendar, from, to, theme, lang)
 }
 
 /// Everything the counselor screen shows for one offering.

@@ -1,9 +1,10 @@
 //! Day-level charts of one student: the term calendar and the strip of the last observed days.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
+use rollbook_core::calendar::{Calendar, SCHOOL_WEEK};
 use rollbook_core::{Day, Id, Status};
 use time::{Duration, Weekday};
 
@@ -22,10 +23,14 @@ const MAX_SPAN_DAYS: i64 = 366;
 
 /// The term as a calendar: one column per week, one row per weekday (Monday–Friday), one
 /// `<rect>` per weekday in the range and nothing else drawn as a rect. Observed days are filled
-/// by day absence (with / for a partly absent day and × for a day fully absent); weekdays
-/// without records are hollow outlines. The range is the report's, or the observed days'.
+/// by day absence (with / for a partly absent day and × for a day fully absent); school days
+/// without records are hollow outlines; weekdays without class (a non-school day, or a day
+/// none of the student's courses meets, from [`Calendar`]) are filled grey. The range is the
+/// report's, or the observed days'.
 pub(crate) fn heatmap(
     days: &[DayTally],
+    records: &[&SessionRecord],
+    calendar: &Calendar,
     from: Option<Day>,
     to: Option<Day>,
     st: &Style,
@@ -51,7 +56,16 @@ pub(crate) fn heatmap(
         )
     });
 
-    let mut cells: Vec<(i32, i32, Day, Option<&DayTally>)> = Vec::new();
+    let offerings: BTreeSet<&Id> = records.iter().map(|r| &r.offering_id).collect();
+    // A student with no records is taken to have class every school day of the week.
+    let has_class = |day: Day| {
+        if offerings.is_empty() {
+            calendar.is_school_day(day) && SCHOOL_WEEK.contains(&day.weekday())
+        } else {
+            offerings.iter().any(|o| calendar.meets(o, day))
+        }
+    };
+    let mut cells: Vec<Cell<'_>> = Vec::new();
     if let Some((start, end)) = range {
         let monday = start - Duration::days(i64::from(start.weekday().number_days_from_monday()));
         let mut d = start;
@@ -64,22 +78,33 @@ pub(crate) fn heatmap(
                     .binary_search_by_key(&day, |t| t.date)
                     .ok()
                     .map(|i| &days[i]);
-                cells.push((col, row, day, tally));
+                let class = tally.is_some() || has_class(day);
+                cells.push(Cell {
+                    col,
+                    row,
+                    day,
+                    tally,
+                    class,
+                });
             }
             let Some(next) = d.next_day() else { break };
             d = next;
         }
     }
-    let weeks = cells.last().map_or(0, |c| c.0 + 1);
-    let observed = cells.iter().filter(|c| c.3.is_some()).count();
+    let weeks = cells.last().map_or(0, |c| c.col + 1);
+    let observed = cells.iter().filter(|c| c.tally.is_some()).count();
     let full = cells
         .iter()
-        .filter(|c| c.3.is_some_and(DayTally::fully_absent))
+        .filter(|c| c.tally.is_some_and(DayTally::fully_absent))
         .count();
     let partly = cells
         .iter()
-        .filter(|c| c.3.is_some_and(|t| !t.fully_absent() && t.absence() > 0.0))
+        .filter(|c| {
+            c.tally
+                .is_some_and(|t| !t.fully_absent() && t.absence() > 0.0)
+        })
         .count();
+    let no_class = cells.iter().filter(|c| !c.class).count();
     let weekend = range.map_or(0, |(a, b)| {
         days.iter()
             .filter(|t| t.date.date() >= a && t.date.date() <= b)
@@ -89,12 +114,15 @@ pub(crate) fn heatmap(
     let alt = heatmap_alt(
         st,
         range,
-        cells.len(),
-        observed,
-        full,
-        partly,
+        Counts {
+            weekdays: cells.len(),
+            observed,
+            full,
+            partly,
+            no_class,
+            weekend,
+        },
         clipped,
-        weekend,
     );
 
     let width = (LEFT + weeks * STEP + 24).max(640) as u32;
@@ -110,7 +138,7 @@ pub(crate) fn heatmap(
             root.draw_text(name, &label, (LEFT - 6, y)).drawn()?;
         }
         let mut last_label: Option<(i32, u8)> = None;
-        for (col, _, day, _) in &cells {
+        for Cell { col, day, .. } in &cells {
             let month = day.date().month() as u8;
             let due = match last_label {
                 None => true,
@@ -127,10 +155,14 @@ pub(crate) fn heatmap(
                 last_label = Some((*col, month));
             }
         }
-        for (col, row, _, tally) in &cells {
-            let (x, y) = (LEFT + col * STEP, TOP + row * STEP);
-            match tally {
+        for c in &cells {
+            let (x, y) = (LEFT + c.col * STEP, TOP + c.row * STEP);
+            match c.tally {
                 Some(t) => day_cell(root, (x, y), t.absence(), st)?,
+                None if !c.class => {
+                    let rect = Rectangle::new([(x, y), (x + CELL, y + CELL)], pal.grid.filled());
+                    root.draw(&rect).drawn()?;
+                }
                 None => {
                     let rect =
                         Rectangle::new([(x, y), (x + CELL, y + CELL)], pal.muted.stroke_width(1));
@@ -138,8 +170,29 @@ pub(crate) fn heatmap(
                 }
             }
         }
-        legend(root, TOP + 5 * STEP + 22, st)
+        legend(root, TOP + 5 * STEP + 22, no_class > 0, st)
     })
+}
+
+/// One weekday of the calendar.
+struct Cell<'a> {
+    col: i32,
+    row: i32,
+    day: Day,
+    tally: Option<&'a DayTally>,
+    /// The student had class that day (or has a record of it).
+    class: bool,
+}
+
+/// What the calendar shows, counted for its text alternative.
+struct Counts {
+    weekdays: usize,
+    observed: usize,
+    full: usize,
+    partly: usize,
+    no_class: usize,
+    /// Saturdays and Sundays with records (not drawn).
+    weekend: usize,
 }
 
 /// A filled cell for an observed day, with its glyph.
@@ -180,27 +233,41 @@ fn glyph(root: &Area<'_>, (x, y): (i32, i32), absence: f64, fill: RGBColor) -> R
     Ok(())
 }
 
-/// The legend: swatches are polygons and paths so that only day cells are `<rect>`s.
-fn legend(root: &Area<'_>, y: i32, st: &Style) -> Result<(), String> {
+/// The legend: swatches are polygons and paths so that only day cells are `<rect>`s. "No
+/// class" is listed only when the calendar shows such a day.
+fn legend(root: &Area<'_>, y: i32, no_class: bool, st: &Style) -> Result<(), String> {
+    /// A legend swatch: a hollow outline, no class, or a day of this absence.
+    enum Swatch {
+        NoRecord,
+        NoClass,
+        Day(f64),
+    }
     let (w, pal) = (st.w, &st.pal);
     let text = font(SMALL_SIZE, pal.fg).pos(Pos::new(HPos::Left, VPos::Center));
     let mut x = LEFT;
-    let entries: [(&str, Option<f64>); 4] = [
-        (w.no_record, None),
-        (w.attended, Some(0.0)),
-        (w.partly_absent, Some(0.5)),
-        (w.absent_all_day, Some(1.0)),
+    let mut entries = vec![
+        (w.no_record, Swatch::NoRecord),
+        (w.attended, Swatch::Day(0.0)),
+        (w.partly_absent, Swatch::Day(0.5)),
+        (w.absent_all_day, Swatch::Day(1.0)),
     ];
-    for (label, absence) in entries {
+    if no_class {
+        entries.insert(1, (w.no_class, Swatch::NoClass));
+    }
+    for (label, swatch) in entries {
         let square = vec![(x, y), (x + CELL, y), (x + CELL, y + CELL), (x, y + CELL)];
-        match absence {
-            None => {
+        match swatch {
+            Swatch::NoClass => {
+                root.draw(&Polygon::new(square, pal.grid.filled()))
+                    .drawn()?;
+            }
+            Swatch::NoRecord => {
                 let mut outline = square.clone();
                 outline.push((x, y));
                 root.draw(&PathElement::new(outline, pal.muted.stroke_width(1)))
                     .drawn()?;
             }
-            Some(a) => {
+            Swatch::Day(a) => {
                 let fill = pal.heat(a);
                 root.draw(&Polygon::new(square, fill.filled())).drawn()?;
                 glyph(root, (x, y), a, fill)?;
@@ -214,24 +281,27 @@ fn legend(root: &Area<'_>, y: i32, st: &Style) -> Result<(), String> {
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
 fn heatmap_alt(
     st: &Style,
     range: Option<(time::Date, time::Date)>,
-    weekdays: usize,
-    observed: usize,
-    full: usize,
-    partly: usize,
+    counts: Counts,
     clipped: bool,
-    weekend: usize,
 ) -> String {
     let title = st.w.heatmap;
     let Some((a, b)) = range else {
         return format!("{title}: {}.", st.w.no_records);
     };
+    let Counts {
+        weekdays,
+        observed,
+        full,
+        partly,
+        no_class,
+        weekend,
+    } = counts;
     let (a, b) = (Day::from_date(a), Day::from_date(b));
     let attended = observed - full - partly;
-    let unobserved = weekdays - observed;
+    let unobserved = weekdays - observed - no_class;
     let mut alt = match st.lang {
         Lang::En => format!(
             "{title}, {a} to {b} ({weekdays} weekdays): {observed} days observed; {full} absent \
@@ -244,6 +314,12 @@ fn heatmap_alt(
              {unobserved} días entre semana sin registros."
         ),
     };
+    if no_class > 0 {
+        alt.push_str(&match st.lang {
+            Lang::En => format!(" {no_class} weekdays without class."),
+            Lang::Es => format!(" {no_class} días entre semana sin clase."),
+        });
+    }
     if clipped {
         alt.push_str(match st.lang {
             Lang::En => " Only the last 366 days of the range are shown.",

@@ -11,6 +11,7 @@ mod heatmap;
 mod student;
 mod words;
 
+use rollbook_core::calendar::Calendar;
 use rollbook_core::{Day, Status};
 use serde::{Deserialize, Serialize};
 
@@ -77,10 +78,12 @@ pub struct ClassCharts {
 }
 
 /// All charts of a student's report. `records` are the effective records the report was
-/// computed from; only the report's student and date range are drawn.
+/// computed from; only the report's student and date range are drawn. `calendar` tells the
+/// days without class apart from school days without a record.
 pub fn student_charts(
     report: &StudentReport,
     records: &[SessionRecord],
+    calendar: &Calendar,
     theme: Theme,
     lang: Lang,
 ) -> Result<StudentCharts, ReportError> {
@@ -96,7 +99,7 @@ pub fn student_charts(
     Ok(StudentCharts {
         breakdown: student::breakdown(report, &style)?,
         monthly: student::monthly(report, &style)?,
-        heatmap: heatmap::heatmap(&days, report.from, report.to, &style)?,
+        heatmap: heatmap::heatmap(&days, &mine, calendar, report.from, report.to, &style)?,
         by_course: student::by_course(report, &style)?,
         last_days: heatmap::last_days(&days, &mine, &style)?,
     })

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use rollbook_core::calendar::Calendar;
 use rollbook_report::{
     class_charts, class_overview, student_charts, student_report, Chart, Lang, Theme,
 };
@@ -41,7 +42,14 @@ fn all(c: &rollbook_report::StudentCharts) -> [&Chart; 5] {
 fn every_chart_is_titled_accessible_and_parses() {
     let records = year(1, 60);
     let report = student_report(&id(1), &records, None, None);
-    let charts = student_charts(&report, &records, Theme::Light, Lang::En).expect("draws");
+    let charts = student_charts(
+        &report,
+        &records,
+        &Calendar::default(),
+        Theme::Light,
+        Lang::En,
+    )
+    .expect("draws");
     for chart in all(&charts) {
         let doc = parse(chart);
         let root = doc.root_element();
@@ -80,7 +88,14 @@ fn heatmap_has_one_rect_per_weekday_in_range() {
     records.push(rec(1, 1, "2024-09-07", P));
     let (from, to) = (day("2024-09-02"), day("2024-10-31"));
     let report = student_report(&id(1), &records, Some(from), Some(to));
-    let charts = student_charts(&report, &records, Theme::Light, Lang::En).expect("draws");
+    let charts = student_charts(
+        &report,
+        &records,
+        &Calendar::default(),
+        Theme::Light,
+        Lang::En,
+    )
+    .expect("draws");
     let weekdays = school_days("2024-09-02", 200)
         .into_iter()
         .filter(|d| *d <= to)
@@ -117,7 +132,14 @@ fn heatmap_has_one_rect_per_weekday_in_range() {
 
     // Without a range: the observed extent, Sep 2 – Oct 11 = 30 weekdays.
     let report = student_report(&id(1), &records, None, None);
-    let charts = student_charts(&report, &records, Theme::Light, Lang::En).expect("draws");
+    let charts = student_charts(
+        &report,
+        &records,
+        &Calendar::default(),
+        Theme::Light,
+        Lang::En,
+    )
+    .expect("draws");
     assert_eq!(count(&charts.heatmap, "rect"), 30);
 }
 
@@ -130,7 +152,14 @@ fn heatmap_of_a_huge_range_keeps_its_last_year() {
         Some(day("2000-01-03")),
         Some(day("2024-12-31")),
     );
-    let charts = student_charts(&report, &records, Theme::Light, Lang::En).expect("draws");
+    let charts = student_charts(
+        &report,
+        &records,
+        &Calendar::default(),
+        Theme::Light,
+        Lang::En,
+    )
+    .expect("draws");
     let cells = count(&charts.heatmap, "rect");
     assert!(
         (260..=262).contains(&cells),
@@ -150,7 +179,14 @@ fn alt_texts_state_the_numbers() {
         rec(2, 1, "2024-10-01", P),
     ];
     let report = student_report(&id(1), &records, None, None);
-    let c = student_charts(&report, &records, Theme::Light, Lang::En).expect("draws");
+    let c = student_charts(
+        &report,
+        &records,
+        &Calendar::default(),
+        Theme::Light,
+        Lang::En,
+    )
+    .expect("draws");
     assert_eq!(
         c.breakdown.alt,
         "Sessions by status: Present 3, Late 1, Absent 1, Excused 1; 6 sessions in total. \
@@ -191,7 +227,14 @@ fn alt_texts_state_the_numbers() {
 fn last_days_strip_shows_five_days_of_sessions() {
     let records = year(1, 12);
     let report = student_report(&id(1), &records, None, None);
-    let c = student_charts(&report, &records, Theme::Light, Lang::En).expect("draws");
+    let c = student_charts(
+        &report,
+        &records,
+        &Calendar::default(),
+        Theme::Light,
+        Lang::En,
+    )
+    .expect("draws");
     assert_eq!(
         count(&c.last_days, "rect"),
         25,
@@ -208,7 +251,14 @@ fn last_days_strip_shows_five_days_of_sessions() {
 fn spanish_labels_and_dark_theme() {
     let records = year(1, 30);
     let report = student_report(&id(1), &records, None, None);
-    let c = student_charts(&report, &records, Theme::Dark, Lang::Es).expect("draws");
+    let c = student_charts(
+        &report,
+        &records,
+        &Calendar::default(),
+        Theme::Dark,
+        Lang::Es,
+    )
+    .expect("draws");
     assert_eq!(c.monthly.title, "Tasa de asistencia por mes");
     assert!(c.heatmap.alt.contains("días observados"));
     let labels = texts(&c.heatmap);
@@ -227,7 +277,14 @@ fn spanish_labels_and_dark_theme() {
             .map(str::to_string);
         fill
     };
-    let light = student_charts(&report, &records, Theme::Light, Lang::Es).expect("draws");
+    let light = student_charts(
+        &report,
+        &records,
+        &Calendar::default(),
+        Theme::Light,
+        Lang::Es,
+    )
+    .expect("draws");
     assert_eq!(background(&light.breakdown).as_deref(), Some("#FFFFFF"));
     assert_eq!(
         background(&c.breakdown).as_deref(),
@@ -244,7 +301,8 @@ fn spanish_labels_and_dark_theme() {
 #[test]
 fn empty_report_draws_placeholders() {
     let report = student_report(&id(1), &[], None, None);
-    let c = student_charts(&report, &[], Theme::Light, Lang::En).expect("draws");
+    let c =
+        student_charts(&report, &[], &Calendar::default(), Theme::Light, Lang::En).expect("draws");
     for chart in all(&c) {
         assert!(
             texts(chart).iter().any(|t| t == "No records in this range"),
@@ -308,7 +366,8 @@ fn a_single_session_draws_every_chart() {
     let records = vec![rec(1, 1, "2024-09-04", A)];
     let report = student_report(&id(1), &records, None, None);
     for lang in [Lang::En, Lang::Es] {
-        let c = student_charts(&report, &records, Theme::Light, lang).expect("draws");
+        let c = student_charts(&report, &records, &Calendar::default(), Theme::Light, lang)
+            .expect("draws");
         assert_eq!(count(&c.heatmap, "rect"), 1, "one weekday, one cell");
         assert_eq!(count(&c.last_days, "rect"), 1);
         assert_eq!(count(&c.by_course, "rect"), 1, "one bar");
@@ -319,7 +378,14 @@ fn a_single_session_draws_every_chart() {
 fn alt_texts_say_one_in_the_singular() {
     let records = vec![rec(1, 1, "2024-09-02", P)];
     let report = student_report(&id(1), &records, None, None);
-    let en = student_charts(&report, &records, Theme::Light, Lang::En).expect("draws");
+    let en = student_charts(
+        &report,
+        &records,
+        &Calendar::default(),
+        Theme::Light,
+        Lang::En,
+    )
+    .expect("draws");
     assert!(
         en.breakdown.alt.contains("; 1 session in total."),
         "{}",
@@ -330,7 +396,14 @@ fn alt_texts_say_one_in_the_singular() {
         "{}",
         en.by_course.alt
     );
-    let es = student_charts(&report, &records, Theme::Light, Lang::Es).expect("draws");
+    let es = student_charts(
+        &report,
+        &records,
+        &Calendar::default(),
+        Theme::Light,
+        Lang::Es,
+    )
+    .expect("draws");
     assert!(
         es.breakdown.alt.contains("; 1 sesión en total."),
         "{}",

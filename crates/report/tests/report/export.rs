@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use rollbook_core::calendar::Calendar;
 use rollbook_report::{
     records_csv, student_charts, student_report, student_report_html, Lang, Theme,
 };
@@ -55,7 +56,14 @@ fn html_report_is_self_contained_and_printable() {
     let records = year(1, 60);
     let from = day("2024-09-02");
     let report = student_report(&id(1), &records, Some(from), None);
-    let charts = student_charts(&report, &records, Theme::Light, Lang::En).expect("draws");
+    let charts = student_charts(
+        &report,
+        &records,
+        &Calendar::default(),
+        Theme::Light,
+        Lang::En,
+    )
+    .expect("draws");
     let html = student_report_html(
         &report,
         &charts,

@@ -361,3 +361,59 @@ fn the_class_view_names_its_students_and_sorts_the_most_absent_first() {
     let names = gather::student_names(&school.store, &[]).expect("names");
     assert!(names.is_empty());
 }
+
+#[test]
+fn the_term_calendar_tells_days_without_class_from_days_without_a_record() {
+    let mut school = School::new();
+    let ana = id(ANA);
+    // Ana's Maths records: the 12 school days from Mon 4 to Tue 19 March; the range runs to
+    // Fri 22 March, so Wed 20, Thu 21 and Fri 22 have no record.
+    let (from, to) = (Some(day("2024-03-04")), Some(day("2024-03-22")));
+    let heatmap = |store: &Store| {
+        student_view(store, &ana, from, to, Theme::Light, Lang::En)
+            .expect("view")
+            .charts
+            .heatmap
+    };
+    let before = heatmap(&school.store);
+    assert!(
+        before.alt.contains("3 weekdays without records"),
+        "{}",
+        before.alt
+    );
+    assert!(!before.alt.contains("without class"), "{}", before.alt);
+    assert!(!before.svg.contains("No class"));
+
+    // Thursday 21 is a holiday and Maths meets Monday to Thursday: Friday 22 has no class
+    // either (the Fridays with records stay observed days).
+    rollbook_core::calendar::import_non_school_days_csv(
+        &mut school.store,
+        b"date,name\n2024-03-21,Holiday\n",
+        "holidays.csv",
+    )
+    .expect("calendar");
+    rollbook_core::calendar::set_meeting_days(&mut school.store, &id(MATH), &[1, 2, 3, 4])
+        .expect("meeting days");
+    let after = heatmap(&school.store);
+    assert!(after.alt.contains("(15 weekdays)"), "{}", after.alt);
+    assert!(after.alt.contains("12 days observed"), "{}", after.alt);
+    assert!(
+        after.alt.contains("1 weekdays without records"),
+        "{}",
+        after.alt
+    );
+    assert!(
+        after.alt.contains("2 weekdays without class"),
+        "{}",
+        after.alt
+    );
+    assert!(
+        after.svg.contains("No class"),
+        "the legend names the grey cells"
+    );
+    assert_eq!(
+        after.svg.matches("<rect").count(),
+        before.svg.matches("<rect").count(),
+        "still one cell per weekday"
+    );
+}

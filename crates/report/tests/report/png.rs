@@ -1,5 +1,6 @@
 //! PNG rendering: decodes at the expected size, with text drawn by the bundled font.
 
+use rollbook_core::calendar::Calendar;
 use rollbook_report::{student_charts, student_report, svg_to_png, Lang, Theme};
 
 use crate::util::*;
@@ -28,7 +29,14 @@ fn svg_size(svg: &str) -> (u32, u32) {
 fn charts_render_to_png_at_their_size_times_scale() {
     let records = year(1, 40);
     let report = student_report(&id(1), &records, None, None);
-    let charts = student_charts(&report, &records, Theme::Dark, Lang::Es).expect("draws");
+    let charts = student_charts(
+        &report,
+        &records,
+        &Calendar::default(),
+        Theme::Dark,
+        Lang::Es,
+    )
+    .expect("draws");
     for (chart, scale) in [(&charts.heatmap, 1.0), (&charts.breakdown, 2.0)] {
         let (w, h) = svg_size(&chart.svg);
         let (info, _) = decode(&svg_to_png(&chart.svg, scale).expect("renders"));
