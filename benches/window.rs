@@ -13,6 +13,10 @@
 //!    committed to SQLite before that), and at the next animation frame (painted); 200 clicks
 //!    on unmarked students of a 30-student class over 7 days, while the sync engine delivers
 //!    them to athena-sim in the background.
+//! 4. the same 200 clicks while refreshing: athena-sim holds a term of the class's records
+//!    (30 students x 120 school days, posted by another teacher) and the app refreshes the
+//!    class every second (`ROLLBOOK_REFRESH_SECONDS=1`), so listings of 3,600 records are
+//!    parsed and compared with the cache alongside the clicks.
 //!
 //! Run with `benches/window.sh` (it builds both programs in the bench profile and provides the
 //! display and D-Bus session); alone, this prints a note and does nothing.
@@ -41,6 +45,13 @@ const SEED: u64 = 1;
 /// Launches of each program (`BENCH_LAUNCHES` to change it, 0 for the clicks only).
 const LAUNCHES: usize = 10;
 const CLICKS: usize = 200;
+/// The term of records the refreshes list (school days per student).
+const TERM_DAYS: u32 = 120;
+/// The clicks are on days this many days back and before (each phase on days of its own,
+/// after the term's records end, so every clicked student is unmarked).
+const QUIET_FROM: i64 = 11;
+const REFRESHING_FROM: i64 = 21;
+const TERM_ENDS: i64 = 40;
 
 fn main() {
     if std::env::var("ROLLBOOK_BENCH_WINDOW").as_deref() != Ok("1") {
@@ -111,9 +122,42 @@ async fn run() {
         );
     }
 
-    let clicks = click_to_saved(&driver, &class.id.to_string()).await;
+    let clicks = click_to_saved(&driver, &class.id.to_string(), QUIET_FROM).await;
     let dom: Vec<f64> = clicks.iter().map(|c| c.0).collect();
     let frame: Vec<f64> = clicks.iter().map(|c| c.1).collect();
+    let delivered = sim.record_count();
+    drop(driver);
+
+    // Phase 4: a term of another teacher's records on the server, refreshed every second.
+    let refreshing = if no_sync {
+        None
+    } else {
+        let end = athena_sim::today_utc() - time::Duration::days(TERM_ENDS);
+        let mut term = 0;
+        for r in school.history(end, TERM_DAYS) {
+            if r.course_offering_id != class.id {
+                continue;
+            }
+            sim.add_record(&athena_sim::NewAttendance {
+                course_offering_id: r.course_offering_id,
+                teacher_assignment_id: athena_sim::FRONT_DESK,
+                course_enrollment_id: r.course_enrollment_id,
+                student_id: r.student_id,
+                attendance_date: r.attendance_date,
+                status: r.status,
+            });
+            term += 1;
+        }
+        let driver = Driver::start_with(
+            home.path(),
+            &[("ROLLBOOK_TOKEN", token), ("ROLLBOOK_REFRESH_SECONDS", "1")],
+        );
+        let lists = sim.list_count();
+        let started = Instant::now();
+        let clicks = click_to_saved(&driver, &class.id.to_string(), REFRESHING_FROM).await;
+        let seconds = started.elapsed().as_secs_f64();
+        Some((clicks, term, sim.list_count() - lists, seconds))
+    };
 
     println!(
         "\n== Window figures ({launches} launches, {} clicks{})",
@@ -157,10 +201,31 @@ async fn run() {
     );
     if !no_sync {
         println!(
-            "{} of the {} marks were delivered to athena-sim during the run (the sync engine \
-             worked alongside the clicks)",
-            sim.record_count(),
+            "{delivered} of the {} marks were delivered to athena-sim during the run (the sync \
+             engine worked alongside the clicks)",
             clicks.len()
+        );
+    }
+    if let Some((clicks, term, lists, seconds)) = refreshing {
+        let dom: Vec<f64> = clicks.iter().map(|c| c.0).collect();
+        let refreshed: Vec<f64> = clicks.iter().map(|c| c.1).collect();
+        println!(
+            "\n== While refreshing ({term} records of the class on the server, {lists} listings \
+             in {seconds:.0} s of clicks)"
+        );
+        println!(
+            "click → \"saved here\" in the DOM: p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms",
+            percentile(&dom, 50.0),
+            percentile(&dom, 95.0),
+            percentile(&dom, 100.0)
+        );
+        println!(
+            "click → \"saved here\" painted (next frame): p50 {:.1} ms, p95 {:.1} ms, max {:.1} \
+             ms; p95 {:.2}x the quiet clicks'",
+            percentile(&refreshed, 50.0),
+            percentile(&refreshed, 95.0),
+            percentile(&refreshed, 100.0),
+            percentile(&refreshed, 95.0) / percentile(&frame, 95.0)
         );
     }
 }
@@ -288,16 +353,17 @@ async fn close(window: Client, program: &Path) {
     }
 }
 
-/// 200 clicks, each on an unmarked student (30 per day, day after day): (DOM ms, frame ms).
-async fn click_to_saved(driver: &Driver, offering: &str) -> Vec<(f64, f64)> {
+/// 200 clicks, each on an unmarked student (30 per day, day after day, from `days_back` days
+/// before today backwards): (DOM ms, frame ms).
+async fn click_to_saved(driver: &Driver, offering: &str, days_back: i64) -> Vec<(f64, f64)> {
     let window = driver.launch(&[]).await;
     page::find(&window, "[data-testid=today-list]").await;
     let statuses = ["present", "absent", "late", "excused"];
     let mut samples = Vec::with_capacity(CLICKS);
-    let mut day = 1;
+    let mut day = 0;
     while samples.len() < CLICKS {
         // Recent days: a mark is dated today or up to 400 days before it without a question.
-        let date = time::OffsetDateTime::now_utc().date() - time::Duration::days(10 + day as i64);
+        let date = time::OffsetDateTime::now_utc().date() - time::Duration::days(days_back + day);
         let date = rollbook_core::Day::from_date(date).to_string();
         day += 1;
         page::js(
@@ -311,7 +377,7 @@ async fn click_to_saved(driver: &Driver, offering: &str) -> Vec<(f64, f64)> {
             if samples.len() == CLICKS {
                 break;
             }
-            let status = statuses[(i + day) % statuses.len()];
+            let status = statuses[(i + day as usize) % statuses.len()];
             samples.push(click_once(&window, student, status).await);
         }
     }
