@@ -175,7 +175,12 @@ fn change_30d(student: &Id, records: &[SessionRecord], from: Day, to: Day) -> Op
         return None;
     }
     let prior_start = back(2 * CHANGE_WINDOW_DAYS - 1).map_or(from, |d| d.max(from));
-    let rate = |a: Day, b: Day| student_report(student, records, Some(a), Some(b)).absence_rate;
+    // The records are by date: each window is one slice of them.
+    let rate = |a: Day, b: Day| {
+        let start = records.partition_point(|r| r.date < a);
+        let end = records.partition_point(|r| r.date <= b);
+        student_report(student, &records[start..end], Some(a), Some(b)).absence_rate
+    };
     let (last, prior) = (rate(last_start, to)?, rate(prior_start, prior_end)?);
     Some((last - prior) * 100.0)
 }
