@@ -44,6 +44,8 @@ macro_rules! with_commands {
             counselor::class_view,
             counselor::export_student,
             counselor::export_class,
+            counselor::school_view,
+            counselor::export_school,
         }
     };
 }

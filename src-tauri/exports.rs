@@ -1,7 +1,7 @@
 //! The counselor screen's exports, written where the user finds downloads: the XDG download
 //! directory, else `~/Downloads`, else `<data dir>/exports`. The content comes from
-//! rollbook-report (records CSV, printable HTML, chart SVG/PNG); this module only names and
-//! writes files.
+//! rollbook-report (records CSV, printable HTML, chart SVG/PNG, the school's call list); this
+//! module only names and writes files.
 
 use std::path::{Path, PathBuf};
 
@@ -12,6 +12,7 @@ use rollbook_report::files::{self, ChartFormat};
 use rollbook_report::gather::{self, ClassView, StudentView};
 use rollbook_report::Theme;
 use rollbook_report::{records_csv, student_report_html, Chart, Lang, ReportError};
+use rollbook_report::{school_csv, school_html, school_view, SchoolQuery};
 use serde::Serialize;
 use tauri::{AppHandle, Manager, Runtime};
 
@@ -142,6 +143,33 @@ pub fn class(
         Kind::Html => {
             return Err(Error::Invalid(
                 "a class exports as csv, svg or png (the printable report is a student's)".into(),
+            )
+            .into())
+        }
+    };
+    Ok(Exported { path })
+}
+
+/// The school view's call list (csv) or its printable page (html): the rows the filters show.
+pub fn school(
+    store: &Store,
+    dir: &Path,
+    query: &SchoolQuery,
+    kind: Kind,
+    lang: Lang,
+    today: Day,
+) -> Result<Exported, ReportError> {
+    let view = school_view(store, query)?;
+    let base = dir.join(file_stem("school", Some(query.from), Some(query.to)));
+    let path = match kind {
+        Kind::Csv => write(&base.with_extension("csv"), school_csv(&view)?)?,
+        Kind::Html => write(
+            &base.with_extension("html"),
+            school_html(&view, lang, today),
+        )?,
+        Kind::Svg | Kind::Png => {
+            return Err(Error::Invalid(
+                "the school view exports as csv (the call list) or html (a printable page)".into(),
             )
             .into())
         }

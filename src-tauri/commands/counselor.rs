@@ -2,7 +2,7 @@ use rollbook_core::lookup::StudentEntry;
 use rollbook_core::sync::ListFilter;
 use rollbook_core::{Day, Error, Id};
 use rollbook_report::gather::{self, ClassView, StudentView};
-use rollbook_report::{Lang, ReportError, Theme};
+use rollbook_report::{Lang, ReportError, SchoolQuery, SchoolView, Theme, Tier};
 use tauri::{AppHandle, Runtime, State};
 
 use super::opt_day;
@@ -103,6 +103,70 @@ pub fn export_class<R: Runtime>(
     );
     let dir = exports::export_dir(&app, &state);
     state.with_store(|store| exports::class(store, &dir, &offering, from, to, kind, lang))
+}
+
+/// The school view's filters as the window sends them.
+fn school_query(
+    state: &AppState,
+    (from, to): (Option<String>, Option<String>),
+    tiers: Option<Vec<String>>,
+    offering: Option<String>,
+    search: Option<String>,
+) -> Result<SchoolQuery> {
+    let (from, to) = gather::report_range(opt_day(from)?, opt_day(to)?, state.today())?;
+    let tiers = tiers
+        .unwrap_or_default()
+        .iter()
+        .map(|t| Tier::parse(t))
+        .collect::<std::result::Result<Vec<Tier>, Error>>()?;
+    let offering = offering.as_deref().map(Id::parse).transpose()?;
+    Ok(SchoolQuery {
+        from,
+        to,
+        tiers,
+        offering,
+        search,
+    })
+}
+
+/// Every student with records in the range (by default the 12 months up to today), ranked by
+/// absence rate, with the filters: tiers (any of), an offering, a name search. From the
+/// records this device holds.
+#[tauri::command(async)]
+pub fn school_view(
+    state: State<'_, AppState>,
+    from: Option<String>,
+    to: Option<String>,
+    tiers: Option<Vec<String>>,
+    offering: Option<String>,
+    search: Option<String>,
+) -> Result<SchoolView> {
+    let query = school_query(&state, (from, to), tiers, offering, search)?;
+    state.with_store(|store| rollbook_report::school_view(store, &query))
+}
+
+/// Writes the school view's call list (csv) or its printable page (html) to the downloads
+/// folder, with the same filters as [`school_view`].
+#[allow(clippy::too_many_arguments)]
+#[tauri::command(async)]
+pub fn export_school<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    kind: String,
+    from: Option<String>,
+    to: Option<String>,
+    tiers: Option<Vec<String>>,
+    offering: Option<String>,
+    search: Option<String>,
+    lang: Option<String>,
+) -> Result<Exported> {
+    let query = school_query(&state, (from, to), tiers, offering, search)?;
+    let (kind, lang) = (
+        Kind::parse(&kind)?,
+        lang_of(lang.as_deref().unwrap_or("en"))?,
+    );
+    let (dir, today) = (exports::export_dir(&app, &state), state.today());
+    state.with_store(|store| exports::school(store, &dir, &query, kind, lang, today))
 }
 
 fn theme_of(s: &str) -> std::result::Result<Theme, Error> {

@@ -16,6 +16,7 @@ mod report_cmds;
 mod report_text;
 mod retention_cmds;
 mod roster_cmds;
+mod school_cmd;
 mod status_cmd;
 mod sync_cmds;
 mod wipe_cmd;
@@ -87,6 +88,8 @@ enum Command {
     Report(report_cmds::ReportArgs),
     /// An offering's daily attendance and its students by absence rate; exports
     ClassReport(report_cmds::ClassReportArgs),
+    /// Every student with records in the range, ranked by absence rate (the cached records)
+    SchoolReport(school_cmd::SchoolReportArgs),
     /// How long records are kept on this computer (show, `set --keep-days N`, `off`)
     Retention(retention_cmds::RetentionArgs),
     /// Remove records older than the days kept, except marks the server has not confirmed
@@ -138,6 +141,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Discard(args) => sync_cmds::run_discard(&ctx, args),
         Command::Report(args) => report_cmds::run_report(&ctx, args),
         Command::ClassReport(args) => report_cmds::run_class_report(&ctx, args),
+        Command::SchoolReport(args) => school_cmd::run(&ctx, args),
         Command::Retention(args) => retention_cmds::run_retention(&ctx, args),
         Command::Purge(args) => retention_cmds::run_purge(&ctx, args),
         Command::Wipe(args) => wipe_cmd::run(&ctx, args),

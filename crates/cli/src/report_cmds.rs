@@ -114,7 +114,7 @@ fn is_stdout(path: &Path) -> bool {
 
 /// Where "Wrote …" notes go, and whether the text summary is printed: standard output carries
 /// one thing, the summary, `--json`, or a file given as `-` (refused when two ask for it).
-fn stdout_for(json: bool, files: &ExportArgs, html: Option<&Path>) -> Result<Says> {
+pub(crate) fn stdout_for(json: bool, files: &ExportArgs, html: Option<&Path>) -> Result<Says> {
     for (flag, dir) in [("--svg", &files.svg), ("--png", &files.png)] {
         if dir.as_deref().is_some_and(is_stdout) {
             return Err(Error::Invalid(format!(
@@ -146,7 +146,7 @@ fn stdout_for(json: bool, files: &ExportArgs, html: Option<&Path>) -> Result<Say
 }
 
 /// Writes an export to `path`, or to standard output for `-`.
-fn write_output(path: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_output(path: &Path, bytes: &[u8]) -> Result<()> {
     if is_stdout(path) {
         output::bytes(bytes);
         return Ok(());
@@ -155,7 +155,7 @@ fn write_output(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 /// How a "Wrote … to X" note names X.
-fn shown(path: &Path) -> String {
+pub(crate) fn shown(path: &Path) -> String {
     if is_stdout(path) {
         "standard output".to_string()
     } else {
@@ -207,6 +207,12 @@ impl RangeArgs {
     /// The range the report covers: as given, the rest from the default (the 12 months up to
     /// today, see [`gather::report_range`]).
     fn resolve(&self) -> Result<(Option<Day>, Option<Day>)> {
+        let (from, to) = self.resolve_days()?;
+        Ok((Some(from), Some(to)))
+    }
+
+    /// [`RangeArgs::resolve`], both ends given.
+    pub(crate) fn resolve_days(&self) -> Result<(Day, Day)> {
         let today = args::today();
         match (self.from, self.to) {
             (Some(from), Some(to)) if from > to => {
@@ -215,10 +221,7 @@ impl RangeArgs {
             (Some(from), None) if from > today => Err(Error::Invalid(format!(
                 "--from {from} is after today ({today}); give --to as well"
             ))),
-            (from, to) => {
-                let (from, to) = gather::report_range(from, to, today).map_err(core_error)?;
-                Ok((Some(from), Some(to)))
-            }
+            (from, to) => gather::report_range(from, to, today).map_err(core_error),
         }
     }
 }
@@ -266,7 +269,7 @@ impl LookArgs {
 }
 
 /// A rendering failure is not the user's to fix (exit 1); a store error keeps its own code.
-fn core_error(e: ReportError) -> Error {
+pub(crate) fn core_error(e: ReportError) -> Error {
     match e {
         ReportError::Store(e) => e,
         other => Error::io("cannot produce the report", std::io::Error::other(other)),
@@ -388,13 +391,13 @@ pub fn run_class_report(ctx: &Ctx, a: ClassReportArgs) -> Result<()> {
 
 /// Where "wrote …" lines go: stdout, or stderr when stdout carries JSON or a file; and whether
 /// the text summary is printed.
-struct Says {
+pub(crate) struct Says {
     to_stderr: bool,
-    summary: bool,
+    pub(crate) summary: bool,
 }
 
 impl Says {
-    fn wrote(&self, what: &str) {
+    pub(crate) fn wrote(&self, what: &str) {
         if self.to_stderr {
             eprintln!("Wrote {what}.");
         } else {

@@ -22,6 +22,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0003_calendar.sql",
         include_str!("../migrations/0003_calendar.sql"),
     ),
+    (
+        "0004_school_view.sql",
+        include_str!("../migrations/0004_school_view.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

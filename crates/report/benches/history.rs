@@ -1,5 +1,5 @@
 //! Issue 5's figure: one student's history from a cache of 1,000,000 server records ≤ 5 ms,
-//! served by the index `server_record_by_student` (the query plan is asserted in
+//! served by the index `server_record_by_student_day` (its first two columns; the query plan is asserted in
 //! rollbook-core's `sync::effective` tests).
 //!
 //! The cache: 2,000 students in 80 groups, 5 offerings per group, 98 school days, each student

@@ -66,7 +66,7 @@ pub fn records_csv(
 }
 
 /// A free-text cell a spreadsheet will not evaluate.
-fn defuse(s: &str) -> String {
+pub(crate) fn defuse(s: &str) -> String {
     if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{s}")
     } else {
@@ -187,11 +187,11 @@ pub fn student_report_html(
 }
 
 /// Escapes text for HTML content and attribute values.
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     crate::charts::escape(s)
 }
 
-fn fmt_num(x: f64, lang: Lang) -> String {
+pub(crate) fn fmt_num(x: f64, lang: Lang) -> String {
     let s = format!("{:.2}", (x * 100.0).round() / 100.0);
     let s = s.trim_end_matches('0').trim_end_matches('.').to_string();
     match lang {
@@ -200,7 +200,7 @@ fn fmt_num(x: f64, lang: Lang) -> String {
     }
 }
 
-fn fmt_pct(r: f64, lang: Lang) -> String {
+pub(crate) fn fmt_pct(r: f64, lang: Lang) -> String {
     let n = fmt_num((r * 1000.0).round() / 10.0, lang);
     match lang {
         Lang::En => format!("{n}%"),
@@ -208,7 +208,7 @@ fn fmt_pct(r: f64, lang: Lang) -> String {
     }
 }
 
-fn tier_words(tier: Tier, lang: Lang) -> &'static str {
+pub(crate) fn tier_words(tier: Tier, lang: Lang) -> &'static str {
     crate::charts::tier_name(tier, lang)
 }
 

@@ -127,17 +127,16 @@ pub fn search_students(
     query: &str,
     limit: usize,
 ) -> Result<Vec<StudentEntry>, ReportError> {
-    let words: Vec<String> = fold(query).split_whitespace().map(str::to_owned).collect();
-    let id_prefix = query.trim().to_ascii_lowercase();
+    let search = NameSearch::new(query);
     let mut hits: Vec<(u8, StudentEntry)> = lookup::students(store)?
         .into_iter()
         .filter_map(|s| {
             let name = fold(&s.full_name);
-            let by_id = !id_prefix.is_empty() && s.id.as_str().starts_with(&id_prefix);
+            let words = &search.words;
             let rank = match words.first() {
                 None => 0,
-                Some(_) if !words.iter().all(|w| name.contains(w.as_str())) => {
-                    return by_id.then_some((3, s));
+                Some(_) if !search.folded_match(&name) => {
+                    return search.id_matches(&s.id).then_some((3, s));
                 }
                 Some(first) if name.starts_with(first.as_str()) => 0,
                 Some(first)
@@ -155,6 +154,35 @@ pub fn search_students(
     // Stable: within a rank the list stays in name order.
     hits.sort_by_key(|(rank, _)| *rank);
     Ok(hits.into_iter().take(limit).map(|(_, s)| s).collect())
+}
+
+/// What a name search looks for: every word of the query in the name (folded), or the query as
+/// the start of the id. The student search and the school view's filter.
+pub(crate) struct NameSearch {
+    words: Vec<String>,
+    id_prefix: String,
+}
+
+impl NameSearch {
+    pub(crate) fn new(query: &str) -> NameSearch {
+        NameSearch {
+            words: fold(query).split_whitespace().map(str::to_owned).collect(),
+            id_prefix: query.trim().to_ascii_lowercase(),
+        }
+    }
+
+    /// Every word is in `name` once folded ([`fold`]).
+    pub(crate) fn words_match(&self, name: &str) -> bool {
+        self.folded_match(&fold(name))
+    }
+
+    fn folded_match(&self, folded: &str) -> bool {
+        self.words.iter().all(|w| folded.contains(w.as_str()))
+    }
+
+    pub(crate) fn id_matches(&self, id: &Id) -> bool {
+        !self.id_prefix.is_empty() && id.as_str().starts_with(&self.id_prefix)
+    }
 }
 
 /// Lower case without diacritics, for matching what people type: "Núñez" → "nunez".

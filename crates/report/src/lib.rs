@@ -14,6 +14,8 @@
 //! - [`gather`]: the one place that reads the local store (through rollbook-core's queries, no
 //!   SQL here): effective records of a student or an offering, student search, and the whole
 //!   counselor screen ([`student_view`], [`class_view`]) in one call.
+//! - [`school`]: the school view ([`school_view`]): every student of a date range ranked by
+//!   absence rate, with filters, and its call list (CSV) and printable page.
 
 pub mod charts;
 pub mod class;
@@ -24,6 +26,7 @@ pub mod gather;
 pub mod measures;
 pub mod png;
 pub mod records;
+pub mod school;
 
 pub use charts::{class_charts, student_charts, Chart, ClassCharts, Lang, StudentCharts, Theme};
 pub use class::{class_overview, ClassOverview, DailyRate, StudentSummary};
@@ -37,6 +40,7 @@ pub use measures::{
 };
 pub use png::svg_to_png;
 pub use records::{effective, RawRecord, SessionRecord};
+pub use school::{school_csv, school_html, school_view, SchoolQuery, SchoolRow, SchoolView};
 
 /// What can go wrong while gathering, rendering or exporting. Measures themselves cannot fail.
 /// Serialized as `{code, message}` like rollbook-core's error (see [`ReportError::code`]).

@@ -90,6 +90,28 @@ impl Tier {
             Tier::SevereChronic => "severe-chronic",
         }
     }
+
+    pub const ALL: [Tier; 5] = [
+        Tier::InsufficientData,
+        Tier::Satisfactory,
+        Tier::AtRisk,
+        Tier::ModerateChronic,
+        Tier::SevereChronic,
+    ];
+
+    /// A tier by its name (`at-risk`, …), as the JSON and the command line write it.
+    pub fn parse(s: &str) -> Result<Tier, rollbook_core::Error> {
+        Tier::ALL
+            .into_iter()
+            .find(|t| t.as_str() == s)
+            .ok_or_else(|| {
+                rollbook_core::Error::Invalid(format!(
+                    "{} is not a tier: expected insufficient-data, satisfactory, at-risk, \
+                     moderate-chronic or severe-chronic",
+                    rollbook_core::error::quoted(s)
+                ))
+            })
+    }
 }
 
 /// Sessions and attendance rate in one course offering.

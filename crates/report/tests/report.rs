@@ -20,3 +20,5 @@ mod gather;
 mod measures;
 #[path = "report/png.rs"]
 mod png;
+#[path = "report/school.rs"]
+mod school;

@@ -564,3 +564,38 @@ export const exportClass = (
   to: string | null,
   kind: ClassExport,
 ) => call<{ path: string }>('export_class', { offering, from, to, kind });
+
+/** One student of the school view: the student report's measures and two more. */
+export interface SchoolRow extends StudentReport {
+  /** null when this device does not know the student's name. */
+  full_name: string | null;
+  /** The offerings with records in the range, by name. */
+  offerings: string[];
+  /** Absence rate of the last 30 days of the range minus the 30 before, in points. */
+  absence_rate_change_30d: number | null;
+  last_present: string | null;
+}
+
+export interface SchoolView {
+  from: string;
+  to: string;
+  /** When the whole school was last pulled (RFC 3339); null if never. */
+  as_of: string | null;
+  /** Students with records in the range, before the filters. */
+  total: number;
+  students: SchoolRow[];
+}
+
+export interface SchoolFilters {
+  from: string | null;
+  to: string | null;
+  tiers: Tier[];
+  offering: string | null;
+  search: string | null;
+}
+
+export type SchoolExport = 'csv' | 'html';
+
+export const schoolView = (f: SchoolFilters) => call<SchoolView>('school_view', { ...f });
+export const exportSchool = (f: SchoolFilters, kind: SchoolExport, lang: ChartLang) =>
+  call<{ path: string }>('export_school', { ...f, kind, lang });

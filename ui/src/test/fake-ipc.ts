@@ -93,6 +93,8 @@ export async function fakeIpc(): Promise<IpcModule> {
     classView: vi.fn(),
     exportStudent: vi.fn(),
     exportClass: vi.fn(),
+    schoolView: vi.fn(),
+    exportSchool: vi.fn(),
   };
   resetFakeIpc();
   return mod;
@@ -121,6 +123,7 @@ export function resetFakeIpc(): void {
   m.syncProblems.mockResolvedValue([]);
   m.history.mockResolvedValue([]);
   m.searchStudents.mockResolvedValue([]);
+  m.schoolView.mockResolvedValue({ from: '2025-01-01', to: '2025-12-31', as_of: null, total: 0, students: [] });
   m.syncNow.mockResolvedValue(null);
   m.onSyncStatus.mockImplementation((cb) => {
     syncListeners.add(cb);

@@ -16,6 +16,9 @@ use crate::error::Result;
 use crate::ids::{Day, Id, Status};
 use crate::store::Store;
 
+mod range;
+pub use range::{for_range, StudentMark};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Source {
@@ -65,7 +68,13 @@ struct Remote {
     own: bool,
 }
 
-fn merge(local: Option<Local>, server: Option<Remote>) -> Option<EffectiveMark> {
+/// Which mark counts: the rule of the module docs, for any form of server record.
+enum Winner<S> {
+    Local(Local),
+    Server(S),
+}
+
+fn winner<S>(local: Option<Local>, server: Option<S>) -> Option<Winner<S>> {
     let unconfirmed = |l: &Local| {
         matches!(
             l.newest_state.as_deref(),
@@ -73,16 +82,23 @@ fn merge(local: Option<Local>, server: Option<Remote>) -> Option<EffectiveMark> 
         )
     };
     match (local, server) {
-        (Some(l), _) if unconfirmed(&l) => Some(local_mark(l)),
-        (_, Some(s)) => Some(EffectiveMark {
+        (Some(l), _) if unconfirmed(&l) => Some(Winner::Local(l)),
+        (_, Some(s)) => Some(Winner::Server(s)),
+        (Some(l), None) => Some(Winner::Local(l)),
+        (None, None) => None,
+    }
+}
+
+fn merge(local: Option<Local>, server: Option<Remote>) -> Option<EffectiveMark> {
+    winner(local, server).map(|w| match w {
+        Winner::Local(l) => local_mark(l),
+        Winner::Server(s) => EffectiveMark {
             status: s.status,
             source: if s.own { Source::Local } else { Source::Server },
             recorded_at: s.recorded_at,
             teacher_assignment_id: Some(s.teacher_assignment_id),
-        }),
-        (Some(l), None) => Some(local_mark(l)),
-        (None, None) => None,
-    }
+        },
+    })
 }
 
 fn local_mark(l: Local) -> EffectiveMark {
@@ -193,7 +209,7 @@ pub fn for_offering_date(
 // marks instead of scanning the table (`mark` has no index by student).
 const STUDENT_LOCAL_WHERE: &str =
     "m.offering_id IN (SELECT id FROM offering) AND m.student_id = ?1 AND m.date BETWEEN ?2 AND ?3";
-// Served by server_record_by_student (student_id, date).
+// Served by server_record_by_student_day (student_id, date, …), migration 0004.
 const STUDENT_SERVER_WHERE: &str = "student_id = ?1 AND date BETWEEN ?2 AND ?3";
 // Served by mark_by_offering_date and by server_record_by_key (offering_id first).
 const OFFERING_LOCAL_WHERE: &str = "m.offering_id = ?1 AND m.date BETWEEN ?2 AND ?3";
@@ -311,7 +327,7 @@ mod tests {
         let plan = query_plan(&store, &server_sql(STUDENT_SERVER_WHERE));
         assert!(
             plan.contains(
-                "SEARCH server_record USING INDEX server_record_by_student (student_id=?"
+                "SEARCH server_record USING INDEX server_record_by_student_day (student_id=?"
             ),
             "a student's history must not scan a cache of a million records: {plan}"
         );
@@ -412,6 +428,98 @@ mod tests {
         assert_eq!(
             (art[0].status, art[0].source),
             (Status::Present, Source::Local)
+        );
+    }
+
+    #[test]
+    fn the_school_is_read_from_one_covering_index_without_sorting() {
+        let store = Store::open_in_memory().unwrap();
+        let conn = store.conn();
+        let mut stmt = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {}", range::RANGE_SERVER_SQL))
+            .unwrap();
+        let plan: Vec<String> = stmt
+            .query_map(params!["x", "y"], |r| r.get::<_, String>(3))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        let plan = plan.join("\n");
+        assert!(
+            plan.contains("USING COVERING INDEX server_record_by_student_day")
+                && !plan.contains("TEMP B-TREE"),
+            "a school's year (a million records) must stream in index order, not be sorted: {plan}"
+        );
+    }
+
+    #[test]
+    fn the_school_read_gives_each_students_marks_as_for_student() {
+        let store = school();
+        let (from, to) = (day("2024-01-01"), day("2024-12-31"));
+        let mut seen: Vec<(Id, Vec<StudentMark>)> = Vec::new();
+        for_range(&store, from, to, |student, marks| {
+            seen.push((student.clone(), marks.to_vec()));
+            Ok(())
+        })
+        .unwrap();
+        let students: Vec<&str> = seen.iter().map(|(s, _)| s.as_str()).collect();
+        assert_eq!(students, vec![S1, S2], "one visit per student, by id");
+        for (student, marks) in &seen {
+            let want: Vec<(Id, Day, Status, Source)> = for_student(&store, student, from, to)
+                .unwrap()
+                .into_iter()
+                .map(|r| (r.offering_id, r.date, r.status, r.source))
+                .collect();
+            let got: Vec<(Id, Day, Status, Source)> = marks
+                .iter()
+                .map(|m| (m.offering_id.clone(), m.date, m.status, m.source))
+                .collect();
+            assert_eq!(
+                got, want,
+                "the same rule decides the school view and a student's"
+            );
+        }
+        let mut march = 0;
+        for_range(&store, day("2024-03-05"), day("2024-03-05"), |_, marks| {
+            march += marks.len();
+            assert_eq!(
+                (marks[0].status, marks[0].source),
+                (Status::Present, Source::Local),
+                "a pending local mark wins over the server's record"
+            );
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(march, 1, "the range bounds are inclusive");
+    }
+
+    #[test]
+    fn a_local_mark_with_no_server_record_is_read_too() {
+        let store = school();
+        store
+            .conn()
+            .execute_batch(&format!(
+                "INSERT INTO mark VALUES ('{O1}', '{S2}', '2024-05-06', 'absent', 'L');
+                 INSERT INTO student VALUES ('d4e5f6a7-b8c9-4d0e-a1b2-000000000003', 'Caro');
+                 INSERT INTO mark VALUES ('{O1}', 'd4e5f6a7-b8c9-4d0e-a1b2-000000000003',
+                                         '2024-05-06', 'late', 'L');"
+            ))
+            .unwrap();
+        let mut seen = Vec::new();
+        for_range(&store, day("2024-05-01"), day("2024-05-31"), |s, marks| {
+            seen.push((s.as_str().to_string(), marks.len(), marks[0].status));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(
+            seen,
+            vec![
+                (S2.to_string(), 1, Status::Absent),
+                (
+                    "d4e5f6a7-b8c9-4d0e-a1b2-000000000003".to_string(),
+                    1,
+                    Status::Late
+                )
+            ]
         );
     }
 

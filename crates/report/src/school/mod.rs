@@ -1,0 +1,195 @@
+//! The school view: every student with records in a date range, ranked by absence rate, with
+//! the measures of the student report (one definition: [`student_report`]) and the change of
+//! the absence rate over the last 30 days.
+//!
+//! The records are read once for the whole school, one student at a time
+//! ([`effective::for_range`]), so a year of a school (a million records) is never held at once;
+//! only the rows the view shows are kept.
+
+mod export;
+
+pub use export::{school_csv, school_html};
+
+use std::cmp::Ordering;
+use std::collections::HashMap;
+
+use rollbook_core::store::Store;
+use rollbook_core::sync::effective::{self, StudentMark};
+use rollbook_core::{lookup, Day, Error, Id, Status};
+use serde::Serialize;
+
+use crate::gather::NameSearch;
+use crate::measures::{student_report, StudentReport, Tier};
+use crate::records::SessionRecord;
+use crate::ReportError;
+
+/// The 30-day change compares the last this many days of the range with as many before.
+pub const CHANGE_WINDOW_DAYS: i64 = 30;
+
+/// What the counselor asks the school view for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchoolQuery {
+    pub from: Day,
+    pub to: Day,
+    /// Only students in one of these tiers; empty = every tier.
+    pub tiers: Vec<Tier>,
+    /// Only students with records in this offering within the range.
+    pub offering: Option<Id>,
+    /// Only students whose name has every word of this (case and accents ignored), or whose
+    /// id starts with it, as the student search finds them.
+    pub search: Option<String>,
+}
+
+/// The school's students who need support, highest absence rate first.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SchoolView {
+    pub from: Day,
+    pub to: Day,
+    /// When the records were last pulled for the whole school (RFC 3339); `None` if never.
+    pub as_of: Option<String>,
+    /// Students with records in the range, before the filters.
+    pub total: usize,
+    pub students: Vec<SchoolRow>,
+}
+
+/// One student of the school view: the student report's measures (same names as
+/// `report --student --json`), the offerings they have records in, and two more measures.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SchoolRow {
+    #[serde(flatten)]
+    pub report: StudentReport,
+    /// `None` when this device does not know the student's name.
+    pub full_name: Option<String>,
+    /// The offerings with records in the range, by name (an unnamed one by its id).
+    pub offerings: Vec<String>,
+    /// Absence rate over the last 30 days of the range minus over the 30 days before, in
+    /// percentage points; `None` when the range is too short or either window has no record.
+    pub absence_rate_change_30d: Option<f64>,
+    /// The last date in the range with a session attended (present or late).
+    pub last_present: Option<Day>,
+}
+
+/// When the school's records were last pulled as a whole: the school pull writes it.
+fn as_of(_store: &Store) -> Result<Option<String>, ReportError> {
+    Ok(None)
+}
+
+/// The school view over `query.from..=query.to` with the filters of `query`.
+pub fn school_view(store: &Store, query: &SchoolQuery) -> Result<SchoolView, ReportError> {
+    if query.from > query.to {
+        return Err(Error::Invalid(format!(
+            "the date range starts on {}, after it ends on {}",
+            query.from, query.to
+        ))
+        .into());
+    }
+    let names: HashMap<Id, String> = lookup::students(store)?
+        .into_iter()
+        .map(|s| (s.id, s.full_name))
+        .collect();
+    let offering_names = lookup::offering_names(store)?;
+    let search = query
+        .search
+        .as_deref()
+        .filter(|q| !q.trim().is_empty())
+        .map(NameSearch::new);
+    let (mut total, mut students) = (0, Vec::new());
+    let mut records: Vec<SessionRecord> = Vec::new();
+    effective::for_range(store, query.from, query.to, |student, marks| {
+        total += 1;
+        if let Some(o) = &query.offering {
+            if !marks.iter().any(|m| &m.offering_id == o) {
+                return Ok(());
+            }
+        }
+        let full_name = names.get(student);
+        if let Some(search) = &search {
+            let by_name = full_name.is_some_and(|n| search.words_match(n));
+            if !by_name && !search.id_matches(student) {
+                return Ok(());
+            }
+        }
+        session_records(student, marks, &offering_names, &mut records);
+        let report = student_report(student, &records, Some(query.from), Some(query.to));
+        if !query.tiers.is_empty() && !query.tiers.contains(&report.tier) {
+            return Ok(());
+        }
+        students.push(SchoolRow {
+            full_name: full_name.cloned(),
+            offerings: report
+                .by_course
+                .iter()
+                .map(|c| {
+                    c.course_name
+                        .clone()
+                        .unwrap_or_else(|| c.course_offering_id.to_string())
+                })
+                .collect(),
+            absence_rate_change_30d: change_30d(student, &records, query.from, query.to),
+            last_present: records
+                .iter()
+                .filter(|r| matches!(r.status, Status::Present | Status::Late))
+                .map(|r| r.date)
+                .max(),
+            report,
+        });
+        Ok(())
+    })?;
+    students.sort_by(ranking);
+    Ok(SchoolView {
+        from: query.from,
+        to: query.to,
+        as_of: as_of(store)?,
+        total,
+        students,
+    })
+}
+
+fn session_records(
+    student: &Id,
+    marks: &[StudentMark],
+    offering_names: &HashMap<Id, String>,
+    out: &mut Vec<SessionRecord>,
+) {
+    out.clear();
+    out.extend(marks.iter().map(|m| SessionRecord {
+        offering_id: m.offering_id.clone(),
+        offering_name: offering_names.get(&m.offering_id).cloned(),
+        student_id: student.clone(),
+        date: m.date,
+        status: m.status,
+    }));
+}
+
+/// Absence rate of the last 30 days of `from..=to` minus that of the 30 days before, in points;
+/// both windows are cut to the range.
+fn change_30d(student: &Id, records: &[SessionRecord], from: Day, to: Day) -> Option<f64> {
+    let back = |days: i64| {
+        to.date()
+            .checked_sub(time::Duration::days(days))
+            .map(Day::from_date)
+    };
+    let last_start = back(CHANGE_WINDOW_DAYS - 1)?.max(from);
+    let prior_end = back(CHANGE_WINDOW_DAYS)?;
+    if prior_end < from {
+        return None;
+    }
+    let prior_start = back(2 * CHANGE_WINDOW_DAYS - 1).map_or(from, |d| d.max(from));
+    // The records are by date: each window is one slice of them.
+    let rate = |a: Day, b: Day| {
+        let start = records.partition_point(|r| r.date < a);
+        let end = records.partition_point(|r| r.date <= b);
+        student_report(student, &records[start..end], Some(a), Some(b)).absence_rate
+    };
+    let (last, prior) = (rate(last_start, to)?, rate(prior_start, prior_end)?);
+    Some((last - prior) * 100.0)
+}
+
+/// Highest absence rate first, then by name (case ignored; unnamed last), then by id.
+fn ranking(a: &SchoolRow, b: &SchoolRow) -> Ordering {
+    let rate = |r: &SchoolRow| r.report.absence_rate.unwrap_or(-1.0);
+    rate(b)
+        .total_cmp(&rate(a))
+        .then_with(|| crate::measures::by_name(&a.full_name, &b.full_name))
+        .then_with(|| a.report.student_id.cmp(&b.report.student_id))
+}
