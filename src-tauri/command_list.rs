@@ -44,6 +44,9 @@ macro_rules! with_commands {
             counselor::class_view,
             counselor::export_student,
             counselor::export_class,
+            school::pull_all_classes,
+            school::cancel_pull_all_classes,
+            school::school_pull_state,
         }
     };
 }

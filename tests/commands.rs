@@ -527,6 +527,8 @@ mod demo_exports;
 mod fuzz;
 #[path = "commands/retention.rs"]
 mod retention;
+#[path = "commands/school.rs"]
+mod school;
 #[path = "commands/secrecy.rs"]
 mod secrecy;
 #[path = "commands/sync.rs"]
