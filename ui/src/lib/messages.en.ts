@@ -314,6 +314,15 @@ const en = {
   classStudents: 'Students, most absent first',
   backToClass: 'Back to {name}',
   pickSomeone: 'Search for a student, or pick a class to see who needs support.',
+  refreshAllClasses: 'Refresh all classes',
+  schoolPullProgress: '{done} of {total} classes · {records} records',
+  schoolPullAsOf: 'Records as of {time}',
+  schoolPullNever: 'Not pulled from the server yet',
+  schoolPullFailed: {
+    one: '{n} class could not be refreshed (left as it was):',
+    other: '{n} classes could not be refreshed (left as they were):',
+  },
+  schoolPullCancelled: 'Stopped: {pulled} of {total} classes refreshed, kept.',
 };
 
 export type Messages = typeof en;

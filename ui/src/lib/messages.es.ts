@@ -322,6 +322,15 @@ const es: Messages = {
   classStudents: 'Estudiantes, los más ausentes primero',
   backToClass: 'Volver a {name}',
   pickSomeone: 'Busque un estudiante, o elija un curso para ver quién necesita apoyo.',
+  refreshAllClasses: 'Actualizar todos los cursos',
+  schoolPullProgress: '{done} de {total} cursos · {records} registros',
+  schoolPullAsOf: 'Registros al {time}',
+  schoolPullNever: 'Aún no se han traído del servidor',
+  schoolPullFailed: {
+    one: '{n} curso no se pudo actualizar (quedó como estaba):',
+    other: '{n} cursos no se pudieron actualizar (quedaron como estaban):',
+  },
+  schoolPullCancelled: 'Detenido: {pulled} de {total} cursos actualizados, conservados.',
 };
 
 export default es;
