@@ -46,6 +46,9 @@ macro_rules! with_commands {
             counselor::export_class,
             counselor::school_view,
             counselor::export_school,
+            school::pull_all_classes,
+            school::cancel_pull_all_classes,
+            school::school_pull_state,
         }
     };
 }

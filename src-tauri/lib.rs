@@ -8,6 +8,7 @@ pub mod engine;
 pub mod events;
 pub mod exports;
 pub mod launch;
+pub mod school_pull;
 pub mod state;
 
 use std::process::ExitCode;
@@ -55,6 +56,13 @@ pub fn start<R: Runtime>(app: &AppHandle<R>) {
     let state = app.state::<AppState>();
     if let Err(error) = demo::start(&state, tauri::async_runtime::handle().inner()) {
         eprintln!("rollbook: {error}");
+    }
+    // The demo pulls the whole sample school once, so its counselor screen has the records
+    // (and "records as of") at once.
+    if state.is_demo() {
+        if let Err(error) = school_pull::start(app) {
+            eprintln!("rollbook: the demo's school pull did not start: {error}");
+        }
     }
     let handle = app.clone();
     tauri::async_runtime::spawn(async move {

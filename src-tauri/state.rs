@@ -17,6 +17,7 @@ use rollbook_core::{Day, Result};
 
 use crate::demo::{Demo, DEMO_TOKEN};
 use crate::engine::SyncLink;
+use crate::school_pull::SchoolPullLink;
 
 /// Where the API token is kept.
 enum Tokens {
@@ -37,6 +38,7 @@ pub struct AppState {
     demo: Option<Demo>,
     export_dir: Option<PathBuf>,
     pub(crate) sync: SyncLink,
+    pub(crate) school_pull: SchoolPullLink,
 }
 
 impl AppState {
@@ -55,6 +57,7 @@ impl AppState {
             demo: None,
             export_dir: None,
             sync: SyncLink::default(),
+            school_pull: SchoolPullLink::default(),
         }
     }
 

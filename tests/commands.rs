@@ -527,8 +527,10 @@ mod demo_exports;
 mod fuzz;
 #[path = "commands/retention.rs"]
 mod retention;
-#[path = "commands/school.rs"]
-mod school;
+#[path = "commands/school_pull.rs"]
+mod school_pull;
+#[path = "commands/school_view.rs"]
+mod school_view;
 #[path = "commands/secrecy.rs"]
 mod secrecy;
 #[path = "commands/sync.rs"]

@@ -12,6 +12,7 @@ pub mod counselor;
 pub mod grid;
 pub mod import;
 pub mod retention;
+pub mod school;
 pub mod settings;
 pub mod sync;
 pub mod today;

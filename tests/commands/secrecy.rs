@@ -156,8 +156,8 @@ fn no_answer_error_or_event_carries_the_token() {
     let state = memory_tokens(AppState::new(data.clone())).with_export_dir(downloads.clone());
     let (app, window) = app_with(state);
     let seen: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
-    // The app's events (src-tauri/events.rs).
-    for event in ["sync-status", "marks-changed"] {
+    // The app's events (src-tauri/events.rs, src-tauri/school_pull.rs).
+    for event in ["sync-status", "marks-changed", "school-pull"] {
         let seen = seen.clone();
         app.listen(event, move |e| {
             seen.lock()
@@ -261,6 +261,17 @@ fn no_answer_error_or_event_carries_the_token() {
         );
     }
     t.ok("export_class", json!({"offering": offering, "kind": "csv"}));
+    // Refresh all classes, to the end.
+    t.ok("pull_all_classes", json!({}));
+    let start = Instant::now();
+    while t.ok("school_pull_state", json!({}))["running"] == true {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the school pull ends"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    t.ok("cancel_pull_all_classes", json!({}));
 
     // How long records are kept (ten years: the marks above stay).
     t.ok("retention", json!({}));

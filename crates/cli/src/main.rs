@@ -78,7 +78,7 @@ enum Command {
     Logout,
     /// Send waiting changes to the school's Athena server (exit 3: --wait timed out; 130: Ctrl-C)
     Sync(sync_cmds::SyncArgs),
-    /// Fetch the server's records of an offering or a student into this device
+    /// Fetch the server's records of an offering, a student or every offering (--all) into this device
     Pull(sync_cmds::PullArgs),
     /// Changes the server refused, with its reasons
     Rejected(sync_cmds::RejectedArgs),

@@ -132,6 +132,24 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) {
 
 pub use rollbook_core::error::count;
 
+/// `n` with its thousands grouped by commas: 64,800.
+pub fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// [`count`] with the number [`grouped`]: "64,800 records".
+pub fn count_grouped(n: u64, one: &str, many: &str) -> String {
+    format!("{} {}", grouped(n), if n == 1 { one } else { many })
+}
+
 /// "2 offerings added, 1 student renamed" from (count, singular, plural, verb) parts.
 pub fn counted(parts: &[(u32, &str, &str, &str)]) -> String {
     let said: Vec<String> = parts
@@ -143,5 +161,24 @@ pub fn counted(parts: &[(u32, &str, &str, &str)]) -> String {
         "no changes".to_string()
     } else {
         said.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_are_grouped() {
+        for (n, want) in [
+            (0, "0"),
+            (999, "999"),
+            (1_000, "1,000"),
+            (64_800, "64,800"),
+            (1_080_000, "1,080,000"),
+        ] {
+            assert_eq!(grouped(n), want);
+        }
+        assert_eq!(count_grouped(1, "record", "records"), "1 record");
     }
 }

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use rollbook_core::sync::DEFAULT_PULL_CONCURRENCY;
 use rollbook_core::{Id, Result};
 use rollbook_report::{school_csv, school_html, school_view, SchoolQuery, SchoolRow, Tier};
 use serde::Serialize;
@@ -44,6 +45,10 @@ pub struct SchoolReportArgs {
     /// Write the printable call list (HTML) to FILE (`-`: standard output)
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+    /// Pull every class of the roster from the server first (as `pull --all`); classes that
+    /// fail keep their cached records and are named on stderr
+    #[arg(long)]
+    pub pull: bool,
 }
 
 fn tier(s: &str) -> std::result::Result<Tier, String> {
@@ -66,7 +71,16 @@ pub fn run(ctx: &Ctx, a: SchoolReportArgs) -> Result<()> {
         csv: a.csv.clone(),
     };
     let says = stdout_for(a.json, &files, a.html.as_deref())?;
-    let store = ctx.open()?;
+    let mut store = ctx.open()?;
+    if a.pull {
+        let report = crate::sync_cmds::pull_school(&mut store, DEFAULT_PULL_CONCURRENCY)?;
+        if let Err(e) = crate::sync_cmds::school_pull_outcome(&report) {
+            if report.error.is_some() {
+                return Err(e);
+            }
+            eprintln!("rollbook-cli: note: {e}; the report uses the records on this device");
+        }
+    }
     let query = SchoolQuery {
         from,
         to,

@@ -43,7 +43,10 @@ const COMMANDS: &[(&str, &[&str])] = &[
         "sync",
         &["--timeout", "--concurrency", "?resend-unknown", "?json"],
     ),
-    ("pull", &["--offering", "--student", "?json"]),
+    (
+        "pull",
+        &["--offering", "--student", "?all", "--concurrency", "?json"],
+    ),
     ("rejected", &["?json"]),
     ("retention", &["?json"]),
     ("retention set", &["--keep-days"]),

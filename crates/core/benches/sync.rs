@@ -19,6 +19,11 @@
 //!
 //! `BENCH_SCENARIO=refresh cargo bench -p rollbook-core --bench sync`: the refresh of one class of
 //! 30 with a term of records (see the `refresh` module).
+//!
+//! `BENCH_SCENARIO=school-pull cargo bench -p rollbook-core --bench sync`: `pull_all` of a school
+//! of 200 offerings x 30 students x 180 school days with 20 ms latency per listing, against the
+//! bound offerings / concurrency x the time of one listing, and the peak memory (see the
+//! `school_pull` module; `BENCH_QUICK=1` for 40 offerings x 20 days).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -114,6 +119,9 @@ fn main() {
     }
     if std::env::var("BENCH_SCENARIO").is_ok_and(|s| s == "refresh") {
         return refresh::run(full);
+    }
+    if std::env::var("BENCH_SCENARIO").is_ok_and(|s| s == "school-pull") {
+        return school_pull::run(full);
     }
     let marks = env_usize("BENCH_MARKS", if full { 10_000 } else { 200 });
     let naive_n = env_usize("BENCH_NAIVE", if full { 300 } else { 20 });
@@ -431,5 +439,123 @@ mod faults {
             "  median {} s; listings per run: {listings:?}",
             shown[shown.len() / 2]
         );
+    }
+}
+
+/// `BENCH_SCENARIO=school-pull`: the school pull (`sync::pull_all`, default concurrency) of a
+/// school of 200 offerings x 30 students x 180 school days (about 1,080,000 records) served by
+/// athena-sim with 20 ms latency per listing, into a fresh database with the school's roster.
+/// In the same run: the time of one listing (one offering pulled into a fresh database, the
+/// median of 5) and so the bound, offerings / concurrency x that time; `BENCH_RUNS` school pulls
+/// (default 3, each into its own fresh database), their median and its ratio to the bound; and
+/// the peak resident memory of the process (VmHWM), the sim's records included.
+mod school_pull {
+    use super::*;
+    use rollbook_core::roster;
+    use rollbook_core::sync::stop::Stop;
+    use rollbook_core::sync::{self, PullAllOptions, DEFAULT_PULL_CONCURRENCY};
+
+    fn median(mut v: Vec<f64>) -> f64 {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    }
+
+    fn vm_hwm_mb() -> f64 {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+            .map_or(f64::NAN, |kb| kb / 1024.0)
+    }
+
+    fn fresh_store(dir: &std::path::Path, name: &str, roster_csv: &str) -> Store {
+        let mut store = Store::open(&dir.join(name)).expect("db");
+        roster::import_roster_csv(&mut store, roster_csv.as_bytes(), "roster.csv").expect("roster");
+        store
+    }
+
+    pub fn run(full: bool) {
+        let quick = std::env::var("BENCH_QUICK").is_ok_and(|v| v == "1") || !full;
+        let (offerings, days) = if quick { (40, 20) } else { (200, 180) };
+        let runs = env_usize("BENCH_RUNS", if quick { 1 } else { 3 }).max(1);
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async {
+            let sim = Sim::builder()
+                .sized_school(11, offerings, 30)
+                .history(athena_sim::today_utc(), days)
+                .token(TOKEN, &["read:attendance", "read:students"])
+                .faults(Faults::none().with_latency_ms(20).on_methods(false, true))
+                .start()
+                .await
+                .expect("sim");
+            let school = sim.sample().expect("school").clone();
+            let roster_csv = school.roster_csv();
+            let records = sim.record_count();
+            let dir = tempfile::tempdir().expect("tempdir");
+            let api = ApiClient::new(ApiConfig::new(
+                BaseUrl::parse(&sim.base_url()).expect("url"),
+            ))
+            .expect("client");
+            let tokens = TokenSource::fixed(TOKEN);
+
+            let mut one = Vec::new();
+            let mut scratch = fresh_store(dir.path(), "one.db", &roster_csv);
+            for o in school.offerings.iter().take(5) {
+                let id = Id::parse(&o.id.to_string()).expect("id");
+                let t = Instant::now();
+                sync::pull_offering(&mut scratch, &api, &tokens, &SystemClock, &id)
+                    .await
+                    .expect("one listing");
+                one.push(t.elapsed().as_secs_f64());
+            }
+            drop(scratch);
+            let one = median(one);
+            let concurrency = DEFAULT_PULL_CONCURRENCY;
+            let bound = offerings as f64 / concurrency as f64 * one;
+
+            let mut times = Vec::new();
+            let mut pulled = 0;
+            for run in 0..runs {
+                let mut store = fresh_store(dir.path(), &format!("school-{run}.db"), &roster_csv);
+                let t = Instant::now();
+                let report = sync::pull_all(
+                    &mut store,
+                    &api,
+                    &tokens,
+                    &SystemClock,
+                    PullAllOptions::default(),
+                    &Stop::new().signal(),
+                    &mut |_| {},
+                )
+                .await
+                .expect("school pull");
+                times.push(t.elapsed().as_secs_f64());
+                assert_eq!(report.pulled as usize, offerings, "{:?}", report.failed);
+                assert_eq!(report.records as usize, records);
+                pulled = report.records;
+                drop(store);
+                let _ = std::fs::remove_file(dir.path().join(format!("school-{run}.db")));
+            }
+            let median_s = median(times.clone());
+            println!(
+                "school pull: {offerings} offerings x 30 students x {days} school days = {pulled} \
+                 records, 20 ms latency, concurrency {concurrency}: one listing (median of 5) \
+                 {:.1} ms; bound {offerings} / {concurrency} x {:.1} ms = {:.2} s; pull_all \
+                 (median of {runs}: {:?}) {:.2} s = {:.2}x the bound; peak memory (VmHWM, sim \
+                 included) {:.0} MB",
+                one * 1e3,
+                one * 1e3,
+                bound,
+                times.iter().map(|t| format!("{t:.2}")).collect::<Vec<_>>(),
+                median_s,
+                median_s / bound,
+                vm_hwm_mb(),
+            );
+            sim.shutdown().await;
+        });
     }
 }

@@ -44,6 +44,8 @@ mod sync_http;
 mod sync_outcomes;
 #[path = "core/sync_pull.rs"]
 mod sync_pull;
+#[path = "core/sync_pull_all.rs"]
+mod sync_pull_all;
 #[path = "core/sync_random.rs"]
 mod sync_random;
 #[path = "core/sync_reconcile.rs"]

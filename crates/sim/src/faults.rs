@@ -21,7 +21,7 @@
 //! With `methods=get` or `all` the same kinds hit GETs; what the last four do to a list or a
 //! student is told in [`crate::nonsense`].
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
@@ -29,6 +29,7 @@ use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use uuid::Uuid;
 
 /// One kind of injected failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -330,6 +331,9 @@ pub(crate) struct FaultState {
     faults: Faults,
     rng: StdRng,
     queue: VecDeque<FaultKind>,
+    /// Faults queued for the listings of one offering (`?course_offering_id=`), whatever the
+    /// methods faults apply to.
+    listings: HashMap<Uuid, VecDeque<FaultKind>>,
     injected: [u64; KINDS],
 }
 
@@ -340,6 +344,7 @@ impl FaultState {
             faults,
             rng,
             queue: VecDeque::new(),
+            listings: HashMap::new(),
             injected: [0; KINDS],
         }
     }
@@ -358,8 +363,16 @@ impl FaultState {
         self.queue.extend(std::iter::repeat_n(kind, n));
     }
 
+    pub(crate) fn fail_listings_of(&mut self, offering: Uuid, kind: FaultKind, n: usize) {
+        self.listings
+            .entry(offering)
+            .or_default()
+            .extend(std::iter::repeat_n(kind, n));
+    }
+
     pub(crate) fn clear_queue(&mut self) {
         self.queue.clear();
+        self.listings.clear();
     }
 
     pub(crate) fn injected(&self, kind: FaultKind) -> u64 {
@@ -367,7 +380,30 @@ impl FaultState {
     }
 
     /// For a request of `method`: the latency to wait and the fault to inject, if any.
+    #[cfg(test)]
     pub(crate) fn draw(&mut self, method: &Method) -> (Duration, Option<FaultKind>) {
+        self.draw_for(method, None)
+    }
+
+    /// As [`Self::draw`], for a listing of `offering` when it is one: a fault queued for that
+    /// offering's listings comes first (with the latency, if faults apply to GETs).
+    pub(crate) fn draw_for(
+        &mut self,
+        method: &Method,
+        offering: Option<Uuid>,
+    ) -> (Duration, Option<FaultKind>) {
+        let targeted = offering
+            .and_then(|o| self.listings.get_mut(&o))
+            .and_then(VecDeque::pop_front);
+        if let Some(k) = targeted {
+            self.injected[k.index()] += 1;
+            let latency = if self.faults.applies_to(method) {
+                Duration::from_millis(self.faults.latency_ms)
+            } else {
+                Duration::ZERO
+            };
+            return (latency, Some(k));
+        }
         if !self.faults.applies_to(method) {
             return (Duration::ZERO, None);
         }
@@ -530,5 +566,19 @@ mod tests {
         assert_eq!(s.draw(&Method::POST).1, Some(FaultKind::Html));
         assert_eq!(s.draw(&Method::POST).1, None);
         assert_eq!(s.injected(FaultKind::Html), 2);
+    }
+
+    #[test]
+    fn a_fault_queued_for_one_offering_hits_only_its_listings() {
+        let mut s = FaultState::new(Faults::none());
+        let (a, b) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        s.fail_listings_of(a, FaultKind::ServerError, 1);
+        assert_eq!(s.draw_for(&Method::GET, Some(b)).1, None);
+        assert_eq!(s.draw(&Method::GET).1, None);
+        assert_eq!(
+            s.draw_for(&Method::GET, Some(a)).1,
+            Some(FaultKind::ServerError)
+        );
+        assert_eq!(s.draw_for(&Method::GET, Some(a)).1, None, "only once");
     }
 }

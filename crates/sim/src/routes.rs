@@ -115,9 +115,19 @@ async fn enter(
     method: &Method,
     kill: Option<&ConnectionKill>,
 ) -> Result<Option<After>, Response> {
+    enter_listing(shared, method, kill, None).await
+}
+
+/// [`enter`] for a listing of `offering` (faults queued for that offering's listings first).
+async fn enter_listing(
+    shared: &Shared,
+    method: &Method,
+    kill: Option<&ConnectionKill>,
+    offering: Option<Uuid>,
+) -> Result<Option<After>, Response> {
     let (latency, drawn, retry_after) = {
         let mut state = shared.faults.lock().expect("faults lock poisoned");
-        let (latency, kind) = state.draw(method);
+        let (latency, kind) = state.draw_for(method, offering);
         let drawn = kind.map(|kind| After {
             kind,
             nth: state.injected(kind),
@@ -282,8 +292,13 @@ async fn list_attendance(
     Query(params): Query<Vec<(String, String)>>,
 ) -> Response {
     shared.lists.fetch_add(1, Ordering::SeqCst);
+    let _listing = ListingInFlight::new(shared.clone());
     let kill = kill.as_ref().map(|Extension(k)| k);
-    let after = match enter(&shared, &Method::GET, kill).await {
+    let target = params
+        .iter()
+        .find(|(k, _)| k == "course_offering_id")
+        .and_then(|(_, v)| parse_uuid(v));
+    let after = match enter_listing(&shared, &Method::GET, kill, target).await {
         Ok(after) => after,
         Err(response) => return response,
     };
@@ -311,6 +326,23 @@ async fn list_attendance(
     }
     let records = shared.store_list(school_id, filter);
     leave(after, kill, &shared, school_id, StatusCode::OK, &records).await
+}
+
+/// Counts a listing while its handler runs (latency included) and keeps the most seen at once.
+struct ListingInFlight(Arc<Shared>);
+
+impl ListingInFlight {
+    fn new(shared: Arc<Shared>) -> ListingInFlight {
+        let now = shared.lists_in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        shared.lists_in_flight_max.fetch_max(now, Ordering::SeqCst);
+        ListingInFlight(shared)
+    }
+}
+
+impl Drop for ListingInFlight {
+    fn drop(&mut self) {
+        self.0.lists_in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 async fn get_student(

@@ -285,6 +285,80 @@ impl SampleSchool {
         }
     }
 
+    /// A school of `offerings` offerings of `students_per_offering` students each: groups of
+    /// that many students taking the five subjects (the last group fewer when `offerings` is not
+    /// a multiple of five), for the benchmarks' large school. Same seed, same school.
+    pub fn generate_sized(
+        seed: u64,
+        offerings: usize,
+        students_per_offering: usize,
+    ) -> SampleSchool {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let teachers: Vec<Teacher> = TEACHERS
+            .iter()
+            .zip(SUBJECTS)
+            .map(|(name, subject)| Teacher {
+                id: random_id(&mut rng),
+                full_name: (*name).to_string(),
+                subject: subject.to_string(),
+            })
+            .collect();
+        let mut school = SampleSchool {
+            seed,
+            school_id: DEFAULT_SCHOOL_ID,
+            teachers,
+            offerings: Vec::new(),
+            students: Vec::new(),
+            enrollments: Vec::new(),
+            chronically_absent: Vec::new(),
+        };
+        let mut names_used = HashSet::new();
+        let mut g = 0;
+        while school.offerings.len() < offerings {
+            g += 1;
+            let group = format!("G{g:03}");
+            let group_students: Vec<Student> = (0..students_per_offering)
+                .map(|i| Student {
+                    id: random_id(&mut rng),
+                    school_id: DEFAULT_SCHOOL_ID,
+                    full_name: if names_used.len() < 20_000 {
+                        unique_name(&mut rng, &mut names_used)
+                    } else {
+                        format!("Estudiante {group}-{i:02}")
+                    },
+                    document_type: "TI".into(),
+                    document_number: format!("10{:08}", rng.random_range(0..100_000_000u32)),
+                    is_active: true,
+                })
+                .collect();
+            let left = offerings - school.offerings.len();
+            for (subject, teacher) in SUBJECTS.iter().zip(school.teachers.clone()).take(left) {
+                let offering = Offering {
+                    id: random_id(&mut rng),
+                    name: format!("{subject} {group}"),
+                    subject: subject.to_string(),
+                    group: group.clone(),
+                    teacher_id: teacher.id,
+                    teacher_assignment_id: random_id(&mut rng),
+                };
+                for student in &group_students {
+                    school.enrollments.push(Enrollment {
+                        id: random_id(&mut rng),
+                        course_offering_id: offering.id,
+                        student_id: student.id,
+                    });
+                }
+                school.offerings.push(offering);
+            }
+            school.students.extend(group_students);
+        }
+        let mut chronic: Vec<Uuid> = school.students.iter().map(|s| s.id).collect();
+        chronic.shuffle(&mut rng);
+        chronic.truncate((school.students.len() / 40).max(4));
+        school.chronically_absent = chronic;
+        school
+    }
+
     /// The student with this id.
     pub fn student(&self, id: Uuid) -> Option<&Student> {
         self.students.iter().find(|s| s.id == id)

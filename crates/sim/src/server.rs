@@ -82,6 +82,9 @@ pub(crate) struct Shared {
     pub(crate) connections: AtomicUsize,
     /// `GET /academic/attendance` requests received, whatever their answer.
     pub(crate) lists: AtomicU64,
+    /// `GET /academic/attendance` handlers running now, and the most ever running at once.
+    pub(crate) lists_in_flight: AtomicUsize,
+    pub(crate) lists_in_flight_max: AtomicUsize,
 }
 
 /// Counts one request or connection while it lives: incremented on creation, decremented on
@@ -120,6 +123,8 @@ pub(crate) struct ConnectionKill(pub(crate) Arc<Notify>);
 pub struct SimBuilder {
     addr: SocketAddr,
     sample_seed: Option<u64>,
+    /// (offerings, students per offering) of a school of that size instead of the sample one.
+    size: Option<(usize, usize)>,
     history: Option<(Option<Date>, u32)>,
     tokens: Vec<(String, TokenGrant)>,
     faults: Faults,
@@ -133,6 +138,7 @@ impl Default for SimBuilder {
         SimBuilder {
             addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             sample_seed: None,
+            size: None,
             history: Some((None, 60)),
             tokens: Vec::new(),
             faults: Faults::none(),
@@ -147,6 +153,20 @@ impl SimBuilder {
     /// Loads the sample school generated from `seed`, with its history (see [`Self::history`]).
     pub fn sample_school(mut self, seed: u64) -> Self {
         self.sample_seed = Some(seed);
+        self
+    }
+
+    /// Loads a school of `offerings` offerings (five subjects per group) of
+    /// `students_per_offering` students each, generated from `seed`, instead of the sample
+    /// school's few groups: the benchmarks' large school ([`SampleSchool::generate_sized`]).
+    pub fn sized_school(
+        mut self,
+        seed: u64,
+        offerings: usize,
+        students_per_offering: usize,
+    ) -> Self {
+        self.sample_seed = Some(seed);
+        self.size = Some((offerings, students_per_offering));
         self
     }
 
@@ -224,7 +244,11 @@ impl SimBuilder {
     pub fn start_on(self, rt: &tokio::runtime::Handle) -> Result<Sim, SimError> {
         let (listener, addr) = bind(self.addr, rt)?;
 
-        let sample = self.sample_seed.map(SampleSchool::generate);
+        let size = self.size;
+        let sample = self.sample_seed.map(|seed| match size {
+            Some((offerings, students)) => SampleSchool::generate_sized(seed, offerings, students),
+            None => SampleSchool::generate(seed),
+        });
         let mut store = Store::default();
         if let (Some(school), Some((end, days))) = (&sample, self.history) {
             let end = end.unwrap_or_else(today_utc);
@@ -257,6 +281,8 @@ impl SimBuilder {
             in_flight: AtomicUsize::new(0),
             connections: AtomicUsize::new(0),
             lists: AtomicU64::new(0),
+            lists_in_flight: AtomicUsize::new(0),
+            lists_in_flight_max: AtomicUsize::new(0),
         });
         let router = crate::routes::router(shared.clone());
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
@@ -435,6 +461,24 @@ impl SimHandle {
     /// Number of `GET /academic/attendance` requests received (faulted ones included).
     pub fn list_count(&self) -> u64 {
         self.shared.lists.load(Ordering::SeqCst)
+    }
+
+    /// The most `GET /academic/attendance` requests ever handled at once (from the moment each
+    /// arrives, its latency included, until it is answered or dropped).
+    pub fn max_lists_in_flight(&self) -> usize {
+        self.shared.lists_in_flight_max.load(Ordering::SeqCst)
+    }
+
+    /// Makes the next `n` listings of one offering (`?course_offering_id=`) fail with `kind`,
+    /// whatever methods the faults apply to; other offerings' listings are not touched.
+    pub fn fail_listings_of(&self, offering: Uuid, kind: FaultKind, n: usize) {
+        self.fault_state().fail_listings_of(offering, kind, n);
+    }
+
+    /// Removes a stored record, as the school's administrators may in Athena itself (the API
+    /// has no delete): the next listings leave it out. Returns whether it was stored.
+    pub fn remove_record(&self, id: Uuid) -> bool {
+        self.store().remove(id)
     }
 
     /// Replaces the fault configuration (and reseeds its draw).

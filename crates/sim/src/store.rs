@@ -2,6 +2,8 @@
 //! idempotency key, no uniqueness rule). The effective mark of a (offering, student, date) is the
 //! record with the newest `recorded_at`, so `recorded_at` is made strictly increasing here.
 
+use std::collections::HashMap;
+
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
@@ -20,6 +22,9 @@ pub struct ListFilter {
 #[derive(Debug, Default)]
 pub(crate) struct Store {
     records: Vec<AttendanceRecord>,
+    /// Positions in `records` of each offering's records (a school's listing by offering reads
+    /// only its own: a large school holds a million records).
+    by_offering: HashMap<Uuid, Vec<usize>>,
     last_recorded_at: Option<OffsetDateTime>,
     posts_accepted: u64,
 }
@@ -29,8 +34,32 @@ impl Store {
     pub(crate) fn preload(&mut self, records: impl IntoIterator<Item = AttendanceRecord>) {
         for r in records {
             self.bump_clock(r.recorded_at);
-            self.records.push(r);
+            self.push(r);
         }
+    }
+
+    fn push(&mut self, r: AttendanceRecord) {
+        self.by_offering
+            .entry(r.course_offering_id)
+            .or_default()
+            .push(self.records.len());
+        self.records.push(r);
+    }
+
+    /// Removes the record with this id. Returns whether there was one.
+    pub(crate) fn remove(&mut self, id: Uuid) -> bool {
+        let Some(at) = self.records.iter().position(|r| r.id == id) else {
+            return false;
+        };
+        self.records.remove(at);
+        self.by_offering.clear();
+        for (i, r) in self.records.iter().enumerate() {
+            self.by_offering
+                .entry(r.course_offering_id)
+                .or_default()
+                .push(i);
+        }
+        true
     }
 
     /// Stores one POSTed record: `recorded_at = max(now, last + 1µs)`, truncated to µs.
@@ -58,16 +87,25 @@ impl Store {
             status: new.status,
             recorded_at,
         };
-        self.records.push(record.clone());
+        self.push(record.clone());
         self.posts_accepted += 1;
         record
     }
 
     /// Records of `school_id` matching `filter`, newest date first, then newest `recorded_at`.
     pub(crate) fn list(&self, school_id: Uuid, filter: ListFilter) -> Vec<AttendanceRecord> {
-        let mut out: Vec<AttendanceRecord> = self
-            .records
-            .iter()
+        let candidates: Box<dyn Iterator<Item = &AttendanceRecord>> =
+            match filter.course_offering_id {
+                Some(o) => Box::new(
+                    self.by_offering
+                        .get(&o)
+                        .into_iter()
+                        .flatten()
+                        .map(|&i| &self.records[i]),
+                ),
+                None => Box::new(self.records.iter()),
+            };
+        let mut out: Vec<AttendanceRecord> = candidates
             .filter(|r| r.school_id == school_id)
             .filter(|r| filter.student_id.is_none_or(|s| r.student_id == s))
             .filter(|r| {

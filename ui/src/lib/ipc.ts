@@ -599,3 +599,49 @@ export type SchoolExport = 'csv' | 'html';
 export const schoolView = (f: SchoolFilters) => call<SchoolView>('school_view', { ...f });
 export const exportSchool = (f: SchoolFilters, kind: SchoolExport, lang: ChartLang) =>
   call<{ path: string }>('export_school', { ...f, kind, lang });
+// ---- Refresh all classes (the school pull) ------------------------------------------------
+
+export interface PullProgress {
+  done: number;
+  total: number;
+  records: number;
+  failed: number;
+}
+
+export interface FailedOffering {
+  offering_id: string;
+  name: string | null;
+  reason: string;
+}
+
+export interface SchoolPullReport {
+  offerings: number;
+  pulled: number;
+  failed: FailedOffering[];
+  records: number;
+  new_records: number;
+  cancelled: boolean;
+  error: string | null;
+  as_of: string | null;
+}
+
+/** What a `school-pull` event carries: progress while it runs, then the report or an error. */
+export type SchoolPullEvent =
+  | ({ kind: 'progress' } & PullProgress)
+  | ({ kind: 'done' } & SchoolPullReport)
+  | { kind: 'failed'; code: string; message: string };
+
+export interface SchoolPullState {
+  as_of: string | null;
+  running: boolean;
+}
+
+/** Starts pulling every class of the roster in the background (refused while one runs). */
+export const pullAllClasses = () => call<null>('pull_all_classes');
+/** Cancels the running school pull; what finished is kept. */
+export const cancelPullAllClasses = () => call<boolean>('cancel_pull_all_classes');
+/** When the school was last pulled, and whether a pull runs now. */
+export const schoolPullState = () => call<SchoolPullState>('school_pull_state');
+/** The school pull's progress and its end. */
+export const onSchoolPull = (cb: (event: SchoolPullEvent) => void): Unlisten =>
+  subscribe<SchoolPullEvent>('school-pull', cb);

@@ -318,8 +318,6 @@ const en = {
   schoolEveryOffering: 'Every class',
   schoolSearch: 'Name',
   schoolCount: '{n} of {total} students with records, highest absence rate first',
-  schoolAsOf: 'Records as of {time}',
-  schoolNotPulled: 'Records held on this device',
   schoolStudent: 'Student',
   schoolCrdc: 'CRDC 15',
   schoolCrdcYes: '15+ days',
@@ -331,6 +329,15 @@ const en = {
   schoolNobody: 'No student with records matches.',
   schoolExportCsv: 'Call list (CSV)',
   schoolExportHtml: 'Printable call list',
+  refreshAllClasses: 'Refresh all classes',
+  schoolPullProgress: '{done} of {total} classes · {records} records',
+  schoolPullAsOf: 'Records as of {time}',
+  schoolPullNever: 'Not pulled from the server yet',
+  schoolPullFailed: {
+    one: '{n} class could not be refreshed (left as it was):',
+    other: '{n} classes could not be refreshed (left as they were):',
+  },
+  schoolPullCancelled: 'Stopped: {pulled} of {total} classes refreshed, kept.',
 };
 
 export type Messages = typeof en;

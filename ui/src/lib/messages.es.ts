@@ -326,8 +326,6 @@ const es: Messages = {
   schoolEveryOffering: 'Todos los cursos',
   schoolSearch: 'Nombre',
   schoolCount: '{n} de {total} estudiantes con registros, de mayor a menor tasa de ausencia',
-  schoolAsOf: 'Registros a las {time}',
-  schoolNotPulled: 'Registros guardados en este equipo',
   schoolStudent: 'Estudiante',
   schoolCrdc: 'CRDC 15',
   schoolCrdcYes: '15+ días',
@@ -339,6 +337,15 @@ const es: Messages = {
   schoolNobody: 'Ningún estudiante con registros coincide.',
   schoolExportCsv: 'Lista de llamadas (CSV)',
   schoolExportHtml: 'Lista de llamadas imprimible',
+  refreshAllClasses: 'Actualizar todos los cursos',
+  schoolPullProgress: '{done} de {total} cursos · {records} registros',
+  schoolPullAsOf: 'Registros al {time}',
+  schoolPullNever: 'Aún no se han traído del servidor',
+  schoolPullFailed: {
+    one: '{n} curso no se pudo actualizar (quedó como estaba):',
+    other: '{n} cursos no se pudieron actualizar (quedaron como estaban):',
+  },
+  schoolPullCancelled: 'Detenido: {pulled} de {total} cursos actualizados, conservados.',
 };
 
 export default es;

@@ -11,6 +11,7 @@ type IpcModule = typeof Ipc;
 
 const syncListeners = new Set<(s: Ipc.SyncStatus) => void>();
 const marksListeners = new Set<(c: Ipc.MarksChanged) => void>();
+const schoolPullListeners = new Set<(e: Ipc.SchoolPullEvent) => void>();
 
 export const baseStatus: Ipc.SyncStatus = {
   pending: 0,
@@ -95,6 +96,10 @@ export async function fakeIpc(): Promise<IpcModule> {
     exportClass: vi.fn(),
     schoolView: vi.fn(),
     exportSchool: vi.fn(),
+    pullAllClasses: vi.fn(),
+    cancelPullAllClasses: vi.fn(),
+    schoolPullState: vi.fn(),
+    onSchoolPull: vi.fn(),
   };
   resetFakeIpc();
   return mod;
@@ -105,6 +110,7 @@ export function resetFakeIpc(): void {
   if (!mod) return;
   syncListeners.clear();
   marksListeners.clear();
+  schoolPullListeners.clear();
   const m = vi.mocked(mod);
   for (const value of Object.values(m)) {
     if (vi.isMockFunction(value)) value.mockReset();
@@ -133,6 +139,18 @@ export function resetFakeIpc(): void {
     marksListeners.add(cb);
     return () => marksListeners.delete(cb);
   });
+  m.schoolPullState.mockResolvedValue({ as_of: null, running: false });
+  m.pullAllClasses.mockResolvedValue(null);
+  m.cancelPullAllClasses.mockResolvedValue(true);
+  m.onSchoolPull.mockImplementation((cb) => {
+    schoolPullListeners.add(cb);
+    return () => schoolPullListeners.delete(cb);
+  });
+}
+
+/** Emits a `school-pull` event to the components listening. */
+export function emitSchoolPull(e: Ipc.SchoolPullEvent): void {
+  for (const cb of schoolPullListeners) cb(e);
 }
 
 /** Before each test of the calling file: every fake reset (see resetFakeIpc), no date outside

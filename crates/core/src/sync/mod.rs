@@ -12,7 +12,8 @@
 //! - [`api`]: the HTTP client; [`record`]: the wire record; [`tokens`]: where the token lives.
 //! - [`queue`]: the engine's outbox reads and writes; [`reconcile`]: matching unknown items.
 //! - [`status`]: the published status and the state kept across restarts.
-//! - [`pull`]: fetching server records; [`refresh`]: pulling the offerings this device works
+//! - [`pull`]: fetching server records (one offering, one student, or every offering of the
+//!   roster at once: the school pull, [`pull_all`]); [`refresh`]: pulling the offerings this device works
 //!   with, so the roll shows other writers' marks; [`effective`]: the mark shown when device and server
 //!   disagree.
 
@@ -41,7 +42,11 @@ pub use api::{ApiClient, ApiConfig, BaseUrl, ListFilter};
 pub use engine::{DrainEnd, Drained, Engine, EngineConfig};
 pub use handle::SyncHandle;
 pub use problems::{problems, retry, Problem};
-pub use pull::{pull_offering, pull_student, pull_within, PullReport};
+pub use pull::{
+    last_school_pull, pull_all, pull_offering, pull_student, pull_within, FailedOffering,
+    PullAllOptions, PullProgress, PullReport, SchoolPullReport, DEFAULT_PULL_CONCURRENCY,
+    MAX_PULL_CONCURRENCY,
+};
 pub use queue::{discard, rejected_items, resend_unknown, RejectedItem};
 pub use refresh::{
     parse_refresh_minutes, refresh_every, refresh_targets, set_refresh_minutes, RefreshReport,

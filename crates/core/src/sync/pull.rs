@@ -1,27 +1,38 @@
 //! Pulling server records into the local cache: one offering's or one student's records (upsert
-//! by server id; records older than what this computer keeps are left out), and the names of
+//! by server id; records older than what this computer keeps are left out; an offering's
+//! listing replaces that offering's cached records, [`save_listing`]), and the names of
 //! students this device does not know, via `/students/{id}` when the token may read them (a 403
-//! there is not an error: names are a nicety).
+//! there is not an error: names are a nicety). The school pull ([`pull_all`]) lists every
+//! offering of the roster through the same [`fetch_listing`] and [`save_listing`].
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
 use tokio::task::JoinSet;
 
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::ids::Id;
 use crate::retention;
+use crate::secret::Secret;
 use crate::store::Store;
 use crate::sync::api::{ApiClient, ListFilter};
 use crate::sync::classify::{classify_read, ReadOutcome};
 use crate::sync::engine::scrub;
 use crate::sync::queue;
-use crate::sync::record::{excerpt, parse_listing};
-use crate::sync::status::QueueState;
+use crate::sync::record::{excerpt, parse_listing, Listing, ServerRecord};
+use crate::sync::status::{Blocked, QueueState};
 use crate::sync::tokens::TokenSource;
+
+mod school;
+
+pub use school::{
+    last_school_pull, pull_all, FailedOffering, PullAllOptions, PullProgress, SchoolPullReport,
+    DEFAULT_PULL_CONCURRENCY, MAX_PULL_CONCURRENCY,
+};
 
 /// Name look-ups in flight at once.
 const NAME_CONCURRENCY: usize = 8;
@@ -32,6 +43,9 @@ pub struct PullReport {
     pub records: u64,
     /// Of those, records the cache did not have.
     pub new_records: u64,
+    /// Cached records of the offering the listing no longer has, removed (see
+    /// [`save_listing`]).
+    pub removed: u64,
     /// Listed elements that were not valid records (ignored; when no element is valid, the pull
     /// fails instead).
     pub skipped: u64,
@@ -113,102 +127,14 @@ async fn pull(
     clock: &dyn Clock,
     filter: ListFilter,
 ) -> Result<PullReport> {
-    let token = tokens
-        .get()
-        .await?
-        .ok_or_else(|| Error::Auth("not signed in: no API token is stored".into()))?;
-    let ex = api.list(&token, &filter).await;
-    let now = clock.now();
-    let school_id_set = api.config().school_id.is_some();
-    let listing = match classify_read(&ex, now, school_id_set, parse_listing) {
-        ReadOutcome::Ok(v) => v,
-        ReadOutcome::Blocked(blocked) => {
-            let message = scrub(&blocked.message, &token);
-            let mut state = QueueState::load(store)?;
-            state.blocked = Some((blocked, token.tag()));
-            state.save(store)?;
-            return Err(Error::Auth(message));
-        }
-        ReadOutcome::Forbidden(msg) => {
-            return Err(Error::Auth(format!(
-                "the token may not read attendance ({})",
-                scrub(&msg, &token)
-            )))
-        }
-        ReadOutcome::Throttled { wait, message } => {
-            // A Retry-After is the server's word for the whole API: deliveries and refreshes
-            // wait it out, as after a throttled POST.
-            if let Some(w) = wait {
-                let until = now + w;
-                let mut state = QueueState::load(store)?;
-                state.paused_until = Some(state.paused_until.map_or(until, |p| p.max(until)));
-                state.save(store)?;
-            }
-            let when = wait
-                .map(|w| format!(" for {} s", w.as_secs()))
-                .unwrap_or_default();
-            return Err(Error::Remote(format!(
-                "the server asked to wait{when}: {}",
-                scrub(&message, &token)
-            )));
-        }
-        ReadOutcome::Unavailable(msg) | ReadOutcome::Failed(msg) | ReadOutcome::NotFound(msg) => {
-            return Err(Error::Remote(format!(
-                "could not list the records (GET {}): {}",
-                filter.path(),
-                scrub(&msg, &token)
-            )))
-        }
+    let token = signed_in(tokens).await?;
+    let listing = match fetch_listing(api, &token, &filter, clock.now()).await {
+        Ok(listing) => listing,
+        Err(failure) => return Err(failure.record(store, &token, &filter, clock.now())?),
     };
-    let not_the_answer = |why: String| {
-        Error::Remote(format!(
-            "could not list the records (GET {}): {why}; nothing was saved",
-            filter.path()
-        ))
-    };
-    let (records, unreadable) = (listing.records, listing.unreadable);
-    let others = records
-        .iter()
-        .filter(|r| !filter.matches(&r.fields))
-        .count();
-    if others > 0 {
-        return Err(not_the_answer(format!(
-            "the server's answer lists {} of another offering or student: it answers another \
-             question",
-            crate::error::count(others as u64, "record", "records")
-        )));
-    }
-    if records.is_empty() && !unreadable.is_empty() {
-        let first = serde_json::to_vec(&unreadable[0]).unwrap_or_default();
-        return Err(not_the_answer(format!(
-            "the server's answer is not a list of records: none of its {} is a valid record (the \
-             first starts {})",
-            crate::error::count(unreadable.len() as u64, "element", "elements"),
-            excerpt(&first)
-        )));
-    }
-    let skipped = unreadable.len();
-    let listed = records.len() as u64;
-    let records = match retention::pull_cutoff(store)? {
-        Some(cutoff) => records
-            .into_iter()
-            .filter(|r| r.fields.date >= cutoff)
-            .collect(),
-        None => records,
-    };
-    let new_records = queue::upsert_records(store.conn(), &records, now)?;
-    let mut report = PullReport {
-        records: listed,
-        new_records,
-        skipped: skipped as u64,
-        too_old: listed - records.len() as u64,
-        ..PullReport::default()
-    };
-
-    let students: BTreeSet<Id> = records
-        .iter()
-        .map(|r| r.fields.student_id.clone())
-        .collect();
+    let saved = save_listing(store, &filter, listing, clock.now())?;
+    let mut report = saved.report;
+    let students = saved.students;
     let unnamed = unnamed_students(store, students)?;
     let token = Arc::new(token);
     let mut todo = unnamed.into_iter();
@@ -253,6 +179,240 @@ async fn pull(
         }
     }
     Ok(report)
+}
+
+/// The stored token, or the error every pull gives without one.
+async fn signed_in(tokens: &TokenSource) -> Result<Secret> {
+    tokens
+        .get()
+        .await?
+        .ok_or_else(|| Error::Auth("not signed in: no API token is stored".into()))
+}
+
+/// Why a listing gave no records to save. Nothing is written until [`ListFailure::record`].
+#[derive(Debug, Clone)]
+pub(crate) enum ListFailure {
+    /// 401, or a school id the account needs: sign in again / set the school.
+    Blocked(Blocked),
+    /// 403: the token may not read attendance.
+    Forbidden(String),
+    /// 429 / 503: the server asks to wait (`wait`: its Retry-After, if readable).
+    Throttled {
+        wait: Option<Duration>,
+        message: String,
+    },
+    /// The network or the server failed (5xx, timeout, a body cut off): a GET may be repeated.
+    Transient(String),
+    /// Refused for good (another 4xx).
+    Refused(String),
+    /// A 2xx that is not this listing: not a list, no valid record, or another question's
+    /// records.
+    Garbled(String),
+}
+
+impl ListFailure {
+    /// The reason in words, the token scrubbed out.
+    fn reason(&self, token: &Secret, filter: &ListFilter) -> String {
+        match self {
+            ListFailure::Blocked(blocked) => scrub(&blocked.message, token),
+            ListFailure::Forbidden(msg) => {
+                format!("the token may not read attendance ({})", scrub(msg, token))
+            }
+            ListFailure::Throttled { wait, message } => {
+                let when = wait
+                    .map(|w| format!(" for {} s", w.as_secs()))
+                    .unwrap_or_default();
+                format!("the server asked to wait{when}: {}", scrub(message, token))
+            }
+            ListFailure::Transient(msg) | ListFailure::Refused(msg) => format!(
+                "could not list the records (GET {}): {}",
+                filter.path(),
+                scrub(msg, token)
+            ),
+            ListFailure::Garbled(why) => format!(
+                "could not list the records (GET {}): {}; nothing was saved",
+                filter.path(),
+                scrub(why, token)
+            ),
+        }
+    }
+
+    /// Whether it stops every pull with this token (sign in again, or a token that may not
+    /// read attendance).
+    fn stops_everything(&self) -> bool {
+        matches!(self, ListFailure::Blocked(_) | ListFailure::Forbidden(_))
+    }
+
+    /// Writes down what the failure says about the whole API (a 401 blocks deliveries too; a
+    /// Retry-After pauses them) and turns it into the pull's error.
+    fn record(
+        &self,
+        store: &Store,
+        token: &Secret,
+        filter: &ListFilter,
+        now: OffsetDateTime,
+    ) -> Result<Error> {
+        match self {
+            ListFailure::Blocked(blocked) => {
+                let mut state = QueueState::load(store)?;
+                state.blocked = Some((blocked.clone(), token.tag()));
+                state.save(store)?;
+            }
+            // A Retry-After is the server's word for the whole API: deliveries and refreshes
+            // wait it out, as after a throttled POST.
+            ListFailure::Throttled { wait: Some(w), .. } => pause_until(store, now + *w)?,
+            _ => {}
+        }
+        let reason = self.reason(token, filter);
+        Ok(if self.stops_everything() {
+            Error::Auth(reason)
+        } else {
+            Error::Remote(reason)
+        })
+    }
+}
+
+/// Sets (or extends) the pause every sync and pull respects.
+fn pause_until(store: &Store, until: OffsetDateTime) -> Result<()> {
+    let mut state = QueueState::load(store)?;
+    state.paused_until = Some(state.paused_until.map_or(until, |p| p.max(until)));
+    state.save(store)
+}
+
+/// One listing, read and checked, with nothing written: the records it lists must all answer
+/// `filter`, and a 2xx with elements but no valid record is not a listing.
+pub(crate) async fn fetch_listing(
+    api: &ApiClient,
+    token: &Secret,
+    filter: &ListFilter,
+    now: OffsetDateTime,
+) -> std::result::Result<Listing, ListFailure> {
+    let ex = api.list(token, filter).await;
+    let school_id_set = api.config().school_id.is_some();
+    // The body is parsed in place and dropped with the exchange: only the records stay.
+    let parsed = classify_read(&ex, now, school_id_set, |body| Ok(parse_listing(body)));
+    drop(ex);
+    let listing = match parsed {
+        ReadOutcome::Ok(Ok(listing)) => listing,
+        ReadOutcome::Ok(Err(why)) => return Err(ListFailure::Garbled(why)),
+        ReadOutcome::Blocked(blocked) => return Err(ListFailure::Blocked(blocked)),
+        ReadOutcome::Forbidden(msg) => return Err(ListFailure::Forbidden(msg)),
+        ReadOutcome::Throttled { wait, message } => {
+            return Err(ListFailure::Throttled { wait, message })
+        }
+        ReadOutcome::Unavailable(msg) => return Err(ListFailure::Transient(msg)),
+        ReadOutcome::Failed(msg) | ReadOutcome::NotFound(msg) => {
+            return Err(ListFailure::Refused(msg))
+        }
+    };
+    let others = listing
+        .records
+        .iter()
+        .filter(|r| !filter.matches(&r.fields))
+        .count();
+    if others > 0 {
+        return Err(ListFailure::Garbled(format!(
+            "the server's answer lists {} of another offering or student: it answers another \
+             question",
+            crate::error::count(others as u64, "record", "records")
+        )));
+    }
+    if listing.records.is_empty() && !listing.unreadable.is_empty() {
+        let first = serde_json::to_vec(&listing.unreadable[0]).unwrap_or_default();
+        return Err(ListFailure::Garbled(format!(
+            "the server's answer is not a list of records: none of its {} is a valid record (the \
+             first starts {})",
+            crate::error::count(listing.unreadable.len() as u64, "element", "elements"),
+            excerpt(&first)
+        )));
+    }
+    Ok(listing)
+}
+
+/// What saving a listing did, and the students it named.
+pub(crate) struct Saved {
+    pub(crate) report: PullReport,
+    pub(crate) students: BTreeSet<Id>,
+}
+
+/// Saves a listing in one transaction. An offering's listing replaces that offering's cached
+/// records: a cached record it no longer lists is removed, except records dated before what
+/// this computer keeps (the listing's are not cached either), records an outbox item of this
+/// device created (its own POSTs, which history and reconciliation refer to; a listing that
+/// lags behind a POST must not lose it), and when some listed elements were unreadable (one
+/// of them may be the record: the listing proves no absence). A student's listing adds and
+/// refreshes only (it is not the whole of any offering).
+pub(crate) fn save_listing(
+    store: &mut Store,
+    filter: &ListFilter,
+    listing: Listing,
+    now: OffsetDateTime,
+) -> Result<Saved> {
+    let skipped = listing.unreadable.len() as u64;
+    let listed = listing.records.len() as u64;
+    let cutoff = retention::pull_cutoff(store)?;
+    let records: Vec<ServerRecord> = listing
+        .records
+        .into_iter()
+        .filter(|r| cutoff.is_none_or(|day| r.fields.date >= day))
+        .collect();
+    let replaced = match filter {
+        ListFilter::Offering(offering) if skipped == 0 => Some(offering),
+        _ => None,
+    };
+    let (new_records, removed) = queue::atomically(store.conn(), |tx| {
+        let new_records = queue::upsert_records(tx, &records, now)?;
+        let removed = match replaced {
+            Some(offering) => {
+                let listed: HashSet<&Id> = records.iter().map(|r| &r.id).collect();
+                remove_unlisted(tx, offering, cutoff, &listed)?
+            }
+            None => 0,
+        };
+        Ok((new_records, removed))
+    })?;
+    let students = records
+        .iter()
+        .map(|r| r.fields.student_id.clone())
+        .collect();
+    Ok(Saved {
+        report: PullReport {
+            records: listed,
+            new_records,
+            removed,
+            skipped,
+            too_old: listed - records.len() as u64,
+            ..PullReport::default()
+        },
+        students,
+    })
+}
+
+/// Removes `offering`'s cached records dated from `cutoff` on that are not `listed` and that no
+/// outbox item created. Returns how many.
+fn remove_unlisted(
+    conn: &rusqlite::Connection,
+    offering: &Id,
+    cutoff: Option<crate::ids::Day>,
+    listed: &HashSet<&Id>,
+) -> Result<u64> {
+    // Served by server_record_by_key (offering_id first); the outbox side by its primary key
+    // lookups per row (a handful of rows per offering at most are not listed).
+    let mut stmt = conn.prepare_cached(
+        "SELECT r.id FROM server_record r
+         WHERE r.offering_id = ?1 AND (?2 IS NULL OR r.date >= ?2)
+           AND NOT EXISTS (SELECT 1 FROM outbox o
+                           WHERE o.offering_id = r.offering_id AND o.server_id = r.id)",
+    )?;
+    let cached: Vec<Id> = stmt
+        .query_map(rusqlite::params![offering, cutoff], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut delete = conn.prepare_cached("DELETE FROM server_record WHERE id = ?1")?;
+    let mut removed = 0;
+    for id in cached.iter().filter(|id| !listed.contains(id)) {
+        removed += delete.execute([id])? as u64;
+    }
+    Ok(removed)
 }
 
 /// Students with no row or an empty name locally (a roster's names are never overwritten).

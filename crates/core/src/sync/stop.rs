@@ -51,6 +51,14 @@ impl StopSignal {
     pub fn is_asked(&self) -> bool {
         self.0.borrow().is_some()
     }
+
+    /// What a run given this signal checks (no deadline of its own): the school pull's.
+    pub(crate) fn stop(&self) -> Stop {
+        Stop {
+            asked: self.0.clone(),
+            deadline: None,
+        }
+    }
 }
 
 /// What the engine checks: the shared ask ([`StopSignal`]) and a deadline of its own.

@@ -70,8 +70,8 @@ pub struct SchoolRow {
 }
 
 /// When the school's records were last pulled as a whole: the school pull writes it.
-fn as_of(_store: &Store) -> Result<Option<String>, ReportError> {
-    Ok(None)
+fn as_of(store: &Store) -> Result<Option<String>, ReportError> {
+    Ok(rollbook_core::sync::last_school_pull(store)?)
 }
 
 /// The school view over `query.from..=query.to` with the filters of `query`.

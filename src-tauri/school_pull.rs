@@ -1,0 +1,105 @@
+//! "Refresh all classes": the school pull (`sync::pull_all`) in the background, on its own
+//! `Store` connection (as `engine::pull_first` does), one at a time. While it runs it emits
+//! `school-pull` events `{kind: "progress", done, total, records, failed}`, and at the end
+//! `{kind: "done", ...SchoolPullReport}` or `{kind: "failed", code, message}`; the window stays
+//! usable meanwhile. Cancel asks the pull's [`StopSignal`]: no new listing starts, those in
+//! flight are dropped, what finished is kept.
+
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use rollbook_core::store::Store;
+use rollbook_core::sync::stop::Stop;
+use rollbook_core::sync::{self, ApiClient, PullAllOptions, PullProgress, SchoolPullReport};
+use rollbook_core::{Error, Result};
+use serde::Serialize;
+use tauri::{AppHandle, Emitter, Manager, Runtime};
+
+use crate::state::AppState;
+
+pub const SCHOOL_PULL: &str = "school-pull";
+
+/// What a `school-pull` event carries.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SchoolPullEvent {
+    Progress(PullProgress),
+    Done(SchoolPullReport),
+    Failed { code: String, message: String },
+}
+
+/// The school pull running now, if one is: its stop signal.
+#[derive(Debug, Default)]
+pub struct SchoolPullLink {
+    running: Mutex<Option<sync::StopSignal>>,
+}
+
+impl SchoolPullLink {
+    fn slot(&self) -> std::sync::MutexGuard<'_, Option<sync::StopSignal>> {
+        self.running.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Whether a school pull runs now.
+    pub fn is_running(&self) -> bool {
+        self.slot().is_some()
+    }
+
+    /// Asks the running pull to stop at once. Returns whether one was running.
+    pub fn cancel(&self) -> bool {
+        match &*self.slot() {
+            Some(stop) => {
+                stop.stop_within(Duration::ZERO);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// Starts the school pull in the background; refused while one runs.
+pub fn start<R: Runtime>(app: &AppHandle<R>) -> Result<()> {
+    let state = app.state::<AppState>();
+    let config = state.api_config()?;
+    let tokens = state.token_source(&config);
+    let api = ApiClient::new(config)?;
+    let mut store = Store::open_data_dir(state.data_dir())?;
+    let stop = Stop::new().signal();
+    {
+        let mut slot = state.school_pull.slot();
+        if slot.is_some() {
+            return Err(Error::Conflict(
+                "all classes are being refreshed already: wait for it to finish, or cancel it"
+                    .into(),
+            ));
+        }
+        *slot = Some(stop.clone());
+    }
+    let app = app.clone();
+    let clock = state.clock();
+    tauri::async_runtime::spawn(async move {
+        let emitter = app.clone();
+        let mut progress = move |p: &PullProgress| {
+            let _ = emitter.emit(SCHOOL_PULL, SchoolPullEvent::Progress(*p));
+        };
+        let pulled = sync::pull_all(
+            &mut store,
+            &api,
+            &tokens,
+            &*clock,
+            PullAllOptions::default(),
+            &stop,
+            &mut progress,
+        )
+        .await;
+        *app.state::<AppState>().school_pull.slot() = None;
+        let event = match pulled {
+            Ok(report) => SchoolPullEvent::Done(report),
+            Err(e) => SchoolPullEvent::Failed {
+                code: e.code().to_string(),
+                message: e.to_string(),
+            },
+        };
+        let _ = app.emit(SCHOOL_PULL, event);
+    });
+    Ok(())
+}
