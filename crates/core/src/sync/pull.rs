@@ -360,17 +360,25 @@ pub(crate) fn save_listing(
         ListFilter::Offering(offering) if skipped == 0 => Some(offering),
         _ => None,
     };
-    let (new_records, removed) = queue::atomically(store.conn(), |tx| {
-        let new_records = queue::upsert_records(tx, &records, now)?;
-        let removed = match replaced {
-            Some(offering) => {
-                let listed: HashSet<&Id> = records.iter().map(|r| &r.id).collect();
-                remove_unlisted(tx, offering, cutoff, &listed)?
-            }
-            None => 0,
-        };
-        Ok((new_records, removed))
-    })?;
+    // What the listing changes is found with reads only; a listing that changes nothing (a
+    // refresh of records already held) writes nothing, so it never holds the write lock that a
+    // mark being saved would wait on.
+    let changed = queue::not_cached_as_listed(store.conn(), &records)?;
+    let unlisted = match replaced {
+        Some(offering) => {
+            let listed: HashSet<&Id> = records.iter().map(|r| &r.id).collect();
+            unlisted(store.conn(), offering, cutoff, &listed)?
+        }
+        None => Vec::new(),
+    };
+    let (new_records, removed) = if changed.is_empty() && unlisted.is_empty() {
+        (0, 0)
+    } else {
+        queue::atomically(store.conn(), |tx| {
+            let new_records = queue::upsert_records(tx, changed.iter().copied(), now)?;
+            Ok((new_records, remove(tx, &unlisted)?))
+        })?
+    };
     let students = records
         .iter()
         .map(|r| r.fields.student_id.clone())
@@ -390,12 +398,14 @@ pub(crate) fn save_listing(
 
 /// Removes `offering`'s cached records dated from `cutoff` on that are not `listed` and that no
 /// outbox item created. Returns how many.
-fn remove_unlisted(
+/// The cached records of `offering` that its listing no longer has, except those dated before
+/// `cutoff` and those an outbox item of this device created.
+fn unlisted(
     conn: &rusqlite::Connection,
     offering: &Id,
     cutoff: Option<crate::ids::Day>,
     listed: &HashSet<&Id>,
-) -> Result<u64> {
+) -> Result<Vec<Id>> {
     // Served by server_record_by_key (offering_id first); the outbox side by its primary key
     // lookups per row (a handful of rows per offering at most are not listed).
     let mut stmt = conn.prepare_cached(
@@ -407,9 +417,21 @@ fn remove_unlisted(
     let cached: Vec<Id> = stmt
         .query_map(rusqlite::params![offering, cutoff], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
-    let mut delete = conn.prepare_cached("DELETE FROM server_record WHERE id = ?1")?;
+    Ok(cached
+        .into_iter()
+        .filter(|id| !listed.contains(id))
+        .collect())
+}
+
+/// Removes these cached records, in the caller's transaction; one an outbox item has come to
+/// refer to since [`unlisted`] read them stays.
+fn remove(conn: &rusqlite::Connection, ids: &[Id]) -> Result<u64> {
+    let mut delete = conn.prepare_cached(
+        "DELETE FROM server_record WHERE id = ?1
+           AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.server_id = server_record.id)",
+    )?;
     let mut removed = 0;
-    for id in cached.iter().filter(|id| !listed.contains(id)) {
+    for id in ids {
         removed += delete.execute([id])? as u64;
     }
     Ok(removed)

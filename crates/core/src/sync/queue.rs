@@ -307,16 +307,16 @@ pub fn transition(
 /// Inserts or refreshes cached server records (by server id), except those dated before what
 /// this computer keeps ([`crate::retention::pull_cutoff`]: a purge removed them). Returns how
 /// many were new.
-pub fn upsert_records(
+pub fn upsert_records<'a>(
     conn: &Connection,
-    records: &[ServerRecord],
+    records: impl IntoIterator<Item = &'a ServerRecord>,
     now: OffsetDateTime,
 ) -> Result<u64> {
     atomically(conn, |tx| {
         let cutoff = crate::retention::cache_cutoff(tx)?;
         let mut new = 0;
         for r in records
-            .iter()
+            .into_iter()
             .filter(|r| cutoff.is_none_or(|day| r.fields.date >= day))
         {
             if upsert_record(tx, r, now)? {
@@ -325,6 +325,40 @@ pub fn upsert_records(
         }
         Ok(new)
     })
+}
+
+/// The listed records the cache does not hold exactly as listed: new ones, and any the server
+/// changed. Reads only (no transaction), one primary-key lookup per record.
+pub(crate) fn not_cached_as_listed<'a>(
+    conn: &Connection,
+    records: &'a [ServerRecord],
+) -> Result<Vec<&'a ServerRecord>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT school_id, offering_id, teacher_assignment_id, enrollment_id, student_id, date,
+                status, recorded_at
+         FROM server_record WHERE id = ?1",
+    )?;
+    let mut out = Vec::new();
+    for r in records {
+        let f = &r.fields;
+        let same = stmt
+            .query_row([&r.id], |row| {
+                Ok(row.get::<_, Option<Id>>(0)?.as_ref() == Some(&r.school_id)
+                    && row.get::<_, Id>(1)? == f.offering_id
+                    && row.get::<_, Id>(2)? == f.teacher_assignment_id
+                    && row.get::<_, Id>(3)? == f.enrollment_id
+                    && row.get::<_, Id>(4)? == f.student_id
+                    && row.get::<_, Day>(5)? == f.date
+                    && row.get::<_, Status>(6)? == f.status
+                    && row.get::<_, String>(7)? == r.recorded_at_raw)
+            })
+            .optional()?
+            .unwrap_or(false);
+        if !same {
+            out.push(r);
+        }
+    }
+    Ok(out)
 }
 
 fn upsert_record(conn: &Connection, r: &ServerRecord, now: OffsetDateTime) -> Result<bool> {

@@ -337,3 +337,44 @@ async fn cancelling_keeps_what_finished() {
     );
     assert!(sync::last_school_pull(&rig.store).unwrap().is_some());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listing_of_records_already_held_writes_nothing() {
+    let mut rig = Rig::start(school()).await;
+    let (offering, _) = rig.pick(0, 0);
+    let (api, tokens) = (rig.api(), rig.token_source());
+    let first = sync::pull_offering(&mut rig.store, &api, &tokens, &*rig.clock, &offering)
+        .await
+        .unwrap();
+    assert!(first.new_records > 0);
+    let before = cached(&rig.store, &offering);
+
+    // Another connection holds the write lock, as a mark being saved does: a listing that
+    // changes nothing does not wait for it (with a write, it would fail after the 5 s busy
+    // timeout with "database is locked").
+    let writer = Store::open(rig.store.path().unwrap()).unwrap();
+    writer.conn().execute_batch("BEGIN IMMEDIATE").unwrap();
+    let again = sync::pull_offering(&mut rig.store, &api, &tokens, &*rig.clock, &offering)
+        .await
+        .expect("nothing to write: the lock is not needed");
+    assert_eq!((again.new_records, again.removed), (0, 0));
+    assert_eq!(again.records, first.records);
+    writer.conn().execute_batch("ROLLBACK").unwrap();
+
+    // Once the listing differs (a record gone from the server), it is written.
+    let gone = rig
+        .sim
+        .list(athena_sim::ListFilter {
+            course_offering_id: Some(uuid(&offering)),
+            student_id: None,
+        })
+        .into_iter()
+        .next()
+        .unwrap();
+    assert!(rig.sim.remove_record(gone.id));
+    let third = sync::pull_offering(&mut rig.store, &api, &tokens, &*rig.clock, &offering)
+        .await
+        .unwrap();
+    assert_eq!(third.removed, 1);
+    assert_eq!(cached(&rig.store, &offering).len(), before.len() - 1);
+}
