@@ -9,6 +9,7 @@
 
 mod driver;
 mod page;
+mod school;
 mod writers;
 
 use std::collections::HashMap;
