@@ -261,6 +261,14 @@ fn no_answer_error_or_event_carries_the_token() {
         );
     }
     t.ok("export_class", json!({"offering": offering, "kind": "csv"}));
+    t.ok(
+        "school_view",
+        json!({"from": null, "to": null, "tiers": ["at-risk"]}),
+    );
+    t.ok(
+        "export_school",
+        json!({"kind": "csv", "offering": offering}),
+    );
     // Refresh all classes, to the end.
     t.ok("pull_all_classes", json!({}));
     let start = Instant::now();
