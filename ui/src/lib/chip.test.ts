@@ -18,6 +18,7 @@ const idle: SyncStatus = {
   running: false,
   last_refresh_at: null,
   last_refresh_new_records: 0,
+  records_changed_at: null,
 };
 const signedIn: Settings = {
   api_url: 'https://api.athena-erp.com',

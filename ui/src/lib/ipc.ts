@@ -371,6 +371,8 @@ export interface SyncStatus {
   last_refresh_at: string | null;
   /** Records that refresh brought which this device did not have. */
   last_refresh_new_records: number;
+  /** When a refresh last added, changed or removed a cached server record. */
+  records_changed_at: string | null;
   next_attempt_at: string | null;
   paused_until: string | null;
   online: boolean;

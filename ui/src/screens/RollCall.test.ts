@@ -226,6 +226,30 @@ describe('roll call grid', () => {
     await waitFor(() => expect(within(rowEl('carla')).getByTestId('delivery')).toHaveTextContent('Needs attention'));
   });
 
+  it('reloads after a refresh only when it changed the records', async () => {
+    const { rerender } = render(RollCall, { offering: OFFERING, date: DATE, status: baseStatus });
+    await screen.findByRole('grid');
+    await new Promise((r) => setTimeout(r, 300));
+    const before = m.roster.mock.calls.length;
+    // A refresh that found nothing new: only its time moves.
+    await rerender({ status: { ...baseStatus, last_refresh_at: '2025-03-04T08:00:00Z' } });
+    await rerender({ status: { ...baseStatus, last_refresh_at: '2025-03-04T08:00:01Z' } });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(m.roster).toHaveBeenCalledTimes(before);
+    // A kiosk's record arrived: the row shows it.
+    rows[3] = student('carla', 'Carla Díaz', 'late', { delivery: null, from_server: true, marked_by: 'other' });
+    await rerender({
+      status: {
+        ...baseStatus,
+        last_refresh_at: '2025-03-04T08:00:02Z',
+        last_refresh_new_records: 1,
+        records_changed_at: '2025-03-04T08:00:02Z',
+      },
+    });
+    await waitFor(() => expect(rowEl('carla')).toHaveAttribute('data-status', 'late'));
+    expect(m.roster).toHaveBeenCalledTimes(before + 1);
+  });
+
   it('opens the mark history', async () => {
     m.history.mockResolvedValue([
       {

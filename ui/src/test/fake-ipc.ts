@@ -24,6 +24,7 @@ export const baseStatus: Ipc.SyncStatus = {
   last_success_at: null,
   last_refresh_at: null,
   last_refresh_new_records: 0,
+  records_changed_at: null,
   next_attempt_at: null,
   paused_until: null,
   online: true,

@@ -112,6 +112,8 @@ pub struct Engine {
     pub(crate) stop: Stop,
     /// When this engine last refreshed, and the new records it brought.
     pub(crate) last_refresh: Option<(OffsetDateTime, u64)>,
+    /// When a refresh last changed the cached server records.
+    pub(crate) records_changed_at: Option<OffsetDateTime>,
     _lock: Option<EngineLock>,
 }
 
@@ -169,6 +171,7 @@ impl Engine {
             last_publish: None,
             stop: Stop::new(),
             last_refresh: None,
+            records_changed_at: None,
             _lock: lock,
         };
         engine.publish(true);
@@ -480,6 +483,7 @@ impl Engine {
             status.last_refresh_at = Some(rfc3339(at));
             status.last_refresh_new_records = new_records;
         }
+        status.records_changed_at = self.records_changed_at.map(rfc3339);
         status.online = self.online;
         status.running = self.running;
         if !self.running && status.blocked.is_none() && status.outstanding() > 0 {

@@ -141,6 +141,8 @@ pub struct RefreshReport {
     pub records: u64,
     /// Of those, records this device did not have yet.
     pub new_records: u64,
+    /// Records the refresh added, changed or removed in this device's cache.
+    pub changed: u64,
     /// Offerings left for the next refresh (the refresh stopped early).
     pub not_refreshed: u32,
     /// Why it stopped early, if it did.
@@ -198,6 +200,7 @@ impl Engine {
                     report.offerings += 1;
                     report.records += pulled.records;
                     report.new_records += pulled.new_records;
+                    report.changed += pulled.changed + pulled.removed;
                 }
                 Some(Err(e)) => {
                     report.not_refreshed = (targets.len() - done) as u32;
@@ -212,7 +215,11 @@ impl Engine {
             }
         }
         if report.offerings > 0 {
-            self.last_refresh = Some((self.clock.now(), report.new_records));
+            let now = self.clock.now();
+            self.last_refresh = Some((now, report.new_records));
+            if report.changed > 0 {
+                self.records_changed_at = Some(now);
+            }
         }
         // A 401 found by a listing blocks deliveries too: the status says so.
         self.publish(true);

@@ -62,6 +62,9 @@ pub struct SyncStatus {
     pub last_refresh_at: Option<String>,
     /// Records that refresh brought which this device did not have (marks made elsewhere).
     pub last_refresh_new_records: u64,
+    /// When a refresh of this process last added, changed or removed a cached server record
+    /// (a refresh that finds nothing new leaves it as it was, so an open roll need not reload).
+    pub records_changed_at: Option<String>,
 }
 
 impl SyncStatus {
