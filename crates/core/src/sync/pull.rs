@@ -5,7 +5,7 @@
 //! there is not an error: names are a nicety). The school pull ([`pull_all`]) lists every
 //! offering of the roster through the same [`fetch_listing`] and [`save_listing`].
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -43,6 +43,8 @@ pub struct PullReport {
     pub records: u64,
     /// Of those, records the cache did not have.
     pub new_records: u64,
+    /// Records the cache did not hold exactly as listed (new or changed on the server), saved.
+    pub changed: u64,
     /// Cached records of the offering the listing no longer has, removed (see
     /// [`save_listing`]).
     pub removed: u64,
@@ -360,14 +362,19 @@ pub(crate) fn save_listing(
         ListFilter::Offering(offering) if skipped == 0 => Some(offering),
         _ => None,
     };
-    // What the listing changes is found with reads only; a listing that changes nothing (a
-    // refresh of records already held) writes nothing, so it never holds the write lock that a
-    // mark being saved would wait on.
-    let changed = queue::not_cached_as_listed(store.conn(), &records)?;
+    // What the listing changes is found with reads only (one range read of the cached records it
+    // answers for); a listing that changes nothing (a refresh of records already held) writes
+    // nothing, so it never holds the write lock that a mark being saved would wait on.
+    let cached = queue::cached_records(store.conn(), filter)?;
+    let changed: Vec<&ServerRecord> = records
+        .iter()
+        .filter(|r| cached.get(&r.id).is_none_or(|c| !c.is(r)))
+        .collect();
     let unlisted = match replaced {
         Some(offering) => {
             let listed: HashSet<&Id> = records.iter().map(|r| &r.id).collect();
-            unlisted(store.conn(), offering, cutoff, &listed)?
+            let own = queue::outbox_records_of(store.conn(), offering)?;
+            unlisted(&cached, cutoff, &listed, &own)
         }
         None => Vec::new(),
     };
@@ -387,6 +394,7 @@ pub(crate) fn save_listing(
         report: PullReport {
             records: listed,
             new_records,
+            changed: changed.len() as u64,
             removed,
             skipped,
             too_old: listed - records.len() as u64,
@@ -396,31 +404,21 @@ pub(crate) fn save_listing(
     })
 }
 
-/// Removes `offering`'s cached records dated from `cutoff` on that are not `listed` and that no
-/// outbox item created. Returns how many.
-/// The cached records of `offering` that its listing no longer has, except those dated before
-/// `cutoff` and those an outbox item of this device created.
+/// The cached records of an offering that its listing no longer has, except those dated before
+/// `cutoff` and those an outbox item of this device created (`own`).
 fn unlisted(
-    conn: &rusqlite::Connection,
-    offering: &Id,
+    cached: &HashMap<Id, queue::CachedRecord>,
     cutoff: Option<crate::ids::Day>,
     listed: &HashSet<&Id>,
-) -> Result<Vec<Id>> {
-    // Served by server_record_by_key (offering_id first); the outbox side by its primary key
-    // lookups per row (a handful of rows per offering at most are not listed).
-    let mut stmt = conn.prepare_cached(
-        "SELECT r.id FROM server_record r
-         WHERE r.offering_id = ?1 AND (?2 IS NULL OR r.date >= ?2)
-           AND NOT EXISTS (SELECT 1 FROM outbox o
-                           WHERE o.offering_id = r.offering_id AND o.server_id = r.id)",
-    )?;
-    let cached: Vec<Id> = stmt
-        .query_map(rusqlite::params![offering, cutoff], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
-    Ok(cached
-        .into_iter()
-        .filter(|id| !listed.contains(id))
-        .collect())
+    own: &HashSet<Id>,
+) -> Vec<Id> {
+    cached
+        .iter()
+        .filter(|(id, c)| {
+            cutoff.is_none_or(|day| c.date() >= day) && !listed.contains(id) && !own.contains(*id)
+        })
+        .map(|(id, _)| id.clone())
+        .collect()
 }
 
 /// Removes these cached records, in the caller's transaction; one an outbox item has come to

@@ -2,7 +2,7 @@
 //! one short statement or transaction; every state change names the state it expects, so a
 //! concurrent change (a mark rewritten while pending, an item discarded) is never overwritten.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
@@ -12,6 +12,7 @@ use crate::clock::{parse_rfc3339, rfc3339};
 use crate::error::{Error, Result};
 use crate::ids::{Day, Id, Status};
 use crate::mark_change::recheck_pending;
+use crate::sync::api::ListFilter;
 use crate::sync::record::{Attendance, ServerRecord};
 
 /// The life of an outbox item.
@@ -327,57 +328,83 @@ pub fn upsert_records<'a>(
     })
 }
 
-/// The listed records the cache does not hold exactly as listed: new ones, and any the server
-/// changed. Reads only (no transaction), one primary-key lookup per record.
-pub(crate) fn not_cached_as_listed<'a>(
-    conn: &Connection,
-    records: &'a [ServerRecord],
-) -> Result<Vec<&'a ServerRecord>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT school_id, offering_id, teacher_assignment_id, enrollment_id, student_id, date,
-                status, recorded_at
-         FROM server_record WHERE id = ?1",
-    )?;
-    let mut out = Vec::new();
-    for r in records {
-        let f = &r.fields;
-        let same = stmt
-            .query_row([&r.id], |row| {
-                Ok(row.get::<_, Option<Id>>(0)?.as_ref() == Some(&r.school_id)
-                    && row.get::<_, Id>(1)? == f.offering_id
-                    && row.get::<_, Id>(2)? == f.teacher_assignment_id
-                    && row.get::<_, Id>(3)? == f.enrollment_id
-                    && row.get::<_, Id>(4)? == f.student_id
-                    && row.get::<_, Day>(5)? == f.date
-                    && row.get::<_, Status>(6)? == f.status
-                    && row.get::<_, String>(7)? == r.recorded_at_raw)
-            })
-            .optional()?
-            .unwrap_or(false);
-        if !same {
-            out.push(r);
-        }
-    }
-    Ok(out)
+/// A cached server record as it was saved, to compare with a listing's.
+pub(crate) struct CachedRecord {
+    school_id: Option<Id>,
+    fields: Attendance,
+    recorded_at_raw: String,
 }
 
+impl CachedRecord {
+    /// The record is cached exactly as `listed`.
+    pub(crate) fn is(&self, listed: &ServerRecord) -> bool {
+        self.school_id.as_ref() == Some(&listed.school_id)
+            && self.fields == listed.fields
+            && self.recorded_at_raw == listed.recorded_at_raw
+    }
+
+    pub(crate) fn date(&self) -> Day {
+        self.fields.date
+    }
+}
+
+/// Every cached record a listing answers for (an offering's, through `server_record_by_key`, or
+/// a student's, through `server_record_by_student_day`), by server id: one range read instead of
+/// a look-up per listed record.
+pub(crate) fn cached_records(
+    conn: &Connection,
+    filter: &ListFilter,
+) -> Result<HashMap<Id, CachedRecord>> {
+    let (sql, id) = match filter {
+        ListFilter::Offering(id) => (
+            "SELECT id, school_id, offering_id, teacher_assignment_id, enrollment_id, student_id,
+                    date, status, recorded_at
+             FROM server_record WHERE offering_id = ?1",
+            id,
+        ),
+        ListFilter::Student(id) => (
+            "SELECT id, school_id, offering_id, teacher_assignment_id, enrollment_id, student_id,
+                    date, status, recorded_at
+             FROM server_record WHERE student_id = ?1",
+            id,
+        ),
+    };
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map([id], |row| {
+        Ok((
+            row.get::<_, Id>(0)?,
+            CachedRecord {
+                school_id: row.get(1)?,
+                fields: Attendance {
+                    offering_id: row.get(2)?,
+                    teacher_assignment_id: row.get(3)?,
+                    enrollment_id: row.get(4)?,
+                    student_id: row.get(5)?,
+                    date: row.get(6)?,
+                    status: row.get(7)?,
+                },
+                recorded_at_raw: row.get(8)?,
+            },
+        ))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The server records that outbox items of `offering` created (this device's own POSTs).
+pub(crate) fn outbox_records_of(conn: &Connection, offering: &Id) -> Result<HashSet<Id>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT server_id FROM outbox WHERE offering_id = ?1 AND server_id IS NOT NULL",
+    )?;
+    let ids = stmt.query_map([offering], |r| r.get(0))?;
+    Ok(ids.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Inserts the record, or refreshes the cached one of that id. Returns whether it was new. The
+/// insert itself finds an existing id (no look-up before it): a pull into an empty cache runs
+/// one statement per record.
 fn upsert_record(conn: &Connection, r: &ServerRecord, now: OffsetDateTime) -> Result<bool> {
-    let existed: bool = conn
-        .prepare_cached("SELECT 1 FROM server_record WHERE id = ?1")?
-        .exists([&r.id])?;
     let f = &r.fields;
-    conn.prepare_cached(
-        "INSERT INTO server_record (id, school_id, offering_id, teacher_assignment_id,
-             enrollment_id, student_id, date, status, recorded_at, recorded_at_us, fetched_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
-         ON CONFLICT (id) DO UPDATE SET school_id = excluded.school_id,
-             offering_id = excluded.offering_id,
-             teacher_assignment_id = excluded.teacher_assignment_id,
-             enrollment_id = excluded.enrollment_id, student_id = excluded.student_id,
-             date = excluded.date, status = excluded.status, recorded_at = excluded.recorded_at,
-             recorded_at_us = excluded.recorded_at_us, fetched_at = excluded.fetched_at",
-    )?
-    .execute(params![
+    let values = params![
         r.id,
         r.school_id,
         f.offering_id,
@@ -389,8 +416,26 @@ fn upsert_record(conn: &Connection, r: &ServerRecord, now: OffsetDateTime) -> Re
         r.recorded_at_raw,
         r.recorded_at_us(),
         rfc3339(now)
-    ])?;
-    Ok(!existed)
+    ];
+    let inserted = conn
+        .prepare_cached(
+            "INSERT OR IGNORE INTO server_record (id, school_id, offering_id,
+                 teacher_assignment_id, enrollment_id, student_id, date, status, recorded_at,
+                 recorded_at_us, fetched_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        )?
+        .execute(values)?;
+    if inserted == 1 {
+        return Ok(true);
+    }
+    conn.prepare_cached(
+        "UPDATE server_record SET school_id = ?2, offering_id = ?3, teacher_assignment_id = ?4,
+             enrollment_id = ?5, student_id = ?6, date = ?7, status = ?8, recorded_at = ?9,
+             recorded_at_us = ?10, fetched_at = ?11
+         WHERE id = ?1",
+    )?
+    .execute(values)?;
+    Ok(false)
 }
 
 /// "Send again": every unknown item becomes pending, flagged as an explicit user request (the
