@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use rollbook_core::{Day, Id};
 use serde::{Deserialize, Serialize};
 
-use crate::measures::{report_from, SessionCounts, Tier};
+use crate::measures::{report_from, Session, SessionCounts, Tier};
 use crate::records::SessionRecord;
 
 /// The sessions held in the offering on one date, over all its students.
@@ -75,7 +75,7 @@ pub fn class_overview(
     let mut students: Vec<StudentSummary> = by_student
         .into_iter()
         .map(|(id, recs)| {
-            let report = report_from(id, recs, None, None);
+            let report = report_from(id, recs.into_iter().map(Session::from), None, None);
             StudentSummary {
                 student_id: id.clone(),
                 name: names.get(id).cloned(),

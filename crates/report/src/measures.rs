@@ -185,18 +185,43 @@ pub fn student_report(
     from: Option<Day>,
     to: Option<Day>,
 ) -> StudentReport {
-    let mine = records.iter().filter(|r| &r.student_id == student_id);
+    let mine = records
+        .iter()
+        .filter(|r| &r.student_id == student_id)
+        .map(Session::from);
     report_from(student_id, mine, from, to)
 }
 
-/// [`student_report`] over records already picked out (the class overview groups once).
+/// One session of one student as the measures read it: borrowed from a [`SessionRecord`], or
+/// from the school view's stream of a whole school's marks (nothing copied per record).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Session<'a> {
+    pub date: Day,
+    pub offering_id: &'a Id,
+    pub offering_name: Option<&'a str>,
+    pub status: Status,
+}
+
+impl<'a> From<&'a SessionRecord> for Session<'a> {
+    fn from(r: &'a SessionRecord) -> Session<'a> {
+        Session {
+            date: r.date,
+            offering_id: &r.offering_id,
+            offering_name: r.offering_name.as_deref(),
+            status: r.status,
+        }
+    }
+}
+
+/// [`student_report`] over one student's sessions, already picked out (the class overview
+/// groups once; the school view reads them from its stream).
 pub(crate) fn report_from<'a>(
     student_id: &Id,
-    records: impl IntoIterator<Item = &'a SessionRecord>,
+    sessions: impl IntoIterator<Item = Session<'a>>,
     from: Option<Day>,
     to: Option<Day>,
 ) -> StudentReport {
-    let sessions = dedup(records, from, to);
+    let sessions = dedup(sessions, from, to);
     let mut total = SessionCounts::default();
     let mut courses: BTreeMap<&Id, (Option<&str>, SessionCounts)> = BTreeMap::new();
     let mut months: BTreeMap<(i32, u8), SessionCounts> = BTreeMap::new();
@@ -259,21 +284,28 @@ type Sessions<'a> = BTreeMap<(Day, &'a Id), (Status, Option<&'a str>)>;
 
 /// One entry per (date, offering) within the range; a duplicate replaces the earlier one.
 fn dedup<'a>(
-    records: impl IntoIterator<Item = &'a SessionRecord>,
+    sessions: impl IntoIterator<Item = Session<'a>>,
     from: Option<Day>,
     to: Option<Day>,
 ) -> Sessions<'a> {
     let mut out = BTreeMap::new();
-    for r in records {
+    for r in sessions {
         if from.is_some_and(|f| r.date < f) || to.is_some_and(|t| r.date > t) {
             continue;
         }
-        out.insert(
-            (r.date, &r.offering_id),
-            (r.status, r.offering_name.as_deref()),
-        );
+        out.insert((r.date, r.offering_id), (r.status, r.offering_name));
     }
     out
+}
+
+/// The absence rate of [`StudentReport`] alone (days absent over days observed), for a window
+/// of one student's sessions: the school view's 30-day change.
+pub(crate) fn absence_rate_of<'a>(
+    sessions: impl IntoIterator<Item = Session<'a>>,
+    from: Option<Day>,
+    to: Option<Day>,
+) -> Option<f64> {
+    DayMeasures::of(&day_tallies(&dedup(sessions, from, to))).absence_rate()
 }
 
 fn day_tallies(sessions: &Sessions<'_>) -> Vec<DayTally> {
@@ -301,7 +333,10 @@ pub(crate) fn student_days(
     from: Option<Day>,
     to: Option<Day>,
 ) -> Vec<DayTally> {
-    let mine = records.iter().filter(|r| &r.student_id == student_id);
+    let mine = records
+        .iter()
+        .filter(|r| &r.student_id == student_id)
+        .map(Session::from);
     day_tallies(&dedup(mine, from, to))
 }
 

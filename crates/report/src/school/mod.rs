@@ -1,5 +1,6 @@
 //! The school view: every student with records in a date range, ranked by absence rate, with
-//! the measures of the student report (one definition: [`student_report`]) and the change of
+//! the measures of the student report (one definition: [`crate::student_report`], whose
+//! [`report_from`] reads each student's marks as they stream by) and the change of
 //! the absence rate over the last 30 days.
 //!
 //! The records are read once for the whole school, one student at a time
@@ -19,8 +20,7 @@ use rollbook_core::{lookup, Day, Error, Id, Status};
 use serde::Serialize;
 
 use crate::gather::NameSearch;
-use crate::measures::{student_report, StudentReport, Tier};
-use crate::records::SessionRecord;
+use crate::measures::{absence_rate_of, report_from, Session, StudentReport, Tier};
 use crate::ReportError;
 
 /// The 30-day change compares the last this many days of the range with as many before.
@@ -94,7 +94,6 @@ pub fn school_view(store: &Store, query: &SchoolQuery) -> Result<SchoolView, Rep
         .filter(|q| !q.trim().is_empty())
         .map(NameSearch::new);
     let (mut total, mut students) = (0, Vec::new());
-    let mut records: Vec<SessionRecord> = Vec::new();
     effective::for_range(store, query.from, query.to, |student, marks| {
         total += 1;
         if let Some(o) = &query.offering {
@@ -109,8 +108,8 @@ pub fn school_view(store: &Store, query: &SchoolQuery) -> Result<SchoolView, Rep
                 return Ok(());
             }
         }
-        session_records(student, marks, &offering_names, &mut records);
-        let report = student_report(student, &records, Some(query.from), Some(query.to));
+        let sessions = marks.iter().map(|m| session(m, &offering_names));
+        let report = report_from(student, sessions, Some(query.from), Some(query.to));
         if !query.tiers.is_empty() && !query.tiers.contains(&report.tier) {
             return Ok(());
         }
@@ -125,11 +124,11 @@ pub fn school_view(store: &Store, query: &SchoolQuery) -> Result<SchoolView, Rep
                         .unwrap_or_else(|| c.course_offering_id.to_string())
                 })
                 .collect(),
-            absence_rate_change_30d: change_30d(student, &records, query.from, query.to),
-            last_present: records
+            absence_rate_change_30d: change_30d(marks, &offering_names, query.from, query.to),
+            last_present: marks
                 .iter()
-                .filter(|r| matches!(r.status, Status::Present | Status::Late))
-                .map(|r| r.date)
+                .filter(|m| matches!(m.status, Status::Present | Status::Late))
+                .map(|m| m.date)
                 .max(),
             report,
         });
@@ -145,25 +144,24 @@ pub fn school_view(store: &Store, query: &SchoolQuery) -> Result<SchoolView, Rep
     })
 }
 
-fn session_records(
-    student: &Id,
-    marks: &[StudentMark],
-    offering_names: &HashMap<Id, String>,
-    out: &mut Vec<SessionRecord>,
-) {
-    out.clear();
-    out.extend(marks.iter().map(|m| SessionRecord {
-        offering_id: m.offering_id.clone(),
-        offering_name: offering_names.get(&m.offering_id).cloned(),
-        student_id: student.clone(),
+/// A mark of the stream as the measures read it.
+fn session<'a>(m: &'a StudentMark, offering_names: &'a HashMap<Id, String>) -> Session<'a> {
+    Session {
         date: m.date,
+        offering_id: &m.offering_id,
+        offering_name: offering_names.get(&m.offering_id).map(String::as_str),
         status: m.status,
-    }));
+    }
 }
 
 /// Absence rate of the last 30 days of `from..=to` minus that of the 30 days before, in points;
 /// both windows are cut to the range.
-fn change_30d(student: &Id, records: &[SessionRecord], from: Day, to: Day) -> Option<f64> {
+fn change_30d(
+    marks: &[StudentMark],
+    offering_names: &HashMap<Id, String>,
+    from: Day,
+    to: Day,
+) -> Option<f64> {
     let back = |days: i64| {
         to.date()
             .checked_sub(time::Duration::days(days))
@@ -175,11 +173,12 @@ fn change_30d(student: &Id, records: &[SessionRecord], from: Day, to: Day) -> Op
         return None;
     }
     let prior_start = back(2 * CHANGE_WINDOW_DAYS - 1).map_or(from, |d| d.max(from));
-    // The records are by date: each window is one slice of them.
+    // The marks are by date: each window is one run of them.
     let rate = |a: Day, b: Day| {
-        let start = records.partition_point(|r| r.date < a);
-        let end = records.partition_point(|r| r.date <= b);
-        student_report(student, &records[start..end], Some(a), Some(b)).absence_rate
+        let start = marks.partition_point(|m| m.date < a);
+        let end = marks.partition_point(|m| m.date <= b);
+        let window = marks[start..end].iter().map(|m| session(m, offering_names));
+        absence_rate_of(window, Some(a), Some(b))
     };
     let (last, prior) = (rate(last_start, to)?, rate(prior_start, prior_end)?);
     Some((last - prior) * 100.0)
