@@ -77,14 +77,7 @@ fn item_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<QueueItem> {
     Ok(QueueItem {
         id: r.get(0)?,
         state: ItemState::parse(&state).unwrap_or(ItemState::Unknown),
-        body: Attendance {
-            offering_id: r.get(2)?,
-            teacher_assignment_id: r.get(3)?,
-            enrollment_id: r.get(4)?,
-            student_id: r.get(5)?,
-            date: r.get(6)?,
-            status: r.get(7)?,
-        },
+        body: attendance_at(r, 2)?,
         attempts: r.get::<_, i64>(8)?.clamp(0, u32::MAX as i64) as u32,
         next_attempt_at: time(9)?,
         sent_at: time(10)?,
@@ -328,6 +321,19 @@ pub fn upsert_records<'a>(
     })
 }
 
+/// The six attendance fields, read from `first` on in the order offering, teacher assignment,
+/// enrollment, student, date, status (the column order of `outbox` and `server_record`).
+fn attendance_at(r: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Attendance> {
+    Ok(Attendance {
+        offering_id: r.get(first)?,
+        teacher_assignment_id: r.get(first + 1)?,
+        enrollment_id: r.get(first + 2)?,
+        student_id: r.get(first + 3)?,
+        date: r.get(first + 4)?,
+        status: r.get(first + 5)?,
+    })
+}
+
 /// A cached server record as it was saved, to compare with a listing's.
 pub(crate) struct CachedRecord {
     school_id: Option<Id>,
@@ -375,14 +381,7 @@ pub(crate) fn cached_records(
             row.get::<_, Id>(0)?,
             CachedRecord {
                 school_id: row.get(1)?,
-                fields: Attendance {
-                    offering_id: row.get(2)?,
-                    teacher_assignment_id: row.get(3)?,
-                    enrollment_id: row.get(4)?,
-                    student_id: row.get(5)?,
-                    date: row.get(6)?,
-                    status: row.get(7)?,
-                },
+                fields: attendance_at(row, 2)?,
                 recorded_at_raw: row.get(8)?,
             },
         ))
