@@ -361,21 +361,15 @@ pub(crate) fn cached_records(
     conn: &Connection,
     filter: &ListFilter,
 ) -> Result<HashMap<Id, CachedRecord>> {
-    let (sql, id) = match filter {
-        ListFilter::Offering(id) => (
-            "SELECT id, school_id, offering_id, teacher_assignment_id, enrollment_id, student_id,
-                    date, status, recorded_at
-             FROM server_record WHERE offering_id = ?1",
-            id,
-        ),
-        ListFilter::Student(id) => (
-            "SELECT id, school_id, offering_id, teacher_assignment_id, enrollment_id, student_id,
-                    date, status, recorded_at
-             FROM server_record WHERE student_id = ?1",
-            id,
-        ),
+    let (column, id) = match filter {
+        ListFilter::Offering(id) => ("offering_id", id),
+        ListFilter::Student(id) => ("student_id", id),
     };
-    let mut stmt = conn.prepare_cached(sql)?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT id, school_id, offering_id, teacher_assignment_id, enrollment_id, student_id,
+                date, status, recorded_at
+         FROM server_record WHERE {column} = ?1"
+    ))?;
     let rows = stmt.query_map([id], |row| {
         Ok((
             row.get::<_, Id>(0)?,
