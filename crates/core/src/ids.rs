@@ -22,15 +22,21 @@ impl Id {
 
     /// Why `s` is not an id, in words a user understands.
     pub fn check(s: &str) -> Result<Id, String> {
-        const GROUPS: [usize; 5] = [8, 4, 4, 4, 12];
-        let parts: Vec<&str> = s.split('-').collect();
-        if parts.len() != 5 || parts.iter().zip(GROUPS).any(|(p, n)| p.len() != n) {
+        // One pass over the bytes: a million cached records are read through here.
+        let b = s.as_bytes();
+        let dash = |i: usize| matches!(i, 8 | 13 | 18 | 23);
+        let shape_ok = b.len() == 36 && b.iter().enumerate().all(|(i, c)| (*c == b'-') == dash(i));
+        if !shape_ok {
             return Err("expected 8-4-4-4-12 hexadecimal digits".into());
         }
         if let Some(c) = s.chars().find(|c| *c != '-' && !c.is_ascii_hexdigit()) {
             return Err(format!("{c:?} is not a hexadecimal digit"));
         }
-        Ok(Id(s.to_ascii_lowercase()))
+        Ok(Id(if b.iter().any(u8::is_ascii_uppercase) {
+            s.to_ascii_lowercase()
+        } else {
+            s.to_owned()
+        }))
     }
 
     /// A fresh random (v4) id.
@@ -40,6 +46,10 @@ impl Id {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        self.0.as_bytes()
     }
 }
 
@@ -94,9 +104,6 @@ impl rusqlite::types::FromSql for Id {
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Day(time::Date);
 
-const DAY_FORMAT: &[time::format_description::FormatItem<'static>] =
-    time::macros::format_description!("[year]-[month]-[day]");
-
 impl Day {
     pub fn parse(s: &str) -> Result<Day, Error> {
         Self::check(s).map_err(|why| {
@@ -105,7 +112,10 @@ impl Day {
     }
 
     pub fn check(s: &str) -> Result<Day, String> {
-        let b = s.as_bytes();
+        Day::check_bytes(s.as_bytes())
+    }
+
+    fn check_bytes(b: &[u8]) -> Result<Day, String> {
         let shape_ok = b.len() == 10
             && b[4] == b'-'
             && b[7] == b'-'
@@ -115,7 +125,11 @@ impl Day {
         if !shape_ok {
             return Err("expected YYYY-MM-DD".into());
         }
-        time::Date::parse(s, DAY_FORMAT)
+        // The shape is checked: each field is its digits' value.
+        let num =
+            |r: std::ops::Range<usize>| b[r].iter().fold(0, |n, c| n * 10 + i32::from(c - b'0'));
+        time::Month::try_from(num(5..7) as u8)
+            .and_then(|month| time::Date::from_calendar_date(num(0..4), month, num(8..10) as u8))
             .map(Day)
             .map_err(|_| "no such day in the calendar".into())
     }
@@ -195,8 +209,8 @@ impl rusqlite::ToSql for Day {
 
 impl rusqlite::types::FromSql for Day {
     fn column_result(v: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
-        let s = v.as_str()?;
-        Day::check(s).map_err(|e| rusqlite::types::FromSqlError::Other(e.into()))
+        // Bytes: a date that passes is ASCII, so no UTF-8 check first.
+        Day::check_bytes(v.as_bytes()?).map_err(|e| rusqlite::types::FromSqlError::Other(e.into()))
     }
 }
 
@@ -280,6 +294,14 @@ impl rusqlite::ToSql for Status {
 
 impl rusqlite::types::FromSql for Status {
     fn column_result(v: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        // As Rollbook writes it (no UTF-8 check first), else the one parse.
+        let b = v.as_bytes()?;
+        if let Some(st) = Status::ALL
+            .into_iter()
+            .find(|st| st.as_str().as_bytes() == b)
+        {
+            return Ok(st);
+        }
         Status::check(v.as_str()?).map_err(|e| rusqlite::types::FromSqlError::Other(e.into()))
     }
 }
@@ -304,6 +326,9 @@ mod tests {
     #[case("g3d4e5f6-a7b8-4c9d-0e1f-2a3b4c5d6e7f")]
     #[case("{c3d4e5f6-a7b8-4c9d-0e1f-2a3b4c5d6e7f}")]
     #[case(" c3d4e5f6-a7b8-4c9d-0e1f-2a3b4c5d6e7f")]
+    #[case("c3d4e5f6-a7b8-4c9d-0e1f-2a3b4c5d6-7f")]
+    #[case("c3d4e5f6a-7b8-4c9d-0e1f-2a3b4c5d6e7f")]
+    #[case("c3d4e5f6-a7b8-4c9d-0e1f-2a3b4c5d6eé")]
     fn rejects_non_uuids_naming_the_input(#[case] s: &str) {
         let err = Id::parse(s).unwrap_err().to_string();
         assert!(err.contains("is not a UUID"), "{err}");
@@ -314,6 +339,11 @@ mod tests {
     #[case("2024-02-29", true)]
     #[case("2023-02-29", false)]
     #[case("2024-02-30", false)]
+    #[case("2024-04-31", false)]
+    #[case("2024-13-01", false)]
+    #[case("2024-00-10", false)]
+    #[case("2024-05-00", false)]
+    #[case("2024-12-31", true)]
     #[case("2024-3-15", false)]
     #[case("2024/03/15", false)]
     #[case("15-03-2024", false)]

@@ -104,6 +104,32 @@ impl Store {
         Ok(store)
     }
 
+    /// A second connection to the same file that only reads, for a read that runs beside this
+    /// one (the school view reads its students in parts); `None` for an in-memory database.
+    /// With write-ahead logging it reads the last committed state, whatever the first
+    /// connection is writing.
+    pub fn reader(&self) -> Result<Option<Store>> {
+        let Some(path) = &self.path else {
+            return Ok(None);
+        };
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        let store = Store {
+            conn: Connection::open_with_flags(path, flags)?,
+            path: Some(path.clone()),
+        };
+        store.conn.busy_timeout(Duration::from_secs(5))?;
+        let found = store.schema_version()?;
+        if found != SCHEMA_VERSION {
+            return Err(Error::Invalid(format!(
+                "the database at {} is at schema version {found}, not {SCHEMA_VERSION}",
+                store.display_path()
+            )));
+        }
+        Ok(Some(store))
+    }
+
     /// A private in-memory database (tests).
     pub fn open_in_memory() -> Result<Store> {
         let conn = Connection::open_in_memory()?;

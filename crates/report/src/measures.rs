@@ -224,7 +224,8 @@ pub(crate) fn report_from<'a>(
     let sessions = dedup(sessions, from, to);
     let mut total = SessionCounts::default();
     let mut courses: BTreeMap<&Id, (Option<&str>, SessionCounts)> = BTreeMap::new();
-    let mut months: BTreeMap<(i32, u8), SessionCounts> = BTreeMap::new();
+    // The sessions are in date order: so are their months.
+    let mut months: Vec<((i32, u8), SessionCounts)> = Vec::new();
     for ((date, offering), (status, name)) in &sessions {
         total.add(*status);
         let course = courses
@@ -233,10 +234,15 @@ pub(crate) fn report_from<'a>(
         course.0 = course.0.or(*name);
         course.1.add(*status);
         let d = date.date();
-        months
-            .entry((d.year(), d.month() as u8))
-            .or_default()
-            .add(*status);
+        let month = (d.year(), d.month() as u8);
+        match months.last_mut() {
+            Some((m, counts)) if *m == month => counts.add(*status),
+            _ => {
+                let mut counts = SessionCounts::default();
+                counts.add(*status);
+                months.push((month, counts));
+            }
+        }
     }
     let days = day_tallies(&sessions);
     let measures = DayMeasures::of(&days);
@@ -280,20 +286,32 @@ pub(crate) fn report_from<'a>(
     }
 }
 
-type Sessions<'a> = BTreeMap<(Day, &'a Id), (Status, Option<&'a str>)>;
+/// Sessions by (date, offering), one per key.
+type Sessions<'a> = Vec<((Day, &'a Id), (Status, Option<&'a str>))>;
 
-/// One entry per (date, offering) within the range; a duplicate replaces the earlier one.
+/// One entry per (date, offering) within the range, in that order; a duplicate replaces the
+/// earlier one. Sessions that come in that order already (the school view's stream) are not
+/// sorted again.
 fn dedup<'a>(
     sessions: impl IntoIterator<Item = Session<'a>>,
     from: Option<Day>,
     to: Option<Day>,
 ) -> Sessions<'a> {
-    let mut out = BTreeMap::new();
-    for r in sessions {
-        if from.is_some_and(|f| r.date < f) || to.is_some_and(|t| r.date > t) {
-            continue;
-        }
-        out.insert((r.date, r.offering_id), (r.status, r.offering_name));
+    let mut out: Sessions<'a> = sessions
+        .into_iter()
+        .filter(|r| !(from.is_some_and(|f| r.date < f) || to.is_some_and(|t| r.date > t)))
+        .map(|r| ((r.date, r.offering_id), (r.status, r.offering_name)))
+        .collect();
+    if !out.is_sorted_by(|a, b| a.0 < b.0) {
+        // Stable: of equal keys the later stays after, and replaces the earlier.
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out.dedup_by(|later, earlier| {
+            let same = later.0 == earlier.0;
+            if same {
+                *earlier = *later;
+            }
+            same
+        });
     }
     out
 }

@@ -13,6 +13,8 @@ pub use export::{school_csv, school_html};
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
+use std::ops::Bound;
+use std::rc::Rc;
 
 use rollbook_core::store::Store;
 use rollbook_core::sync::effective::{self, StudentMark};
@@ -93,47 +95,47 @@ pub fn school_view(store: &Store, query: &SchoolQuery) -> Result<SchoolView, Rep
         .as_deref()
         .filter(|q| !q.trim().is_empty())
         .map(NameSearch::new);
-    let (mut total, mut students) = (0, Vec::new());
-    effective::for_range(store, query.from, query.to, |student, marks| {
-        total += 1;
-        if let Some(o) = &query.offering {
-            if !marks.iter().any(|m| &m.offering_id == o) {
-                return Ok(());
+    let part = Part {
+        query,
+        names: &names,
+        offering_names: &offering_names,
+        search: search.as_ref(),
+    };
+    let splits = split_points(names.keys().cloned());
+    let readers = if splits.is_empty() {
+        Vec::new()
+    } else {
+        splits
+            .iter()
+            .map(|_| store.reader())
+            .collect::<Result<Option<Vec<Store>>, _>>()?
+            .unwrap_or_default()
+    };
+    let (total, mut students) = if readers.is_empty() {
+        part.rows(store, (Bound::Unbounded, Bound::Unbounded))?
+    } else {
+        // The first part on this connection, each other on a reader of its own, at once.
+        let mut bounds: Vec<Bound<Id>> = vec![Bound::Unbounded];
+        bounds.extend(splits.iter().cloned().map(Bound::Included));
+        let mut ends: Vec<Bound<Id>> = splits.iter().cloned().map(Bound::Excluded).collect();
+        ends.push(Bound::Unbounded);
+        let mut spans = bounds.into_iter().zip(ends);
+        let first = spans.next().expect("one span per part");
+        std::thread::scope(|scope| {
+            let others: Vec<_> = readers
+                .into_iter()
+                .zip(spans)
+                .map(|(reader, span)| scope.spawn(move || part.rows(&reader, span)))
+                .collect();
+            let (mut total, mut students) = part.rows(store, first)?;
+            for other in others {
+                let (n, rows) = other.join().expect("a part of the school view panicked")?;
+                total += n;
+                students.extend(rows);
             }
-        }
-        let full_name = names.get(student);
-        if let Some(search) = &search {
-            let by_name = full_name.is_some_and(|n| search.words_match(n));
-            if !by_name && !search.id_matches(student) {
-                return Ok(());
-            }
-        }
-        let sessions = marks.iter().map(|m| session(m, &offering_names));
-        let report = report_from(student, sessions, Some(query.from), Some(query.to));
-        if !query.tiers.is_empty() && !query.tiers.contains(&report.tier) {
-            return Ok(());
-        }
-        students.push(SchoolRow {
-            full_name: full_name.cloned(),
-            offerings: report
-                .by_course
-                .iter()
-                .map(|c| {
-                    c.course_name
-                        .clone()
-                        .unwrap_or_else(|| c.course_offering_id.to_string())
-                })
-                .collect(),
-            absence_rate_change_30d: change_30d(marks, &offering_names, query.from, query.to),
-            last_present: marks
-                .iter()
-                .filter(|m| matches!(m.status, Status::Present | Status::Late))
-                .map(|m| m.date)
-                .max(),
-            report,
-        });
-        Ok(())
-    })?;
+            Ok::<_, ReportError>((total, students))
+        })?
+    };
     students.sort_by(ranking);
     Ok(SchoolView {
         from: query.from,
@@ -144,24 +146,127 @@ pub fn school_view(store: &Store, query: &SchoolQuery) -> Result<SchoolView, Rep
     })
 }
 
+/// How many parts the school is read in at once: one per core, up to four.
+const MAX_PARTS: usize = 4;
+
+/// The student ids the school is split at, so each part holds about as many of the roster's
+/// students (the cache's students are the roster's; any other lands in whichever part its id
+/// falls in); none when there is one core or a handful of students.
+fn split_points(roster: impl Iterator<Item = Id>) -> Vec<Id> {
+    let parts = std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_PARTS));
+    let mut ids: Vec<Id> = roster.collect();
+    if parts < 2 || ids.len() < 100 {
+        return Vec::new();
+    }
+    ids.sort_unstable();
+    (1..parts)
+        .map(|k| ids[ids.len() * k / parts].clone())
+        .collect()
+}
+
+/// What each part of the school view reads with: the query and the names, shared.
+#[derive(Clone, Copy)]
+struct Part<'a> {
+    query: &'a SchoolQuery,
+    names: &'a HashMap<Id, String>,
+    offering_names: &'a HashMap<Id, String>,
+    search: Option<&'a NameSearch>,
+}
+
+impl Part<'_> {
+    /// The rows of the students in `span` that pass the filters, and how many students the
+    /// span has records of.
+    fn rows(
+        self,
+        store: &Store,
+        span: (Bound<Id>, Bound<Id>),
+    ) -> Result<(usize, Vec<SchoolRow>), ReportError> {
+        let query = self.query;
+        let (mut total, mut students) = (0, Vec::new());
+        effective::for_range(store, query.from, query.to, span, |student, marks| {
+            total += 1;
+            if let Some(o) = &query.offering {
+                if !marks.iter().any(|m| *m.offering_id == *o) {
+                    return Ok(());
+                }
+            }
+            let full_name = self.names.get(student);
+            if let Some(search) = self.search {
+                let by_name = full_name.is_some_and(|n| search.words_match(n));
+                if !by_name && !search.id_matches(student) {
+                    return Ok(());
+                }
+            }
+            let names = OfferingNames::new(marks, self.offering_names);
+            let sessions = marks.iter().map(|m| session(m, names.of(&m.offering_id)));
+            let report = report_from(student, sessions, Some(query.from), Some(query.to));
+            if !query.tiers.is_empty() && !query.tiers.contains(&report.tier) {
+                return Ok(());
+            }
+            students.push(SchoolRow {
+                full_name: full_name.cloned(),
+                offerings: report
+                    .by_course
+                    .iter()
+                    .map(|c| {
+                        c.course_name
+                            .clone()
+                            .unwrap_or_else(|| c.course_offering_id.to_string())
+                    })
+                    .collect(),
+                absence_rate_change_30d: change_30d(marks, query.from, query.to),
+                last_present: marks
+                    .iter()
+                    .filter(|m| matches!(m.status, Status::Present | Status::Late))
+                    .map(|m| m.date)
+                    .max(),
+                report,
+            });
+            Ok(())
+        })?;
+        Ok((total, students))
+    }
+}
+
 /// A mark of the stream as the measures read it.
-fn session<'a>(m: &'a StudentMark, offering_names: &'a HashMap<Id, String>) -> Session<'a> {
+fn session<'a>(m: &'a StudentMark, offering_name: Option<&'a str>) -> Session<'a> {
     Session {
         date: m.date,
         offering_id: &m.offering_id,
-        offering_name: offering_names.get(&m.offering_id).map(String::as_str),
+        offering_name,
         status: m.status,
+    }
+}
+
+/// The names of one student's few offerings: a mark's is found by its shared id, without
+/// hashing each of a school's records.
+struct OfferingNames<'a>(Vec<(&'a Rc<Id>, Option<&'a str>)>);
+
+impl<'a> OfferingNames<'a> {
+    fn new(marks: &'a [StudentMark], names: &'a HashMap<Id, String>) -> Self {
+        let mut list: Vec<(&Rc<Id>, Option<&str>)> = Vec::new();
+        for m in marks {
+            if !list.iter().any(|(id, _)| Rc::ptr_eq(id, &m.offering_id)) {
+                list.push((
+                    &m.offering_id,
+                    names.get(&*m.offering_id).map(String::as_str),
+                ));
+            }
+        }
+        OfferingNames(list)
+    }
+
+    fn of(&self, offering: &Rc<Id>) -> Option<&'a str> {
+        self.0
+            .iter()
+            .find(|(id, _)| Rc::ptr_eq(id, offering))
+            .and_then(|(_, name)| *name)
     }
 }
 
 /// Absence rate of the last 30 days of `from..=to` minus that of the 30 days before, in points;
 /// both windows are cut to the range.
-fn change_30d(
-    marks: &[StudentMark],
-    offering_names: &HashMap<Id, String>,
-    from: Day,
-    to: Day,
-) -> Option<f64> {
+fn change_30d(marks: &[StudentMark], from: Day, to: Day) -> Option<f64> {
     let back = |days: i64| {
         to.date()
             .checked_sub(time::Duration::days(days))
@@ -177,7 +282,8 @@ fn change_30d(
     let rate = |a: Day, b: Day| {
         let start = marks.partition_point(|m| m.date < a);
         let end = marks.partition_point(|m| m.date <= b);
-        let window = marks[start..end].iter().map(|m| session(m, offering_names));
+        // The absence rate does not read the offerings' names.
+        let window = marks[start..end].iter().map(|m| session(m, None));
         absence_rate_of(window, Some(a), Some(b))
     };
     let (last, prior) = (rate(last_start, to)?, rate(prior_start, prior_end)?);

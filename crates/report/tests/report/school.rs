@@ -461,3 +461,93 @@ fn the_printable_page_lists_the_rows_in_order() {
     let es = school_html(&v, Lang::Es, day("2024-03-30"));
     assert!(es.contains("lang=\"es\"") && es.contains("lista de llamadas"));
 }
+
+/// A school big enough to be read in parts (one per core, when there are several): each
+/// student is visited once, by the part their id falls in, with the same measures as their
+/// own report; a student the roster does not know, and this device's unsent marks, included.
+#[test]
+fn a_school_read_in_parts_has_each_student_once_with_their_own_report() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut store = Store::open_data_dir(dir.path()).expect("store");
+    let offerings = [MATH, SCIENCE, ART];
+    let student = |n: usize| format!("d4e5f6a7-b8c9-4d0e-a1b2-{:012x}", n * 7919);
+    let mut csv = String::from(
+        "course_offering_id,course_name,teacher_assignment_id,course_enrollment_id,student_id,\
+         student_name\n",
+    );
+    for n in 0..240 {
+        let o = offerings[n % 3];
+        let s = student(n);
+        csv.push_str(&format!(
+            "{o},Class {},{TEACHER},c3d4e5f6-a7b8-4c9d-0e1f-{n:012},{s},Student {n}\n",
+            n % 3
+        ));
+    }
+    roster::import_roster_csv(&mut store, csv.as_bytes(), "roster.csv").expect("roster");
+    let days = school_days("2024-03-01", 10);
+    let mut server = Vec::new();
+    // 240 on the roster and one more the roster does not know (a co-teacher's new student).
+    for n in 0..241 {
+        for (i, d) in days.iter().enumerate() {
+            let status = match (n + i) % 7 {
+                0 => Status::Absent,
+                1 if n % 2 == 0 => Status::Excused,
+                2 => Status::Late,
+                _ => Status::Present,
+            };
+            let when = format!("{d}T09:00:00Z");
+            server.push(record(offerings[n % 3], &student(n), *d, status, &when));
+        }
+    }
+    upsert_records(store.conn(), &server, at("2024-03-30T00:00:00Z")).expect("cache");
+    let clock = FixedClock::new(at("2024-03-30T10:00:00Z"));
+    for n in [0, 120, 239] {
+        marks::record_mark(
+            &mut store,
+            &clock,
+            marks::DateWindow::new(day("2024-03-30")),
+            "test",
+            Origin::Grid,
+            &id(offerings[n % 3]),
+            &id(&student(n)),
+            days[3],
+            Status::Absent,
+        )
+        .expect("a local mark");
+    }
+    let (from, to) = (days[0], days[9]);
+    let q = SchoolQuery {
+        from,
+        to,
+        tiers: Vec::new(),
+        offering: None,
+        search: None,
+    };
+    let v = school_view(&store, &q).expect("the school view");
+    assert_eq!(v.total, 241);
+    let mut seen: Vec<&str> = ids(&v);
+    seen.sort_unstable();
+    seen.dedup();
+    assert_eq!(seen.len(), 241, "every student once");
+    for row in &v.students {
+        let records =
+            rollbook_report::student_records(&store, &row.report.student_id, Some(from), Some(to))
+                .expect("records");
+        let report =
+            rollbook_report::student_report(&row.report.student_id, &records, Some(from), Some(to));
+        assert_eq!(row.report, report, "{}", row.report.student_id);
+    }
+    let unsent = v
+        .students
+        .iter()
+        .find(|r| r.report.student_id.as_str() == student(120))
+        .expect("student 120");
+    assert_eq!(
+        unsent.report.sessions.absent,
+        days.iter()
+            .enumerate()
+            .filter(|(i, _)| (120 + i) % 7 == 0 || *i == 3)
+            .count() as u32,
+        "this device's unsent mark counts in the view"
+    );
+}

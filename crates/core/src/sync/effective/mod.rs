@@ -271,6 +271,7 @@ fn records(marks: BTreeMap<Key, EffectiveMark>) -> Vec<EffectiveRecord> {
 mod tests {
     use super::*;
     use rstest::rstest;
+    use std::ops::Bound;
 
     fn local(status: Status, state: Option<&str>) -> Local {
         Local {
@@ -435,20 +436,28 @@ mod tests {
     fn the_school_is_read_from_one_covering_index_without_sorting() {
         let store = Store::open_in_memory().unwrap();
         let conn = store.conn();
-        let mut stmt = conn
-            .prepare(&format!("EXPLAIN QUERY PLAN {}", range::RANGE_SERVER_SQL))
-            .unwrap();
-        let plan: Vec<String> = stmt
-            .query_map(params!["x", "y"], |r| r.get::<_, String>(3))
-            .unwrap()
-            .map(|r| r.unwrap())
-            .collect();
-        let plan = plan.join("\n");
-        assert!(
-            plan.contains("USING COVERING INDEX server_record_by_student_day")
-                && !plan.contains("TEMP B-TREE"),
-            "a school's year (a million records) must stream in index order, not be sorted: {plan}"
-        );
+        for (sql, args) in [
+            (range::FIRST_STUDENT_SQL, 1),
+            (range::NEXT_STUDENT_SQL, 1),
+            (range::STUDENT_RANGE_SQL, 3),
+        ] {
+            let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+            let plan: Vec<String> = stmt
+                .query_map(rusqlite::params_from_iter(vec!["x"; args]), |r| {
+                    r.get::<_, String>(3)
+                })
+                .unwrap()
+                .map(|r| r.unwrap())
+                .collect();
+            let plan = plan.join("\n");
+            assert!(
+                plan.contains(
+                    "SEARCH server_record USING COVERING INDEX server_record_by_student_day"
+                ) && !plan.contains("TEMP B-TREE"),
+                "a school's year (a million records) must be read by seeks in index order, \
+                 never scanned whole nor sorted: {sql}: {plan}"
+            );
+        }
     }
 
     #[test]
@@ -456,7 +465,7 @@ mod tests {
         let store = school();
         let (from, to) = (day("2024-01-01"), day("2024-12-31"));
         let mut seen: Vec<(Id, Vec<StudentMark>)> = Vec::new();
-        for_range(&store, from, to, |student, marks| {
+        for_range(&store, from, to, .., |student, marks| {
             seen.push((student.clone(), marks.to_vec()));
             Ok(())
         })
@@ -471,7 +480,7 @@ mod tests {
                 .collect();
             let got: Vec<(Id, Day, Status, Source)> = marks
                 .iter()
-                .map(|m| (m.offering_id.clone(), m.date, m.status, m.source))
+                .map(|m| ((*m.offering_id).clone(), m.date, m.status, m.source))
                 .collect();
             assert_eq!(
                 got, want,
@@ -479,15 +488,21 @@ mod tests {
             );
         }
         let mut march = 0;
-        for_range(&store, day("2024-03-05"), day("2024-03-05"), |_, marks| {
-            march += marks.len();
-            assert_eq!(
-                (marks[0].status, marks[0].source),
-                (Status::Present, Source::Local),
-                "a pending local mark wins over the server's record"
-            );
-            Ok(())
-        })
+        for_range(
+            &store,
+            day("2024-03-05"),
+            day("2024-03-05"),
+            ..,
+            |_, marks| {
+                march += marks.len();
+                assert_eq!(
+                    (marks[0].status, marks[0].source),
+                    (Status::Present, Source::Local),
+                    "a pending local mark wins over the server's record"
+                );
+                Ok(())
+            },
+        )
         .unwrap();
         assert_eq!(march, 1, "the range bounds are inclusive");
     }
@@ -505,10 +520,16 @@ mod tests {
             ))
             .unwrap();
         let mut seen = Vec::new();
-        for_range(&store, day("2024-05-01"), day("2024-05-31"), |s, marks| {
-            seen.push((s.as_str().to_string(), marks.len(), marks[0].status));
-            Ok(())
-        })
+        for_range(
+            &store,
+            day("2024-05-01"),
+            day("2024-05-31"),
+            ..,
+            |s, marks| {
+                seen.push((s.as_str().to_string(), marks.len(), marks[0].status));
+                Ok(())
+            },
+        )
         .unwrap();
         assert_eq!(
             seen,
@@ -521,6 +542,63 @@ mod tests {
                 )
             ]
         );
+    }
+
+    #[test]
+    fn the_school_read_in_parts_visits_each_student_once_as_the_whole_read_does() {
+        const S4: &str = "d4e5f6a7-b8c9-4d0e-a1b2-000000000004";
+        const S5: &str = "d4e5f6a7-b8c9-4d0e-a1b2-000000000005";
+        let store = school();
+        // A student with this device's marks only, before, between and after the others.
+        store
+            .conn()
+            .execute_batch(&format!(
+                "INSERT INTO student VALUES ('00000000-0000-4000-8000-000000000000', 'Abe'),
+                     ('{S4}', 'Ben'), ('{S5}', 'Cy'),
+                     ('ffffffff-0000-4000-8000-000000000000', 'Zoe');
+                 INSERT INTO mark VALUES
+                     ('{O1}', '00000000-0000-4000-8000-000000000000', '2024-03-04', 'late', 'L'),
+                     ('{O1}', '{S4}', '2024-03-04', 'absent', 'L'),
+                     ('{O1}', 'ffffffff-0000-4000-8000-000000000000', '2024-03-04', 'present', 'L');
+                 INSERT INTO server_record VALUES
+                     ('r9', NULL, '{O1}', '{T}', 'e', '{S5}', '2024-03-04', 'absent', 't9', 9, 'F');"
+            ))
+            .unwrap();
+        let (from, to) = (day("2024-01-01"), day("2024-12-31"));
+        let read = |span: (Bound<Id>, Bound<Id>)| {
+            let mut seen: Vec<(String, Vec<StudentMark>)> = Vec::new();
+            for_range(&store, from, to, span, |s, marks| {
+                seen.push((s.as_str().to_string(), marks.to_vec()));
+                Ok(())
+            })
+            .unwrap();
+            seen
+        };
+        let whole = read((Bound::Unbounded, Bound::Unbounded));
+        let students: Vec<&str> = whole.iter().map(|(s, _)| s.as_str()).collect();
+        assert_eq!(
+            students,
+            vec![
+                "00000000-0000-4000-8000-000000000000",
+                S1,
+                S2,
+                S4,
+                S5,
+                "ffffffff-0000-4000-8000-000000000000"
+            ]
+        );
+        for split in students.iter().skip(1) {
+            let split = Id::parse(split).unwrap();
+            let mut parts = read((Bound::Unbounded, Bound::Excluded(split.clone())));
+            parts.extend(read((Bound::Included(split), Bound::Unbounded)));
+            assert_eq!(parts, whole, "two parts read what the whole read does");
+        }
+        let middle = read((
+            Bound::Excluded(Id::parse(S2).unwrap()),
+            Bound::Included(Id::parse(S5).unwrap()),
+        ));
+        let students: Vec<&str> = middle.iter().map(|(s, _)| s.as_str()).collect();
+        assert_eq!(students, vec![S4, S5]);
     }
 
     #[rstest]
