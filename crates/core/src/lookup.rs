@@ -72,6 +72,15 @@ pub fn offering_names(store: &Store) -> Result<HashMap<Id, String>> {
     Ok(rows.collect::<rusqlite::Result<HashMap<_, _>>>()?)
 }
 
+/// Every student's name (the whole table: one school's students), those with a name only.
+pub fn all_student_names(store: &Store) -> Result<HashMap<Id, String>> {
+    let mut stmt = store
+        .conn()
+        .prepare_cached("SELECT id, full_name FROM student WHERE trim(full_name) <> ''")?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, Id>(0)?, r.get::<_, String>(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<HashMap<_, _>>>()?)
+}
+
 /// Every student with a name, by name (accents and case ignored), each with their active
 /// offerings. Two whole-table reads grouped here, which suits a school's size.
 pub fn students(store: &Store) -> Result<Vec<StudentEntry>> {

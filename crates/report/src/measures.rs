@@ -12,7 +12,6 @@
 //!   school days in a year.
 
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
 
 use rollbook_core::{Day, Id, Status};
 use serde::{Deserialize, Serialize};
@@ -223,16 +222,25 @@ pub(crate) fn report_from<'a>(
 ) -> StudentReport {
     let sessions = dedup(sessions, from, to);
     let mut total = SessionCounts::default();
-    let mut courses: BTreeMap<&Id, (Option<&str>, SessionCounts)> = BTreeMap::new();
+    // A student's few offerings; the school view's sessions share one id per offering.
+    let mut courses: Vec<(&Id, Option<&str>, SessionCounts)> = Vec::new();
     // The sessions are in date order: so are their months.
     let mut months: Vec<((i32, u8), SessionCounts)> = Vec::new();
     for ((date, offering), (status, name)) in &sessions {
         total.add(*status);
-        let course = courses
-            .entry(offering)
-            .or_insert((None, SessionCounts::default()));
-        course.0 = course.0.or(*name);
-        course.1.add(*status);
+        let i = match courses
+            .iter()
+            .position(|(id, ..)| std::ptr::eq(*id, *offering) || id == offering)
+        {
+            Some(i) => i,
+            None => {
+                courses.push((offering, None, SessionCounts::default()));
+                courses.len() - 1
+            }
+        };
+        let course = &mut courses[i];
+        course.1 = course.1.or(*name);
+        course.2.add(*status);
         let d = date.date();
         let month = (d.year(), d.month() as u8);
         match months.last_mut() {
@@ -247,9 +255,10 @@ pub(crate) fn report_from<'a>(
     let days = day_tallies(&sessions);
     let measures = DayMeasures::of(&days);
 
+    courses.sort_by(|a, b| a.0.cmp(b.0));
     let mut by_course: Vec<CourseBreakdown> = courses
         .into_iter()
-        .map(|(id, (name, counts))| CourseBreakdown {
+        .map(|(id, name, counts)| CourseBreakdown {
             course_offering_id: id.clone(),
             course_name: name.map(str::to_owned),
             sessions: counts,

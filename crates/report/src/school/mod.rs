@@ -85,10 +85,7 @@ pub fn school_view(store: &Store, query: &SchoolQuery) -> Result<SchoolView, Rep
         ))
         .into());
     }
-    let names: HashMap<Id, String> = lookup::students(store)?
-        .into_iter()
-        .map(|s| (s.id, s.full_name))
-        .collect();
+    let names = lookup::all_student_names(store)?;
     let offering_names = lookup::offering_names(store)?;
     let search = query
         .search
