@@ -51,6 +51,20 @@ pub enum PostOutcome {
     Rejected(String),
 }
 
+impl PostOutcome {
+    /// Whether this answer stops the whole queue: no other POST leaves before it is written
+    /// down (offline, a wait asked for, a token or school problem the user must fix). The one
+    /// place this is decided; the engine asks it of each answer as it comes back.
+    pub fn stops_queue(&self) -> bool {
+        match self {
+            PostOutcome::Transient(_) | PostOutcome::Throttled { .. } | PostOutcome::Blocked(_) => {
+                true
+            }
+            PostOutcome::Created(_) | PostOutcome::Ambiguous(_) | PostOutcome::Rejected(_) => false,
+        }
+    }
+}
+
 /// The class of a GET's outcome.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ReadOutcome<T> {
@@ -392,6 +406,32 @@ mod tests {
     #[case::redirect(answer(302, b""), "ambiguous")]
     fn post_outcomes(#[case] ex: Exchange, #[case] want: &str) {
         assert_eq!(kind(&classify_post(&ex, &sent(), NOW, false)), want);
+    }
+
+    /// Which answers stop the whole queue before another POST leaves: every one the user or
+    /// time must fix, none that is about one record.
+    #[rstest]
+    #[case::offline(failed(FailStage::Connect), false, true)]
+    #[case::timeout(failed(FailStage::Timeout), false, false)]
+    #[case::reset(failed(FailStage::Other), false, false)]
+    #[case::created(answer(201, &record_json("present")), false, false)]
+    #[case::e500(answer(500, b"{}"), false, false)]
+    #[case::e408(answer(408, b""), false, true)]
+    #[case::e429(answer(429, b""), false, true)]
+    #[case::e503(answer(503, b""), false, true)]
+    #[case::e401(answer(401, b""), false, true)]
+    #[case::e403(answer(403, b""), false, true)]
+    #[case::school_asked(answer(400, b"{\"error\": \"X-School-Id required\"}"), false, true)]
+    #[case::school_sent(answer(400, b"{\"error\": \"X-School-Id required\"}"), true, false)]
+    #[case::e400(answer(400, b"{\"error\": \"bad date\"}"), false, false)]
+    #[case::e422(answer(422, b"{}"), false, false)]
+    fn answers_that_stop_the_queue(
+        #[case] ex: Exchange,
+        #[case] school_id_set: bool,
+        #[case] stops: bool,
+    ) {
+        let outcome = classify_post(&ex, &sent(), NOW, school_id_set);
+        assert_eq!(outcome.stops_queue(), stops, "{}", kind(&outcome));
     }
 
     #[test]

@@ -22,7 +22,7 @@ use crate::sync::status::{Duplicate, PassReport, QueueState};
 
 /// The state of a `send_chains` loop that one turn works on.
 struct Turn<'a> {
-    done: &'a mut Vec<Sent>,
+    done: &'a mut Vec<Settled>,
     ready: &'a mut VecDeque<VecDeque<i64>>,
     stop: &'a mut bool,
     /// How many more items may be armed.
@@ -39,25 +39,49 @@ enum Next {
     StopAll,
 }
 
-type Sent = (VecDeque<i64>, i64, u32, Attendance, Exchange);
-
-/// Whether an answer stops the whole queue (checked before its outcome is written down).
-fn stops_the_queue(ex: &Exchange) -> bool {
-    match ex {
-        Exchange::Failed { stage, .. } => *stage == FailStage::Connect,
-        Exchange::Answered { status, .. } => matches!(status, 401 | 403 | 408 | 429 | 503),
-    }
+/// An item committed `sending` whose POST may leave, with the rest of its mark's chain.
+struct Armed {
+    chain: VecDeque<i64>,
+    id: i64,
+    attempt: u32,
+    body: Attendance,
 }
-type Launch = (VecDeque<i64>, i64, u32, Attendance);
 
-/// A POST's task ended: its answer is to be written down, unless it has none.
-fn collect(joined: Result<Sent, JoinError>, done: &mut Vec<Sent>, report: &mut PassReport) {
-    match joined {
-        Ok(sent) => done.push(sent),
-        // Cut at the stop, on the wire: its item stays `sending`, recovered below as unknown.
-        Err(e) if e.is_cancelled() => report.sent += 1,
-        // A task that died leaves its item `sending`; it is recovered below.
-        Err(_) => {}
+/// A POST's task ended: the item and what came back.
+struct Sent {
+    armed: Armed,
+    ex: Exchange,
+}
+
+/// A POST's answer, classified once, to be written down.
+struct Settled {
+    chain: VecDeque<i64>,
+    id: i64,
+    attempt: u32,
+    outcome: PostOutcome,
+    /// The server answered (whatever it said): it is reachable.
+    answered: bool,
+    /// The request left this computer (its connection opened).
+    left: bool,
+}
+
+impl Settled {
+    fn new(sent: Sent, now: OffsetDateTime, school_id_set: bool) -> Settled {
+        let Sent { armed, ex } = sent;
+        Settled {
+            outcome: classify_post(&ex, &armed.body, now, school_id_set),
+            answered: matches!(ex, Exchange::Answered { .. }),
+            left: !matches!(
+                ex,
+                Exchange::Failed {
+                    stage: FailStage::Connect,
+                    ..
+                }
+            ),
+            chain: armed.chain,
+            id: armed.id,
+            attempt: armed.attempt,
+        }
     }
 }
 
@@ -77,23 +101,23 @@ impl Engine {
     ) -> Result<()> {
         let shared_token = Arc::new(token.clone());
         let mut ready: VecDeque<VecDeque<i64>> = chains.into_iter().map(VecDeque::from).collect();
-        let mut armed: VecDeque<Launch> = VecDeque::new();
+        let mut armed: VecDeque<Armed> = VecDeque::new();
         let mut inflight: JoinSet<Sent> = JoinSet::new();
-        let mut done: Vec<Sent> = Vec::new();
+        let mut done: Vec<Settled> = Vec::new();
         let mut stop = false;
         let limit = self.config.concurrency.max(1);
         let result = loop {
             // An answer that stops the queue is written down before anything else leaves.
-            let halt = stop || self.cancelled() || done.iter().any(|(.., ex)| stops_the_queue(ex));
+            let halt = stop || self.cancelled() || done.iter().any(|s| s.outcome.stops_queue());
             while !halt && inflight.len() < limit {
-                let Some((chain, id, attempt, body)) = armed.pop_front() else {
+                let Some(next) = armed.pop_front() else {
                     break;
                 };
                 let api = self.api.clone();
                 let token = shared_token.clone();
                 inflight.spawn(async move {
-                    let ex = api.create(&token, &body).await;
-                    (chain, id, attempt, body, ex)
+                    let ex = api.create(&token, &next.body).await;
+                    Sent { armed: next, ex }
                 });
             }
             let arm_more = !halt && armed.len() < limit && !ready.is_empty();
@@ -114,18 +138,18 @@ impl Engine {
             // At the stop's cut, POSTs still in flight are aborted.
             match self.stop.join_next(&mut inflight).await {
                 None => break Ok(()),
-                Some(joined) => collect(joined, &mut done, report),
+                Some(joined) => self.collect(joined, &mut done, report),
             }
             while let Some(joined) = inflight.try_join_next() {
-                collect(joined, &mut done, report);
+                self.collect(joined, &mut done, report);
             }
         };
         // Wait out what is in flight (on error too, until the stop's cut) so nothing is left
         // behind unrecorded.
         while self.stop.join_next(&mut inflight).await.is_some() {}
         let now = self.clock.now();
-        for (_, id, _, _) in armed {
-            queue::unarm(self.store.conn(), id, now)?;
+        for a in armed {
+            queue::unarm(self.store.conn(), a.id, now)?;
         }
         // Nothing is in flight now; an item still `sending` lost its task: its outcome is unknown.
         queue::recover_interrupted(self.store.conn(), now)?;
@@ -145,29 +169,41 @@ impl Engine {
         result
     }
 
-    /// Writes down the answers that came back, then marks the next items `sending`.
-    fn turn(
-        &mut self,
-        t: Turn<'_>,
-        token: &Secret,
+    /// A POST's task ended: its answer is classified, to be written down, unless it has none.
+    fn collect(
+        &self,
+        joined: Result<Sent, JoinError>,
+        done: &mut Vec<Settled>,
         report: &mut PassReport,
-    ) -> Result<Vec<Launch>> {
-        for (chain, id, attempt, body, ex) in t.done.drain(..) {
+    ) {
+        match joined {
+            Ok(sent) => done.push(Settled::new(sent, self.clock.now(), self.school_id_set())),
+            // Cut at the stop, on the wire: its item stays `sending`, recovered below as unknown.
+            Err(e) if e.is_cancelled() => report.sent += 1,
+            // A task that died leaves its item `sending`; it is recovered below.
+            Err(_) => {}
+        }
+    }
+
+    /// Writes down the answers that came back, then marks the next items `sending`.
+    fn turn(&mut self, t: Turn<'_>, token: &Secret, report: &mut PassReport) -> Result<Vec<Armed>> {
+        for Settled {
+            chain,
+            id,
+            attempt,
+            outcome,
+            answered,
+            left,
+        } in t.done.drain(..)
+        {
             let now = self.clock.now();
-            if matches!(ex, Exchange::Answered { .. }) {
+            if answered {
                 self.reached_server();
             }
             // A POST whose connection never opened did not leave this computer.
-            if !matches!(
-                ex,
-                Exchange::Failed {
-                    stage: FailStage::Connect,
-                    ..
-                }
-            ) {
+            if left {
                 report.sent += 1;
             }
-            let outcome = classify_post(&ex, &body, now, self.school_id_set());
             match self.apply_post(id, attempt, outcome, token, now, report)? {
                 Next::Continue if !chain.is_empty() => t.ready.push_front(chain),
                 Next::Continue | Next::StopChain => {}
@@ -185,7 +221,12 @@ impl Engine {
             };
             // None: changed since the plan (discarded, no longer pending): next pass decides.
             if let Some((body, attempt)) = queue::mark_sending(self.store.conn(), id, now)? {
-                launches.push((chain, id, attempt, body));
+                launches.push(Armed {
+                    chain,
+                    id,
+                    attempt,
+                    body,
+                });
             }
         }
         Ok(launches)
