@@ -17,6 +17,11 @@
 //!    (30 students x 120 school days, posted by another teacher) and the app refreshes the
 //!    class every second (`ROLLBOOK_REFRESH_SECONDS=1`), so listings of 3,600 records are
 //!    parsed and compared with the cache alongside the clicks.
+//! 5. the same 200 clicks during "Refresh all classes" (the school pull, `pull --all`'s code)
+//!    of a school of 200 offerings x 30 students x 180 school days (1,080,000 records) from a
+//!    second athena-sim with 20 ms latency per listing, started in the window just before the
+//!    first click; the clicks are on one of its classes, on days after its records end.
+//!    `BENCH_SCHOOL=0` leaves this phase out (building the school takes a while).
 //!
 //! Run with `benches/window.sh` (it builds both programs in the bench profile and provides the
 //! display and D-Bus session); alone, this prints a note and does nothing.
@@ -52,6 +57,11 @@ const TERM_DAYS: u32 = 120;
 const QUIET_FROM: i64 = 11;
 const REFRESHING_FROM: i64 = 21;
 const TERM_ENDS: i64 = 40;
+/// Phase 5's school: offerings x 30 students x school days, records ending this many days back.
+const SCHOOL_OFFERINGS: usize = 200;
+const SCHOOL_DAYS: u32 = 180;
+const SCHOOL_FROM: i64 = 31;
+const SCHOOL_ENDS: i64 = 60;
 
 fn main() {
     if std::env::var("ROLLBOOK_BENCH_WINDOW").as_deref() != Ok("1") {
@@ -122,7 +132,7 @@ async fn run() {
         );
     }
 
-    let clicks = click_to_saved(&driver, &class.id.to_string(), QUIET_FROM).await;
+    let clicks = click_to_saved(&driver, &class.id.to_string(), QUIET_FROM, false).await;
     let dom: Vec<f64> = clicks.iter().map(|c| c.0).collect();
     let frame: Vec<f64> = clicks.iter().map(|c| c.1).collect();
     let delivered = sim.record_count();
@@ -154,9 +164,16 @@ async fn run() {
         );
         let lists = sim.list_count();
         let started = Instant::now();
-        let clicks = click_to_saved(&driver, &class.id.to_string(), REFRESHING_FROM).await;
+        let clicks = click_to_saved(&driver, &class.id.to_string(), REFRESHING_FROM, false).await;
         let seconds = started.elapsed().as_secs_f64();
         Some((clicks, term, sim.list_count() - lists, seconds))
+    };
+
+    // Phase 5: the clicks during the school pull of a school of a million records.
+    let pulling = if no_sync || std::env::var("BENCH_SCHOOL").as_deref() == Ok("0") {
+        None
+    } else {
+        Some(during_school_pull().await)
     };
 
     println!(
@@ -206,6 +223,37 @@ async fn run() {
             clicks.len()
         );
     }
+    if let Some(p) = &pulling {
+        let dom: Vec<f64> = p.clicks.iter().map(|c| c.0).collect();
+        let painted: Vec<f64> = p.clicks.iter().map(|c| c.1).collect();
+        println!(
+            "\n== During \"Refresh all classes\" ({SCHOOL_OFFERINGS} offerings, {} records on the \
+             server, 20 ms per listing; {} of the {SCHOOL_OFFERINGS} listings served in {:.0} s of \
+             clicks, {})",
+            p.records,
+            p.listings,
+            p.seconds,
+            if p.running_after {
+                "the pull still running when the clicks ended"
+            } else {
+                "the pull ended before the clicks did"
+            }
+        );
+        println!(
+            "click → \"saved here\" in the DOM: p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms",
+            percentile(&dom, 50.0),
+            percentile(&dom, 95.0),
+            percentile(&dom, 100.0)
+        );
+        println!(
+            "click → \"saved here\" painted (next frame): p50 {:.1} ms, p95 {:.1} ms, max {:.1} \
+             ms; p95 {:.2}x the quiet clicks'",
+            percentile(&painted, 50.0),
+            percentile(&painted, 95.0),
+            percentile(&painted, 100.0),
+            percentile(&painted, 95.0) / percentile(&frame, 95.0)
+        );
+    }
     if let Some((clicks, term, lists, seconds)) = refreshing {
         let dom: Vec<f64> = clicks.iter().map(|c| c.0).collect();
         let refreshed: Vec<f64> = clicks.iter().map(|c| c.1).collect();
@@ -227,6 +275,56 @@ async fn run() {
             percentile(&refreshed, 100.0),
             percentile(&refreshed, 95.0) / percentile(&frame, 95.0)
         );
+    }
+}
+
+/// What phase 5 measured: the clicks, the school's records, and how far the pull got while
+/// they went on.
+struct DuringPull {
+    clicks: Vec<(f64, f64)>,
+    records: usize,
+    listings: u64,
+    seconds: f64,
+    running_after: bool,
+}
+
+async fn during_school_pull() -> DuringPull {
+    let end = athena_sim::today_utc() - time::Duration::days(SCHOOL_ENDS);
+    let sim = Sim::builder()
+        .sized_school(11, SCHOOL_OFFERINGS, 30)
+        .history(end, SCHOOL_DAYS)
+        .token(TOKEN, &ALL_SCOPES)
+        .faults(
+            athena_sim::Faults::none()
+                .with_latency_ms(20)
+                .on_methods(false, true),
+        )
+        .start()
+        .await
+        .expect("the school's sim starts");
+    let school = sim.sample().expect("the school").clone();
+    let class = school.offering_of_size(30).expect("a class of 30");
+    let home = tempfile::tempdir().expect("a temp dir");
+    {
+        let mut store =
+            Store::open_data_dir(&home.path().join("data/org.rollbook.app")).expect("the data dir");
+        roster::import_roster_csv(&mut store, school.roster_csv().as_bytes(), "roster.csv")
+            .expect("the school's roster imports");
+        sync::save_api_settings(&store, &sim.base_url(), None).expect("settings");
+    }
+    let records = sim.record_count();
+    let driver = Driver::start_with(home.path(), &[("ROLLBOOK_TOKEN", TOKEN)]);
+    let lists = sim.list_count();
+    let started = Instant::now();
+    let clicks = click_to_saved(&driver, &class.id.to_string(), SCHOOL_FROM, true).await;
+    let seconds = started.elapsed().as_secs_f64();
+    let running_after = sim.list_count() - lists < SCHOOL_OFFERINGS as u64;
+    DuringPull {
+        clicks,
+        records,
+        listings: sim.list_count() - lists,
+        seconds,
+        running_after,
     }
 }
 
@@ -354,10 +452,23 @@ async fn close(window: Client, program: &Path) {
 }
 
 /// 200 clicks, each on an unmarked student (30 per day, day after day, from `days_back` days
-/// before today backwards): (DOM ms, frame ms).
-async fn click_to_saved(driver: &Driver, offering: &str, days_back: i64) -> Vec<(f64, f64)> {
+/// before today backwards): (DOM ms, frame ms). With `school_pull`, "Refresh all classes" is
+/// started in the window (the command its button calls) just before the first click.
+async fn click_to_saved(
+    driver: &Driver,
+    offering: &str,
+    days_back: i64,
+    school_pull: bool,
+) -> Vec<(f64, f64)> {
     let window = driver.launch(&[]).await;
     page::find(&window, "[data-testid=today-list]").await;
+    if school_pull {
+        page::js(
+            &window,
+            "window.__TAURI_INTERNALS__.invoke('pull_all_classes'); return null;",
+        )
+        .await;
+    }
     let statuses = ["present", "absent", "late", "excused"];
     let mut samples = Vec::with_capacity(CLICKS);
     let mut day = 0;
