@@ -26,6 +26,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0004_school_view.sql",
         include_str!("../migrations/0004_school_view.sql"),
     ),
+    (
+        "0005_cache_by_offering.sql",
+        include_str!("../migrations/0005_cache_by_offering.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

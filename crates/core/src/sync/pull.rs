@@ -366,10 +366,19 @@ pub(crate) fn save_listing(
     // answers for); a listing that changes nothing (a refresh of records already held) writes
     // nothing, so it never holds the write lock that a mark being saved would wait on.
     let cached = queue::cached_records(store.conn(), filter)?;
-    let changed: Vec<&ServerRecord> = records
+    let mut changed: Vec<&ServerRecord> = records
         .iter()
         .filter(|r| cached.get(&r.id).is_none_or(|c| !c.is(r)))
         .collect();
+    // In the order of the indexes by student, date and time: each student's records go in
+    // one after the other instead of scattered (a server lists the newest first).
+    changed.sort_by(|a, b| {
+        (&a.fields.student_id, a.fields.date, a.recorded_at_us()).cmp(&(
+            &b.fields.student_id,
+            b.fields.date,
+            b.recorded_at_us(),
+        ))
+    });
     let unlisted = match replaced {
         Some(offering) => {
             let listed: HashSet<&Id> = records.iter().map(|r| &r.id).collect();
@@ -383,7 +392,11 @@ pub(crate) fn save_listing(
     } else {
         queue::atomically(store.conn(), |tx| {
             let new_records = queue::upsert_records(tx, changed.iter().copied(), now)?;
-            Ok((new_records, remove(tx, &unlisted)?))
+            let removed = match replaced {
+                Some(offering) => remove(tx, offering, &unlisted)?,
+                None => 0,
+            };
+            Ok((new_records, removed))
         })?
     };
     let students = records
@@ -423,14 +436,14 @@ fn unlisted(
 
 /// Removes these cached records, in the caller's transaction; one an outbox item has come to
 /// refer to since [`unlisted`] read them stays.
-fn remove(conn: &rusqlite::Connection, ids: &[Id]) -> Result<u64> {
+fn remove(conn: &rusqlite::Connection, offering: &Id, ids: &[Id]) -> Result<u64> {
     let mut delete = conn.prepare_cached(
-        "DELETE FROM server_record WHERE id = ?1
+        "DELETE FROM server_record WHERE offering_id = ?1 AND id = ?2
            AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.server_id = server_record.id)",
     )?;
     let mut removed = 0;
     for id in ids {
-        removed += delete.execute([id])? as u64;
+        removed += delete.execute([offering, id])? as u64;
     }
     Ok(removed)
 }

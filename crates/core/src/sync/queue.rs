@@ -392,9 +392,9 @@ pub(crate) fn outbox_records_of(conn: &Connection, offering: &Id) -> Result<Hash
     Ok(ids.collect::<rusqlite::Result<_>>()?)
 }
 
-/// Inserts the record, or refreshes the cached one of that id. Returns whether it was new. The
-/// insert itself finds an existing id (no look-up before it): a pull into an empty cache runs
-/// one statement per record.
+/// Inserts the record, or refreshes the cached one of that offering and id. Returns whether it
+/// was new. The insert itself finds an existing one (the unique `server_record_by_offering_id`,
+/// no look-up before it): a pull into an empty cache runs one statement per record.
 fn upsert_record(conn: &Connection, r: &ServerRecord, now: OffsetDateTime) -> Result<bool> {
     let f = &r.fields;
     let values = params![
@@ -422,10 +422,10 @@ fn upsert_record(conn: &Connection, r: &ServerRecord, now: OffsetDateTime) -> Re
         return Ok(true);
     }
     conn.prepare_cached(
-        "UPDATE server_record SET school_id = ?2, offering_id = ?3, teacher_assignment_id = ?4,
+        "UPDATE server_record SET school_id = ?2, teacher_assignment_id = ?4,
              enrollment_id = ?5, student_id = ?6, date = ?7, status = ?8, recorded_at = ?9,
              recorded_at_us = ?10, fetched_at = ?11
-         WHERE id = ?1",
+         WHERE offering_id = ?3 AND id = ?1",
     )?
     .execute(values)?;
     Ok(false)

@@ -50,7 +50,7 @@ pub(super) const STUDENT_RANGE_SQL: &str = "SELECT date, offering_id, status, re
 
 // This device's own delivered records of the range: the outbox items that became one.
 pub(super) const OWN_SQL: &str = "SELECT r.student_id, r.date, r.offering_id, r.recorded_at_us
-     FROM outbox o JOIN server_record r ON r.id = o.server_id
+     FROM outbox o JOIN server_record r ON r.offering_id = o.offering_id AND r.id = o.server_id
      WHERE o.date BETWEEN ?1 AND ?2";
 
 /// The newest server record of a key so far.
