@@ -35,6 +35,22 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
+/// How long a connection waits for another's write transaction before giving up.
+const BUSY_WAIT: Duration = Duration::from_secs(5);
+
+/// While another connection holds the write lock, try again every millisecond, up to
+/// [`BUSY_WAIT`]: a mark being saved waits only as long as the other's transaction (a school
+/// pull's listing), not SQLite's own back-off, which sleeps up to 100 ms between tries and so
+/// may miss the moment the lock is free again and again.
+fn wait_for_the_writer(tries: i32) -> bool {
+    let step = Duration::from_millis(1);
+    if step * tries.unsigned_abs() >= BUSY_WAIT {
+        return false;
+    }
+    std::thread::sleep(step);
+    true
+}
+
 /// An open Rollbook database.
 pub struct Store {
     conn: Connection,
@@ -123,7 +139,7 @@ impl Store {
             conn: Connection::open_with_flags(path, flags)?,
             path: Some(path.clone()),
         };
-        store.conn.busy_timeout(Duration::from_secs(5))?;
+        store.conn.busy_handler(Some(wait_for_the_writer))?;
         let found = store.schema_version()?;
         if found != SCHEMA_VERSION {
             return Err(Error::Invalid(format!(
@@ -146,7 +162,7 @@ impl Store {
     /// Sets the connection up. A database written by a newer Rollbook is refused before
     /// anything is changed (switching to write-ahead logging would rewrite its header).
     fn configure(&mut self, on_disk: bool) -> Result<()> {
-        self.conn.busy_timeout(Duration::from_secs(5))?;
+        self.conn.busy_handler(Some(wait_for_the_writer))?;
         self.refuse_newer()?;
         if on_disk {
             // journal_mode returns a row; it must be read, not executed.
@@ -289,6 +305,46 @@ mod tests {
     fn fresh_database_is_at_the_current_version() {
         let store = Store::open_in_memory().unwrap();
         assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    }
+
+    #[test]
+    fn a_write_waits_for_another_connections_transaction_then_goes_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        let first = Store::open(&path).unwrap();
+        let second = Store::open(&path).unwrap();
+        first
+            .conn()
+            .execute_batch(
+                "BEGIN IMMEDIATE; INSERT INTO setting (key, value) VALUES ('first', '1');",
+            )
+            .unwrap();
+        let (held, release) = std::sync::mpsc::channel();
+        let writer = std::thread::spawn(move || {
+            held.send(()).unwrap();
+            second.conn().execute(
+                "INSERT INTO setting (key, value) VALUES ('second', '2')",
+                [],
+            )
+        });
+        release.recv().unwrap();
+        // The other connection is now waiting on the write lock this one holds.
+        std::thread::sleep(Duration::from_millis(300));
+        first.conn().execute_batch("COMMIT").unwrap();
+        assert_eq!(
+            writer.join().unwrap().unwrap(),
+            1,
+            "the waiting write went through"
+        );
+        let n: i64 = first
+            .conn()
+            .query_row(
+                "SELECT count(*) FROM setting WHERE key IN ('first', 'second')",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(n, 2);
     }
 
     #[test]
