@@ -461,6 +461,27 @@ mod tests {
     }
 
     #[test]
+    fn this_devices_own_records_are_found_from_the_outbox_not_by_a_scan_of_the_cache() {
+        let store = Store::open_in_memory().unwrap();
+        let mut stmt = store
+            .conn()
+            .prepare(&format!("EXPLAIN QUERY PLAN {}", range::OWN_SQL))
+            .unwrap();
+        let plan: Vec<String> = stmt
+            .query_map(params!["x", "y"], |r| r.get::<_, String>(3))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        let plan = plan.join("\n");
+        assert!(
+            plan.contains(
+                "SEARCH r USING INDEX server_record_by_offering_id (offering_id=? AND id=?)"
+            ) && !plan.contains("SCAN r"),
+            "{plan}"
+        );
+    }
+
+    #[test]
     fn the_school_read_gives_each_students_marks_as_for_student() {
         let store = school();
         let (from, to) = (day("2024-01-01"), day("2024-12-31"));

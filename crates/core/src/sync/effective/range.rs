@@ -48,9 +48,12 @@ pub(super) const STUDENT_RANGE_SQL: &str = "SELECT date, offering_id, status, re
      FROM server_record WHERE student_id = ?1 AND date BETWEEN ?2 AND ?3
      ORDER BY date, offering_id, recorded_at_us";
 
-// This device's own delivered records of the range: the outbox items that became one.
+// This device's own delivered records of the range: the outbox items that became one. The
+// outbox first (CROSS JOIN keeps that order), each record found by server_record_by_offering_id:
+// left to itself SQLite may scan the school's million records instead.
 pub(super) const OWN_SQL: &str = "SELECT r.student_id, r.date, r.offering_id, r.recorded_at_us
-     FROM outbox o JOIN server_record r ON r.offering_id = o.offering_id AND r.id = o.server_id
+     FROM outbox o CROSS JOIN server_record r
+       ON r.offering_id = o.offering_id AND r.id = o.server_id
      WHERE o.date BETWEEN ?1 AND ?2";
 
 /// The newest server record of a key so far.
