@@ -1,13 +1,14 @@
 //! "Refresh all classes": the school pull (`sync::pull_all`) in the background, on its own
-//! `Store` connection (as `engine::pull_first` does), one at a time. While it runs it emits
+//! `Store` connection (as `engine::pull_first` does) and its own thread, one at a time. While it runs it emits
 //! `school-pull` events `{kind: "progress", done, total, records, failed}`, and at the end
 //! `{kind: "done", ...SchoolPullReport}` or `{kind: "failed", code, message}`; the window stays
 //! usable meanwhile. Cancel asks the pull's [`StopSignal`]: no new listing starts, those in
 //! flight are dropped, what finished is kept.
 
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use rollbook_core::clock::Clock;
 use rollbook_core::store::Store;
 use rollbook_core::sync::stop::Stop;
 use rollbook_core::sync::{self, ApiClient, PullAllOptions, PullProgress, SchoolPullReport};
@@ -62,7 +63,14 @@ pub fn start<R: Runtime>(app: &AppHandle<R>) -> Result<()> {
     let config = state.api_config()?;
     let tokens = state.token_source(&config);
     let api = ApiClient::new(config)?;
-    let mut store = Store::open_data_dir(state.data_dir())?;
+    let store = Store::open_data_dir(state.data_dir())?;
+    // On a thread of its own with a runtime of its own: the listings' parsing and the writes of
+    // a school's records (blocking SQLite calls, about 100 ms a listing in a first pull) never
+    // take the app's async workers, which the window's commands (a mark being saved) run on.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io("the school pull could not start its runtime", e))?;
     let stop = Stop::new().signal();
     {
         let mut slot = state.school_pull.slot();
@@ -76,30 +84,46 @@ pub fn start<R: Runtime>(app: &AppHandle<R>) -> Result<()> {
     }
     let app = app.clone();
     let clock = state.clock();
-    tauri::async_runtime::spawn(async move {
-        let emitter = app.clone();
-        let mut progress = move |p: &PullProgress| {
-            let _ = emitter.emit(SCHOOL_PULL, SchoolPullEvent::Progress(*p));
-        };
-        let pulled = sync::pull_all(
-            &mut store,
-            &api,
-            &tokens,
-            &*clock,
-            PullAllOptions::default(),
-            &stop,
-            &mut progress,
-        )
-        .await;
-        *app.state::<AppState>().school_pull.slot() = None;
-        let event = match pulled {
-            Ok(report) => SchoolPullEvent::Done(report),
-            Err(e) => SchoolPullEvent::Failed {
-                code: e.code().to_string(),
-                message: e.to_string(),
-            },
-        };
-        let _ = app.emit(SCHOOL_PULL, event);
-    });
+    let spawned = std::thread::Builder::new()
+        .name("school-pull".into())
+        .spawn(move || runtime.block_on(run(app, store, api, tokens, clock, stop)));
+    if let Err(e) = spawned {
+        *state.school_pull.slot() = None;
+        return Err(Error::io("the school pull could not start its thread", e));
+    }
     Ok(())
+}
+
+/// The school pull itself, then its end said to the window.
+async fn run<R: Runtime>(
+    app: AppHandle<R>,
+    mut store: Store,
+    api: ApiClient,
+    tokens: sync::TokenSource,
+    clock: Arc<dyn Clock>,
+    stop: sync::StopSignal,
+) {
+    let emitter = app.clone();
+    let mut progress = move |p: &PullProgress| {
+        let _ = emitter.emit(SCHOOL_PULL, SchoolPullEvent::Progress(*p));
+    };
+    let pulled = sync::pull_all(
+        &mut store,
+        &api,
+        &tokens,
+        &*clock,
+        PullAllOptions::default(),
+        &stop,
+        &mut progress,
+    )
+    .await;
+    *app.state::<AppState>().school_pull.slot() = None;
+    let event = match pulled {
+        Ok(report) => SchoolPullEvent::Done(report),
+        Err(e) => SchoolPullEvent::Failed {
+            code: e.code().to_string(),
+            message: e.to_string(),
+        },
+    };
+    let _ = app.emit(SCHOOL_PULL, event);
 }
