@@ -224,8 +224,6 @@ async fn run() {
         );
     }
     if let Some(p) = &pulling {
-        let dom: Vec<f64> = p.clicks.iter().map(|c| c.0).collect();
-        let painted: Vec<f64> = p.clicks.iter().map(|c| c.1).collect();
         println!(
             "\n== During \"Refresh all classes\" ({SCHOOL_OFFERINGS} offerings, {} records on the \
              server, 20 ms per listing; {} of the {SCHOOL_OFFERINGS} listings served in {:.0} s of \
@@ -239,43 +237,36 @@ async fn run() {
                 "the pull ended before the clicks did"
             }
         );
-        println!(
-            "click → \"saved here\" in the DOM: p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms",
-            percentile(&dom, 50.0),
-            percentile(&dom, 95.0),
-            percentile(&dom, 100.0)
-        );
-        println!(
-            "click → \"saved here\" painted (next frame): p50 {:.1} ms, p95 {:.1} ms, max {:.1} \
-             ms; p95 {:.2}x the quiet clicks'",
-            percentile(&painted, 50.0),
-            percentile(&painted, 95.0),
-            percentile(&painted, 100.0),
-            percentile(&painted, 95.0) / percentile(&frame, 95.0)
-        );
+        print_against_quiet(&p.clicks, &frame);
     }
     if let Some((clicks, term, lists, seconds)) = refreshing {
-        let dom: Vec<f64> = clicks.iter().map(|c| c.0).collect();
-        let refreshed: Vec<f64> = clicks.iter().map(|c| c.1).collect();
         println!(
             "\n== While refreshing ({term} records of the class on the server, {lists} listings \
              in {seconds:.0} s of clicks)"
         );
-        println!(
-            "click → \"saved here\" in the DOM: p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms",
-            percentile(&dom, 50.0),
-            percentile(&dom, 95.0),
-            percentile(&dom, 100.0)
-        );
-        println!(
-            "click → \"saved here\" painted (next frame): p50 {:.1} ms, p95 {:.1} ms, max {:.1} \
-             ms; p95 {:.2}x the quiet clicks'",
-            percentile(&refreshed, 50.0),
-            percentile(&refreshed, 95.0),
-            percentile(&refreshed, 100.0),
-            percentile(&refreshed, 95.0) / percentile(&frame, 95.0)
-        );
+        print_against_quiet(&clicks, &frame);
     }
+}
+
+/// A phase's clicks: the DOM and painted percentiles, and the painted p95 against the quiet
+/// clicks' (`quiet_frame`) of the same run.
+fn print_against_quiet(clicks: &[(f64, f64)], quiet_frame: &[f64]) {
+    let dom: Vec<f64> = clicks.iter().map(|c| c.0).collect();
+    let painted: Vec<f64> = clicks.iter().map(|c| c.1).collect();
+    println!(
+        "click → \"saved here\" in the DOM: p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms",
+        percentile(&dom, 50.0),
+        percentile(&dom, 95.0),
+        percentile(&dom, 100.0)
+    );
+    println!(
+        "click → \"saved here\" painted (next frame): p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms; \
+         p95 {:.2}x the quiet clicks'",
+        percentile(&painted, 50.0),
+        percentile(&painted, 95.0),
+        percentile(&painted, 100.0),
+        percentile(&painted, 95.0) / percentile(quiet_frame, 95.0)
+    );
 }
 
 /// What phase 5 measured: the clicks, the school's records, and how far the pull got while

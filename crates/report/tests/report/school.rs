@@ -181,9 +181,13 @@ fn school() -> School {
 }
 
 fn query() -> SchoolQuery {
+    query_between(day(FROM), day(TO))
+}
+
+fn query_between(from: Day, to: Day) -> SchoolQuery {
     SchoolQuery {
-        from: day(FROM),
-        to: day(TO),
+        from,
+        to,
         tiers: Vec::new(),
         offering: None,
         search: None,
@@ -516,14 +520,7 @@ fn a_school_read_in_parts_has_each_student_once_with_their_own_report() {
         .expect("a local mark");
     }
     let (from, to) = (days[0], days[9]);
-    let q = SchoolQuery {
-        from,
-        to,
-        tiers: Vec::new(),
-        offering: None,
-        search: None,
-    };
-    let v = school_view(&store, &q).expect("the school view");
+    let v = school_view(&store, &query_between(from, to)).expect("the school view");
     assert_eq!(v.total, 241);
     let mut seen: Vec<&str> = ids(&v);
     seen.sort_unstable();
