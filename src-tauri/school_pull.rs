@@ -64,13 +64,6 @@ pub fn start<R: Runtime>(app: &AppHandle<R>) -> Result<()> {
     let tokens = state.token_source(&config);
     let api = ApiClient::new(config)?;
     let store = Store::open_data_dir(state.data_dir())?;
-    // On a thread of its own with a runtime of its own: the listings' parsing and the writes of
-    // a school's records (blocking SQLite calls, about 100 ms a listing in a first pull) never
-    // take the app's async workers, which the window's commands (a mark being saved) run on.
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::io("the school pull could not start its runtime", e))?;
     let stop = Stop::new().signal();
     {
         let mut slot = state.school_pull.slot();
@@ -84,9 +77,23 @@ pub fn start<R: Runtime>(app: &AppHandle<R>) -> Result<()> {
     }
     let app = app.clone();
     let clock = state.clock();
+    // On a thread of its own with a runtime of its own: the listings' parsing and the writes of
+    // a school's records (blocking SQLite calls, about 100 ms a listing in a first pull) never
+    // take the app's async workers, which the window's commands (a mark being saved) run on.
     let spawned = std::thread::Builder::new()
         .name("school-pull".into())
-        .spawn(move || runtime.block_on(run(app, store, api, tokens, clock, stop)));
+        .spawn(move || {
+            match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(runtime) => runtime.block_on(run(app, store, api, tokens, clock, stop)),
+                Err(e) => {
+                    let e = Error::io("the school pull could not start its runtime", e);
+                    finish(&app, Err(e));
+                }
+            }
+        });
     if let Err(e) = spawned {
         *state.school_pull.slot() = None;
         return Err(Error::io("the school pull could not start its thread", e));
@@ -117,6 +124,11 @@ async fn run<R: Runtime>(
         &mut progress,
     )
     .await;
+    finish(&app, pulled);
+}
+
+/// The pull is over: the slot is free again and the window is told how it ended.
+fn finish<R: Runtime>(app: &AppHandle<R>, pulled: Result<SchoolPullReport>) {
     *app.state::<AppState>().school_pull.slot() = None;
     let event = match pulled {
         Ok(report) => SchoolPullEvent::Done(report),
