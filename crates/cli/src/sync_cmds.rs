@@ -244,7 +244,7 @@ fn sync_inner(ctx: &Ctx, a: SyncArgs) -> Result<Option<u8>> {
     let store = ctx.open()?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     if a.resend_unknown {
-        let n = sync::resend_unknown(store.conn(), clock.now())?;
+        let n = sync::resend_unknown(&store, clock.now())?;
         if !a.json {
             let n = output::count(n as u64, "change", "changes");
             outln!("{n} with an unknown outcome will be sent again.");
@@ -367,7 +367,7 @@ async fn stop_on_ctrl_c(stop: StopSignal) -> std::convert::Infallible {
 /// The distinct reasons of items whose outcome is unknown (at most three: they repeat).
 fn unknown_reasons(store: &Store) -> Result<Vec<String>> {
     let mut reasons: Vec<String> = Vec::new();
-    for problem in sync::problems(store.conn())? {
+    for problem in sync::problems(store)? {
         let Some(reason) = problem.reason.filter(|_| problem.state == "unknown") else {
             continue;
         };
@@ -602,7 +602,7 @@ fn print_school_pull(r: &SchoolPullReport) {
 
 pub fn run_rejected(ctx: &Ctx, a: RejectedArgs) -> Result<()> {
     let store = ctx.open()?;
-    let items = sync::rejected_items(store.conn())?;
+    let items = sync::rejected_items(&store)?;
     if a.json {
         return output::json(&items);
     }
@@ -635,7 +635,7 @@ pub fn run_rejected(ctx: &Ctx, a: RejectedArgs) -> Result<()> {
 
 pub fn run_discard(ctx: &Ctx, a: DiscardArgs) -> Result<()> {
     let store = ctx.open()?;
-    sync::discard(store.conn(), a.item, SystemClock.now())?;
+    sync::discard(&store, a.item, SystemClock.now())?;
     outln!(
         "Item {} discarded: it will not be sent (its history is kept).",
         a.item

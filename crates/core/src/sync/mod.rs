@@ -41,13 +41,14 @@ use std::sync::Arc;
 pub use api::{ApiClient, ApiConfig, BaseUrl, ListFilter};
 pub use engine::{DrainEnd, Drained, Engine, EngineConfig};
 pub use handle::SyncHandle;
-pub use problems::{problems, retry, Problem};
+pub use problems::{
+    discard, problems, rejected_items, resend_unknown, retry, Problem, RejectedItem,
+};
 pub use pull::{
     last_school_pull, pull_all, pull_offering, pull_student, pull_within, FailedOffering,
     PullAllOptions, PullProgress, PullReport, SchoolPullReport, DEFAULT_PULL_CONCURRENCY,
     MAX_PULL_CONCURRENCY,
 };
-pub use queue::{discard, rejected_items, resend_unknown, RejectedItem};
 pub use refresh::{
     parse_refresh_minutes, refresh_every, refresh_targets, set_refresh_minutes, RefreshReport,
     REFRESH_DAYS,

@@ -1,14 +1,18 @@
-//! What needs the user's attention in the outbox: items whose outcome is unknown and items the
-//! server refused, with names and the reason, and "try again" for a refused item the user fixed
-//! (or wants sent once more). Discarding and "send again" for unknown items are in [`super::queue`].
+//! What needs the user's attention in the outbox, and what the user can do about it, in one
+//! place for the CLI and the window: the items whose outcome is unknown and the items the server
+//! refused, with names and the reason; "try again" for a refused item the user fixed (or wants
+//! sent once more), "send again" for every unknown item, and discarding either. The engine's
+//! own moves of an item are in [`super::queue`].
 
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::clock::rfc3339;
 use crate::error::{Error, Result};
 use crate::ids::{Day, Id, Status};
+use crate::store::Store;
+use crate::sync::queue::updated_one;
 
 /// An unknown or rejected item.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -28,7 +32,8 @@ pub struct Problem {
 }
 
 /// Every unknown or rejected item, oldest first.
-pub fn problems(conn: &Connection) -> Result<Vec<Problem>> {
+pub fn problems(store: &Store) -> Result<Vec<Problem>> {
+    let conn = store.conn();
     // Few rows: served by outbox_by_state.
     let mut stmt = conn.prepare_cached(
         "SELECT o.id, o.offering_id, f.name, o.student_id, s.full_name, o.date, o.status,
@@ -62,7 +67,8 @@ pub fn problems(conn: &Connection) -> Result<Vec<Problem>> {
 
 /// Sends a refused item again: it becomes pending (due now). Only the newest item of its mark
 /// can be retried: an older one was superseded by a later change, which carries the mark.
-pub fn retry(conn: &Connection, id: i64, now: OffsetDateTime) -> Result<()> {
+pub fn retry(store: &Store, id: i64, now: OffsetDateTime) -> Result<()> {
+    let conn = store.conn();
     let item: Option<(String, Id, Id, Day)> = conn
         .query_row(
             "SELECT state, offering_id, student_id, date FROM outbox WHERE id = ?1",
@@ -95,5 +101,77 @@ pub fn retry(conn: &Connection, id: i64, now: OffsetDateTime) -> Result<()> {
          WHERE id = ?1 AND state = 'rejected'",
         params![id, rfc3339(now)],
     )?;
-    crate::sync::queue::updated_one(n, id)
+    updated_one(n, id)
+}
+
+/// "Send again": every unknown item becomes pending, flagged as an explicit user request (the
+/// user accepts that a record may end up twice on the server). Returns how many.
+pub fn resend_unknown(store: &Store, now: OffsetDateTime) -> Result<u64> {
+    let n = store.conn().execute(
+        "UPDATE outbox SET state = 'pending', resend_requested = 1, next_attempt_at = NULL,
+             updated_at = ?1, last_error = 'sent again at the user''s request'
+         WHERE state = 'unknown'",
+        [rfc3339(now)],
+    )?;
+    Ok(n as u64)
+}
+
+/// Gives up on a rejected or unknown item: it becomes cancelled (kept in history).
+pub fn discard(store: &Store, id: i64, now: OffsetDateTime) -> Result<()> {
+    let conn = store.conn();
+    let state: Option<String> = conn
+        .query_row("SELECT state FROM outbox WHERE id = ?1", [id], |r| r.get(0))
+        .optional()?;
+    match state.as_deref() {
+        None => Err(Error::NotFound(format!("no outbox item {id}"))),
+        Some("rejected") | Some("unknown") => {
+            let n = conn.execute(
+                "UPDATE outbox SET state = 'cancelled', updated_at = ?2, next_attempt_at = NULL
+                 WHERE id = ?1 AND state IN ('rejected', 'unknown')",
+                params![id, rfc3339(now)],
+            )?;
+            updated_one(n, id)
+        }
+        Some(other) => Err(Error::Conflict(format!(
+            "outbox item {id} is {other}: only rejected or unknown items can be discarded"
+        ))),
+    }
+}
+
+/// A rejected item with the server's reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RejectedItem {
+    pub id: i64,
+    pub offering_id: Id,
+    pub student_id: Id,
+    pub student_name: Option<String>,
+    pub date: Day,
+    pub status: Status,
+    pub reason: String,
+    pub rejected_at: String,
+}
+
+/// Every refused item, oldest first.
+pub fn rejected_items(store: &Store) -> Result<Vec<RejectedItem>> {
+    let mut stmt = store.conn().prepare_cached(
+        "SELECT o.id, o.offering_id, o.student_id, s.full_name, o.date, o.status,
+                COALESCE(o.last_error, ''), o.updated_at
+         FROM outbox o LEFT JOIN student s ON s.id = o.student_id
+         WHERE o.state = 'rejected' ORDER BY o.id",
+    )?;
+    let items = stmt
+        .query_map([], |r| {
+            Ok(RejectedItem {
+                id: r.get(0)?,
+                offering_id: r.get(1)?,
+                student_id: r.get(2)?,
+                student_name: r.get::<_, Option<String>>(3)?.filter(|n| !n.is_empty()),
+                date: r.get(4)?,
+                status: r.get(5)?,
+                reason: r.get(6)?,
+                rejected_at: r.get(7)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(items)
 }

@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 
 use crate::clock::{parse_rfc3339, rfc3339};
 use crate::error::{Error, Result};
-use crate::ids::{Day, Id, Status};
+use crate::ids::{Day, Id};
 use crate::mark_change::recheck_pending;
 use crate::sync::api::ListFilter;
 use crate::sync::record::{Attendance, ServerRecord};
@@ -431,18 +431,6 @@ fn upsert_record(conn: &Connection, r: &ServerRecord, now: OffsetDateTime) -> Re
     Ok(false)
 }
 
-/// "Send again": every unknown item becomes pending, flagged as an explicit user request (the
-/// user accepts that a record may end up twice on the server). Returns how many.
-pub fn resend_unknown(conn: &Connection, now: OffsetDateTime) -> Result<u64> {
-    let n = conn.execute(
-        "UPDATE outbox SET state = 'pending', resend_requested = 1, next_attempt_at = NULL,
-             updated_at = ?1, last_error = 'sent again at the user''s request'
-         WHERE state = 'unknown'",
-        [rfc3339(now)],
-    )?;
-    Ok(n as u64)
-}
-
 /// Every pending item waiting out a backoff becomes due now (the user asked to sync now).
 /// Returns how many.
 pub fn make_due(conn: &Connection, now: OffsetDateTime) -> Result<u64> {
@@ -452,64 +440,6 @@ pub fn make_due(conn: &Connection, now: OffsetDateTime) -> Result<u64> {
         [rfc3339(now)],
     )?;
     Ok(n as u64)
-}
-
-/// Gives up on a rejected or unknown item: it becomes cancelled (kept in history).
-pub fn discard(conn: &Connection, id: i64, now: OffsetDateTime) -> Result<()> {
-    let state: Option<String> = conn
-        .query_row("SELECT state FROM outbox WHERE id = ?1", [id], |r| r.get(0))
-        .optional()?;
-    match state.as_deref() {
-        None => Err(Error::NotFound(format!("no outbox item {id}"))),
-        Some("rejected") | Some("unknown") => {
-            let n = conn.execute(
-                "UPDATE outbox SET state = 'cancelled', updated_at = ?2, next_attempt_at = NULL
-                 WHERE id = ?1 AND state IN ('rejected', 'unknown')",
-                params![id, rfc3339(now)],
-            )?;
-            updated_one(n, id)
-        }
-        Some(other) => Err(Error::Conflict(format!(
-            "outbox item {id} is {other}: only rejected or unknown items can be discarded"
-        ))),
-    }
-}
-
-/// A rejected item with the server's reason.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RejectedItem {
-    pub id: i64,
-    pub offering_id: Id,
-    pub student_id: Id,
-    pub student_name: Option<String>,
-    pub date: Day,
-    pub status: Status,
-    pub reason: String,
-    pub rejected_at: String,
-}
-
-pub fn rejected_items(conn: &Connection) -> Result<Vec<RejectedItem>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT o.id, o.offering_id, o.student_id, s.full_name, o.date, o.status,
-                COALESCE(o.last_error, ''), o.updated_at
-         FROM outbox o LEFT JOIN student s ON s.id = o.student_id
-         WHERE o.state = 'rejected' ORDER BY o.id",
-    )?;
-    let items = stmt
-        .query_map([], |r| {
-            Ok(RejectedItem {
-                id: r.get(0)?,
-                offering_id: r.get(1)?,
-                student_id: r.get(2)?,
-                student_name: r.get::<_, Option<String>>(3)?.filter(|n| !n.is_empty()),
-                date: r.get(4)?,
-                status: r.get(5)?,
-                reason: r.get(6)?,
-                rejected_at: r.get(7)?,
-            })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(items)
 }
 
 /// Active items left (pending, sending, unknown).

@@ -137,7 +137,7 @@ fn problems_list_unknown_and_refused_items_with_names_and_reasons() {
             [ana],
         )
         .unwrap();
-    let list = problems::problems(store.conn()).unwrap();
+    let list = problems::problems(&store).unwrap();
     let view: Vec<_> = list
         .iter()
         .map(|p| {
@@ -180,12 +180,8 @@ fn a_refused_item_can_be_tried_again_unless_a_later_change_replaced_it() {
     mark(&mut store, &clock, ANA, Present);
     let first = outbox_of(&store, ANA)[0].0;
     set_item_state(&store, first, "rejected");
-    problems::retry(
-        store.conn(),
-        first,
-        time::macros::datetime!(2024-03-15 09:00 UTC),
-    )
-    .expect("the newest item of the mark can be tried again");
+    problems::retry(&store, first, time::macros::datetime!(2024-03-15 09:00 UTC))
+        .expect("the newest item of the mark can be tried again");
     assert_eq!(outbox_of(&store, ANA)[0].2, "pending");
     // Marking again now rewrites that pending item: still one POST.
     mark(&mut store, &clock, ANA, Late);
@@ -193,12 +189,8 @@ fn a_refused_item_can_be_tried_again_unless_a_later_change_replaced_it() {
 
     set_item_state(&store, first, "rejected");
     mark(&mut store, &clock, ANA, Absent);
-    let err = problems::retry(
-        store.conn(),
-        first,
-        time::macros::datetime!(2024-03-15 09:00 UTC),
-    )
-    .unwrap_err();
+    let err =
+        problems::retry(&store, first, time::macros::datetime!(2024-03-15 09:00 UTC)).unwrap_err();
     assert_eq!(
         err.code(),
         "conflict",
@@ -207,7 +199,7 @@ fn a_refused_item_can_be_tried_again_unless_a_later_change_replaced_it() {
     let pending = outbox_of(&store, ANA)[1].0;
     assert_eq!(
         problems::retry(
-            store.conn(),
+            &store,
             pending,
             time::macros::datetime!(2024-03-15 09:00 UTC)
         )
@@ -217,13 +209,9 @@ fn a_refused_item_can_be_tried_again_unless_a_later_change_replaced_it() {
         "only a refused item is tried again"
     );
     assert_eq!(
-        problems::retry(
-            store.conn(),
-            999,
-            time::macros::datetime!(2024-03-15 09:00 UTC)
-        )
-        .unwrap_err()
-        .code(),
+        problems::retry(&store, 999, time::macros::datetime!(2024-03-15 09:00 UTC))
+            .unwrap_err()
+            .code(),
         "not_found"
     );
 }

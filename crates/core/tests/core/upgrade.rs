@@ -325,7 +325,7 @@ fn the_apps_reads_and_writes_work(mut store: Store, version: i64) {
         Some("2024-03-15T08:00:00Z"),
         "{why}"
     );
-    let rejected = sync::rejected_items(store.conn()).unwrap();
+    let rejected = sync::rejected_items(&store).unwrap();
     assert_eq!(rejected.len(), 1, "{why}");
     assert_eq!(rejected[0].reason, "the enrollment is not active");
     let math = roll::today(&store, today()).unwrap();
