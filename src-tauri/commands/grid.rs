@@ -1,7 +1,6 @@
 use rollbook_core::history::{self, HistoryEntry};
 use rollbook_core::marks::{self, Counts, DateWindow, Origin};
-use rollbook_core::roll;
-use rollbook_core::roster::{self, RosterRow};
+use rollbook_core::roll::{self, RosterRow};
 use rollbook_core::{Day, Id, Result, Status};
 use tauri::State;
 
@@ -15,7 +14,7 @@ pub fn roster(
     date: String,
 ) -> Result<Vec<RosterRow>> {
     let (offering, date) = (Id::parse(&offering)?, Day::parse(&date)?);
-    state.with_store(|store| roster::roster(store, &offering, date))
+    state.with_store(|store| roll::rows(store, &offering, date))
 }
 
 /// The roll of `offering` is on screen: its records are listed from the server in the background

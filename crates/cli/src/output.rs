@@ -9,7 +9,7 @@ use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
-use rollbook_core::roster::Delivery;
+use rollbook_core::roll::Delivery;
 use rollbook_core::{Error, Result, Status};
 use serde::Serialize;
 

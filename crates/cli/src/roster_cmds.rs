@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
+use rollbook_core::roll;
 use rollbook_core::roster::{self, RosterChanges};
 use rollbook_core::{Day, Id, Result};
 use serde::Serialize;
@@ -131,7 +132,7 @@ fn import(ctx: &Ctx, a: ImportArgs) -> Result<()> {
 fn show(ctx: &Ctx, a: ShowArgs) -> Result<()> {
     let store = ctx.open()?;
     let date = a.date.unwrap_or_else(args::today);
-    let rows = roster::roster(&store, &a.offering, date)?;
+    let rows = roll::rows(&store, &a.offering, date)?;
     if a.json {
         return output::json(&rows);
     }
@@ -165,12 +166,12 @@ fn show(ctx: &Ctx, a: ShowArgs) -> Result<()> {
 
 /// Where a row's mark is; for another writer's record, who made it and when, and whether it
 /// changed this device's mark unseen.
-fn delivery(r: &roster::RosterRow) -> String {
+fn delivery(r: &roll::RosterRow) -> String {
     if !r.from_server {
         return output::delivery(r.delivery).to_string();
     }
     let who = match r.marked_by {
-        Some(roster::MarkedBy::SameTeacher) => "you on another device",
+        Some(roll::MarkedBy::SameTeacher) => "you on another device",
         _ => "another teacher or system",
     };
     let at = r.recorded_at.as_deref().unwrap_or("?");

@@ -216,10 +216,10 @@ fn main() {
 /// `BENCH_SCENARIO=refresh`: the refresh of one offering of 30 students with a term of records
 /// (120 school days, 3,600 records) from athena-sim on loopback: the first refresh (every record
 /// new) and `BENCH_RUNS` more (default 9: the same records again), their median, and the roll
-/// query (`roster::roster`, what the grid reads after a refresh) over that cache.
+/// query (`roll::rows`, what the grid reads after a refresh) over that cache.
 mod refresh {
     use super::*;
-    use rollbook_core::roster;
+    use rollbook_core::{roll, roster};
 
     fn median(mut v: Vec<f64>) -> f64 {
         v.sort_by(f64::total_cmp);
@@ -284,7 +284,7 @@ mod refresh {
             let mut rolls = Vec::new();
             for _ in 0..runs {
                 let t = Instant::now();
-                let rows = roster::roster(engine.store(), &offering, today).expect("roll");
+                let rows = roll::rows(engine.store(), &offering, today).expect("roll");
                 rolls.push(t.elapsed().as_secs_f64());
                 assert_eq!(rows.len(), 30);
             }

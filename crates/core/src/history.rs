@@ -15,7 +15,7 @@ use serde::Serialize;
 use crate::error::Result;
 use crate::ids::{Day, Id, Status};
 use crate::marks::{self, Change};
-use crate::roster::MarkedBy;
+use crate::roll::MarkedBy;
 use crate::store::Store;
 
 /// One line of a mark's history.
@@ -57,7 +57,7 @@ fn instant_us(s: &str) -> i64 {
 
 /// The mark's history, oldest to newest: this device's changes merged with the cached server
 /// records its outbox did not create. Opening it is looking at the mark: a record that changed
-/// it elsewhere is acknowledged (see [`crate::roster::RosterRow::changed_elsewhere`]).
+/// it elsewhere is acknowledged (see [`crate::roll::RosterRow::changed_elsewhere`]).
 pub fn open(
     store: &mut Store,
     offering: &Id,

@@ -1,5 +1,5 @@
-//! Rosters: offerings, students and enrollments, imported from the school's SIS export (CSV),
-//! and the roll of one offering on one date with each student's current mark.
+//! Rosters: offerings, students and enrollments, imported from the school's SIS export (CSV).
+//! The roll of an offering on a date is [`crate::roll::rows`].
 //!
 //! An import is all-or-nothing: every row is checked (format, conflicts inside the file,
 //! conflicts with what is stored) before anything is written, and the write is one
@@ -19,7 +19,7 @@ use serde::Serialize;
 
 use crate::csv_file::{self, Problems, Row};
 use crate::error::Result;
-use crate::ids::{Day, Id, Status};
+use crate::ids::Id;
 use crate::store::Store;
 
 /// The columns a roster file must have, in any order.
@@ -64,83 +64,6 @@ pub struct RosterChanges {
     pub enrollments_reenrolled: u32,
     /// Stored offerings the file does not name: left as they are.
     pub offerings_not_in_file: u32,
-}
-
-/// Where a student's current mark is on its way to the server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Delivery {
-    /// Saved on this device, waiting to be sent.
-    SavedHere,
-    /// A send is under way.
-    Sending,
-    /// The server has it.
-    OnServer,
-    /// The outcome of a send is unknown, or the server refused it.
-    NeedsAttention,
-}
-
-impl Delivery {
-    /// From an outbox state; `None` for `cancelled` (nothing to deliver).
-    pub fn from_outbox_state(state: &str) -> Option<Delivery> {
-        match state {
-            "pending" => Some(Delivery::SavedHere),
-            "sending" => Some(Delivery::Sending),
-            "synced" => Some(Delivery::OnServer),
-            "unknown" | "rejected" => Some(Delivery::NeedsAttention),
-            _ => None,
-        }
-    }
-}
-
-/// One active student of an offering with their mark on a date.
-#[derive(Debug, Clone, Serialize)]
-pub struct RosterRow {
-    pub student_id: Id,
-    pub student_name: String,
-    pub course_enrollment_id: Id,
-    pub status: Option<Status>,
-    pub changed_at: Option<String>,
-    pub delivery: Option<Delivery>,
-    /// The status shown comes from a server record (another device, or a pull) rather than
-    /// this device's mark: see [`crate::sync::effective`].
-    pub from_server: bool,
-    /// Who made the mark shown; `None` for a student with no mark.
-    pub marked_by: Option<MarkedBy>,
-    /// When the mark shown was recorded: the server's `recorded_at` for a server record, the
-    /// time of this device's change otherwise (RFC 3339, UTC).
-    pub recorded_at: Option<String>,
-    /// Another writer's record newer than what the teacher last saw replaced a mark of this
-    /// device: "changed by another teacher or system at 08:12" until the teacher opens the
-    /// row's history or marks it (see [`crate::history`]). A record on a row this device never
-    /// marked is not a conflict.
-    pub changed_elsewhere: bool,
-}
-
-/// Who made a row's effective mark.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MarkedBy {
-    /// This device (its own mark, delivered or not).
-    ThisDevice,
-    /// A server record posted under the offering's own teacher assignment from elsewhere: the
-    /// teacher on another device.
-    SameTeacher,
-    /// A server record posted under another teacher assignment: a check-in kiosk, a co-teacher,
-    /// a substitute.
-    Other,
-}
-
-impl MarkedBy {
-    /// Who posted a server record: the offering's own teacher assignment (the teacher on another
-    /// device) or another one (a kiosk, a co-teacher, a substitute).
-    pub fn of_record(record_teacher: &Id, offering_teacher: &Id) -> MarkedBy {
-        if record_teacher == offering_teacher {
-            MarkedBy::SameTeacher
-        } else {
-            MarkedBy::Other
-        }
-    }
 }
 
 /// One fully valid roster row.
@@ -209,77 +132,6 @@ pub fn offerings(store: &Store) -> Result<Vec<Offering>> {
             .then(a.id.cmp(&b.id))
     });
     Ok(list)
-}
-
-/// The active students of an offering, by name, with their current mark on `date`.
-pub fn roster(store: &Store, offering: &Id, date: Day) -> Result<Vec<RosterRow>> {
-    let conn = store.conn();
-    crate::marks::require_offering(conn, offering)?;
-    let mut stmt = conn.prepare(
-        "SELECT s.id, s.full_name, e.id, m.status, m.changed_at,
-                (SELECT o.state FROM outbox o
-                  WHERE o.offering_id = e.offering_id AND o.student_id = e.student_id
-                    AND o.date = ?2 AND o.state <> 'cancelled'
-                  ORDER BY o.id DESC LIMIT 1)
-         FROM enrollment e
-         JOIN student s ON s.id = e.student_id
-         LEFT JOIN mark m
-           ON m.offering_id = e.offering_id AND m.student_id = e.student_id AND m.date = ?2
-         WHERE e.offering_id = ?1 AND e.active = 1",
-    )?;
-    let mut rows = stmt
-        .query_map((offering, date), |r| {
-            let state: Option<String> = r.get(5)?;
-            Ok(RosterRow {
-                student_id: r.get(0)?,
-                student_name: r.get(1)?,
-                course_enrollment_id: r.get(2)?,
-                status: r.get(3)?,
-                changed_at: r.get(4)?,
-                delivery: state.as_deref().and_then(Delivery::from_outbox_state),
-                from_server: false,
-                marked_by: None,
-                recorded_at: None,
-                changed_elsewhere: false,
-            })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    // Marks made on other devices (pulled into the cache) show where they are the effective mark.
-    let teacher: Id = conn.query_row(
-        "SELECT teacher_assignment_id FROM offering WHERE id = ?1",
-        [offering],
-        |r| r.get(0),
-    )?;
-    let effective = crate::sync::effective::for_offering_date(store, offering, date)?;
-    let unseen: std::collections::HashSet<Id> =
-        crate::history::unseen_over_own_mark(conn, offering, date)?
-            .into_iter()
-            .collect();
-    for row in &mut rows {
-        let Some(mark) = effective.get(&row.student_id) else {
-            continue;
-        };
-        row.recorded_at = Some(mark.recorded_at.clone());
-        if mark.source == crate::sync::effective::Source::Server {
-            row.status = Some(mark.status);
-            row.changed_at = Some(mark.recorded_at.clone());
-            row.from_server = true;
-            row.changed_elsewhere = unseen.contains(&row.student_id);
-            row.marked_by = Some(match &mark.teacher_assignment_id {
-                Some(t) => MarkedBy::of_record(t, &teacher),
-                None => MarkedBy::Other,
-            });
-        } else {
-            row.marked_by = Some(MarkedBy::ThisDevice);
-        }
-    }
-    rows.sort_by(|a, b| {
-        sort_key(&a.student_name)
-            .cmp(&sort_key(&b.student_name))
-            .then_with(|| a.student_name.cmp(&b.student_name))
-            .then_with(|| a.student_id.cmp(&b.student_id))
-    });
-    Ok(rows)
 }
 
 /// A name as a reader expects it in a list: case and Spanish accents ignored, ñ after n.

@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use proptest::prelude::*;
 use rollbook_core::checkin::import_marks_csv;
-use rollbook_core::roster;
 use rollbook_core::store::Store;
+use rollbook_core::{roll, roster};
 use rollbook_core::{Day, Id, Status};
 
 use crate::common::*;
@@ -160,7 +160,7 @@ fn roster_file() -> impl Strategy<Value = (Vec<(usize, usize)>, Vec<Damage>)> {
 /// Students of each offering in a roster file, read back with the csv crate (whatever the
 /// damage, if the import accepted the file this is what it said).
 fn roll_of_store(store: &Store, offering: &str) -> BTreeSet<String> {
-    roster::roster(store, &id(offering), today())
+    roll::rows(store, &id(offering), today())
         .expect("roster of an imported offering")
         .into_iter()
         .map(|r| r.student_id.to_string())

@@ -2,7 +2,8 @@
 
 use rollbook_core::marks;
 use rollbook_core::outbox::{outbox_counts, OutboxCounts};
-use rollbook_core::roster::{self, Delivery};
+use rollbook_core::roll::{self, Delivery};
+use rollbook_core::roster;
 use rollbook_core::Status::{Absent, Excused, Late, Present};
 use rstest::rstest;
 
@@ -13,7 +14,7 @@ fn the_roll_lists_active_students_by_name_with_their_marks() {
     let mut store = school();
     let clock = clock();
     mark(&mut store, &clock, JOSE, Late);
-    let rows = roster::roster(&store, &id(MATH), today()).expect("roster");
+    let rows = roll::rows(&store, &id(MATH), today()).expect("roster");
     let view: Vec<(&str, &str, Option<_>)> = rows
         .iter()
         .map(|r| {
@@ -34,7 +35,7 @@ fn the_roll_lists_active_students_by_name_with_their_marks() {
         "teachers scan the roll by name, whatever the case or accents"
     );
     assert_eq!(rows[2].changed_at.as_deref(), Some("2024-03-15T08:00:01Z"));
-    let other_day = roster::roster(&store, &id(MATH), day("2024-03-14")).expect("roster");
+    let other_day = roll::rows(&store, &id(MATH), day("2024-03-14")).expect("roster");
     assert!(
         other_day.iter().all(|r| r.status.is_none()),
         "marks belong to their date"
@@ -52,7 +53,7 @@ fn the_roll_lists_active_students_by_name_with_their_marks() {
 #[test]
 fn the_roll_of_an_unknown_offering_is_not_found() {
     let store = school();
-    let err = roster::roster(&store, &id(TEACHER), today()).expect_err("unknown");
+    let err = roll::rows(&store, &id(TEACHER), today()).expect_err("unknown");
     assert_eq!(err.code(), "not_found");
 }
 
@@ -72,7 +73,7 @@ fn delivery_follows_the_newest_item_of_the_mark(
         .outbox_id
         .expect("item");
     set_item_state(&store, item, state);
-    let rows = roster::roster(&store, &id(MATH), today()).expect("roster");
+    let rows = roll::rows(&store, &id(MATH), today()).expect("roster");
     assert_eq!(
         rows[0].delivery, expected,
         "the grid shows where each mark is"
@@ -89,7 +90,7 @@ fn a_cancelled_correction_shows_the_record_the_server_has() {
     set_item_state(&store, item, "synced");
     mark(&mut store, &clock, ANA, Absent);
     mark(&mut store, &clock, ANA, Present);
-    let rows = roster::roster(&store, &id(MATH), today()).expect("roster");
+    let rows = roll::rows(&store, &id(MATH), today()).expect("roster");
     assert_eq!(rows[0].delivery, Some(Delivery::OnServer));
 }
 

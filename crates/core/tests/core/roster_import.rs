@@ -1,6 +1,7 @@
 //! Roster import: accepted shapes, every kind of bad row, atomicity, re-import.
 
 use rollbook_core::marks::{self, Origin};
+use rollbook_core::roll;
 use rollbook_core::roster::{self, RosterChanges};
 use rollbook_core::store::Store;
 use rollbook_core::Status;
@@ -13,7 +14,7 @@ fn import(store: &mut Store, csv: &[u8]) -> Result<RosterChanges, rollbook_core:
 }
 
 fn names(store: &Store, offering: &str) -> Vec<String> {
-    roster::roster(store, &id(offering), today())
+    roll::rows(store, &id(offering), today())
         .expect("roster")
         .into_iter()
         .map(|r| r.student_name)
@@ -420,7 +421,7 @@ fn a_new_enrollment_id_for_the_same_student_and_offering_is_a_re_enrollment() {
     );
     let changes = import(&mut store, csv.as_bytes()).expect("a re-enrollment is accepted");
     assert_eq!(changes, preview);
-    let ana = roster::roster(&store, &id(MATH), today())
+    let ana = roll::rows(&store, &id(MATH), today())
         .expect("roster")
         .into_iter()
         .find(|r| r.student_name == "Ana Álvarez")

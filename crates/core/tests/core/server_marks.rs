@@ -4,7 +4,7 @@
 
 use rollbook_core::history::{self, HistoryEntry};
 use rollbook_core::marks::{self, RestPresent};
-use rollbook_core::roster::{self, MarkedBy};
+use rollbook_core::roll::{self, MarkedBy};
 use rollbook_core::Status::{self, Absent, Excused, Late, Present};
 
 use rollbook_core::store::Store;
@@ -53,7 +53,7 @@ fn cached_record(
         .expect("cache a server record");
 }
 
-fn row<'a>(rows: &'a [roster::RosterRow], student: &str) -> &'a roster::RosterRow {
+fn row<'a>(rows: &'a [roll::RosterRow], student: &str) -> &'a roll::RosterRow {
     rows.iter()
         .find(|r| r.student_id == id(student))
         .expect("student on the roll")
@@ -81,7 +81,7 @@ fn mark_the_rest_present_keeps_server_records_local_marks_and_both() {
         RestPresent { marked: 1, kept: 2 },
         "only Bruno had no mark at all; José's kiosk record and Ana's mark are kept"
     );
-    let rows = roster::roster(&store, &id(MATH), today()).expect("roll");
+    let rows = roll::rows(&store, &id(MATH), today()).expect("roll");
     assert_eq!(
         row(&rows, JOSE).status,
         Some(Late),
@@ -97,7 +97,7 @@ fn mark_the_rest_present_keeps_server_records_local_marks_and_both() {
     // Undo restores exactly the previous state: Bruno unmarked, the others as they were.
     let undone = marks::undo(&mut store, &clock, "t", &id(MATH), today()).expect("undo");
     assert_eq!(undone.reverted, 1);
-    let rows = roster::roster(&store, &id(MATH), today()).expect("roll");
+    let rows = roll::rows(&store, &id(MATH), today()).expect("roll");
     assert_eq!(row(&rows, BRUNO).status, None);
     assert_eq!(row(&rows, JOSE).status, Some(Late));
     assert_eq!(row(&rows, ANA).status, Some(Absent));
@@ -164,7 +164,7 @@ fn the_roll_says_who_marked_each_row() {
         "2024-03-15T08:01:00Z",
     );
     mark(&mut store, &clock, BRUNO, Present);
-    let rows = roster::roster(&store, &id(MATH), today()).expect("roll");
+    let rows = roll::rows(&store, &id(MATH), today()).expect("roll");
 
     let jose = row(&rows, JOSE);
     assert!(jose.from_server);
@@ -213,12 +213,8 @@ fn deliver_ana(store: &mut Store, clock: &rollbook_core::clock::FixedClock, reco
         .expect("delivered");
 }
 
-fn ana(store: &Store) -> roster::RosterRow {
-    row(
-        &roster::roster(store, &id(MATH), today()).expect("roll"),
-        ANA,
-    )
-    .clone()
+fn ana(store: &Store) -> roll::RosterRow {
+    row(&roll::rows(store, &id(MATH), today()).expect("roll"), ANA).clone()
 }
 
 #[test]
@@ -380,7 +376,7 @@ fn a_kiosk_mark_on_a_row_this_device_never_marked_is_not_a_conflict() {
         Late,
         "2024-03-15T07:58:00Z",
     );
-    let rows = roster::roster(&store, &id(MATH), today()).expect("roll");
+    let rows = roll::rows(&store, &id(MATH), today()).expect("roll");
     let jose = row(&rows, JOSE);
     assert_eq!(jose.marked_by, Some(MarkedBy::Other));
     assert!(!jose.changed_elsewhere, "only marked by another writer");

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use athena_sim::{ListFilter, Sim};
-use rollbook_core::roster;
+use rollbook_core::roll;
 use rollbook_core::secret::Secret;
 use rollbook_core::store::Store;
 use rollbook_core::sync::effective::{self, Source};
@@ -109,7 +109,7 @@ async fn pull_fills_the_cache_and_effective_marks_show_other_devices() {
     );
 
     // And the roll shows it.
-    let rows = roster::roster(&rig.store, &offering, day(DATE)).unwrap();
+    let rows = roll::rows(&rig.store, &offering, day(DATE)).unwrap();
     let row0 = rows.iter().find(|r| r.student_id == s0).unwrap();
     assert_eq!(
         row0.status,

@@ -52,7 +52,7 @@ fn undo_of_a_first_mark_leaves_it_unmarked_and_cancels_the_item() {
         items[0].2, "cancelled",
         "an unsent mark that was undone must never be sent"
     );
-    let rows = rollbook_core::roster::roster(&store, &id(MATH), today()).expect("roster");
+    let rows = rollbook_core::roll::rows(&store, &id(MATH), today()).expect("roster");
     let ana = rows
         .iter()
         .find(|r| r.student_id.as_str() == ANA)
