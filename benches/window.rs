@@ -133,7 +133,6 @@ async fn run() {
     }
 
     let clicks = click_to_saved(&driver, &class.id.to_string(), QUIET_FROM, false).await;
-    let dom: Vec<f64> = clicks.iter().map(|c| c.0).collect();
     let frame: Vec<f64> = clicks.iter().map(|c| c.1).collect();
     let delivered = sim.record_count();
     drop(driver);
@@ -204,18 +203,7 @@ async fn run() {
                 .collect::<Vec<_>>()
         )
     );
-    println!(
-        "click → \"saved here\" in the DOM: p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms",
-        percentile(&dom, 50.0),
-        percentile(&dom, 95.0),
-        percentile(&dom, 100.0)
-    );
-    println!(
-        "click → \"saved here\" painted (next frame): p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms",
-        percentile(&frame, 50.0),
-        percentile(&frame, 95.0),
-        percentile(&frame, 100.0)
-    );
+    print_clicks(&clicks);
     if !no_sync {
         println!(
             "{delivered} of the {} marks were delivered to athena-sim during the run (the sync \
@@ -248,23 +236,27 @@ async fn run() {
     }
 }
 
-/// A phase's clicks: the DOM and painted percentiles, and the painted p95 against the quiet
-/// clicks' (`quiet_frame`) of the same run.
-fn print_against_quiet(clicks: &[(f64, f64)], quiet_frame: &[f64]) {
+/// A phase's clicks: the DOM and painted percentiles.
+fn print_clicks(clicks: &[(f64, f64)]) {
     let dom: Vec<f64> = clicks.iter().map(|c| c.0).collect();
     let painted: Vec<f64> = clicks.iter().map(|c| c.1).collect();
+    for (what, ms) in [("in the DOM", &dom), ("painted (next frame)", &painted)] {
+        println!(
+            "click → \"saved here\" {what}: p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms",
+            percentile(ms, 50.0),
+            percentile(ms, 95.0),
+            percentile(ms, 100.0)
+        );
+    }
+}
+
+/// [`print_clicks`], and the painted p95 against the quiet clicks' (`quiet_frame`) of the
+/// same run.
+fn print_against_quiet(clicks: &[(f64, f64)], quiet_frame: &[f64]) {
+    print_clicks(clicks);
+    let painted: Vec<f64> = clicks.iter().map(|c| c.1).collect();
     println!(
-        "click → \"saved here\" in the DOM: p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms",
-        percentile(&dom, 50.0),
-        percentile(&dom, 95.0),
-        percentile(&dom, 100.0)
-    );
-    println!(
-        "click → \"saved here\" painted (next frame): p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms; \
-         p95 {:.2}x the quiet clicks'",
-        percentile(&painted, 50.0),
-        percentile(&painted, 95.0),
-        percentile(&painted, 100.0),
+        "painted p95 {:.2}x the quiet clicks'",
         percentile(&painted, 95.0) / percentile(quiet_frame, 95.0)
     );
 }

@@ -315,7 +315,8 @@ mod tests {
     fn query_plan(store: &Store, sql: &str) -> String {
         let conn = store.conn();
         let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
-        let rows = stmt.query_map(params!["x", "y", "z"], |r| r.get::<_, String>(3));
+        let args = vec!["x"; stmt.parameter_count()];
+        let rows = stmt.query_map(rusqlite::params_from_iter(args), |r| r.get::<_, String>(3));
         rows.unwrap()
             .map(|r| r.unwrap())
             .collect::<Vec<_>>()
@@ -435,21 +436,12 @@ mod tests {
     #[test]
     fn the_school_is_read_from_one_covering_index_without_sorting() {
         let store = Store::open_in_memory().unwrap();
-        let conn = store.conn();
-        for (sql, args) in [
-            (range::FIRST_STUDENT_SQL, 1),
-            (range::NEXT_STUDENT_SQL, 1),
-            (range::STUDENT_RANGE_SQL, 3),
+        for sql in [
+            range::FIRST_STUDENT_SQL,
+            range::NEXT_STUDENT_SQL,
+            range::STUDENT_RANGE_SQL,
         ] {
-            let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
-            let plan: Vec<String> = stmt
-                .query_map(rusqlite::params_from_iter(vec!["x"; args]), |r| {
-                    r.get::<_, String>(3)
-                })
-                .unwrap()
-                .map(|r| r.unwrap())
-                .collect();
-            let plan = plan.join("\n");
+            let plan = query_plan(&store, sql);
             assert!(
                 plan.contains(
                     "SEARCH server_record USING COVERING INDEX server_record_by_student_day"
@@ -463,16 +455,7 @@ mod tests {
     #[test]
     fn this_devices_own_records_are_found_from_the_outbox_not_by_a_scan_of_the_cache() {
         let store = Store::open_in_memory().unwrap();
-        let mut stmt = store
-            .conn()
-            .prepare(&format!("EXPLAIN QUERY PLAN {}", range::OWN_SQL))
-            .unwrap();
-        let plan: Vec<String> = stmt
-            .query_map(params!["x", "y"], |r| r.get::<_, String>(3))
-            .unwrap()
-            .map(|r| r.unwrap())
-            .collect();
-        let plan = plan.join("\n");
+        let plan = query_plan(&store, range::OWN_SQL);
         assert!(
             plan.contains(
                 "SEARCH r USING INDEX server_record_by_offering_id (offering_id=? AND id=?)"
