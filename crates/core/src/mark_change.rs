@@ -26,12 +26,24 @@ use crate::error::{Error, Result};
 use crate::ids::{Day, Id, Status};
 use crate::marks::Origin;
 
-/// The mark a change is about.
-#[derive(Debug, Clone, Copy)]
+/// One mark, (offering, student, date): what a change is about, and what the sync plan keeps
+/// to one item in flight at a time. Ordered by offering, student, date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) struct MarkKey<'a> {
     pub offering: &'a Id,
     pub student: &'a Id,
     pub date: Day,
+}
+
+impl<'a> MarkKey<'a> {
+    /// The mark an outbox item's record is of.
+    pub(crate) fn of(record: &'a crate::sync::record::Attendance) -> MarkKey<'a> {
+        MarkKey {
+            offering: &record.offering_id,
+            student: &record.student_id,
+            date: record.date,
+        }
+    }
 }
 
 /// What an outbox item needs besides the mark: from the enrollment and its offering.

@@ -18,26 +18,9 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
-use crate::ids::{Day, Id};
+use crate::ids::Id;
+use crate::mark_change::MarkKey;
 use crate::sync::queue::{ItemState, QueueItem};
-
-/// One mark: what "one item in flight at a time" is about.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct MarkKey {
-    pub offering: Id,
-    pub student: Id,
-    pub date: Day,
-}
-
-impl MarkKey {
-    pub fn of(item: &QueueItem) -> MarkKey {
-        MarkKey {
-            offering: item.body.offering_id.clone(),
-            student: item.body.student_id.clone(),
-            date: item.body.date,
-        }
-    }
-}
 
 /// What holds the whole queue back, and the time.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,7 +126,8 @@ pub fn plan(items: &[QueueItem], gate: &Gate) -> Plan {
         out.actions.push(Action::WaitUntil(until));
         return out;
     }
-    let mut by_key: BTreeMap<MarkKey, Vec<&QueueItem>> = BTreeMap::new();
+    // By mark: "one item in flight at a time" is about one mark.
+    let mut by_key: BTreeMap<MarkKey<'_>, Vec<&QueueItem>> = BTreeMap::new();
     let active = items.iter().filter(|i| {
         matches!(
             i.state,
@@ -151,7 +135,10 @@ pub fn plan(items: &[QueueItem], gate: &Gate) -> Plan {
         )
     });
     for item in active {
-        by_key.entry(MarkKey::of(item)).or_default().push(item);
+        by_key
+            .entry(MarkKey::of(&item.body))
+            .or_default()
+            .push(item);
     }
     let mut reconcile: BTreeSet<Id> = BTreeSet::new();
     let mut chains: Vec<Vec<i64>> = Vec::new();
@@ -176,7 +163,7 @@ pub fn plan(items: &[QueueItem], gate: &Gate) -> Plan {
             ItemState::Unknown => match reconcile_time(head, gate.reconcile_after) {
                 Some(t) if t > gate.now => later(t),
                 _ => {
-                    reconcile.insert(key.offering);
+                    reconcile.insert(key.offering.clone());
                 }
             },
             // In flight (or about to be recovered): its outcome decides what comes next.
@@ -204,7 +191,7 @@ pub fn backoff(attempt: u32, base: Duration, cap: Duration, rng: &mut impl rand:
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::Status;
+    use crate::ids::{Day, Status};
     use crate::sync::record::Attendance;
     use rand::SeedableRng;
     use rstest::rstest;
