@@ -36,8 +36,6 @@ pub mod status;
 pub mod stop;
 pub mod tokens;
 
-use std::sync::Arc;
-
 pub use api::{ApiClient, ApiConfig, BaseUrl, ListFilter};
 pub use engine::{DrainEnd, Drained, Engine, EngineConfig};
 pub use handle::SyncHandle;
@@ -58,23 +56,9 @@ pub use status::{load_status, BlockReason, Blocked, Duplicate, PassReport, SyncS
 pub use stop::{StopReason, StopSignal};
 pub use tokens::{KeyringTokens, MemoryTokens, TokenSource, TokenStore};
 
-use crate::clock::Clock;
 use crate::error::Result;
 use crate::secret::Secret;
 use crate::store::Store;
-
-/// One pass over what is due now, with an engine of its own (the CLI's `sync`). Fails at once if
-/// another process is syncing the same database.
-pub async fn sync_once(
-    store: Store,
-    api: ApiClient,
-    tokens: TokenSource,
-    clock: Arc<dyn Clock>,
-    config: EngineConfig,
-) -> Result<PassReport> {
-    let mut engine = Engine::new(store, api, tokens, clock, config)?;
-    engine.pass().await
-}
 
 /// Stores a new token and forgets every block that was about the old one.
 pub async fn sign_in(store: &mut Store, tokens: &TokenSource, token: Secret) -> Result<()> {
