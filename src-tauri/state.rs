@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use rollbook_core::clock::{Clock, SystemClock};
 use rollbook_core::secret::Secret;
 use rollbook_core::store::Store;
-use rollbook_core::sync::{ApiConfig, KeyringTokens, MemoryTokens, TokenSource, TokenStore};
+use rollbook_core::sync::{ApiConfig, MemoryTokens, TokenSource, TokenStore};
 use rollbook_core::{Day, Result};
 
 use crate::demo::{Demo, DEMO_TOKEN};
@@ -146,20 +146,16 @@ impl AppState {
     /// the keyring is used).
     pub fn token_source(&self, config: &ApiConfig) -> TokenSource {
         match &self.tokens {
-            Tokens::Keyring => TokenSource::from_env(self.token_store(config)),
+            Tokens::Keyring => TokenSource::for_api(config),
             Tokens::Given(store) => TokenSource::new(store.clone()),
         }
     }
 
     /// Where signing in stores the token and signing out deletes it (never the environment).
     pub fn token_store_source(&self, config: &ApiConfig) -> TokenSource {
-        TokenSource::new(self.token_store(config))
-    }
-
-    fn token_store(&self, config: &ApiConfig) -> Arc<dyn TokenStore> {
         match &self.tokens {
-            Tokens::Keyring => Arc::new(KeyringTokens::system(config.base_url.as_str())),
-            Tokens::Given(store) => store.clone(),
+            Tokens::Keyring => TokenSource::keyring_of(config),
+            Tokens::Given(store) => TokenSource::new(store.clone()),
         }
     }
 }

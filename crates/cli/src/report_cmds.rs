@@ -9,7 +9,6 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
@@ -17,9 +16,7 @@ use rollbook_core::calendar::Calendar;
 use rollbook_core::clock::SystemClock;
 use rollbook_core::lookup;
 use rollbook_core::store::Store;
-use rollbook_core::sync::{
-    self, ApiClient, ApiConfig, KeyringTokens, ListFilter, PullReport, TokenSource,
-};
+use rollbook_core::sync::{self, ApiClient, ApiConfig, ListFilter, PullReport, TokenSource};
 use rollbook_core::{Day, Error, Id, Result};
 use rollbook_report::files::{self, ChartFormat};
 use rollbook_report::gather::{self, ClassView, StudentView};
@@ -432,7 +429,7 @@ fn pull_first(store: &mut Store, filter: ListFilter) {
 
 fn try_pull(store: &mut Store, filter: ListFilter) -> Result<PullReport> {
     let config = ApiConfig::resolve(store)?;
-    let tokens = TokenSource::from_env(Arc::new(KeyringTokens::system(config.base_url.as_str())));
+    let tokens = TokenSource::for_api(&config);
     let api = ApiClient::new(config)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -21,9 +21,8 @@ use rollbook_core::sync::classify::{classify_read, ReadOutcome};
 use rollbook_core::sync::stop::Stop;
 use rollbook_core::sync::tokens::TOKEN_ENV;
 use rollbook_core::sync::{
-    self, BlockReason, Blocked, DrainEnd, Engine, EngineConfig, KeyringTokens, PassReport,
-    PullAllOptions, PullProgress, RefreshReport, SchoolPullReport, StopSignal, TokenSource,
-    MAX_PULL_CONCURRENCY,
+    self, BlockReason, Blocked, DrainEnd, Engine, EngineConfig, PassReport, PullAllOptions,
+    PullProgress, RefreshReport, SchoolPullReport, StopSignal, TokenSource, MAX_PULL_CONCURRENCY,
 };
 use rollbook_core::{Error, Id, Result};
 
@@ -129,11 +128,6 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .map_err(|e| Error::io("cannot start the async runtime", e))
 }
 
-/// The token for the configured API: `ROLLBOOK_TOKEN`, else the system keyring.
-fn token_source(config: &ApiConfig) -> TokenSource {
-    TokenSource::from_env(Arc::new(KeyringTokens::system(config.base_url.as_str())))
-}
-
 pub fn run_login(ctx: &Ctx, a: LoginArgs) -> Result<()> {
     let store = ctx.open()?;
     if let Some(url) = &a.api_url {
@@ -156,7 +150,7 @@ pub fn run_login(ctx: &Ctx, a: LoginArgs) -> Result<()> {
     let token = Secret::new(raw)
         .ok_or_else(|| Error::Invalid("no token on standard input: pipe the token in".into()))?;
     let mut store = store;
-    let tokens = TokenSource::new(Arc::new(KeyringTokens::system(config.base_url.as_str())));
+    let tokens = TokenSource::keyring_of(&config);
     runtime()?.block_on(async {
         sync::sign_in(&mut store, &tokens, token.clone()).await?;
         outln!(
@@ -204,7 +198,7 @@ async fn check_token(config: &ApiConfig, token: &Secret) -> Result<()> {
 pub fn run_logout(ctx: &Ctx) -> Result<()> {
     let store = ctx.open()?;
     let config = ApiConfig::resolve(&store)?;
-    let tokens = TokenSource::new(Arc::new(KeyringTokens::system(config.base_url.as_str())));
+    let tokens = TokenSource::keyring_of(&config);
     let had = runtime()?.block_on(sync::sign_out(&tokens))?;
     if had {
         outln!(
@@ -251,7 +245,7 @@ fn sync_inner(ctx: &Ctx, a: SyncArgs) -> Result<Option<u8>> {
         }
     }
     let config = ApiConfig::resolve(&store)?;
-    let tokens = token_source(&config);
+    let tokens = TokenSource::for_api(&config);
     let api = ApiClient::new(config)?;
     let engine_config = EngineConfig {
         concurrency: usize::from(a.concurrency),
@@ -448,7 +442,7 @@ pub fn run_pull(ctx: &Ctx, a: PullArgs) -> Result<()> {
     }
     let mut store = ctx.open()?;
     let config = ApiConfig::resolve(&store)?;
-    let tokens = token_source(&config);
+    let tokens = TokenSource::for_api(&config);
     let api = ApiClient::new(config)?;
     let report = runtime()?.block_on(async {
         match (&a.what.offering, &a.what.student) {
@@ -507,7 +501,7 @@ fn run_pull_all(ctx: &Ctx, a: PullArgs) -> Result<()> {
 /// progress line on stderr when it is a terminal, Ctrl-C cancelling (what finished is kept).
 pub fn pull_school(store: &mut Store, concurrency: usize) -> Result<SchoolPullReport> {
     let config = ApiConfig::resolve(store)?;
-    let tokens = token_source(&config);
+    let tokens = TokenSource::for_api(&config);
     let api = ApiClient::new(config)?;
     let opts = PullAllOptions { concurrency };
     let on_terminal = std::io::stderr().is_terminal();

@@ -6,11 +6,10 @@
 use crate::output::outln;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use clap::Args;
 use rollbook_core::store::Store;
-use rollbook_core::sync::{self, ApiConfig, KeyringTokens, TokenSource};
+use rollbook_core::sync::{self, ApiConfig, TokenSource};
 use rollbook_core::{paths, Error, Result};
 
 use crate::Ctx;
@@ -57,7 +56,7 @@ pub fn run(ctx: &Ctx, a: WipeArgs) -> Result<()> {
     }
 
     let config = config?;
-    let tokens = TokenSource::new(Arc::new(KeyringTokens::system(config.base_url.as_str())));
+    let tokens = TokenSource::keyring_of(&config);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

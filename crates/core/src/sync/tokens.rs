@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::secret::Secret;
+use crate::sync::api::ApiConfig;
 
 /// The keyring service name of every Rollbook token.
 pub const KEYRING_SERVICE: &str = "org.rollbook.app";
@@ -198,6 +199,18 @@ impl TokenSource {
             store,
             timeout: KEYRING_TIMEOUT,
         }
+    }
+
+    /// The token of the configured API as every sync, pull and report reads it:
+    /// `ROLLBOOK_TOKEN` if set and not empty, else the OS keyring's entry for that API.
+    pub fn for_api(config: &ApiConfig) -> TokenSource {
+        TokenSource::from_env(Arc::new(KeyringTokens::system(config.base_url.as_str())))
+    }
+
+    /// The OS keyring's entry for the configured API alone (the environment ignored): where
+    /// signing in writes the token and signing out deletes it.
+    pub fn keyring_of(config: &ApiConfig) -> TokenSource {
+        TokenSource::new(Arc::new(KeyringTokens::system(config.base_url.as_str())))
     }
 
     /// `ROLLBOOK_TOKEN` if set and not empty, else `store`.
