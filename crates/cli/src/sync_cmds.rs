@@ -15,7 +15,7 @@ use rollbook_core::clock::{Clock, SystemClock};
 use rollbook_core::secret::Secret;
 use rollbook_core::store::Store;
 use rollbook_core::sync::api::{
-    ApiClient, ApiConfig, BaseUrl, Exchange, ListFilter, SETTING_API_URL, SETTING_SCHOOL_ID,
+    ApiClient, ApiConfig, Exchange, ListFilter, SETTING_API_URL, SETTING_SCHOOL_ID,
 };
 use rollbook_core::sync::classify::{classify_read, ReadOutcome};
 use rollbook_core::sync::stop::Stop;
@@ -130,17 +130,20 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 
 pub fn run_login(ctx: &Ctx, a: LoginArgs) -> Result<()> {
     let store = ctx.open()?;
-    if let Some(url) = &a.api_url {
-        let url = BaseUrl::parse(url)?;
-        store.set_setting(SETTING_API_URL, Some(url.as_str()))?;
-    }
-    if let Some(raw) = &a.school_id {
-        let value = match raw.trim() {
-            "" => None,
-            s => Some(Id::parse(s)?),
+    if a.api_url.is_some() || a.school_id.is_some() {
+        // What is not given stays as it is; the two are saved together, as the window saves
+        // them (`--school-id ""` clears the school id).
+        let url = match &a.api_url {
+            Some(url) => url.clone(),
+            None => store
+                .setting(SETTING_API_URL)?
+                .unwrap_or_else(|| sync::api::DEFAULT_API_URL.into()),
         };
-        store.set_setting(SETTING_SCHOOL_ID, value.as_ref().map(Id::as_str))?;
-        sync::status::QueueState::clear_school_block(&store)?;
+        let school_id = match &a.school_id {
+            Some(raw) => Some(raw.clone()),
+            None => store.setting(SETTING_SCHOOL_ID)?,
+        };
+        sync::save_api_settings(&store, &url, school_id.as_deref())?;
     }
     let config = ApiConfig::resolve(&store)?;
     let mut raw = String::new();

@@ -175,6 +175,55 @@ fn wait_exits_3_when_the_timeout_comes_first() {
     );
 }
 
+/// `login` with an empty token (exit 2, nothing in the keyring): its settings are saved first,
+/// and `stdin` is the token.
+fn login_without_a_token(rig: &Rig, args: &[&str]) {
+    let mut command = vec!["login"];
+    command.extend_from_slice(args);
+    let mut child = rig
+        .cli
+        .command(&command)
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{args:?}");
+}
+
+#[test]
+fn login_keeps_the_setting_it_is_not_given_and_saves_both_together() {
+    const SCHOOL: &str = "e5f6a7b8-c9d0-4e1f-a2b3-c4d5e6f7a8b9";
+    let rig = Rig::small_school(TOKEN);
+    let settings = || {
+        let store = rollbook_core::store::Store::open_data_dir(&rig.cli.data_dir()).unwrap();
+        let get = |key| store.setting(key).unwrap();
+        (
+            get(rollbook_core::sync::api::SETTING_API_URL),
+            get(rollbook_core::sync::api::SETTING_SCHOOL_ID),
+        )
+    };
+    let (url_before, _) = settings();
+    login_without_a_token(&rig, &["--school-id", SCHOOL]);
+    let (url, school) = settings();
+    assert_eq!(school.as_deref(), Some(SCHOOL));
+    let default = || rollbook_core::sync::api::DEFAULT_API_URL.to_string();
+    assert_eq!(
+        url.unwrap_or_else(default),
+        url_before.unwrap_or_else(default),
+        "the URL is kept"
+    );
+    login_without_a_token(&rig, &["--api-url", "http://127.0.0.1:9"]);
+    assert_eq!(
+        settings(),
+        (Some("http://127.0.0.1:9".into()), Some(SCHOOL.into())),
+        "the school id is kept"
+    );
+    login_without_a_token(&rig, &["--school-id", ""]);
+    assert_eq!(settings(), (Some("http://127.0.0.1:9".into()), None));
+}
+
 #[test]
 fn login_checks_its_input_before_touching_the_keyring() {
     let rig = Rig::small_school(TOKEN);
