@@ -1,4 +1,5 @@
-use rollbook_core::sync::{self, Problem, SyncStatus};
+use rollbook_core::outbox::{self, Problem};
+use rollbook_core::sync::SyncStatus;
 use rollbook_core::Result;
 use serde::Serialize;
 use tauri::{AppHandle, Runtime, State};
@@ -24,7 +25,7 @@ pub async fn sync_now<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>)
 /// Items whose outcome is unknown or that the server refused, with its reason.
 #[tauri::command(async)]
 pub fn sync_problems(state: State<'_, AppState>) -> Result<Vec<Problem>> {
-    state.with_store(|store| sync::problems(store))
+    state.with_store(|store| outbox::problems(store))
 }
 
 #[derive(Debug, Serialize)]
@@ -36,7 +37,7 @@ pub struct Resent {
 #[tauri::command(async)]
 pub fn resend_unknown(state: State<'_, AppState>) -> Result<Resent> {
     let now = state.clock().now();
-    let resent = state.with_store(|store| sync::resend_unknown(store, now))?;
+    let resent = state.with_store(|store| outbox::resend_unknown(store, now))?;
     state.sync.run_now();
     Ok(Resent { resent })
 }
@@ -45,7 +46,7 @@ pub fn resend_unknown(state: State<'_, AppState>) -> Result<Resent> {
 #[tauri::command(async)]
 pub fn discard(state: State<'_, AppState>, id: i64) -> Result<()> {
     let now = state.clock().now();
-    state.with_store(|store| sync::discard(store, id, now))?;
+    state.with_store(|store| outbox::discard(store, id, now))?;
     state.sync.run_now();
     Ok(())
 }
@@ -54,7 +55,7 @@ pub fn discard(state: State<'_, AppState>, id: i64) -> Result<()> {
 #[tauri::command(async)]
 pub fn retry(state: State<'_, AppState>, id: i64) -> Result<()> {
     let now = state.clock().now();
-    state.with_store(|store| sync::retry(store, id, now))?;
+    state.with_store(|store| outbox::retry(store, id, now))?;
     state.sync.run_now();
     Ok(())
 }

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use clap::Args;
 use rollbook_core::clock::{Clock, SystemClock};
+use rollbook_core::outbox::{self, ItemState};
 use rollbook_core::secret::Secret;
 use rollbook_core::store::Store;
 use rollbook_core::sync::api::{
@@ -241,7 +242,7 @@ fn sync_inner(ctx: &Ctx, a: SyncArgs) -> Result<Option<u8>> {
     let store = ctx.open()?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     if a.resend_unknown {
-        let n = sync::resend_unknown(&store, clock.now())?;
+        let n = outbox::resend_unknown(&store, clock.now())?;
         if !a.json {
             let n = output::count(n as u64, "change", "changes");
             outln!("{n} with an unknown outcome will be sent again.");
@@ -364,8 +365,11 @@ async fn stop_on_ctrl_c(stop: StopSignal) -> std::convert::Infallible {
 /// The distinct reasons of items whose outcome is unknown (at most three: they repeat).
 fn unknown_reasons(store: &Store) -> Result<Vec<String>> {
     let mut reasons: Vec<String> = Vec::new();
-    for problem in sync::problems(store)? {
-        let Some(reason) = problem.reason.filter(|_| problem.state == "unknown") else {
+    for problem in outbox::problems(store)? {
+        let Some(reason) = problem
+            .reason
+            .filter(|_| problem.state == ItemState::Unknown)
+        else {
             continue;
         };
         if !reasons.contains(&reason) && reasons.len() < 3 {
@@ -599,7 +603,7 @@ fn print_school_pull(r: &SchoolPullReport) {
 
 pub fn run_rejected(ctx: &Ctx, a: RejectedArgs) -> Result<()> {
     let store = ctx.open()?;
-    let items = sync::rejected_items(&store)?;
+    let items = outbox::rejected_items(&store)?;
     if a.json {
         return output::json(&items);
     }
@@ -632,7 +636,7 @@ pub fn run_rejected(ctx: &Ctx, a: RejectedArgs) -> Result<()> {
 
 pub fn run_discard(ctx: &Ctx, a: DiscardArgs) -> Result<()> {
     let store = ctx.open()?;
-    sync::discard(&store, a.item, SystemClock.now())?;
+    outbox::discard(&store, a.item, SystemClock.now())?;
     outln!(
         "Item {} discarded: it will not be sent (its history is kept).",
         a.item

@@ -25,6 +25,7 @@ use crate::clock::{rfc3339, Clock};
 use crate::error::{Error, Result};
 use crate::ids::{Day, Id, Status};
 use crate::marks::Origin;
+use crate::outbox::ItemState;
 
 /// One mark, (offering, student, date): what a change is about, and what the sync plan keeps
 /// to one item in flight at a time. Ordered by offering, student, date.
@@ -138,10 +139,62 @@ pub(crate) fn describe_offering(conn: &Connection, id: &Id) -> Result<String> {
 }
 
 /// An outbox item as the rules need it.
+#[derive(Clone, Copy)]
 struct Item {
     id: i64,
-    state: String,
+    state: ItemState,
     status: Status,
+}
+
+/// The outbox items of one mark, newest first: a mark has a handful at most, read in one
+/// statement (through `outbox_by_key`) and asked in memory.
+struct Items(Vec<Item>);
+
+impl Items {
+    fn of(conn: &Connection, key: MarkKey<'_>) -> Result<Items> {
+        let items = conn
+            .prepare_cached(
+                "SELECT id, state, status FROM outbox
+                 WHERE offering_id = ?1 AND student_id = ?2 AND date = ?3
+                 ORDER BY id DESC",
+            )?
+            .query_map((key.offering, key.student, key.date), |r| {
+                Ok(Item {
+                    id: r.get(0)?,
+                    state: r.get(1)?,
+                    status: r.get(2)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(Items(items))
+    }
+
+    fn newest(&self) -> Option<Item> {
+        self.0.first().copied()
+    }
+
+    fn newest_where(&self, keep: impl Fn(&Item) -> bool) -> Option<Item> {
+        self.0.iter().copied().find(keep)
+    }
+
+    /// What the server holds for this mark, when it is known: the newest item that reached,
+    /// may have reached or is still going to reach the server (ignoring `except`, the pending
+    /// item about to be rewritten), if that one is confirmed `synced`. Any other item after it
+    /// (in flight, unknown, or an older pending one still to be sent) means the server's final
+    /// status is not known yet.
+    fn held_by_server(&self, except: Option<i64>) -> Option<Item> {
+        self.newest_where(|i| {
+            Some(i.id) != except
+                && matches!(
+                    i.state,
+                    ItemState::Synced
+                        | ItemState::Sending
+                        | ItemState::Unknown
+                        | ItemState::Pending
+                )
+        })
+        .filter(|i| i.state == ItemState::Synced)
+    }
 }
 
 impl<'c> ChangeWriter<'c> {
@@ -234,12 +287,11 @@ impl<'c> ChangeWriter<'c> {
         status: Status,
         elsewhere: Option<Status>,
     ) -> Result<(Option<i64>, Option<i64>)> {
-        let newest = newest_item(self.conn, key, "")?;
-        // With no item at all the server holds nothing from us: skip the second lookup.
-        let held = match &newest {
-            Some(item) if item.state == "pending" => held_by_server(self.conn, key, Some(item.id))?,
-            Some(_) => held_by_server(self.conn, key, None)?,
-            None => None,
+        let items = Items::of(self.conn, key)?;
+        let newest = items.newest();
+        let held = match newest {
+            Some(item) if item.state == ItemState::Pending => items.held_by_server(Some(item.id)),
+            _ => items.held_by_server(None),
         };
         let (server_has_it, held_id) = match elsewhere {
             // Another writer's record is the newest: no item of this device holds it.
@@ -250,9 +302,9 @@ impl<'c> ChangeWriter<'c> {
             ),
         };
         match newest {
-            Some(item) if item.state == "pending" => {
+            Some(item) if item.state == ItemState::Pending => {
                 if server_has_it {
-                    set_state(self.conn, item.id, "cancelled", None, &self.now)?;
+                    set_state(self.conn, item.id, ItemState::Cancelled, None, &self.now)?;
                     Ok((held_id, None))
                 } else {
                     self.conn
@@ -313,9 +365,10 @@ impl<'c> ChangeWriter<'c> {
                 key.date
             )));
         }
-        match newest_item(self.conn, key, "AND state = 'pending'")? {
+        let items = Items::of(self.conn, key)?;
+        match items.newest_where(|i| i.state == ItemState::Pending) {
             Some(item) => {
-                set_state(self.conn, item.id, "cancelled", None, &self.now)?;
+                set_state(self.conn, item.id, ItemState::Cancelled, None, &self.now)?;
                 Ok((Some(item.id), None))
             }
             None => Ok((None, None)),
@@ -342,54 +395,19 @@ fn held_elsewhere(conn: &Connection, key: MarkKey<'_>) -> Result<Option<Status>>
     let Some((status, false)) = newest else {
         return Ok(None);
     };
-    let item = newest_item(conn, key, "AND state <> 'cancelled'")?;
-    let unsettled = item.is_some_and(|i| {
-        matches!(
-            i.state.as_str(),
-            "pending" | "sending" | "unknown" | "rejected"
-        )
-    });
+    let item = Items::of(conn, key)?.newest_where(|i| i.state != ItemState::Cancelled);
+    let unsettled = item.is_some_and(|i| i.state.is_unconfirmed());
     Ok((!unsettled).then_some(status))
 }
 
-/// What the server holds for this mark, when it is known: the newest item that reached, may
-/// have reached or is still going to reach the server (ignoring `except`, the pending item about
-/// to be rewritten), if that one is confirmed `synced`. Any other item after it (in flight,
-/// unknown, or an older pending one still to be sent) means the server's final status is not
-/// known yet.
-fn held_by_server(
-    conn: &Connection,
-    key: MarkKey<'_>,
-    except: Option<i64>,
-) -> Result<Option<Item>> {
-    let filter = format!(
-        "AND state IN ('synced', 'sending', 'unknown', 'pending') AND id <> {}",
-        except.unwrap_or(-1)
-    );
-    let item = newest_item(conn, key, &filter)?;
-    Ok(item.filter(|i| i.state == "synced"))
-}
-
-fn newest_item(conn: &Connection, key: MarkKey<'_>, filter: &str) -> Result<Option<Item>> {
-    let sql = format!(
-        "SELECT id, state, status FROM outbox
-         WHERE offering_id = ?1 AND student_id = ?2 AND date = ?3 {filter}
-         ORDER BY id DESC LIMIT 1"
-    );
-    Ok(conn
-        .prepare_cached(&sql)?
-        .query_row((key.offering, key.student, key.date), |r| {
-            Ok(Item {
-                id: r.get(0)?,
-                state: r.get(1)?,
-                status: r.get(2)?,
-            })
-        })
-        .optional()?)
-}
-
 /// Sets an outbox item's state (and, when given, its note).
-fn set_state(conn: &Connection, id: i64, state: &str, note: Option<&str>, now: &str) -> Result<()> {
+fn set_state(
+    conn: &Connection,
+    id: i64,
+    state: ItemState,
+    note: Option<&str>,
+    now: &str,
+) -> Result<()> {
     conn.prepare_cached(
         "UPDATE outbox SET state = ?2, updated_at = ?3, next_attempt_at = NULL,
              last_error = COALESCE(?4, last_error)
@@ -441,13 +459,14 @@ pub(crate) fn recheck_pending(conn: &Connection, settled: i64, now: &str) -> Res
     for &(id, resend) in &pending[..pending.len() - 1] {
         if !resend {
             let note = format!("not sent: a later change of this mark (item {newest}) replaces it");
-            set_state(conn, id, "cancelled", Some(&note), now)?;
+            set_state(conn, id, ItemState::Cancelled, Some(&note), now)?;
         }
     }
-    let Some(item) = newest_item(conn, key, &format!("AND id = {newest}"))? else {
+    let items = Items::of(conn, key)?;
+    let Some(item) = items.newest_where(|i| i.id == newest) else {
         return Ok(());
     };
-    let Some(held) = held_by_server(conn, key, Some(newest))? else {
+    let Some(held) = items.held_by_server(Some(newest)) else {
         return Ok(());
     };
     if held.status != item.status {
@@ -456,7 +475,7 @@ pub(crate) fn recheck_pending(conn: &Connection, settled: i64, now: &str) -> Res
     set_state(
         conn,
         newest,
-        "cancelled",
+        ItemState::Cancelled,
         Some("not sent: the server already holds this status"),
         now,
     )?;

@@ -12,6 +12,7 @@ use serde::Serialize;
 use crate::calendar::Calendar;
 use crate::error::{Error, Result};
 use crate::ids::{Day, Id, Status};
+use crate::outbox::ItemState;
 use crate::roster;
 use crate::store::Store;
 use crate::sync::effective;
@@ -32,13 +33,13 @@ pub enum Delivery {
 
 impl Delivery {
     /// From an outbox state; `None` for `cancelled` (nothing to deliver).
-    pub fn from_outbox_state(state: &str) -> Option<Delivery> {
+    pub fn from_outbox_state(state: ItemState) -> Option<Delivery> {
         match state {
-            "pending" => Some(Delivery::SavedHere),
-            "sending" => Some(Delivery::Sending),
-            "synced" => Some(Delivery::OnServer),
-            "unknown" | "rejected" => Some(Delivery::NeedsAttention),
-            _ => None,
+            ItemState::Pending => Some(Delivery::SavedHere),
+            ItemState::Sending => Some(Delivery::Sending),
+            ItemState::Synced => Some(Delivery::OnServer),
+            ItemState::Unknown | ItemState::Rejected => Some(Delivery::NeedsAttention),
+            ItemState::Cancelled => None,
         }
     }
 }
@@ -111,14 +112,14 @@ pub fn rows(store: &Store, offering: &Id, date: Day) -> Result<Vec<RosterRow>> {
     )?;
     let mut rows = stmt
         .query_map((offering, date), |r| {
-            let state: Option<String> = r.get(5)?;
+            let state: Option<ItemState> = r.get(5)?;
             Ok(RosterRow {
                 student_id: r.get(0)?,
                 student_name: r.get(1)?,
                 course_enrollment_id: r.get(2)?,
                 status: r.get(3)?,
                 changed_at: r.get(4)?,
-                delivery: state.as_deref().and_then(Delivery::from_outbox_state),
+                delivery: state.and_then(Delivery::from_outbox_state),
                 from_server: false,
                 marked_by: None,
                 recorded_at: None,
@@ -308,18 +309,19 @@ pub fn unsent_by_day(store: &Store) -> Result<BTreeMap<(Id, Day), UnsentDay>> {
         Ok((
             r.get::<_, Id>(0)?,
             r.get::<_, Day>(1)?,
-            r.get::<_, String>(2)?,
+            r.get::<_, ItemState>(2)?,
             r.get::<_, u32>(3)?,
         ))
     })?;
     for row in rows {
         let (offering, date, state, n) = row?;
         let day = out.entry((offering, date)).or_default();
-        match state.as_str() {
-            "pending" => day.pending = n,
-            "sending" => day.sending = n,
-            "unknown" => day.unknown = n,
-            _ => day.rejected = n,
+        match state {
+            ItemState::Pending => day.pending = n,
+            ItemState::Sending => day.sending = n,
+            ItemState::Unknown => day.unknown = n,
+            ItemState::Rejected => day.rejected = n,
+            ItemState::Synced | ItemState::Cancelled => {} // not asked for
         }
     }
     Ok(out)

@@ -10,12 +10,13 @@ use tokio::task::{JoinError, JoinSet};
 
 use crate::error::Result;
 use crate::ids::Id;
+use crate::outbox::ItemState;
 use crate::secret::Secret;
 use crate::sync::api::{Exchange, FailStage, ListFilter};
 use crate::sync::classify::{classify_post, classify_read, PostOutcome, ReadOutcome};
 use crate::sync::engine::{scrub, Engine};
 use crate::sync::plan::reconcile_time;
-use crate::sync::queue::{self, ItemState, QueueItem};
+use crate::sync::queue::{self, QueueItem};
 use crate::sync::reconcile::{match_unknown, Candidate, Resolution};
 use crate::sync::record::{might_be, parse_listing, Attendance, ServerRecord};
 use crate::sync::status::{Duplicate, PassReport, QueueState};

@@ -25,7 +25,6 @@ pub mod engine;
 pub mod handle;
 mod lock;
 pub mod plan;
-pub mod problems;
 pub mod pull;
 pub mod queue;
 pub mod reconcile;
@@ -39,9 +38,6 @@ pub mod tokens;
 pub use api::{ApiClient, ApiConfig, BaseUrl, ListFilter};
 pub use engine::{DrainEnd, Drained, Engine, EngineConfig};
 pub use handle::SyncHandle;
-pub use problems::{
-    discard, problems, rejected_items, resend_unknown, retry, Problem, RejectedItem,
-};
 pub use pull::{
     last_school_pull, pull_all, pull_offering, pull_student, pull_within, FailedOffering,
     PullAllOptions, PullProgress, PullReport, SchoolPullReport, DEFAULT_PULL_CONCURRENCY,

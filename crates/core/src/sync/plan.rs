@@ -20,7 +20,8 @@ use time::OffsetDateTime;
 
 use crate::ids::Id;
 use crate::mark_change::MarkKey;
-use crate::sync::queue::{ItemState, QueueItem};
+use crate::outbox::ItemState;
+use crate::sync::queue::QueueItem;
 
 /// What holds the whole queue back, and the time.
 #[derive(Debug, Clone, PartialEq, Eq)]

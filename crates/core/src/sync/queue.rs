@@ -5,53 +5,15 @@
 use std::collections::{HashMap, HashSet};
 
 use rusqlite::{params, Connection, OptionalExtension};
-use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::clock::{parse_rfc3339, rfc3339};
 use crate::error::{Error, Result};
 use crate::ids::{Day, Id};
 use crate::mark_change::recheck_pending;
+use crate::outbox::ItemState;
 use crate::sync::api::ListFilter;
 use crate::sync::record::{Attendance, ServerRecord};
-
-/// The life of an outbox item.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ItemState {
-    Pending,
-    Sending,
-    Synced,
-    Unknown,
-    Rejected,
-    Cancelled,
-}
-
-impl ItemState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ItemState::Pending => "pending",
-            ItemState::Sending => "sending",
-            ItemState::Synced => "synced",
-            ItemState::Unknown => "unknown",
-            ItemState::Rejected => "rejected",
-            ItemState::Cancelled => "cancelled",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<ItemState> {
-        [
-            ItemState::Pending,
-            ItemState::Sending,
-            ItemState::Synced,
-            ItemState::Unknown,
-            ItemState::Rejected,
-            ItemState::Cancelled,
-        ]
-        .into_iter()
-        .find(|st| st.as_str() == s)
-    }
-}
 
 /// One outbox item as the engine sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,7 +30,6 @@ const ITEM_COLUMNS: &str = "id, state, offering_id, teacher_assignment_id, enrol
     student_id, date, status, attempts, next_attempt_at, sent_at";
 
 fn item_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<QueueItem> {
-    let state: String = r.get(1)?;
     let time = |i: usize| -> rusqlite::Result<Option<OffsetDateTime>> {
         Ok(r.get::<_, Option<String>>(i)?
             .as_deref()
@@ -76,7 +37,7 @@ fn item_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<QueueItem> {
     };
     Ok(QueueItem {
         id: r.get(0)?,
-        state: ItemState::parse(&state).unwrap_or(ItemState::Unknown),
+        state: r.get(1)?,
         body: attendance_at(r, 2)?,
         attempts: r.get::<_, i64>(8)?.clamp(0, u32::MAX as i64) as u32,
         next_attempt_at: time(9)?,
@@ -245,7 +206,7 @@ pub fn mark_synced(
          WHERE id = ?1 AND state = ?2",
             params![
                 id,
-                from.as_str(),
+                from,
                 record.id,
                 record.recorded_at_raw,
                 rfc3339(now),
@@ -278,8 +239,8 @@ pub fn transition(
         )?;
         let n = stmt.execute(params![
             id,
-            from.as_str(),
-            to.as_str(),
+            from,
+            to,
             message,
             next_attempt_at.map(rfc3339),
             rfc3339(now)

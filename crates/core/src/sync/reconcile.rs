@@ -100,7 +100,7 @@ pub fn match_unknown(
 mod tests {
     use super::*;
     use crate::ids::{Day, Status};
-    use crate::sync::queue::ItemState;
+    use crate::outbox::ItemState;
     use time::macros::datetime;
 
     fn id(n: u32) -> Id {

@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 use crate::clock::{parse_rfc3339, rfc3339};
 use crate::error::Result;
 use crate::ids::Id;
+use crate::outbox::outbox_counts;
 use crate::secret::Secret;
 use crate::store::Store;
 
@@ -229,22 +230,12 @@ impl QueueState {
 /// knows (online, running, its exact next wake-up).
 pub fn load_status(store: &Store, now: OffsetDateTime) -> Result<SyncStatus> {
     let mut status = SyncStatus::default();
-    let mut stmt = store
-        .conn()
-        .prepare_cached("SELECT state, COUNT(*) FROM outbox GROUP BY state")?;
-    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
-    for row in rows {
-        let (state, n) = row?;
-        let n = n.max(0) as u64;
-        match state.as_str() {
-            "pending" => status.pending = n,
-            "sending" => status.sending = n,
-            "unknown" => status.unknown = n,
-            "rejected" => status.rejected = n,
-            "synced" => status.synced = n,
-            _ => {}
-        }
-    }
+    let counts = outbox_counts(store)?;
+    status.pending = counts.pending.into();
+    status.sending = counts.sending.into();
+    status.unknown = counts.unknown.into();
+    status.rejected = counts.rejected.into();
+    status.synced = counts.synced.into();
     let state = QueueState::load(store)?;
     status.blocked = state.blocked.map(|(b, _)| b);
     status.read_denied = state.read_denied.is_some();

@@ -1,8 +1,8 @@
 //! The roll-call screens' queries (today's offerings, one row, unsent marks by day) and the
-//! problems list with "try again" (crates/core/src/roll.rs, src/sync/problems.rs).
+//! problems list with "try again" (crates/core/src/roll.rs, src/outbox/problems.rs).
 
+use rollbook_core::outbox;
 use rollbook_core::roll::{self, RollState};
-use rollbook_core::sync::problems;
 use rollbook_core::Status::{Absent, Late, Present};
 use serde_json::json;
 
@@ -137,7 +137,7 @@ fn problems_list_unknown_and_refused_items_with_names_and_reasons() {
             [ana],
         )
         .unwrap();
-    let list = problems::problems(&store).unwrap();
+    let list = outbox::problems(&store).unwrap();
     let view: Vec<_> = list
         .iter()
         .map(|p| {
@@ -180,7 +180,7 @@ fn a_refused_item_can_be_tried_again_unless_a_later_change_replaced_it() {
     mark(&mut store, &clock, ANA, Present);
     let first = outbox_of(&store, ANA)[0].0;
     set_item_state(&store, first, "rejected");
-    problems::retry(&store, first, time::macros::datetime!(2024-03-15 09:00 UTC))
+    outbox::retry(&store, first, time::macros::datetime!(2024-03-15 09:00 UTC))
         .expect("the newest item of the mark can be tried again");
     assert_eq!(outbox_of(&store, ANA)[0].2, "pending");
     // Marking again now rewrites that pending item: still one POST.
@@ -190,7 +190,7 @@ fn a_refused_item_can_be_tried_again_unless_a_later_change_replaced_it() {
     set_item_state(&store, first, "rejected");
     mark(&mut store, &clock, ANA, Absent);
     let err =
-        problems::retry(&store, first, time::macros::datetime!(2024-03-15 09:00 UTC)).unwrap_err();
+        outbox::retry(&store, first, time::macros::datetime!(2024-03-15 09:00 UTC)).unwrap_err();
     assert_eq!(
         err.code(),
         "conflict",
@@ -198,7 +198,7 @@ fn a_refused_item_can_be_tried_again_unless_a_later_change_replaced_it() {
     );
     let pending = outbox_of(&store, ANA)[1].0;
     assert_eq!(
-        problems::retry(
+        outbox::retry(
             &store,
             pending,
             time::macros::datetime!(2024-03-15 09:00 UTC)
@@ -209,7 +209,7 @@ fn a_refused_item_can_be_tried_again_unless_a_later_change_replaced_it() {
         "only a refused item is tried again"
     );
     assert_eq!(
-        problems::retry(&store, 999, time::macros::datetime!(2024-03-15 09:00 UTC))
+        outbox::retry(&store, 999, time::macros::datetime!(2024-03-15 09:00 UTC))
             .unwrap_err()
             .code(),
         "not_found"

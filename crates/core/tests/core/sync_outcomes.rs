@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use athena_sim::{FaultKind, Faults, RetryAfter};
 use rollbook_core::clock::FixedClock;
+use rollbook_core::outbox;
 use rollbook_core::secret::Secret;
 use rollbook_core::store::Store;
 use rollbook_core::sync::{
@@ -331,19 +332,19 @@ async fn a_rejected_item_never_blocks_the_others() {
     );
     assert!(engine.status().blocked.is_none());
 
-    let rejected = sync::rejected_items(&rig.store).unwrap();
+    let rejected = outbox::rejected_items(&rig.store).unwrap();
     assert_eq!(rejected.len(), 1);
     assert_eq!(rejected[0].id, b);
     assert!(
         rejected[0].student_name.is_some(),
         "the list names the student"
     );
-    sync::discard(&rig.store, b, rig.clock.now()).unwrap();
+    outbox::discard(&rig.store, b, rig.clock.now()).unwrap();
     assert_eq!(rig.state(b), "cancelled");
-    let err = sync::discard(&rig.store, a, rig.clock.now()).unwrap_err();
+    let err = outbox::discard(&rig.store, a, rig.clock.now()).unwrap_err();
     assert_eq!(err.code(), "conflict", "a synced item cannot be discarded");
     assert_eq!(
-        sync::discard(&rig.store, 999, rig.clock.now())
+        outbox::discard(&rig.store, 999, rig.clock.now())
             .unwrap_err()
             .code(),
         "not_found"

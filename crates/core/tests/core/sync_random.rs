@@ -156,7 +156,7 @@ async fn crash_after_commit(rig: &Rig, rng: &mut StdRng) {
         rollbook_core::sync::queue::active_items(rig.store.conn())
             .unwrap()
             .into_iter()
-            .filter(|i| i.state == rollbook_core::sync::queue::ItemState::Pending)
+            .filter(|i| i.state == rollbook_core::outbox::ItemState::Pending)
             .map(|i| (i.id, i.body))
             .collect();
     let Some((item, body)) = pending

@@ -3,6 +3,7 @@
 //! token that cannot read, and corrections delivered in order.
 
 use athena_sim::FaultKind;
+use rollbook_core::outbox;
 use rollbook_core::secret::Secret;
 use rollbook_core::sync::{self, DrainEnd, TokenStore};
 use rollbook_core::Status;
@@ -203,7 +204,7 @@ async fn a_token_that_cannot_read_leaves_unknown_items_for_send_again() {
     assert!(engine.status().read_denied);
     assert!(rig.item(item).1.unwrap().contains("send again"));
 
-    let n = sync::resend_unknown(&rig.store, rig.clock.now()).unwrap();
+    let n = outbox::resend_unknown(&rig.store, rig.clock.now()).unwrap();
     assert_eq!(n, 1);
     let flagged: i64 = rig
         .store

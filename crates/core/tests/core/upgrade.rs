@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use rollbook_core::marks::{self, Origin};
-use rollbook_core::outbox::{outbox_counts, OutboxCounts};
+use rollbook_core::outbox::{self, outbox_counts, OutboxCounts};
 use rollbook_core::store::{Store, SCHEMA_VERSION};
 use rollbook_core::sync::effective;
 use rollbook_core::{lookup, retention, roll, sync, Status};
@@ -325,7 +325,7 @@ fn the_apps_reads_and_writes_work(mut store: Store, version: i64) {
         Some("2024-03-15T08:00:00Z"),
         "{why}"
     );
-    let rejected = sync::rejected_items(&store).unwrap();
+    let rejected = outbox::rejected_items(&store).unwrap();
     assert_eq!(rejected.len(), 1, "{why}");
     assert_eq!(rejected[0].reason, "the enrollment is not active");
     let math = roll::today(&store, today()).unwrap();

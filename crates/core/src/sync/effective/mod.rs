@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use crate::error::Result;
 use crate::ids::{Day, Id, Status};
+use crate::outbox::ItemState;
 use crate::store::Store;
 
 mod range;
@@ -57,7 +58,7 @@ struct Local {
     status: Status,
     changed_at: String,
     /// State of the mark's newest outbox item that is not cancelled.
-    newest_state: Option<String>,
+    newest_state: Option<ItemState>,
 }
 
 struct Remote {
@@ -75,12 +76,7 @@ enum Winner<S> {
 }
 
 fn winner<S>(local: Option<Local>, server: Option<S>) -> Option<Winner<S>> {
-    let unconfirmed = |l: &Local| {
-        matches!(
-            l.newest_state.as_deref(),
-            Some("pending" | "sending" | "unknown" | "rejected")
-        )
-    };
+    let unconfirmed = |l: &Local| l.newest_state.is_some_and(ItemState::is_unconfirmed);
     match (local, server) {
         (Some(l), _) if unconfirmed(&l) => Some(Winner::Local(l)),
         (_, Some(s)) => Some(Winner::Server(s)),
@@ -273,11 +269,11 @@ mod tests {
     use rstest::rstest;
     use std::ops::Bound;
 
-    fn local(status: Status, state: Option<&str>) -> Local {
+    fn local(status: Status, state: Option<ItemState>) -> Local {
         Local {
             status,
             changed_at: "L".into(),
-            newest_state: state.map(str::to_string),
+            newest_state: state,
         }
     }
 
@@ -296,7 +292,7 @@ mod tests {
             own: true,
             ..server(A)
         };
-        let m = merge(Some(local(A, Some("synced"))), Some(own)).unwrap();
+        let m = merge(Some(local(A, Some(ItemState::Synced))), Some(own)).unwrap();
         assert_eq!(
             m.source,
             Source::Local,
@@ -606,14 +602,14 @@ mod tests {
     }
 
     #[rstest]
-    #[case::pending_local_wins(Some(local(P, Some("pending"))), Some(server(A)), Some((P, Source::Local)))]
-    #[case::sending_local_wins(Some(local(P, Some("sending"))), Some(server(A)), Some((P, Source::Local)))]
-    #[case::unknown_local_wins(Some(local(P, Some("unknown"))), Some(server(A)), Some((P, Source::Local)))]
-    #[case::rejected_local_wins(Some(local(P, Some("rejected"))), Some(server(A)), Some((P, Source::Local)))]
-    #[case::synced_newest_server_wins(Some(local(P, Some("synced"))), Some(server(A)), Some((A, Source::Server)))]
+    #[case::pending_local_wins(Some(local(P, Some(ItemState::Pending))), Some(server(A)), Some((P, Source::Local)))]
+    #[case::sending_local_wins(Some(local(P, Some(ItemState::Sending))), Some(server(A)), Some((P, Source::Local)))]
+    #[case::unknown_local_wins(Some(local(P, Some(ItemState::Unknown))), Some(server(A)), Some((P, Source::Local)))]
+    #[case::rejected_local_wins(Some(local(P, Some(ItemState::Rejected))), Some(server(A)), Some((P, Source::Local)))]
+    #[case::synced_newest_server_wins(Some(local(P, Some(ItemState::Synced))), Some(server(A)), Some((A, Source::Server)))]
     #[case::no_item_server_wins(Some(local(P, None)), Some(server(A)), Some((A, Source::Server)))]
     #[case::only_server(None, Some(server(A)), Some((A, Source::Server)))]
-    #[case::only_local(Some(local(P, Some("synced"))), None, Some((P, Source::Local)))]
+    #[case::only_local(Some(local(P, Some(ItemState::Synced))), None, Some((P, Source::Local)))]
     #[case::nothing(None, None, None)]
     fn rule(
         #[case] l: Option<Local>,

@@ -2,7 +2,7 @@
 //! place for the CLI and the window: the items whose outcome is unknown and the items the server
 //! refused, with names and the reason; "try again" for a refused item the user fixed (or wants
 //! sent once more), "send again" for every unknown item, and discarding either. The engine's
-//! own moves of an item are in [`super::queue`].
+//! own moves of an item are in [`crate::sync::queue`].
 
 use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
@@ -11,6 +11,7 @@ use time::OffsetDateTime;
 use crate::clock::rfc3339;
 use crate::error::{Error, Result};
 use crate::ids::{Day, Id, Status};
+use crate::outbox::ItemState;
 use crate::store::Store;
 use crate::sync::queue::updated_one;
 
@@ -26,7 +27,7 @@ pub struct Problem {
     pub date: Day,
     pub status: Status,
     /// `unknown` or `rejected`.
-    pub state: String,
+    pub state: ItemState,
     /// The server's reason for a refusal, or why the outcome is unknown.
     pub reason: Option<String>,
 }
@@ -69,7 +70,7 @@ pub fn problems(store: &Store) -> Result<Vec<Problem>> {
 /// can be retried: an older one was superseded by a later change, which carries the mark.
 pub fn retry(store: &Store, id: i64, now: OffsetDateTime) -> Result<()> {
     let conn = store.conn();
-    let item: Option<(String, Id, Id, Day)> = conn
+    let item: Option<(ItemState, Id, Id, Day)> = conn
         .query_row(
             "SELECT state, offering_id, student_id, date FROM outbox WHERE id = ?1",
             [id],
@@ -79,7 +80,7 @@ pub fn retry(store: &Store, id: i64, now: OffsetDateTime) -> Result<()> {
     let Some((state, offering, student, date)) = item else {
         return Err(Error::NotFound(format!("no outbox item {id}")));
     };
-    if state != "rejected" {
+    if state != ItemState::Rejected {
         return Err(Error::Conflict(format!(
             "outbox item {id} is {state}: only a refused item can be tried again"
         )));
@@ -119,12 +120,12 @@ pub fn resend_unknown(store: &Store, now: OffsetDateTime) -> Result<u64> {
 /// Gives up on a rejected or unknown item: it becomes cancelled (kept in history).
 pub fn discard(store: &Store, id: i64, now: OffsetDateTime) -> Result<()> {
     let conn = store.conn();
-    let state: Option<String> = conn
+    let state: Option<ItemState> = conn
         .query_row("SELECT state FROM outbox WHERE id = ?1", [id], |r| r.get(0))
         .optional()?;
-    match state.as_deref() {
+    match state {
         None => Err(Error::NotFound(format!("no outbox item {id}"))),
-        Some("rejected") | Some("unknown") => {
+        Some(ItemState::Rejected | ItemState::Unknown) => {
             let n = conn.execute(
                 "UPDATE outbox SET state = 'cancelled', updated_at = ?2, next_attempt_at = NULL
                  WHERE id = ?1 AND state IN ('rejected', 'unknown')",
