@@ -47,7 +47,10 @@ fn item_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<QueueItem> {
 
 /// Runs `f` atomically: in its own `BEGIN IMMEDIATE` transaction, or in a savepoint when the
 /// engine has already opened one (it batches the writes of several answers in one commit).
-pub fn atomically<T>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+pub(crate) fn atomically<T>(
+    conn: &Connection,
+    f: impl FnOnce(&Connection) -> Result<T>,
+) -> Result<T> {
     let (begin, commit, rollback) = if conn.is_autocommit() {
         ("BEGIN IMMEDIATE", "COMMIT", "ROLLBACK")
     } else {
@@ -82,7 +85,7 @@ pub fn active_items(conn: &Connection) -> Result<Vec<QueueItem>> {
 }
 
 /// The unknown items of one offering, oldest first.
-pub fn unknown_items_of(conn: &Connection, offering: &Id) -> Result<Vec<QueueItem>> {
+pub(crate) fn unknown_items_of(conn: &Connection, offering: &Id) -> Result<Vec<QueueItem>> {
     let sql = format!(
         "SELECT {ITEM_COLUMNS} FROM outbox WHERE offering_id = ?1 AND state = 'unknown' ORDER BY id"
     );
@@ -94,7 +97,7 @@ pub fn unknown_items_of(conn: &Connection, offering: &Id) -> Result<Vec<QueueIte
 }
 
 /// Server ids already owned by an outbox item of this offering.
-pub fn owned_server_ids(conn: &Connection, offering: &Id) -> Result<HashSet<Id>> {
+pub(crate) fn owned_server_ids(conn: &Connection, offering: &Id) -> Result<HashSet<Id>> {
     let mut stmt = conn.prepare_cached(
         "SELECT server_id FROM outbox WHERE offering_id = ?1 AND server_id IS NOT NULL",
     )?;
@@ -106,7 +109,7 @@ pub fn owned_server_ids(conn: &Connection, offering: &Id) -> Result<HashSet<Id>>
 
 /// The newest `recorded_at` (µs) of synced items of the same mark older than `item`: a record
 /// linked to `item` must be newer, or the server's effective mark would be the older one.
-pub fn floor_us(conn: &Connection, item: &QueueItem) -> Result<Option<i64>> {
+pub(crate) fn floor_us(conn: &Connection, item: &QueueItem) -> Result<Option<i64>> {
     let mut stmt = conn.prepare_cached(
         "SELECT server_recorded_at FROM outbox
          WHERE offering_id = ?1 AND student_id = ?2 AND date = ?3 AND id < ?4
@@ -125,7 +128,7 @@ pub fn floor_us(conn: &Connection, item: &QueueItem) -> Result<Option<i64>> {
 
 /// Items that a crash (or a kill) left `sending`: their POST may have been stored. They become
 /// unknown, never pending, so they are reconciled before any re-send.
-pub fn recover_interrupted(conn: &Connection, now: OffsetDateTime) -> Result<u64> {
+pub(crate) fn recover_interrupted(conn: &Connection, now: OffsetDateTime) -> Result<u64> {
     let n = conn.execute(
         "UPDATE outbox SET state = 'unknown', updated_at = ?1, next_attempt_at = NULL,
              last_error = 'interrupted while sending: checking the server before sending again'
@@ -138,7 +141,7 @@ pub fn recover_interrupted(conn: &Connection, now: OffsetDateTime) -> Result<u64
 /// Commits that a POST of this item is about to leave. Returns the body to send and the
 /// attempt number, read in the same statement (a pending item may have been rewritten since the
 /// plan), or `None` when the item is no longer pending.
-pub fn mark_sending(
+pub(crate) fn mark_sending(
     conn: &Connection,
     id: i64,
     now: OffsetDateTime,
@@ -171,7 +174,7 @@ pub fn mark_sending(
 
 /// An armed item whose POST never left goes back to `pending`, its attempt not counted (and
 /// gives way to a later change of its mark: [`recheck_pending`]).
-pub fn unarm(conn: &Connection, id: i64, now: OffsetDateTime) -> Result<()> {
+pub(crate) fn unarm(conn: &Connection, id: i64, now: OffsetDateTime) -> Result<()> {
     atomically(conn, |tx| {
         let n = tx
             .prepare_cached(
@@ -190,7 +193,7 @@ pub fn unarm(conn: &Connection, id: i64, now: OffsetDateTime) -> Result<()> {
 /// The item became `record` on the server (from `from` state); the record joins the cache, and
 /// a later pending change of the mark is compared with it ([`recheck_pending`]).
 /// Returns false when the item was not in state `from` any more (the record is cached anyway).
-pub fn mark_synced(
+pub(crate) fn mark_synced(
     conn: &Connection,
     id: i64,
     from: ItemState,
@@ -223,7 +226,7 @@ pub fn mark_synced(
 /// Moves an item from `from` to `to` with a message and a retry time. An item refused, or
 /// back to `pending` (it did not reach the server), has its outcome: a later pending change of
 /// its mark is then checked again ([`recheck_pending`]).
-pub fn transition(
+pub(crate) fn transition(
     conn: &Connection,
     id: i64,
     from: ItemState,
@@ -394,7 +397,7 @@ fn upsert_record(conn: &Connection, r: &ServerRecord, now: OffsetDateTime) -> Re
 
 /// Every pending item waiting out a backoff becomes due now (the user asked to sync now).
 /// Returns how many.
-pub fn make_due(conn: &Connection, now: OffsetDateTime) -> Result<u64> {
+pub(crate) fn make_due(conn: &Connection, now: OffsetDateTime) -> Result<u64> {
     let n = conn.execute(
         "UPDATE outbox SET next_attempt_at = NULL, updated_at = ?1
          WHERE state = 'pending' AND next_attempt_at IS NOT NULL",
@@ -404,7 +407,7 @@ pub fn make_due(conn: &Connection, now: OffsetDateTime) -> Result<u64> {
 }
 
 /// Active items left (pending, sending, unknown).
-pub fn outstanding(conn: &Connection) -> Result<u64> {
+pub(crate) fn outstanding(conn: &Connection) -> Result<u64> {
     let n: i64 = conn.query_row(
         "SELECT COUNT(*) FROM outbox WHERE state IN ('pending', 'sending', 'unknown')",
         [],
