@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 use rollbook_core::checkin::import_marks_csv;
 use rollbook_core::clock::SystemClock;
+use rollbook_core::history::MarkedBy;
 use rollbook_core::history::{self, HistoryEntry};
 use rollbook_core::marks::{self, DateWindow, Origin};
-use rollbook_core::roll::MarkedBy;
 use rollbook_core::{Day, Id, Result, Status};
 
 use crate::output::outln;

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
+use rollbook_core::history::MarkedBy;
 use rollbook_core::roll;
 use rollbook_core::roster::{self, RosterChanges};
 use rollbook_core::{Day, Id, Result};
@@ -171,7 +172,7 @@ fn delivery(r: &roll::RosterRow) -> String {
         return output::delivery(r.delivery).to_string();
     }
     let who = match r.marked_by {
-        Some(roll::MarkedBy::SameTeacher) => "you on another device",
+        Some(MarkedBy::SameTeacher) => "you on another device",
         _ => "another teacher or system",
     };
     let at = r.recorded_at.as_deref().unwrap_or("?");

@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::csv_file::{self, Problems};
 use crate::error::{Error, Result};
 use crate::ids::{Day, Id};
-use crate::marks::require_offering;
+use crate::lookup::require_offering;
 use crate::store::Store;
 
 /// ISO weekdays (1 = Monday) an offering meets when the user chose none: Monday to Friday.

@@ -15,8 +15,33 @@ use serde::Serialize;
 use crate::error::Result;
 use crate::ids::{Day, Id, Status};
 use crate::marks::{self, Change};
-use crate::roll::MarkedBy;
 use crate::store::Store;
+
+/// Who made a row's effective mark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MarkedBy {
+    /// This device (its own mark, delivered or not).
+    ThisDevice,
+    /// A server record posted under the offering's own teacher assignment from elsewhere: the
+    /// teacher on another device.
+    SameTeacher,
+    /// A server record posted under another teacher assignment: a check-in kiosk, a co-teacher,
+    /// a substitute.
+    Other,
+}
+
+impl MarkedBy {
+    /// Who posted a server record: the offering's own teacher assignment (the teacher on another
+    /// device) or another one (a kiosk, a co-teacher, a substitute).
+    pub fn of_record(record_teacher: &Id, offering_teacher: &Id) -> MarkedBy {
+        if record_teacher == offering_teacher {
+            MarkedBy::SameTeacher
+        } else {
+            MarkedBy::Other
+        }
+    }
+}
 
 /// One line of a mark's history.
 #[derive(Debug, Clone, Serialize)]

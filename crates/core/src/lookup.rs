@@ -1,12 +1,13 @@
 //! Names and lists for the counselor view and reports: who a student is, what an offering is
-//! called, and the students to search among. These tables hold one school (hundreds to a few
+//! called (and whether it is stored at all), and the students to search among. These tables hold one school (hundreds to a few
 //! thousand rows), so they are read by primary key or whole.
 
 use std::collections::HashMap;
 
+use rusqlite::Connection;
 use serde::Serialize;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::ids::Id;
 use crate::roster::sort_key;
 use crate::store::Store;
@@ -193,5 +194,19 @@ mod tests {
             list[1].offerings.is_empty(),
             "an inactive enrollment is not listed"
         );
+    }
+}
+
+/// `NotFound` unless the offering is stored.
+pub(crate) fn require_offering(conn: &Connection, offering: &Id) -> Result<()> {
+    let exists: bool = conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM offering WHERE id = ?1)")?
+        .query_row([offering], |r| r.get(0))?;
+    if exists {
+        Ok(())
+    } else {
+        Err(Error::NotFound(format!(
+            "no offering {offering} is stored here; import a roster that lists it first"
+        )))
     }
 }

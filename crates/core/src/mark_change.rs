@@ -20,11 +20,12 @@
 //! same rules to the pending change against what the server now holds.
 
 use rusqlite::{Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
 
 use crate::clock::{rfc3339, Clock};
 use crate::error::{Error, Result};
 use crate::ids::{Day, Id, Status};
-use crate::marks::Origin;
+use crate::lookup::require_offering;
 use crate::outbox::ItemState;
 
 /// One mark, (offering, student, date): what a change is about, and what the sync plan keeps
@@ -34,17 +35,6 @@ pub(crate) struct MarkKey<'a> {
     pub offering: &'a Id,
     pub student: &'a Id,
     pub date: Day,
-}
-
-impl<'a> MarkKey<'a> {
-    /// The mark an outbox item's record is of.
-    pub(crate) fn of(record: &'a crate::sync::record::Attendance) -> MarkKey<'a> {
-        MarkKey {
-            offering: &record.offering_id,
-            student: &record.student_id,
-            date: record.date,
-        }
-    }
 }
 
 /// What an outbox item needs besides the mark: from the enrollment and its offering.
@@ -110,7 +100,7 @@ pub(crate) fn enrolled(
             describe_offering(conn, offering)?
         ))),
         None => {
-            crate::marks::require_offering(conn, offering)?;
+            require_offering(conn, offering)?;
             Err(Error::Conflict(format!(
                 "{} is not enrolled in {}",
                 describe_student(student),
@@ -136,6 +126,56 @@ pub(crate) fn describe_offering(conn: &Connection, id: &Id) -> Result<String> {
         Some(n) => format!("offering {n} ({id})"),
         None => format!("offering {id}"),
     })
+}
+
+/// Where a change came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Origin {
+    /// A click in the roll grid.
+    Grid,
+    /// "Mark the rest present".
+    Bulk,
+    /// A check-in file.
+    Import,
+    /// The command line.
+    Cli,
+    /// Undo of an earlier action.
+    Undo,
+}
+
+impl Origin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::Grid => "grid",
+            Origin::Bulk => "bulk",
+            Origin::Import => "import",
+            Origin::Cli => "cli",
+            Origin::Undo => "undo",
+        }
+    }
+}
+
+impl rusqlite::ToSql for Origin {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        Ok(rusqlite::types::ToSqlOutput::from(self.as_str()))
+    }
+}
+
+impl rusqlite::types::FromSql for Origin {
+    fn column_result(v: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        let s = v.as_str()?;
+        [
+            Origin::Grid,
+            Origin::Bulk,
+            Origin::Import,
+            Origin::Cli,
+            Origin::Undo,
+        ]
+        .into_iter()
+        .find(|o| o.as_str() == s)
+        .ok_or_else(|| rusqlite::types::FromSqlError::Other(format!("origin {s:?}").into()))
+    }
 }
 
 /// An outbox item as the rules need it.

@@ -6,66 +6,17 @@
 //! user allowed a date outside it explicitly: the API has no delete, so a typo like 2062 would
 //! be sent for ever and distort every report.
 
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
-use serde::{Deserialize, Serialize};
+use rusqlite::{OptionalExtension, TransactionBehavior};
+use serde::Serialize;
 
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::ids::{Day, Id, Status};
+use crate::lookup::require_offering;
 use crate::mark_change::{enrolled, ChangeWriter, Enrolled, MarkKey};
 use crate::store::Store;
 
-pub use crate::mark_change::next_action;
-
-/// Where a change came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Origin {
-    /// A click in the roll grid.
-    Grid,
-    /// "Mark the rest present".
-    Bulk,
-    /// A check-in file.
-    Import,
-    /// The command line.
-    Cli,
-    /// Undo of an earlier action.
-    Undo,
-}
-
-impl Origin {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Origin::Grid => "grid",
-            Origin::Bulk => "bulk",
-            Origin::Import => "import",
-            Origin::Cli => "cli",
-            Origin::Undo => "undo",
-        }
-    }
-}
-
-impl rusqlite::ToSql for Origin {
-    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
-        Ok(rusqlite::types::ToSqlOutput::from(self.as_str()))
-    }
-}
-
-impl rusqlite::types::FromSql for Origin {
-    fn column_result(v: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
-        let s = v.as_str()?;
-        [
-            Origin::Grid,
-            Origin::Bulk,
-            Origin::Import,
-            Origin::Cli,
-            Origin::Undo,
-        ]
-        .into_iter()
-        .find(|o| o.as_str() == s)
-        .ok_or_else(|| rusqlite::types::FromSqlError::Other(format!("origin {s:?}").into()))
-    }
-}
+pub use crate::mark_change::{next_action, Origin};
 
 /// The dates a new mark may have: from [`DateWindow::DAYS_BACK`] days before today to today
 /// (the user's local date), unless the user said explicitly that a date outside is meant.
@@ -169,20 +120,6 @@ pub struct Counts {
     pub late: u32,
     pub excused: u32,
     pub unmarked: u32,
-}
-
-/// `NotFound` unless the offering is stored.
-pub(crate) fn require_offering(conn: &Connection, offering: &Id) -> Result<()> {
-    let exists: bool = conn
-        .prepare_cached("SELECT EXISTS (SELECT 1 FROM offering WHERE id = ?1)")?
-        .query_row([offering], |r| r.get(0))?;
-    if exists {
-        Ok(())
-    } else {
-        Err(Error::NotFound(format!(
-            "no offering {offering} is stored here; import a roster that lists it first"
-        )))
-    }
 }
 
 /// Records one mark for an actively enrolled student, in one transaction; a date outside

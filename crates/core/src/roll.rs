@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::calendar::Calendar;
 use crate::error::{Error, Result};
+use crate::history::MarkedBy;
 use crate::ids::{Day, Id, Status};
 use crate::outbox::ItemState;
 use crate::roster;
@@ -68,36 +69,10 @@ pub struct RosterRow {
     pub changed_elsewhere: bool,
 }
 
-/// Who made a row's effective mark.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MarkedBy {
-    /// This device (its own mark, delivered or not).
-    ThisDevice,
-    /// A server record posted under the offering's own teacher assignment from elsewhere: the
-    /// teacher on another device.
-    SameTeacher,
-    /// A server record posted under another teacher assignment: a check-in kiosk, a co-teacher,
-    /// a substitute.
-    Other,
-}
-
-impl MarkedBy {
-    /// Who posted a server record: the offering's own teacher assignment (the teacher on another
-    /// device) or another one (a kiosk, a co-teacher, a substitute).
-    pub fn of_record(record_teacher: &Id, offering_teacher: &Id) -> MarkedBy {
-        if record_teacher == offering_teacher {
-            MarkedBy::SameTeacher
-        } else {
-            MarkedBy::Other
-        }
-    }
-}
-
 /// The active students of an offering, by name, with their current mark on `date`.
 pub fn rows(store: &Store, offering: &Id, date: Day) -> Result<Vec<RosterRow>> {
     let conn = store.conn();
-    crate::marks::require_offering(conn, offering)?;
+    crate::lookup::require_offering(conn, offering)?;
     let mut stmt = conn.prepare(
         "SELECT s.id, s.full_name, e.id, m.status, m.changed_at,
                 (SELECT o.state FROM outbox o

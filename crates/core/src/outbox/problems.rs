@@ -13,7 +13,6 @@ use crate::error::{Error, Result};
 use crate::ids::{Day, Id, Status};
 use crate::outbox::ItemState;
 use crate::store::Store;
-use crate::sync::queue::updated_one;
 
 /// An unknown or rejected item.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -136,6 +135,18 @@ pub fn discard(store: &Store, id: i64, now: OffsetDateTime) -> Result<()> {
         Some(other) => Err(Error::Conflict(format!(
             "outbox item {id} is {other}: only rejected or unknown items can be discarded"
         ))),
+    }
+}
+
+/// `Ok` when a guarded update of outbox item `id` changed its one row; otherwise another
+/// writer got there first and the user is asked to try again.
+fn updated_one(n: usize, id: i64) -> Result<()> {
+    if n == 1 {
+        Ok(())
+    } else {
+        Err(Error::Conflict(format!(
+            "outbox item {id} changed meanwhile; try again"
+        )))
     }
 }
 

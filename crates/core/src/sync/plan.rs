@@ -136,10 +136,7 @@ pub fn plan(items: &[QueueItem], gate: &Gate) -> Plan {
         )
     });
     for item in active {
-        by_key
-            .entry(MarkKey::of(&item.body))
-            .or_default()
-            .push(item);
+        by_key.entry(item.body.mark_key()).or_default().push(item);
     }
     let mut reconcile: BTreeSet<Id> = BTreeSet::new();
     let mut chains: Vec<Vec<i64>> = Vec::new();

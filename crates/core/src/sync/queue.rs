@@ -8,7 +8,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use time::OffsetDateTime;
 
 use crate::clock::{parse_rfc3339, rfc3339};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::ids::{Day, Id};
 use crate::mark_change::recheck_pending;
 use crate::outbox::ItemState;
@@ -414,16 +414,4 @@ pub(crate) fn outstanding(conn: &Connection) -> Result<u64> {
         |r| r.get(0),
     )?;
     Ok(n.max(0) as u64)
-}
-
-/// `Ok` when a guarded update of outbox item `id` changed its one row; otherwise another
-/// writer got there first and the user is asked to try again.
-pub(crate) fn updated_one(n: usize, id: i64) -> Result<()> {
-    if n == 1 {
-        Ok(())
-    } else {
-        Err(Error::Conflict(format!(
-            "outbox item {id} changed meanwhile; try again"
-        )))
-    }
 }

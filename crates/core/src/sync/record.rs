@@ -6,6 +6,7 @@ use time::OffsetDateTime;
 
 use crate::clock::parse_rfc3339;
 use crate::ids::{Day, Id, Status};
+use crate::mark_change::MarkKey;
 
 /// The six fields of one attendance record: the body of `POST /academic/attendance`, and what
 /// reconciliation compares.
@@ -23,6 +24,15 @@ pub struct Attendance {
 }
 
 impl Attendance {
+    /// The mark this record is of.
+    pub(crate) fn mark_key(&self) -> MarkKey<'_> {
+        MarkKey {
+            offering: &self.offering_id,
+            student: &self.student_id,
+            date: self.date,
+        }
+    }
+
     /// The six fields by their API names, as text, in the contract's order.
     pub fn by_name(&self) -> [(&'static str, String); 6] {
         [

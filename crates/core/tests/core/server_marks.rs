@@ -2,9 +2,10 @@
 //! other laptop): who the effective mark came from, and "mark the rest present" never
 //! replacing a record the server holds.
 
+use rollbook_core::history::MarkedBy;
 use rollbook_core::history::{self, HistoryEntry};
 use rollbook_core::marks::{self, RestPresent};
-use rollbook_core::roll::{self, MarkedBy};
+use rollbook_core::roll;
 use rollbook_core::Status::{self, Absent, Excused, Late, Present};
 
 use rollbook_core::store::Store;
