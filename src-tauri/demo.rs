@@ -7,10 +7,9 @@ use std::sync::{Mutex, PoisonError};
 
 use athena_sim::{Sim, ALL_SCOPES};
 use rollbook_core::roster;
+use rollbook_core::store::Store;
 use rollbook_core::sync::save_api_settings;
 use rollbook_core::{Error, Result};
-
-use crate::state::AppState;
 
 /// The demo's token: known to the demo server only, held in memory, never in the keyring.
 pub const DEMO_TOKEN: &str = "demo-token";
@@ -30,6 +29,34 @@ pub struct Demo {
 }
 
 impl Demo {
+    /// Starts the demo server on `rt` and points the demo data (`store`) at it: its URL is
+    /// saved as the API URL on every start (the port changes), and the sample roster is
+    /// imported when the demo data directory has no offerings yet.
+    pub fn start(&self, store: &mut Store, rt: &tokio::runtime::Handle) -> Result<()> {
+        let sim = Sim::builder()
+            .sample_school(DEMO_SEED)
+            .untaken_rolls(UNTAKEN_ROLLS)
+            .token(DEMO_TOKEN, &ALL_SCOPES)
+            .start_on(rt)
+            .map_err(|e| Error::Remote(format!("cannot start the demo server: {e}")))?;
+        save_api_settings(store, &sim.base_url(), None)?;
+        if let (true, Some(school)) = (roster::offerings(store)?.is_empty(), sim.sample()) {
+            roster::import_roster_csv(store, school.roster_csv().as_bytes(), ROSTER_FILE)?;
+        }
+        // The front desk's check-in kiosk: a few late arrivals in today's first classes, posted
+        // straight to the server under its own teacher assignment, as a real kiosk does.
+        let kiosk = sim.handle();
+        rt.spawn(async move {
+            tokio::time::sleep(KIOSK_AFTER).await;
+            let Some(school) = kiosk.sample() else { return };
+            for arrival in school.kiosk_arrivals(athena_sim::today_utc(), 2, 2) {
+                kiosk.add_record(&arrival);
+            }
+        });
+        *self.sim.lock().unwrap_or_else(PoisonError::into_inner) = Some(sim);
+        Ok(())
+    }
+
     /// The demo server's address, once started.
     pub fn base_url(&self) -> Option<String> {
         self.sim
@@ -38,41 +65,6 @@ impl Demo {
             .as_ref()
             .map(|sim| sim.base_url())
     }
-}
-
-/// Starts the demo server on `rt` and points the demo data at it: its URL is saved as the API
-/// URL on every start (the port changes), and the sample roster is imported when the demo data
-/// directory has no offerings yet.
-pub fn start(state: &AppState, rt: &tokio::runtime::Handle) -> Result<()> {
-    let Some(demo) = state.demo_state() else {
-        return Ok(());
-    };
-    let sim = Sim::builder()
-        .sample_school(DEMO_SEED)
-        .untaken_rolls(UNTAKEN_ROLLS)
-        .token(DEMO_TOKEN, &ALL_SCOPES)
-        .start_on(rt)
-        .map_err(|e| Error::Remote(format!("cannot start the demo server: {e}")))?;
-    let csv = sim.sample().map(|school| school.roster_csv());
-    state.with_store(|store| {
-        save_api_settings(store, &sim.base_url(), None)?;
-        if let (true, Some(csv)) = (roster::offerings(store)?.is_empty(), csv) {
-            roster::import_roster_csv(store, csv.as_bytes(), ROSTER_FILE)?;
-        }
-        Ok::<_, Error>(())
-    })?;
-    // The front desk's check-in kiosk: a few late arrivals in today's first classes, posted
-    // straight to the server under its own teacher assignment, as a real kiosk does.
-    let kiosk = sim.handle();
-    rt.spawn(async move {
-        tokio::time::sleep(KIOSK_AFTER).await;
-        let Some(school) = kiosk.sample() else { return };
-        for arrival in school.kiosk_arrivals(athena_sim::today_utc(), 2, 2) {
-            kiosk.add_record(&arrival);
-        }
-    });
-    *demo.sim.lock().unwrap_or_else(PoisonError::into_inner) = Some(sim);
-    Ok(())
 }
 
 /// Starts Rollbook again on the user's own data (no `--demo`, default data directory).

@@ -7,14 +7,12 @@
 
 use std::collections::BTreeMap;
 
-use rollbook_core::roll::{self, UnsentDay};
+use rollbook_core::roll::UnsentDay;
 use rollbook_core::sync::SyncStatus;
 use rollbook_core::{Day, Id};
 use serde::Serialize;
-use tauri::{AppHandle, Emitter, Manager, Runtime};
+use tauri::{AppHandle, Emitter, Runtime};
 use tokio::sync::watch;
-
-use crate::state::AppState;
 
 pub const SYNC_STATUS: &str = "sync-status";
 pub const MARKS_CHANGED: &str = "marks-changed";
@@ -25,18 +23,23 @@ pub struct MarksChanged {
     pub date: Day,
 }
 
-type Unsent = BTreeMap<(Id, Day), UnsentDay>;
+pub type Unsent = BTreeMap<(Id, Day), UnsentDay>;
 
-/// Forwards one engine's status until that engine is dropped (its channel closes).
-pub async fn forward<R: Runtime>(app: AppHandle<R>, mut status: watch::Receiver<SyncStatus>) {
+/// Forwards one engine's status until that engine is dropped (its channel closes). `unsent`
+/// reads the unsent items by roll ([`rollbook_core::roll::unsent_by_day`]) from the app's store.
+pub async fn forward<R: Runtime>(
+    app: AppHandle<R>,
+    mut status: watch::Receiver<SyncStatus>,
+    unsent: impl Fn() -> Unsent,
+) {
     let mut shown: Option<SyncStatus> = None;
-    let mut before = unsent(&app);
+    let mut before = unsent();
     loop {
         let now = status.borrow_and_update().clone();
         if shown.as_ref() != Some(&now) {
             let _ = app.emit(SYNC_STATUS, &now);
             if shown.as_ref().is_none_or(|s| delivery(s) != delivery(&now)) {
-                let latest = unsent(&app);
+                let latest = unsent();
                 for (offering, date) in changed(&before, &latest) {
                     let _ = app.emit(MARKS_CHANGED, MarksChanged { offering, date });
                 }
@@ -53,12 +56,6 @@ pub async fn forward<R: Runtime>(app: AppHandle<R>, mut status: watch::Receiver<
 /// The counts that move when an item's delivery state changes.
 fn delivery(s: &SyncStatus) -> [u64; 5] {
     [s.pending, s.sending, s.unknown, s.rejected, s.synced]
-}
-
-fn unsent<R: Runtime>(app: &AppHandle<R>) -> Unsent {
-    app.state::<AppState>()
-        .with_store(|store| roll::unsent_by_day(store))
-        .unwrap_or_default()
 }
 
 /// The rolls whose unsent items differ between two snapshots (an item that reached the server

@@ -54,13 +54,13 @@ pub fn builder<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
 /// engine.
 pub fn start<R: Runtime>(app: &AppHandle<R>) {
     let state = app.state::<AppState>();
-    if let Err(error) = demo::start(&state, tauri::async_runtime::handle().inner()) {
+    if let Err(error) = state.start_demo(tauri::async_runtime::handle().inner()) {
         eprintln!("rollbook: {error}");
     }
     // The demo pulls the whole sample school once, so its counselor screen has the records
     // (and "records as of") at once.
     if state.is_demo() {
-        if let Err(error) = school_pull::start(app) {
+        if let Err(error) = state.start_school_pull(app) {
             eprintln!("rollbook: the demo's school pull did not start: {error}");
         }
     }
@@ -76,7 +76,7 @@ pub fn start<R: Runtime>(app: &AppHandle<R>) {
         let mut told = false;
         // Until it starts: `rollbook-cli sync` may hold the database's sync lock for a while.
         // Meanwhile the window works (marks are saved here) and the chip shows nothing is sent.
-        while let Err(error) = engine::restart(&handle).await {
+        while let Err(error) = handle.state::<AppState>().restart_engine(&handle).await {
             if !told {
                 eprintln!("rollbook: sync is not running yet: {error}");
                 told = true;
@@ -132,7 +132,7 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
     app.run(|app, event| {
         if let RunEvent::Exit = event {
             // Requests in flight finish (or the next launch checks the server for them).
-            tauri::async_runtime::block_on(engine::stop(&app.state::<AppState>()));
+            tauri::async_runtime::block_on(app.state::<AppState>().sync.stop_for_exit());
         }
     });
     ExitCode::SUCCESS

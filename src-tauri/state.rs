@@ -1,5 +1,7 @@
 //! What the commands share: the data directory and the store, where the token lives, the sync
-//! engine ([`SyncLink`]) and, in demo mode, the sample school's server.
+//! engine ([`RunningEngine`]), the school pull ([`RunningSchoolPull`]) and, in demo mode, the
+//! sample school's server. The pieces know nothing of `AppState`: it hands each what it needs
+//! (an [`ApiParts`] for a job that reaches the API, the store for the demo's set-up).
 //!
 //! The store is opened on first use, so an unreadable or too-new database is reported to the
 //! window as a `{code, message}` error instead of a crash at launch, and is retried on the next
@@ -12,15 +14,19 @@ use std::sync::{Arc, Mutex, PoisonError};
 use rollbook_core::clock::{Clock, SystemClock};
 use rollbook_core::secret::Secret;
 use rollbook_core::store::Store;
-use rollbook_core::sync::{ApiConfig, MemoryTokens, TokenSource, TokenStore};
-use rollbook_core::{Day, Result};
+use rollbook_core::sync::{
+    load_status, ApiClient, ApiConfig, MemoryTokens, SyncStatus, TokenSource, TokenStore,
+};
+use rollbook_core::{roll, roster, Day, Id, Result};
+use tauri::{AppHandle, Manager, Runtime};
 
 use crate::demo::{Demo, DEMO_TOKEN};
-use crate::engine::SyncLink;
-use crate::school_pull::SchoolPullLink;
+use crate::engine::{ApiParts, RunningEngine};
+use crate::events;
+use crate::school_pull::RunningSchoolPull;
 
 /// Where the API token is kept.
-enum Tokens {
+enum TokenHome {
     /// The OS keyring, one entry per API base URL; `ROLLBOOK_TOKEN` overrides it when reading.
     Keyring,
     /// A given store (demo mode and tests: memory only, never the user's keyring).
@@ -34,11 +40,11 @@ pub struct AppState {
     /// The user's time zone offset, read when the state is made (see [`AppState::today`]).
     local_offset: time::UtcOffset,
     actor: String,
-    tokens: Tokens,
+    tokens: TokenHome,
     demo: Option<Demo>,
     export_dir: Option<PathBuf>,
-    pub(crate) sync: SyncLink,
-    pub(crate) school_pull: SchoolPullLink,
+    pub(crate) sync: RunningEngine,
+    pub(crate) school_pull: RunningSchoolPull,
 }
 
 impl AppState {
@@ -53,11 +59,11 @@ impl AppState {
             // the zone once there are threads (then UTC is used).
             local_offset: time::UtcOffset::current_local_offset().unwrap_or(time::UtcOffset::UTC),
             actor: actor(),
-            tokens: Tokens::Keyring,
+            tokens: TokenHome::Keyring,
             demo: None,
             export_dir: None,
-            sync: SyncLink::default(),
-            school_pull: SchoolPullLink::default(),
+            sync: RunningEngine::default(),
+            school_pull: RunningSchoolPull::default(),
         }
     }
 
@@ -66,7 +72,7 @@ impl AppState {
     pub fn demo(data_dir: PathBuf) -> AppState {
         let token = Secret::new(DEMO_TOKEN);
         AppState {
-            tokens: Tokens::Given(Arc::new(MemoryTokens::new(token))),
+            tokens: TokenHome::Given(Arc::new(MemoryTokens::new(token))),
             demo: Some(Demo::default()),
             ..AppState::new(data_dir)
         }
@@ -74,7 +80,7 @@ impl AppState {
 
     /// Keeps the token in `store` instead of the OS keyring (tests).
     pub fn with_token_store(mut self, store: Arc<dyn TokenStore>) -> AppState {
-        self.tokens = Tokens::Given(store);
+        self.tokens = TokenHome::Given(store);
         self
     }
 
@@ -96,8 +102,12 @@ impl AppState {
         self.demo.is_some()
     }
 
-    pub(crate) fn demo_state(&self) -> Option<&Demo> {
-        self.demo.as_ref()
+    /// In demo mode, starts the sample school's server and points the demo data at it.
+    pub fn start_demo(&self, rt: &tokio::runtime::Handle) -> Result<()> {
+        match &self.demo {
+            Some(demo) => self.with_store(|store| demo.start(store, rt)),
+            None => Ok(()),
+        }
     }
 
     pub fn clock(&self) -> Arc<dyn Clock> {
@@ -142,21 +152,80 @@ impl AppState {
         })
     }
 
-    /// Where the engine reads the token for `config`'s API (with `ROLLBOOK_TOKEN` first when
-    /// the keyring is used).
-    pub fn token_source(&self, config: &ApiConfig) -> TokenSource {
+    /// Where sync and pulls read the token for `config`'s API (core's
+    /// [`TokenSource::for_api`]: `ROLLBOOK_TOKEN` first, else the keyring).
+    pub fn tokens_for_api(&self, config: &ApiConfig) -> TokenSource {
         match &self.tokens {
-            Tokens::Keyring => TokenSource::for_api(config),
-            Tokens::Given(store) => TokenSource::new(store.clone()),
+            TokenHome::Keyring => TokenSource::for_api(config),
+            TokenHome::Given(store) => TokenSource::new(store.clone()),
         }
     }
 
-    /// Where signing in stores the token and signing out deletes it (never the environment).
-    pub fn token_store_source(&self, config: &ApiConfig) -> TokenSource {
+    /// Where signing in stores the token and signing out deletes it (core's
+    /// [`TokenSource::keyring_of`]: never the environment).
+    pub fn tokens_for_sign_in(&self, config: &ApiConfig) -> TokenSource {
         match &self.tokens {
-            Tokens::Keyring => TokenSource::keyring_of(config),
-            Tokens::Given(store) => TokenSource::new(store.clone()),
+            TokenHome::Keyring => TokenSource::keyring_of(config),
+            TokenHome::Given(store) => TokenSource::new(store.clone()),
         }
+    }
+
+    /// What a job needs to reach the configured API, with a database connection of its own.
+    pub(crate) fn api_parts(&self) -> Result<ApiParts> {
+        let config = self.api_config()?;
+        let tokens = self.tokens_for_api(&config);
+        Ok(ApiParts {
+            api: ApiClient::new(config)?,
+            store: Store::open_data_dir(&self.data_dir)?,
+            tokens,
+            clock: self.clock(),
+        })
+    }
+
+    /// Stops the sync engine (if any) and starts one with the current settings and token; its
+    /// status goes to the window as events.
+    pub async fn restart_engine<R: Runtime>(&self, app: &AppHandle<R>) -> Result<()> {
+        let status = self
+            .sync
+            .restart(|| {
+                let parts = self.api_parts()?;
+                // The demo lists every sample offering once at start: its Today then shows the
+                // sample school's past rolls as the server holds them (a few left untaken) and
+                // the kiosk's marks.
+                let list_first: Vec<Id> = if self.is_demo() {
+                    roster::offerings(&parts.store)?
+                        .into_iter()
+                        .map(|o| o.id)
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                Ok((parts, list_first))
+            })
+            .await?;
+        let reader = app.clone();
+        let unsent = move || {
+            reader
+                .state::<AppState>()
+                .with_store(|store| roll::unsent_by_day(store))
+                .unwrap_or_default()
+        };
+        tauri::async_runtime::spawn(events::forward(app.clone(), status, unsent));
+        Ok(())
+    }
+
+    /// The sync status: the engine's, or the database's when no engine runs (e.g.
+    /// `rollbook-cli sync` holds the sync lock).
+    pub fn sync_status(&self) -> Result<SyncStatus> {
+        match self.sync.status() {
+            Some(status) => Ok(status),
+            None => self.with_store(|store| load_status(store, self.clock.now())),
+        }
+    }
+
+    /// Starts "Refresh all classes" in the background; refused while one runs.
+    pub fn start_school_pull<R: Runtime>(&self, app: &AppHandle<R>) -> Result<()> {
+        self.school_pull.start(app, self.api_parts()?)
     }
 }
 

@@ -1,17 +1,32 @@
+use std::time::Duration;
+
 use rollbook_core::lookup::StudentEntry;
-use rollbook_core::sync::ListFilter;
+use rollbook_core::sync::{self, ListFilter};
 use rollbook_core::{Day, Error, Id};
 use rollbook_report::gather::{self, ClassView, StudentView};
 use rollbook_report::{Lang, ReportError, SchoolQuery, SchoolView, Theme, Tier};
 use tauri::{AppHandle, Runtime, State};
 
 use super::opt_day;
-use crate::engine;
 use crate::exports::{self, Exported, Kind};
 use crate::state::AppState;
 
 /// The most students a search lists.
 const SEARCH_LIMIT: usize = 50;
+
+/// How long a counselor view waits for the server's records before it shows the cache.
+const PULL_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Fetches the server's records (`filter`: a student's or an offering's) into the cache when
+/// it can (a token, a reachable server, within [`PULL_TIMEOUT`]); otherwise the view is
+/// computed from what this device holds, without an error: the network never fails a report.
+async fn pull_first(state: &AppState, filter: ListFilter) {
+    let Ok(mut parts) = state.api_parts() else {
+        return;
+    };
+    let (api, tokens, clock) = (&parts.api, &parts.tokens, &*parts.clock);
+    let _ = sync::pull_within(&mut parts.store, api, tokens, clock, filter, PULL_TIMEOUT).await;
+}
 
 type Result<T> = std::result::Result<T, ReportError>;
 
@@ -45,7 +60,7 @@ pub async fn student_view(
 ) -> Result<StudentView> {
     let (student, (from, to)) = (Id::parse(&student)?, range(&state, from, to)?);
     let (theme, lang) = (theme_of(&theme)?, lang_of(&lang)?);
-    engine::pull_first(&state, ListFilter::Student(student.clone())).await;
+    pull_first(&state, ListFilter::Student(student.clone())).await;
     state.with_store(|store| gather::student_view(store, &student, from, to, theme, lang))
 }
 
@@ -61,7 +76,7 @@ pub async fn class_view(
 ) -> Result<ClassView> {
     let (offering, (from, to)) = (Id::parse(&offering)?, range(&state, from, to)?);
     let (theme, lang) = (theme_of(&theme)?, lang_of(&lang)?);
-    engine::pull_first(&state, ListFilter::Offering(offering.clone())).await;
+    pull_first(&state, ListFilter::Offering(offering.clone())).await;
     state.with_store(|store| gather::class_view(store, &offering, from, to, theme, lang))
 }
 

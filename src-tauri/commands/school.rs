@@ -8,8 +8,8 @@ use crate::state::AppState;
 /// Starts pulling every class of the roster in the background; `school-pull` events report it.
 /// Refused (`conflict`) while one runs.
 #[tauri::command(async)]
-pub fn pull_all_classes<R: Runtime>(app: AppHandle<R>) -> Result<()> {
-    crate::school_pull::start(&app)
+pub fn pull_all_classes<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>) -> Result<()> {
+    state.start_school_pull(&app)
 }
 
 /// Cancels the running school pull (what finished is kept). Returns whether one was running.

@@ -1,18 +1,51 @@
 use rollbook_core::secret::Secret;
-use rollbook_core::sync::status::QueueState;
-use rollbook_core::sync::{self, save_api_settings};
-use rollbook_core::{Error, Result};
+use rollbook_core::store::Store;
+use rollbook_core::sync::{self, save_api_settings, BlockReason};
+use rollbook_core::{Error, Id, Result};
+use serde::Serialize;
 use tauri::{AppHandle, Runtime, State};
 
-use crate::engine::{self, Settings};
 use crate::state::AppState;
+
+/// The connection settings as the settings screen shows them. Never the token.
+#[derive(Debug, Clone, Serialize)]
+pub struct Settings {
+    pub api_url: String,
+    pub school_id: Option<Id>,
+    pub signed_in: bool,
+    /// The server refused to record attendance with this token (403): marks stay here.
+    pub read_only: bool,
+    pub demo: bool,
+    /// Minutes between refreshes of the server's records, at least.
+    pub refresh_minutes: u64,
+}
+
+/// The settings as they are now, for every command of this screen to answer with.
+async fn current(state: &AppState) -> Result<Settings> {
+    let config = state.api_config()?;
+    let signed_in = state.tokens_for_api(&config).get().await?.is_some();
+    let read_only = state
+        .sync_status()?
+        .blocked
+        .is_some_and(|b| b.reason == BlockReason::Permission);
+    Ok(Settings {
+        api_url: config.base_url.as_str().to_string(),
+        school_id: config.school_id,
+        signed_in,
+        read_only,
+        demo: state.is_demo(),
+        refresh_minutes: state
+            .with_store(|store| sync::refresh_every(store))?
+            .as_secs()
+            / 60,
+    })
+}
 
 /// API URL, school id, whether a token is stored and whether it may record. Never the token.
 #[tauri::command(async)]
 pub async fn settings(state: State<'_, AppState>) -> Result<Settings> {
-    engine::settings(&state).await
+    current(&state).await
 }
-
 /// Saves how often (minutes, 1 to 240; "" or null: every 10 minutes) the server's records of
 /// the offerings this device works with are refreshed, then restarts sync with it.
 #[tauri::command(async)]
@@ -23,8 +56,8 @@ pub async fn save_refresh_minutes<R: Runtime>(
 ) -> Result<Settings> {
     let minutes = sync::parse_refresh_minutes(minutes.as_deref().unwrap_or(""))?;
     state.with_store(|store| sync::set_refresh_minutes(store, minutes))?;
-    engine::restart(&app).await?;
-    engine::settings(&state).await
+    state.restart_engine(&app).await?;
+    current(&state).await
 }
 
 /// Checks and saves the API URL and school id, then restarts sync with them.
@@ -42,8 +75,8 @@ pub async fn save_settings<R: Runtime>(
         ));
     }
     state.with_store(|store| save_api_settings(store, &api_url, school_id.as_deref()))?;
-    engine::restart(&app).await?;
-    engine::settings(&state).await
+    state.restart_engine(&app).await?;
+    current(&state).await
 }
 
 /// Stores the token in the keyring (it comes in once and never goes back out), forgets
@@ -56,17 +89,18 @@ pub async fn sign_in<R: Runtime>(
 ) -> Result<Settings> {
     let token = Secret::new(token).ok_or_else(|| Error::Invalid("the token is empty".into()))?;
     let config = state.api_config()?;
-    state.token_store_source(&config).set(token).await?;
-    state.with_store(|store| QueueState::clear_for_new_token(store))?;
-    engine::restart(&app).await?;
-    engine::settings(&state).await
+    // On a connection of its own: the shared one is never held across an `.await`.
+    let mut store = Store::open_data_dir(state.data_dir())?;
+    sync::sign_in(&mut store, &state.tokens_for_sign_in(&config), token).await?;
+    state.restart_engine(&app).await?;
+    current(&state).await
 }
 
 /// Deletes the token from the keyring; marks keep being saved here.
 #[tauri::command(async)]
 pub async fn sign_out(state: State<'_, AppState>) -> Result<Settings> {
     let config = state.api_config()?;
-    state.token_store_source(&config).delete().await?;
+    sync::sign_out(&state.tokens_for_sign_in(&config)).await?;
     state.sync.run_now();
-    engine::settings(&state).await
+    current(&state).await
 }

@@ -4,20 +4,19 @@ use rollbook_core::Result;
 use serde::Serialize;
 use tauri::{AppHandle, Runtime, State};
 
-use crate::engine;
 use crate::state::AppState;
 
 /// The engine's status (also pushed as the `sync-status` event on every change).
 #[tauri::command(async)]
 pub fn sync_status(state: State<'_, AppState>) -> Result<SyncStatus> {
-    engine::status(&state)
+    state.sync_status()
 }
 
 /// A pass now (starting the engine if it is not running).
 #[tauri::command(async)]
 pub async fn sync_now<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>) -> Result<()> {
     if !state.sync.run_now() {
-        engine::restart(&app).await?;
+        state.restart_engine(&app).await?;
     }
     Ok(())
 }
