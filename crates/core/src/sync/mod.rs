@@ -7,7 +7,7 @@
 //!
 //! - [`plan`]: the pure plan of a pass (what to reconcile, what to send in which order, when to
 //!   look again); [`classify`]: the pure classification of every answer.
-//! - [`engine`] + `deliver`: carrying a plan out; [`handle`]: the engine as a background task;
+//! - [`engine`] + `deliver` (the POSTs) + `reconcile_pass` (the listings): carrying a plan out; [`handle`]: the engine as a background task;
 //!   [`stop`]: when it stops (a deadline, Ctrl-C, the app closing) and what it does then.
 //! - [`api`]: the HTTP client; [`record`]: the wire record; [`tokens`]: where the token lives.
 //! - [`queue`]: the engine's outbox reads and writes; [`reconcile`]: matching unknown items.
@@ -28,6 +28,7 @@ pub mod plan;
 pub mod pull;
 pub mod queue;
 pub mod reconcile;
+mod reconcile_pass;
 pub mod record;
 pub mod refresh;
 pub mod settings;

@@ -45,30 +45,53 @@ fn item_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<QueueItem> {
     })
 }
 
-/// Runs `f` atomically: in its own `BEGIN IMMEDIATE` transaction, or in a savepoint when the
-/// engine has already opened one (it batches the writes of several answers in one commit).
+/// An open unit of writes: a `BEGIN IMMEDIATE` transaction, or a savepoint when one is open
+/// already (the engine batches the writes of several answers in one commit, and each answer's
+/// writes are atomic inside it). [`Atomic::end`] commits it, or rolls it back on an error.
+pub(crate) struct Atomic {
+    commit: &'static str,
+    rollback: &'static str,
+}
+
+impl Atomic {
+    pub(crate) fn begin(conn: &Connection) -> Result<Atomic> {
+        let (begin, atomic) = if conn.is_autocommit() {
+            let atomic = Atomic {
+                commit: "COMMIT",
+                rollback: "ROLLBACK",
+            };
+            ("BEGIN IMMEDIATE", atomic)
+        } else {
+            let atomic = Atomic {
+                commit: "RELEASE rollbook_sync",
+                rollback: "ROLLBACK TO rollbook_sync; RELEASE rollbook_sync",
+            };
+            ("SAVEPOINT rollbook_sync", atomic)
+        };
+        conn.execute_batch(begin)?;
+        Ok(atomic)
+    }
+
+    /// Commits when `result` is `Ok`, otherwise rolls back and gives the error back.
+    pub(crate) fn end<T>(self, conn: &Connection, result: Result<T>) -> Result<T> {
+        let result = result.and_then(|v| {
+            conn.execute_batch(self.commit)?;
+            Ok(v)
+        });
+        if result.is_err() {
+            let _ = conn.execute_batch(self.rollback);
+        }
+        result
+    }
+}
+
+/// Runs `f` atomically ([`Atomic`]).
 pub(crate) fn atomically<T>(
     conn: &Connection,
     f: impl FnOnce(&Connection) -> Result<T>,
 ) -> Result<T> {
-    let (begin, commit, rollback) = if conn.is_autocommit() {
-        ("BEGIN IMMEDIATE", "COMMIT", "ROLLBACK")
-    } else {
-        (
-            "SAVEPOINT rollbook_sync",
-            "RELEASE rollbook_sync",
-            "ROLLBACK TO rollbook_sync; RELEASE rollbook_sync",
-        )
-    };
-    conn.execute_batch(begin)?;
-    let result = f(conn).and_then(|v| {
-        conn.execute_batch(commit)?;
-        Ok(v)
-    });
-    if result.is_err() {
-        let _ = conn.execute_batch(rollback);
-    }
-    result
+    let atomic = Atomic::begin(conn)?;
+    atomic.end(conn, f(conn))
 }
 
 /// Every item not yet settled (pending, sending, unknown), oldest first.
