@@ -12,6 +12,7 @@ mod args;
 mod calendar_cmds;
 mod marks_cmds;
 mod output;
+mod pull_cmds;
 mod report_cmds;
 mod report_text;
 mod retention_cmds;
@@ -79,7 +80,7 @@ enum Command {
     /// Send waiting changes to the school's Athena server (exit 3: --wait timed out; 130: Ctrl-C)
     Sync(sync_cmds::SyncArgs),
     /// Fetch the server's records of an offering, a student or every offering (--all) into this device
-    Pull(sync_cmds::PullArgs),
+    Pull(pull_cmds::PullArgs),
     /// Changes the server refused, with its reasons
     Rejected(sync_cmds::RejectedArgs),
     /// Stop trying to send a refused (or unknown) change; its history is kept
@@ -136,7 +137,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Login(args) => sync_cmds::run_login(&ctx, args),
         Command::Logout => sync_cmds::run_logout(&ctx),
         Command::Sync(args) => sync_cmds::run_sync(&ctx, args),
-        Command::Pull(args) => sync_cmds::run_pull(&ctx, args),
+        Command::Pull(args) => pull_cmds::run_pull(&ctx, args),
         Command::Rejected(args) => sync_cmds::run_rejected(&ctx, args),
         Command::Discard(args) => sync_cmds::run_discard(&ctx, args),
         Command::Report(args) => report_cmds::run_report(&ctx, args),

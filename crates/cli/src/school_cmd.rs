@@ -73,8 +73,8 @@ pub fn run(ctx: &Ctx, a: SchoolReportArgs) -> Result<()> {
     let says = stdout_for(a.json, &files, a.html.as_deref())?;
     let mut store = ctx.open()?;
     if a.pull {
-        let report = crate::sync_cmds::pull_school(&mut store, DEFAULT_PULL_CONCURRENCY)?;
-        if let Err(e) = crate::sync_cmds::school_pull_outcome(&report) {
+        let report = crate::pull_cmds::pull_school(&mut store, DEFAULT_PULL_CONCURRENCY)?;
+        if let Err(e) = crate::pull_cmds::school_pull_outcome(&report) {
             if report.error.is_some() {
                 return Err(e);
             }

@@ -1,12 +1,12 @@
-//! Talking to the Athena API: `login`, `logout`, `sync`, `pull` (`--all`: the school pull),
-//! `rejected`, `discard`.
+//! Talking to the Athena API: `login`, `logout`, `sync`, `rejected`, `discard` (`pull` is
+//! [`crate::pull_cmds`]).
 //!
 //! The token comes from stdin (`login`) into the system keyring, or from `ROLLBOOK_TOKEN`, which
 //! overrides the keyring; it is never printed, logged or stored in the database. `sync` exits 3
 //! when `--wait` runs out of time, 130 when stopped by Ctrl-C (in both cases with everything
 //! written down), and 1 with a clear message when the server refuses the token.
 
-use std::io::{IsTerminal, Read};
+use std::io::Read;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,18 +19,17 @@ use rollbook_core::sync::api::{
     ApiClient, ApiConfig, Exchange, ListFilter, SETTING_API_URL, SETTING_SCHOOL_ID,
 };
 use rollbook_core::sync::classify::{classify_read, ReadOutcome};
-use rollbook_core::sync::stop::Stop;
 use rollbook_core::sync::tokens::TOKEN_ENV;
 use rollbook_core::sync::{
-    self, BlockReason, Blocked, DrainEnd, Engine, EngineConfig, PassReport, PullAllOptions,
-    PullProgress, RefreshReport, SchoolPullReport, StopSignal, TokenSource, MAX_PULL_CONCURRENCY,
+    self, BlockReason, Blocked, DrainEnd, Engine, EngineConfig, PassReport, RefreshReport,
+    StopSignal, TokenSource,
 };
 use rollbook_core::{Error, Id, Result};
 
 use serde::Serialize;
 
 use crate::output::outln;
-use crate::{args, output, Ctx};
+use crate::{output, Ctx};
 
 /// The exit code of `sync --wait` when the timeout comes first.
 pub const EXIT_TIMEOUT: u8 = 3;
@@ -81,34 +80,6 @@ pub struct SyncArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct PullArgs {
-    #[command(flatten)]
-    pub what: PullTarget,
-    /// Listings in flight at once with --all (1 to 64; default 8)
-    #[arg(long, value_name = "N",
-          value_parser = clap::value_parser!(u16).range(1..=MAX_PULL_CONCURRENCY as i64))]
-    pub concurrency: Option<u16>,
-    #[arg(long)]
-    pub json: bool,
-}
-
-/// Exactly one of --offering, --student and --all.
-#[derive(Debug, Args)]
-#[group(required = true, multiple = false)]
-pub struct PullTarget {
-    /// Fetch the server's records of this offering
-    #[arg(long, value_name = "ID", value_parser = args::id)]
-    pub offering: Option<Id>,
-    /// Fetch the server's records of this student
-    #[arg(long, value_name = "ID", value_parser = args::id)]
-    pub student: Option<Id>,
-    /// Fetch the records of every offering of the roster (the whole school for a counselor;
-    /// exit 1 naming the offerings that failed, 130 on Ctrl-C, what was pulled kept)
-    #[arg(long)]
-    pub all: bool,
-}
-
-#[derive(Debug, Args)]
 pub struct RejectedArgs {
     #[arg(long)]
     pub json: bool,
@@ -121,7 +92,7 @@ pub struct DiscardArgs {
     pub item: i64,
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -352,7 +323,7 @@ fn sync_inner(ctx: &Ctx, a: SyncArgs) -> Result<Option<u8>> {
 /// Ctrl-C stops the engine (requests in flight get [`CTRL_C_GRACE`]); a second one cuts them at
 /// once. Never returns; without a way to catch Ctrl-C it stays the default (the process ends,
 /// as in a crash, which the next run recovers from).
-async fn stop_on_ctrl_c(stop: StopSignal) -> std::convert::Infallible {
+pub(crate) async fn stop_on_ctrl_c(stop: StopSignal) -> std::convert::Infallible {
     if tokio::signal::ctrl_c().await.is_ok() {
         stop.stop_within(CTRL_C_GRACE);
         if tokio::signal::ctrl_c().await.is_ok() {
@@ -435,169 +406,6 @@ fn print_report(r: &PassReport, status: &sync::SyncStatus) {
             n => format!("{n} changes were"),
         };
         outln!("{refused} refused by the server: see `rollbook-cli rejected`.");
-    }
-}
-
-pub fn run_pull(ctx: &Ctx, a: PullArgs) -> Result<()> {
-    if a.what.all {
-        return run_pull_all(ctx, a);
-    }
-    if a.concurrency.is_some() {
-        return Err(Error::Invalid(
-            "--concurrency goes with --all (a single offering or student is one listing)".into(),
-        ));
-    }
-    let mut store = ctx.open()?;
-    let config = ApiConfig::resolve(&store)?;
-    let tokens = TokenSource::for_api(&config);
-    let api = ApiClient::new(config)?;
-    let report = runtime()?.block_on(async {
-        match (&a.what.offering, &a.what.student) {
-            (Some(o), _) => sync::pull_offering(&mut store, &api, &tokens, &SystemClock, o).await,
-            (None, Some(s)) => sync::pull_student(&mut store, &api, &tokens, &SystemClock, s).await,
-            (None, None) => Err(Error::Invalid(
-                "pass --offering ID, --student ID or --all".into(),
-            )),
-        }
-    })?;
-    if a.json {
-        return output::json(&report);
-    }
-    outln!(
-        "{} on the server, {} new here; {} filled in.",
-        output::count(report.records, "record", "records"),
-        report.new_records,
-        output::count(report.names_resolved, "student name", "student names"),
-    );
-    if report.skipped > 0 {
-        let (n, was) = match report.skipped {
-            1 => ("1 listed record".to_string(), "was"),
-            n => (format!("{n} listed records"), "were"),
-        };
-        outln!("{n} {was} not valid and ignored.");
-    }
-    if report.too_old > 0 {
-        let (n, was) = match report.too_old {
-            1 => ("1 record".to_string(), "was"),
-            n => (format!("{n} records"), "were"),
-        };
-        outln!("{n} older than this computer keeps {was} not stored (`rollbook-cli retention`).");
-    }
-    if let Some(note) = &report.names_note {
-        outln!("Names: {note}.");
-    }
-    Ok(())
-}
-
-/// `pull --all`: the school pull, with a progress line on a terminal's stderr and a summary.
-fn run_pull_all(ctx: &Ctx, a: PullArgs) -> Result<()> {
-    let mut store = ctx.open()?;
-    let concurrency = a
-        .concurrency
-        .map_or(sync::DEFAULT_PULL_CONCURRENCY, usize::from);
-    let report = pull_school(&mut store, concurrency)?;
-    if a.json {
-        output::json(&report)?;
-    } else {
-        print_school_pull(&report);
-    }
-    school_pull_outcome(&report)
-}
-
-/// The school pull (`pull --all`, `school-report --pull`): every class of the roster, a
-/// progress line on stderr when it is a terminal, Ctrl-C cancelling (what finished is kept).
-pub fn pull_school(store: &mut Store, concurrency: usize) -> Result<SchoolPullReport> {
-    let config = ApiConfig::resolve(store)?;
-    let tokens = TokenSource::for_api(&config);
-    let api = ApiClient::new(config)?;
-    let opts = PullAllOptions { concurrency };
-    let on_terminal = std::io::stderr().is_terminal();
-    let mut shown = false;
-    let mut progress = |p: &PullProgress| {
-        if on_terminal {
-            shown = true;
-            eprint!(
-                "\r\x1b[2KPulled {} of {} classes, {}",
-                p.done,
-                p.total,
-                output::count_grouped(p.records, "record", "records")
-            );
-        }
-    };
-    let stop = Stop::new().signal();
-    let rt = runtime()?;
-    let ran = rt.block_on(async {
-        let work = sync::pull_all(
-            store,
-            &api,
-            &tokens,
-            &SystemClock,
-            opts,
-            &stop,
-            &mut progress,
-        );
-        tokio::select! {
-            biased;
-            never = stop_on_ctrl_c(stop.clone()) => match never {},
-            done = work => done,
-        }
-    });
-    rt.shutdown_background();
-    if shown {
-        eprintln!();
-    }
-    ran
-}
-
-/// What a school pull's report means for the command: the sign-in error, exit 130 when
-/// cancelled, or an error naming the classes that failed.
-pub fn school_pull_outcome(report: &SchoolPullReport) -> Result<()> {
-    if let Some(error) = &report.error {
-        return Err(Error::Auth(error.clone()));
-    }
-    if report.cancelled {
-        eprintln!(
-            "rollbook-cli: stopped: {} of {} classes pulled, kept",
-            report.pulled, report.offerings
-        );
-        output::finish()?;
-        std::process::exit(EXIT_INTERRUPTED.into());
-    }
-    if !report.failed.is_empty() {
-        let named: Vec<String> = report
-            .failed
-            .iter()
-            .map(|f| match &f.name {
-                Some(name) => format!("{name} ({}): {}", f.offering_id, f.reason),
-                None => format!("{}: {}", f.offering_id, f.reason),
-            })
-            .collect();
-        return Err(Error::Remote(format!(
-            "{} of {} could not be pulled (the others were kept):\n  {}",
-            report.failed.len(),
-            output::count(report.offerings, "class", "classes"),
-            named.join("\n  ")
-        )));
-    }
-    Ok(())
-}
-
-fn print_school_pull(r: &SchoolPullReport) {
-    outln!(
-        "Pulled {} of {}: {} on the server, {} new here.",
-        r.pulled,
-        output::count(r.offerings, "class", "classes"),
-        output::count_grouped(r.records, "record", "records"),
-        output::grouped(r.new_records),
-    );
-    if !r.failed.is_empty() {
-        outln!(
-            "{} failed (left as they were).",
-            output::count(r.failed.len() as u64, "class", "classes")
-        );
-    }
-    if let Some(at) = &r.as_of {
-        outln!("Records as of {at}.");
     }
 }
 
