@@ -127,6 +127,20 @@ pub fn students(store: &Store) -> Result<Vec<StudentEntry>> {
     Ok(list)
 }
 
+/// `NotFound` unless the offering is stored.
+pub(crate) fn require_offering(conn: &Connection, offering: &Id) -> Result<()> {
+    let exists: bool = conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM offering WHERE id = ?1)")?
+        .query_row([offering], |r| r.get(0))?;
+    if exists {
+        Ok(())
+    } else {
+        Err(Error::NotFound(format!(
+            "no offering {offering} is stored here; import a roster that lists it first"
+        )))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,19 +208,5 @@ mod tests {
             list[1].offerings.is_empty(),
             "an inactive enrollment is not listed"
         );
-    }
-}
-
-/// `NotFound` unless the offering is stored.
-pub(crate) fn require_offering(conn: &Connection, offering: &Id) -> Result<()> {
-    let exists: bool = conn
-        .prepare_cached("SELECT EXISTS (SELECT 1 FROM offering WHERE id = ?1)")?
-        .query_row([offering], |r| r.get(0))?;
-    if exists {
-        Ok(())
-    } else {
-        Err(Error::NotFound(format!(
-            "no offering {offering} is stored here; import a roster that lists it first"
-        )))
     }
 }
