@@ -35,6 +35,8 @@ pub struct Gate {
 }
 
 impl Gate {
+    /// Nothing holds the queue back (the table tests' starting point).
+    #[cfg(test)]
     pub fn open(now: OffsetDateTime) -> Gate {
         Gate {
             now,
