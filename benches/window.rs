@@ -26,6 +26,10 @@
 //! Run with `benches/window.sh` (it builds both programs in the bench profile and provides the
 //! display and D-Bus session); alone, this prints a note and does nothing.
 
+// Test code unwraps: a failed unwrap fails the run at its line (clippy.toml allows it in #[test]
+// functions; this covers their helpers too).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 #[allow(dead_code)]
 #[path = "../tests/e2e/driver.rs"]
 mod driver;

@@ -3,6 +3,10 @@
 //! `{code, message}`; the sync engine runs behind them and reports through events. Runs on
 //! tauri's mock runtime: no display needed. HTTP goes to athena-sim on 127.0.0.1:0.
 
+// Test code unwraps: a failed unwrap fails the run at its line (clippy.toml allows it in #[test]
+// functions; this covers their helpers too).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;

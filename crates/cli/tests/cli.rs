@@ -1,5 +1,9 @@
 //! End-to-end tests of `rollbook-cli`: the real built binary on a temporary data directory.
 
+// Test code unwraps: a failed unwrap fails the run at its line (clippy.toml allows it in #[test]
+// functions; this covers their helpers too).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::Path;
 
 use rstest::rstest;

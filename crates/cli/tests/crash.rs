@@ -15,6 +15,10 @@
 //! faults) follow from it. Exact kill points still depend on timing, which is what the
 //! campaign is for: the invariants must hold whatever the moment.
 
+// Test code unwraps: a failed unwrap fails the run at its line (clippy.toml allows it in #[test]
+// functions; this covers their helpers too).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::process::Stdio;
 use std::time::{Duration, Instant};

@@ -4,6 +4,10 @@
 //! panic or a signal; a non-zero exit says why on stderr and leaves every table of the database
 //! as it was. Seeded by proptest (a failure is shrunk to the smallest command line).
 
+// Test code unwraps: a failed unwrap fails the run at its line (clippy.toml allows it in #[test]
+// functions; this covers their helpers too).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::process::Output;
 
 use proptest::prelude::*;

@@ -6,6 +6,10 @@
 //! to `nobody` and the commands run as `nobody` (`setpriv`); as any other user it is the
 //! user's own directory with the write bits removed.
 
+// Test code unwraps: a failed unwrap fails the run at its line (clippy.toml allows it in #[test]
+// functions; this covers their helpers too).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -3,6 +3,10 @@
 //! own records (plus a local correction not yet sent, which wins): the path pull → cache →
 //! effective records → measures must not lose, double or reorder a record.
 
+// Test code unwraps: a failed unwrap fails the run at its line (clippy.toml allows it in #[test]
+// functions; this covers their helpers too).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::HashMap;
 use std::path::Path;
 

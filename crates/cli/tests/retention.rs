@@ -2,6 +2,10 @@
 //! delivered to athena-sim on 127.0.0.1:0. Old delivered marks go, unsent ones stay, recent
 //! history is untouched, a dry run changes nothing, and a pull does not bring purged days back.
 
+// Test code unwraps: a failed unwrap fails the run at its line (clippy.toml allows it in #[test]
+// functions; this covers their helpers too).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::PathBuf;
 
 use athena_sim::Sim;

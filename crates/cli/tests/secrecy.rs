@@ -25,6 +25,10 @@
 //! sets `ROLLBOOK_E2E=1`), otherwise `ROLLBOOK_TOKEN`, after a `login` that must fail for want of
 //! a keyring (its error is checked too). The user's own keyring is never touched.
 
+// Test code unwraps: a failed unwrap fails the run at its line (clippy.toml allows it in #[test]
+// functions; this covers their helpers too).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

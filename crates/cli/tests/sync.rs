@@ -1,6 +1,10 @@
 //! `rollbook-cli sync`, `pull`, `rejected`, `discard`, `status --json` and `login` input checks:
 //! the real binary against athena-sim on 127.0.0.1:0.
 
+// Test code unwraps: a failed unwrap fails the run at its line (clippy.toml allows it in #[test]
+// functions; this covers their helpers too).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::HashMap;
 use std::io::Write;
 use std::process::Stdio;

@@ -1,6 +1,10 @@
 //! `rollbook-cli wipe`: refuses without confirmation when no one can be asked, and with `--yes`
 //! removes the database and the files beside it (then the saved token, see below).
 
+// Test code unwraps: a failed unwrap fails the run at its line (clippy.toml allows it in #[test]
+// functions; this covers their helpers too).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 

@@ -5,6 +5,10 @@
 //! `cargo bench -p rollbook-core --bench marks` runs criterion (medians) and then records
 //! every single call of a fixed run to print p50/p95/p99.
 
+// Test code unwraps: a failed unwrap fails the run at its line (clippy.toml allows it in #[test]
+// functions; this covers their helpers too).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::time::{Duration, Instant};
 
 use criterion::{BatchSize, Criterion};

@@ -25,6 +25,10 @@
 //! bound offerings / concurrency x the time of one listing, and the peak memory (see the
 //! `school_pull` module; `BENCH_QUICK=1` for 40 offerings x 20 days).
 
+// Test code unwraps: a failed unwrap fails the run at its line (clippy.toml allows it in #[test]
+// functions; this covers their helpers too).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

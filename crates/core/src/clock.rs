@@ -1,6 +1,6 @@
 //! Time is passed in: production code uses [`SystemClock`], tests use [`FixedClock`].
 
-use std::sync::Mutex;
+use std::sync::{Mutex, PoisonError};
 
 use time::OffsetDateTime;
 
@@ -27,18 +27,18 @@ impl FixedClock {
     }
 
     pub fn advance(&self, by: time::Duration) {
-        let mut t = self.0.lock().expect("clock lock");
+        let mut t = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         *t += by;
     }
 
     pub fn set(&self, at: OffsetDateTime) {
-        *self.0.lock().expect("clock lock") = at;
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = at;
     }
 }
 
 impl Clock for FixedClock {
     fn now(&self) -> OffsetDateTime {
-        *self.0.lock().expect("clock lock")
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 

@@ -1,6 +1,10 @@
 //! Integration tests of rollbook-core on real SQLite databases: one test binary, a module per
 //! area (the files are in `tests/core/`).
 
+// Test code unwraps: a failed unwrap fails the run at its line (clippy.toml allows it in #[test]
+// functions; this covers their helpers too).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 #[path = "core/common.rs"]
 mod common;
 

@@ -10,6 +10,10 @@
 //!
 //! Run: `cargo bench -p rollbook-report --bench history`.
 
+// Test code unwraps: a failed unwrap fails the run at its line (clippy.toml allows it in #[test]
+// functions; this covers their helpers too).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 

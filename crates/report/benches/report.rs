@@ -2,6 +2,10 @@
 //! courses and 200 school days) ≤ 5 ms; a 40-student class overview (≈8,000 records) with its
 //! charts ≤ 20 ms. Run: `cargo bench -p rollbook-report`.
 
+// Test code unwraps: a failed unwrap fails the run at its line (clippy.toml allows it in #[test]
+// functions; this covers their helpers too).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::HashMap;
 use std::hint::black_box;
 

@@ -1,6 +1,10 @@
 //! Integration tests of rollbook-report in one binary, one module per area (the layout of
 //! ripgrep's tests/tests.rs). The modules live in tests/report/.
 
+// Test code unwraps: a failed unwrap fails the run at its line (clippy.toml allows it in #[test]
+// functions; this covers their helpers too).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 #[path = "report/util.rs"]
 mod util;
 

@@ -112,12 +112,16 @@ pub fn school_view(store: &Store, query: &SchoolQuery) -> Result<SchoolView, Rep
         part.rows(store, (Bound::Unbounded, Bound::Unbounded))?
     } else {
         // The first part on this connection, each other on a reader of its own, at once.
-        let mut bounds: Vec<Bound<Id>> = vec![Bound::Unbounded];
-        bounds.extend(splits.iter().cloned().map(Bound::Included));
-        let mut ends: Vec<Bound<Id>> = splits.iter().cloned().map(Bound::Excluded).collect();
-        ends.push(Bound::Unbounded);
-        let mut spans = bounds.into_iter().zip(ends);
-        let first = spans.next().expect("one span per part");
+        // Part i ends where part i + 1 starts: at the next split, or with the last student.
+        let end_after = |i: usize| {
+            splits
+                .get(i)
+                .cloned()
+                .map_or(Bound::Unbounded, Bound::Excluded)
+        };
+        let first = (Bound::Unbounded, end_after(0));
+        let spans = (splits.iter().cloned().enumerate())
+            .map(|(i, split)| (Bound::Included(split), end_after(i + 1)));
         std::thread::scope(|scope| {
             let others: Vec<_> = readers
                 .into_iter()
@@ -126,7 +130,10 @@ pub fn school_view(store: &Store, query: &SchoolQuery) -> Result<SchoolView, Rep
                 .collect();
             let (mut total, mut students) = part.rows(store, first)?;
             for other in others {
-                let (n, rows) = other.join().expect("a part of the school view panicked")?;
+                // A part that panicked panics here, with its own message.
+                let (n, rows) = other
+                    .join()
+                    .unwrap_or_else(|p| std::panic::resume_unwind(p))?;
                 total += n;
                 students.extend(rows);
             }
