@@ -66,18 +66,20 @@ pub fn offering_name(store: &Store, offering: &Id) -> Result<Option<String>> {
 
 /// Every offering's name (the whole table: one school's offerings).
 pub fn offering_names(store: &Store) -> Result<HashMap<Id, String>> {
-    let mut stmt = store
-        .conn()
-        .prepare_cached("SELECT id, name FROM offering")?;
-    let rows = stmt.query_map([], |r| Ok((r.get::<_, Id>(0)?, r.get::<_, String>(1)?)))?;
-    Ok(rows.collect::<rusqlite::Result<HashMap<_, _>>>()?)
+    names(store, "SELECT id, name FROM offering")
 }
 
 /// Every student's name (the whole table: one school's students), those with a name only.
 pub fn all_student_names(store: &Store) -> Result<HashMap<Id, String>> {
-    let mut stmt = store
-        .conn()
-        .prepare_cached("SELECT id, full_name FROM student WHERE trim(full_name) <> ''")?;
+    names(
+        store,
+        "SELECT id, full_name FROM student WHERE trim(full_name) <> ''",
+    )
+}
+
+/// The (id, name) rows of `sql` by id.
+fn names(store: &Store, sql: &str) -> Result<HashMap<Id, String>> {
+    let mut stmt = store.conn().prepare_cached(sql)?;
     let rows = stmt.query_map([], |r| Ok((r.get::<_, Id>(0)?, r.get::<_, String>(1)?)))?;
     Ok(rows.collect::<rusqlite::Result<HashMap<_, _>>>()?)
 }

@@ -51,6 +51,15 @@ fn wait_for_the_writer(tries: i32) -> bool {
     true
 }
 
+/// A connection to the file at `path` (`access`: read-write and created if missing, or
+/// read-only) that waits for another connection's write lock ([`wait_for_the_writer`]).
+fn connect(path: &Path, access: OpenFlags) -> Result<Connection> {
+    let flags = access | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_handler(Some(wait_for_the_writer))?;
+    Ok(conn)
+}
+
 /// An open Rollbook database.
 pub struct Store {
     conn: Connection,
@@ -73,11 +82,10 @@ impl Store {
     /// Opens (creating if needed) the database file at `path` and migrates it.
     pub fn open(path: &Path) -> Result<Store> {
         create_private_file(path)?;
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX
-            | OpenFlags::SQLITE_OPEN_URI;
-        let conn = Connection::open_with_flags(path, flags)?;
+        let conn = connect(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
+        )?;
         // SQLite falls back to reading when the file cannot be written; Rollbook must write
         // every mark, so it says so now rather than at the first mark.
         if conn.is_readonly(rusqlite::MAIN_DB)? {
@@ -116,7 +124,10 @@ impl Store {
         }
         create_private_file(path)?;
         let mut store = Store {
-            conn: Connection::open(path)?,
+            conn: connect(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
+            )?,
             path: Some(path.to_path_buf()),
         };
         store.configure(true)?;
@@ -132,14 +143,10 @@ impl Store {
         let Some(path) = &self.path else {
             return Ok(None);
         };
-        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX
-            | OpenFlags::SQLITE_OPEN_URI;
         let store = Store {
-            conn: Connection::open_with_flags(path, flags)?,
+            conn: connect(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?,
             path: Some(path.clone()),
         };
-        store.conn.busy_handler(Some(wait_for_the_writer))?;
         let found = store.schema_version()?;
         if found != SCHEMA_VERSION {
             return Err(Error::Invalid(format!(
@@ -162,7 +169,6 @@ impl Store {
     /// Sets the connection up. A database written by a newer Rollbook is refused before
     /// anything is changed (switching to write-ahead logging would rewrite its header).
     fn configure(&mut self, on_disk: bool) -> Result<()> {
-        self.conn.busy_handler(Some(wait_for_the_writer))?;
         self.refuse_newer()?;
         if on_disk {
             // journal_mode returns a row; it must be read, not executed.
