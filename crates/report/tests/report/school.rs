@@ -26,6 +26,25 @@ const CARO: &str = "d4e5f6a7-b8c9-4d0e-a1b2-000000000004";
 const DANI: &str = "d4e5f6a7-b8c9-4d0e-a1b2-000000000005";
 const EVA: &str = "d4e5f6a7-b8c9-4d0e-a1b2-000000000006";
 
+/// A mark made on this device on 2024-03-30 and not sent yet: it counts over the server's.
+fn mark_here(store: &mut Store, offering: &str, student: &str, date: Day, status: Status) {
+    let clock = FixedClock::new(at("2024-03-30T10:00:00Z"));
+    let window = marks::DateWindow::new(day("2024-03-30"));
+    let (offering, student) = (id(offering), id(student));
+    marks::record_mark(
+        store,
+        &clock,
+        window,
+        "test",
+        Origin::Grid,
+        &offering,
+        &student,
+        date,
+        status,
+    )
+    .expect("a local mark");
+}
+
 fn id(s: &str) -> Id {
     Id::parse(s).expect("test id")
 }
@@ -164,19 +183,7 @@ fn school() -> School {
         "2024-04-01T09:00:00Z",
     ));
     upsert_records(store.conn(), &server, at("2024-03-30T00:00:00Z")).expect("cache");
-    let clock = FixedClock::new(at("2024-03-30T10:00:00Z"));
-    marks::record_mark(
-        &mut store,
-        &clock,
-        marks::DateWindow::new(day("2024-03-30")),
-        "test",
-        Origin::Grid,
-        &id(SCIENCE),
-        &id(CARO),
-        march[6],
-        Status::Present,
-    )
-    .expect("a local mark");
+    mark_here(&mut store, SCIENCE, CARO, march[6], Status::Present);
     School { _dir: dir, store }
 }
 
@@ -504,20 +511,14 @@ fn a_school_read_in_parts_has_each_student_once_with_their_own_report() {
         }
     }
     upsert_records(store.conn(), &server, at("2024-03-30T00:00:00Z")).expect("cache");
-    let clock = FixedClock::new(at("2024-03-30T10:00:00Z"));
     for n in [0, 120, 239] {
-        marks::record_mark(
+        mark_here(
             &mut store,
-            &clock,
-            marks::DateWindow::new(day("2024-03-30")),
-            "test",
-            Origin::Grid,
-            &id(offerings[n % 3]),
-            &id(&student(n)),
+            offerings[n % 3],
+            &student(n),
             days[3],
             Status::Absent,
-        )
-        .expect("a local mark");
+        );
     }
     let (from, to) = (days[0], days[9]);
     let v = school_view(&store, &query_between(from, to)).expect("the school view");
