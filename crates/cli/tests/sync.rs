@@ -179,9 +179,8 @@ fn wait_exits_3_when_the_timeout_comes_first() {
     );
 }
 
-/// `login` with an empty token (exit 2, nothing in the keyring): its settings are saved first,
-/// and `stdin` is the token.
-fn login_without_a_token(rig: &Rig, args: &[&str]) {
+/// `login` with `typed` on its stdin, where it reads the token.
+fn login_typing(rig: &Rig, args: &[&str], typed: &[u8]) -> std::process::Output {
     let mut command = vec!["login"];
     command.extend_from_slice(args);
     let mut child = rig
@@ -191,8 +190,13 @@ fn login_without_a_token(rig: &Rig, args: &[&str]) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(b"\n").unwrap();
-    let out = child.wait_with_output().unwrap();
+    child.stdin.take().unwrap().write_all(typed).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// `login` with an empty token (exit 2, nothing in the keyring): its settings are saved first.
+fn login_without_a_token(rig: &Rig, args: &[&str]) {
+    let out = login_typing(rig, args, b"\n");
     assert_eq!(out.status.code(), Some(2), "{args:?}");
 }
 
@@ -236,15 +240,7 @@ fn login_checks_its_input_before_touching_the_keyring() {
         .run(&["login", "--api-url", "http://api.athena-erp.com"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("only allowed to this computer"));
-    let mut child = rig
-        .cli
-        .command(&["login"])
-        .stdin(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(b"  \n").unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = login_typing(&rig, &[], b"  \n");
     assert_eq!(
         out.status.code(),
         Some(2),
