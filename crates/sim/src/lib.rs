@@ -36,6 +36,7 @@ mod nonsense;
 mod routes;
 mod sample;
 mod server;
+mod shared;
 mod store;
 
 pub use auth::{TokenGrant, ALL_SCOPES, CREATE_ATTENDANCE, LIST_ATTENDANCE, READ_STUDENT};

@@ -25,7 +25,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::model::{AttendanceRecord, Status, Student};
-use crate::server::Shared;
+use crate::shared::Shared;
 use crate::store::ListFilter;
 
 /// The whitespace a `huge_body` answer carries before the real one.

@@ -30,7 +30,7 @@ use crate::auth::{AuthError, CREATE_ATTENDANCE, LIST_ATTENDANCE, READ_STUDENT};
 use crate::faults::{fault_response, garbage_response, FaultKind};
 use crate::model::{parse_uuid, FieldErrors, NewAttendance, UUID_REASON};
 use crate::nonsense::{drip_response, huge_response, Garble};
-use crate::server::{ConnectionKill, InFlight, Shared};
+use crate::shared::{ConnectionKill, InFlight, Shared};
 use crate::store::ListFilter;
 
 type AppState = State<Arc<Shared>>;

@@ -4,7 +4,7 @@
 //! that a handler can make its own connection close with no response at all (the drop faults):
 //! the handler signals the connection task, which drops the connection future and the socket.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::ops::Deref;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -28,6 +28,7 @@ use crate::auth::{TokenGrant, Tokens};
 use crate::faults::{FaultKind, FaultState, Faults};
 use crate::model::{AttendanceRecord, NewAttendance, Student};
 use crate::sample::{today_utc, Enrollment, Offering, SampleSchool, DEFAULT_SCHOOL_ID};
+use crate::shared::{ConnectionKill, InFlight, Shared};
 use crate::store::{ListFilter, Store};
 
 /// Why the sim could not start.
@@ -64,58 +65,6 @@ pub struct StillBusy {
     /// queue, where the counters cannot see them.
     pub accepting: bool,
 }
-
-/// State shared by the handlers and the handle.
-#[derive(Debug)]
-pub(crate) struct Shared {
-    pub(crate) school_id: Uuid,
-    pub(crate) sample: Option<SampleSchool>,
-    pub(crate) store: Mutex<Store>,
-    pub(crate) tokens: RwLock<Tokens>,
-    pub(crate) faults: Mutex<FaultState>,
-    pub(crate) students: RwLock<HashMap<Uuid, Student>>,
-    pub(crate) strict_enrollment: AtomicBool,
-    pub(crate) rejected_students: RwLock<HashSet<Uuid>>,
-    /// Requests inside the router (counted by [`InFlight`] guards).
-    pub(crate) in_flight: AtomicUsize,
-    /// Accepted connections whose task has not ended.
-    pub(crate) connections: AtomicUsize,
-    /// `GET /academic/attendance` requests received, whatever their answer.
-    pub(crate) lists: AtomicU64,
-    /// `GET /academic/attendance` handlers running now, and the most ever running at once.
-    pub(crate) lists_in_flight: AtomicUsize,
-    pub(crate) lists_in_flight_max: AtomicUsize,
-}
-
-/// Counts one request or connection while it lives: incremented on creation, decremented on
-/// drop, so a handler or connection dropped half-way (client gone, connection killed, server
-/// stopped) is uncounted too.
-pub(crate) struct InFlight(Arc<Shared>, fn(&Shared) -> &AtomicUsize);
-
-impl InFlight {
-    pub(crate) fn request(shared: Arc<Shared>) -> InFlight {
-        Self::count(shared, |s| &s.in_flight)
-    }
-
-    fn connection(shared: Arc<Shared>) -> InFlight {
-        Self::count(shared, |s| &s.connections)
-    }
-
-    fn count(shared: Arc<Shared>, counter: fn(&Shared) -> &AtomicUsize) -> InFlight {
-        counter(&shared).fetch_add(1, Ordering::SeqCst);
-        InFlight(shared, counter)
-    }
-}
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        (self.1)(&self.0).fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
-/// Inserted into every request: lets a handler close its own connection without a response.
-#[derive(Debug, Clone)]
-pub(crate) struct ConnectionKill(pub(crate) Arc<Notify>);
 
 /// Configures and starts a [`Sim`]. Defaults: `127.0.0.1:0`, no sample school, empty store,
 /// no tokens, no faults, strict enrollment off.
@@ -687,25 +636,5 @@ async fn serve_connection(stream: TcpStream, router: Router, mut shutdown: watch
                 conn.as_mut().graceful_shutdown();
             }
         }
-    }
-}
-
-impl Shared {
-    pub(crate) fn is_rejected(&self, student_id: Uuid) -> bool {
-        self.rejected_students
-            .read()
-            .expect("rejected lock poisoned")
-            .contains(&student_id)
-    }
-
-    pub(crate) fn strict_enrollment(&self) -> bool {
-        self.strict_enrollment.load(Ordering::SeqCst)
-    }
-
-    pub(crate) fn store_list(&self, school_id: Uuid, filter: ListFilter) -> Vec<AttendanceRecord> {
-        self.store
-            .lock()
-            .expect("store lock poisoned")
-            .list(school_id, filter)
     }
 }
