@@ -48,6 +48,14 @@ impl fmt::Debug for TokenGrant {
     }
 }
 
+/// A grant of these scopes in these schools (empty: the default school).
+pub(crate) fn grant(scopes: &[&str], schools: &[Uuid]) -> TokenGrant {
+    TokenGrant {
+        scopes: scopes.iter().map(|s| (*s).to_string()).collect(),
+        schools: schools.to_vec(),
+    }
+}
+
 /// Why a request was refused before reaching its handler.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum AuthError {

@@ -31,6 +31,7 @@
 
 mod auth;
 mod faults;
+mod handle;
 mod model;
 mod nonsense;
 mod routes;
@@ -41,6 +42,7 @@ mod store;
 
 pub use auth::{TokenGrant, ALL_SCOPES, CREATE_ATTENDANCE, LIST_ATTENDANCE, READ_STUDENT};
 pub use faults::{FaultKind, FaultMethods, FaultSpecError, Faults, RetryAfter};
+pub use handle::{SimHandle, StillBusy};
 pub use model::{
     format_date, format_timestamp, parse_date, parse_uuid, AttendanceRecord, FieldErrors,
     NewAttendance, Status, Student,
@@ -49,5 +51,5 @@ pub use sample::{
     school_days_before, today_utc, Enrollment, Offering, SampleSchool, Teacher, DEFAULT_SCHOOL_ID,
     FRONT_DESK, ROSTER_HEADER,
 };
-pub use server::{Sim, SimBuilder, SimError, SimHandle, StillBusy};
+pub use server::{Sim, SimBuilder, SimError};
 pub use store::{sort_newest_first, ListFilter};
