@@ -317,8 +317,6 @@ impl SampleSchool {
         Ok(())
     }
 
-    /// The roster as a CSV string, like a SIS export:
-    /// `course_offering_id,course_name,teacher_assignment_id,course_enrollment_id,student_id,student_name`.
     /// `n` (offering, day) rolls among the last ten school days before `end_date` that a
     /// history with [`crate::SimBuilder::untaken_rolls`] leaves without records: spread over
     /// offerings and days, the same for the same school.
@@ -362,6 +360,8 @@ impl SampleSchool {
             .collect()
     }
 
+    /// The roster as a CSV string, like a SIS export:
+    /// `course_offering_id,course_name,teacher_assignment_id,course_enrollment_id,student_id,student_name`.
     pub fn roster_csv(&self) -> String {
         let mut buf = Vec::new();
         self.write_roster_csv(&mut buf)
