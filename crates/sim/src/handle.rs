@@ -1,8 +1,8 @@
 //! The handle tests use to observe and steer a running sim.
 
 use std::net::SocketAddr;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::sync::{atomic::Ordering, PoisonError};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -228,7 +228,7 @@ impl SimHandle {
         self.shared
             .rejected_students
             .write()
-            .expect("rejected lock poisoned")
+            .unwrap_or_else(PoisonError::into_inner)
             .insert(student_id);
     }
 
@@ -237,7 +237,7 @@ impl SimHandle {
         self.shared
             .rejected_students
             .write()
-            .expect("rejected lock poisoned")
+            .unwrap_or_else(PoisonError::into_inner)
             .remove(&student_id);
     }
 
@@ -246,20 +246,29 @@ impl SimHandle {
         self.shared
             .students
             .write()
-            .expect("students lock poisoned")
+            .unwrap_or_else(PoisonError::into_inner)
             .insert(student.id, student);
     }
 
     fn store(&self) -> std::sync::MutexGuard<'_, Store> {
-        self.shared.store.lock().expect("store lock poisoned")
+        self.shared
+            .store
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     fn fault_state(&self) -> std::sync::MutexGuard<'_, FaultState> {
-        self.shared.faults.lock().expect("faults lock poisoned")
+        self.shared
+            .faults
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     fn tokens(&self) -> std::sync::RwLockWriteGuard<'_, Tokens> {
-        self.shared.tokens.write().expect("tokens lock poisoned")
+        self.shared
+            .tokens
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 }
 

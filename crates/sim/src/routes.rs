@@ -12,8 +12,8 @@
 // An early-return `Response` is axum's idiom; boxing it would only add noise.
 #![allow(clippy::result_large_err)]
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::sync::{atomic::Ordering, PoisonError};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
@@ -94,7 +94,7 @@ fn authorize(shared: &Shared, headers: &HeaderMap, scopes: &[&str]) -> Result<Uu
     shared
         .tokens
         .read()
-        .expect("tokens lock poisoned")
+        .unwrap_or_else(PoisonError::into_inner)
         .authorize(headers, scopes, shared.school_id)
         .map_err(auth_response)
 }
@@ -126,7 +126,7 @@ async fn enter_listing(
     offering: Option<Uuid>,
 ) -> Result<Option<After>, Response> {
     let (latency, drawn, retry_after) = {
-        let mut state = shared.faults.lock().expect("faults lock poisoned");
+        let mut state = shared.faults.lock().unwrap_or_else(PoisonError::into_inner);
         let (latency, kind) = state.draw_for(method, offering);
         let drawn = kind.map(|kind| After {
             kind,
@@ -276,12 +276,16 @@ fn create(
             Some(_) => {}
         }
     }
-    let record = shared.store.lock().expect("store lock poisoned").insert(
-        Uuid::new_v4(),
-        school_id,
-        &new,
-        time::OffsetDateTime::now_utc(),
-    );
+    let record = shared
+        .store
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert(
+            Uuid::new_v4(),
+            school_id,
+            &new,
+            time::OffsetDateTime::now_utc(),
+        );
     Ok(record)
 }
 
@@ -367,7 +371,7 @@ async fn get_student(
     let student = shared
         .students
         .read()
-        .expect("students lock poisoned")
+        .unwrap_or_else(PoisonError::into_inner)
         .get(&id)
         .filter(|s| s.school_id == school_id)
         .cloned();

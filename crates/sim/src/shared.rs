@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use tokio::sync::Notify;
 use uuid::Uuid;
@@ -40,7 +40,7 @@ impl Shared {
     pub(crate) fn is_rejected(&self, student_id: Uuid) -> bool {
         self.rejected_students
             .read()
-            .expect("rejected lock poisoned")
+            .unwrap_or_else(PoisonError::into_inner)
             .contains(&student_id)
     }
 
@@ -51,7 +51,7 @@ impl Shared {
     pub(crate) fn store_list(&self, school_id: Uuid, filter: ListFilter) -> Vec<AttendanceRecord> {
         self.store
             .lock()
-            .expect("store lock poisoned")
+            .unwrap_or_else(PoisonError::into_inner)
             .list(school_id, filter)
     }
 }
