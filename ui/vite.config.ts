@@ -3,10 +3,17 @@ import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { svelteTesting } from '@testing-library/svelte/vite';
 
 // The Tauri shell loads `ui/dist` (release) or this dev server (`tauri dev`, devUrl 5173).
-export default defineConfig({
+export default defineConfig(({ mode }) => ({
   plugins: [svelte(), svelteTesting()],
   clearScreen: false,
-  server: { port: 5173, strictPort: true, host: '127.0.0.1' },
+  server: {
+    port: 5173,
+    strictPort: true,
+    host: '127.0.0.1',
+    // Under vitest, also the app's command list, which src/lib/ipc.test.ts reads as text; the
+    // dev server keeps to the UI.
+    ...(mode === 'test' && { fs: { allow: ['.', '../src-tauri'] } }),
+  },
   build: {
     outDir: 'dist',
     emptyOutDir: true,
@@ -18,4 +25,4 @@ export default defineConfig({
     include: ['src/**/*.test.ts'],
     setupFiles: ['./src/test-setup.ts'],
   },
-});
+}));

@@ -7,6 +7,9 @@ vi.mock('@tauri-apps/api/event', () => ({ listen: (...a: unknown[]) => listen(..
 
 import * as ipc from './ipc';
 import { IpcError, call, offerings, onMarksChanged, onSyncStatus, toIpcError } from './ipc';
+// Read as text: what the UI invokes and what the app registers, compared below.
+import ipcSource from './ipc.ts?raw';
+import commandList from '../../../src-tauri/command_list.rs?raw';
 
 describe('call', () => {
   beforeEach(() => {
@@ -167,5 +170,41 @@ describe('toIpcError', () => {
   it('returns an IpcError unchanged', () => {
     const e = new IpcError('not_found', 'gone');
     expect(toIpcError(e)).toBe(e);
+  });
+});
+
+describe('the UI contract', () => {
+  /** ipc.ts's code without its comments (a comment may quote a call). */
+  const ipcCode = ipcSource.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
+  /** The commands the app registers: the function part of each `module::function` line of
+   *  src-tauri/command_list.rs, the app's one list of commands. */
+  const listed = [...commandList.matchAll(/^\s*\w+::(\w+)\s*,?\s*$/gm)].map((m) => m[1]);
+  /** The commands ipc.ts invokes: the name each `call('name', …)` passes to the shell. */
+  const called = [...ipcCode.matchAll(/\bcall\s*(?:<[^()]*?>)?\(\s*['"]([a-z0-9_]+)['"]/g)].map((m) => m[1]);
+
+  it('reads the command list and every command ipc.ts calls', () => {
+    expect(listed.length, 'no `module::function` line found in src-tauri/command_list.rs').toBeGreaterThan(0);
+    expect(called.length, "no call('name', …) found in ui/src/lib/ipc.ts").toBeGreaterThan(0);
+    // The scan above sees call() only: invoke must be reached through it.
+    expect(
+      ipcCode.match(/\binvoke\b\s*(?:<[^()]*?>)?\(/g),
+      'ipc.ts invokes the shell only inside call(), where commands are found by name',
+    ).toHaveLength(1);
+  });
+
+  it('calls exactly the commands the app registers (src-tauri/command_list.rs)', () => {
+    const notRegistered = [...new Set(called.filter((c) => !listed.includes(c)))];
+    const notCalled = listed.filter((c) => !called.includes(c));
+    const problems = [
+      notRegistered.length > 0 &&
+        `ipc.ts calls ${notRegistered.join(', ')}, which src-tauri/command_list.rs does not list: ` +
+          'the app does not register it, so the UI still builds and the call fails only at run time, ' +
+          'when a user gets there (add it to the list and to capabilities/main.json, or fix the name)',
+      notCalled.length > 0 &&
+        `src-tauri/command_list.rs lists ${notCalled.join(', ')}, which ipc.ts never calls: ` +
+          'the window is granted a command no screen can reach, or its typed function was lost ' +
+          '(add the function to ipc.ts, or drop the command)',
+    ].filter(Boolean);
+    expect(problems, problems.join('\n')).toEqual([]);
   });
 });
