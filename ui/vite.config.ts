@@ -10,9 +10,9 @@ export default defineConfig(({ mode }) => ({
     port: 5173,
     strictPort: true,
     host: '127.0.0.1',
-    // Under vitest, also the app's command list, which src/lib/ipc.test.ts reads as text; the
-    // dev server keeps to the UI.
-    ...(mode === 'test' && { fs: { allow: ['.', '../src-tauri'] } }),
+    // Under vitest, also the app's command list and the core's error codes, which
+    // src/lib/ipc.test.ts reads as text; the dev server keeps to the UI.
+    ...(mode === 'test' && { fs: { allow: ['.', '../src-tauri', '../crates/core/src'] } }),
   },
   build: {
     outDir: 'dist',

@@ -1,5 +1,36 @@
-// The errors commands reject with, and how a rejection of any shape becomes an IpcError.
-// ipc.ts, the only module that talks to the shell, uses and re-exports them.
+// The errors commands reject with: the codes they carry, and how a rejection of any shape
+// becomes an IpcError. ipc.ts, the only module that talks to the shell, uses and re-exports them.
+
+/** The codes of `rollbook_core::Error::code()` (crates/core/src/error.rs), which every command
+ *  error carries; src-tauri adds none (the school pull forwards `e.code()` as it is). */
+export const CORE_ERROR_CODES = [
+  'invalid',
+  'bad_file',
+  'date_outside_window',
+  'not_found',
+  'conflict',
+  'database_too_new',
+  'remote',
+  'auth',
+  'database',
+  'io',
+] as const;
+
+/** The UI's own codes, for what did not come from the core: `ipc` when the shell or the IPC layer
+ *  failed (an unknown command, one the ACL denies, a JavaScript exception), `unknown` for an
+ *  answer of any other shape, or with a code this UI does not know. */
+export const UI_ERROR_CODES = ['ipc', 'unknown'] as const;
+
+/** Every code an IpcError carries. */
+export type ErrorCode = (typeof CORE_ERROR_CODES)[number] | (typeof UI_ERROR_CODES)[number];
+
+const KNOWN_CODES: ReadonlySet<string> = new Set([...CORE_ERROR_CODES, ...UI_ERROR_CODES]);
+
+/** The code as the UI types it: itself when known, `unknown` for any other (a newer core's, or
+ *  none), so a branch on a code never meets one its type does not name. */
+export function knownCode(code: unknown): ErrorCode {
+  return typeof code === 'string' && KNOWN_CODES.has(code) ? (code as ErrorCode) : 'unknown';
+}
 
 /** One line of a rejected CSV file. */
 export interface RowError {
@@ -19,14 +50,14 @@ export interface DateWindowRefusal {
 /** An error from a command, always `{code, message}` (rollbook_core::Error's JSON shape);
  *  `bad_file` errors also carry the rejected `rows`, `date_outside_window` its `window`. */
 export class IpcError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly rows: RowError[];
   /** Problems of a rejected file beyond the `rows` listed (the core lists the first 50). */
   readonly moreRows: number;
   readonly window: DateWindowRefusal | null;
 
   constructor(
-    code: string,
+    code: ErrorCode,
     message: string,
     rows: RowError[] = [],
     moreRows = 0,
@@ -59,7 +90,8 @@ function rowsOf(raw: unknown): RowError[] {
     }));
 }
 
-/** Turns whatever `invoke` rejected with into an IpcError. */
+/** Turns whatever `invoke` rejected with into an IpcError; a code the UI does not know becomes
+ *  `unknown` (see knownCode), its message kept. */
 export function toIpcError(raw: unknown): IpcError {
   if (raw instanceof IpcError) return raw;
   if (raw && typeof raw === 'object') {
@@ -71,7 +103,8 @@ export function toIpcError(raw: unknown): IpcError {
     };
     if (typeof code === 'string' && typeof message === 'string') {
       const more = typeof more_rows === 'number' && more_rows > 0 ? more_rows : 0;
-      return new IpcError(code, message, rowsOf(rows), more, windowOf(raw as Record<string, unknown>));
+      const refused = windowOf(raw as Record<string, unknown>);
+      return new IpcError(knownCode(code), message, rowsOf(rows), more, refused);
     }
     // A JavaScript exception inside the IPC layer itself.
     if (raw instanceof Error) return new IpcError('ipc', raw.message);

@@ -1,5 +1,6 @@
 // The shapes on the IPC wire: what each command answers and what each event carries, with
 // snake_case fields as the Rust side serializes them. ipc.ts re-exports them all.
+import type { ErrorCode } from './ipc-error';
 
 // ---- App ----------------------------------------------------------------------------------
 
@@ -398,7 +399,7 @@ export interface SchoolPullReport {
 export type SchoolPullEvent =
   | ({ kind: 'progress' } & PullProgress)
   | ({ kind: 'done' } & SchoolPullReport)
-  | { kind: 'failed'; code: string; message: string };
+  | { kind: 'failed'; code: ErrorCode; message: string };
 
 export interface SchoolPullState {
   as_of: string | null;

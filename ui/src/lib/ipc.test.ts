@@ -6,10 +6,22 @@ vi.mock('@tauri-apps/api/core', () => ({ invoke: (...a: unknown[]) => invoke(...
 vi.mock('@tauri-apps/api/event', () => ({ listen: (...a: unknown[]) => listen(...a) }));
 
 import * as ipc from './ipc';
-import { IpcError, call, offerings, onMarksChanged, onSyncStatus, toIpcError } from './ipc';
-// Read as text: what the UI invokes and what the app registers, compared below.
+import {
+  CORE_ERROR_CODES,
+  IpcError,
+  UI_ERROR_CODES,
+  call,
+  offerings,
+  onMarksChanged,
+  onSchoolPull,
+  onSyncStatus,
+  toIpcError,
+} from './ipc';
+// Read as text: what the UI invokes and what the app registers, and the core's error codes,
+// compared below.
 import ipcSource from './ipc.ts?raw';
 import commandList from '../../../src-tauri/command_list.rs?raw';
+import errorSource from '../../../crates/core/src/error.rs?raw';
 
 describe('call', () => {
   beforeEach(() => {
@@ -138,6 +150,26 @@ describe('events', () => {
     expect(unlisten).toHaveBeenCalledOnce();
   });
 
+  it('hands on school-pull events, a failure with its code read as toIpcError reads one', async () => {
+    let handler: ((e: { payload: unknown }) => void) | undefined;
+    listen.mockImplementation(async (_name: string, h: typeof handler) => {
+      handler = h;
+      return () => {};
+    });
+    const seen: unknown[] = [];
+    onSchoolPull((e) => seen.push(e));
+    expect(listen).toHaveBeenCalledWith('school-pull', expect.any(Function));
+    const progress = { kind: 'progress', done: 1, total: 3, records: 9, failed: 0 };
+    handler?.({ payload: progress });
+    handler?.({ payload: { kind: 'failed', code: 'remote', message: 'the server is down' } });
+    handler?.({ payload: { kind: 'failed', code: 'brand_new', message: 'from a newer core' } });
+    expect(seen).toEqual([
+      progress,
+      { kind: 'failed', code: 'remote', message: 'the server is down' },
+      { kind: 'failed', code: 'unknown', message: 'from a newer core' },
+    ]);
+  });
+
   it('survives a shell that refuses the listen permission', async () => {
     const error = vi.spyOn(console, 'error').mockImplementation(() => {});
     listen.mockRejectedValue('event.listen not allowed');
@@ -165,6 +197,13 @@ describe('toIpcError', () => {
     expect(toIpcError(undefined)).toMatchObject({ code: 'unknown', message: 'undefined' });
     expect(toIpcError({ message: 'no code' })).toMatchObject({ code: 'unknown', message: 'no code' });
     expect(toIpcError(42).message).toBe('42');
+  });
+
+  it('reads a code it does not know as "unknown", keeping the message', () => {
+    expect(toIpcError({ code: 'brand_new', message: 'from a newer core' })).toMatchObject({
+      code: 'unknown',
+      message: 'from a newer core',
+    });
   });
 
   it('returns an IpcError unchanged', () => {
@@ -206,5 +245,32 @@ describe('the UI contract', () => {
           '(add the function to ipc.ts, or drop the command)',
     ].filter(Boolean);
     expect(problems, problems.join('\n')).toEqual([]);
+  });
+
+  /** The codes `rollbook_core::Error::code()` answers: the strings of its match arms. */
+  const codeFn = errorSource.match(/pub fn code\(&self\)[\s\S]*?\n {4}\}\n/)?.[0] ?? '';
+  const coreCodes = [...codeFn.matchAll(/=>\s*"([a-z_]+)"/g)].map((m) => m[1]);
+
+  it('types exactly the error codes of rollbook_core::Error::code(), and the UI\'s own', () => {
+    expect(coreCodes.length, 'no `pub fn code(&self)` match found in crates/core/src/error.rs').toBeGreaterThan(0);
+    const ui: readonly string[] = CORE_ERROR_CODES;
+    const notTyped = coreCodes.filter((c) => !ui.includes(c));
+    const notInCore = ui.filter((c) => !coreCodes.includes(c));
+    const problems = [
+      notTyped.length > 0 &&
+        `crates/core/src/error.rs's code() answers ${notTyped.join(', ')}, which ErrorCode ` +
+          '(ui/src/lib/ipc-error.ts) does not name: the UI would read it as "unknown", and a ' +
+          'branch meant for it could never be written (add it to CORE_ERROR_CODES)',
+      notInCore.length > 0 &&
+        `ErrorCode names ${notInCore.join(', ')}, which code() in crates/core/src/error.rs no ` +
+          'longer answers: a branch on it is dead (drop it from CORE_ERROR_CODES, and its branches)',
+    ].filter(Boolean);
+    expect(problems, problems.join('\n')).toEqual([]);
+  });
+
+  it("keeps the UI's own codes apart from the core's: those toIpcError falls back to", () => {
+    expect(UI_ERROR_CODES.filter((c) => coreCodes.includes(c))).toEqual([]);
+    const fallbacks = new Set([toIpcError('denied by the ACL').code, toIpcError(undefined).code]);
+    expect(fallbacks).toEqual(new Set(UI_ERROR_CODES));
   });
 });

@@ -4,7 +4,7 @@
 // reject with (ipc-error.ts) are re-exported here, so the UI imports all of it from this module.
 import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
-import { toIpcError } from './ipc-error';
+import { knownCode, toIpcError } from './ipc-error';
 import type {
   AppInfo,
   CalendarImport,
@@ -218,6 +218,8 @@ export const pullAllClasses = () => call<null>('pull_all_classes');
 export const cancelPullAllClasses = () => call<boolean>('cancel_pull_all_classes');
 /** When the school was last pulled, and whether a pull runs now. */
 export const schoolPullState = () => call<SchoolPullState>('school_pull_state');
-/** The school pull's progress and its end. */
+/** The school pull's progress and its end; a failure's code is read as `toIpcError` reads one. */
 export const onSchoolPull = (cb: (event: SchoolPullEvent) => void): Unlisten =>
-  subscribe<SchoolPullEvent>('school-pull', cb);
+  subscribe<SchoolPullEvent>('school-pull', (e) =>
+    cb(e.kind === 'failed' ? { ...e, code: knownCode(e.code) } : e),
+  );
