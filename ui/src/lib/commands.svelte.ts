@@ -1,5 +1,5 @@
-// Running core commands from a component: one at a time with its error kept, or the latest of
-// overlapping loads.
+// Running core commands from a component: one at a time with its error kept, the latest of
+// overlapping loads, or in order through one queue.
 import { toIpcError } from './ipc';
 import type { IpcError } from './ipc';
 
@@ -42,4 +42,18 @@ export function latestOnly<T>(
       },
     );
   };
+}
+
+/** Runs jobs one at a time, in the order they were queued, each once the one before has settled:
+ *  the roll call's marks land in the order the teacher made them. A job that fails rejects only
+ *  its own promise; the jobs after it still run. */
+export class Queue {
+  private last: Promise<unknown> = Promise.resolve();
+
+  /** Queues `job`; answers what it answers (or rejects as it rejects) once it has run. */
+  run<T>(job: () => Promise<T>): Promise<T> {
+    const mine = this.last.then(job, job);
+    this.last = mine.catch(() => undefined);
+    return mine;
+  }
 }
