@@ -583,6 +583,34 @@ fn the_window_takes_today_and_400_days_back() {
 }
 
 #[test]
+fn today_is_the_user_s_local_date() {
+    // Today where the clock is 14 hours ahead of UTC: tomorrow or later 12 hours behind it.
+    let ahead = (time::OffsetDateTime::now_utc() + time::Duration::hours(14)).date();
+    let date = rollbook_core::Day::from_date(ahead).to_string();
+    let sb = with_roster();
+    let mark = |tz: &str| {
+        sb.command(&mark_args(MATH, ANA, &date, "late"))
+            .env("TZ", tz)
+            .output()
+            .expect("run rollbook-cli")
+    };
+    let behind = mark("Etc/GMT+12");
+    assert_eq!(
+        behind.status.code(),
+        Some(2),
+        "{date} is after today at UTC-12: {}",
+        String::from_utf8_lossy(&behind.stderr)
+    );
+    let ahead = mark("Etc/GMT-14");
+    assert_eq!(
+        ahead.status.code(),
+        Some(0),
+        "{date} is today (or, past midnight, yesterday) at UTC+14: {}",
+        String::from_utf8_lossy(&ahead.stderr)
+    );
+}
+
+#[test]
 fn mark_rest_present_refuses_a_date_outside_the_window_unless_allowed() {
     let sb = with_roster();
     let date = days_ago(-2);

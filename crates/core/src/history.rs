@@ -163,3 +163,27 @@ pub(crate) fn unseen_over_own_mark(conn: &Connection, offering: &Id, date: Day) 
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::instant_us;
+
+    #[test]
+    fn entries_are_ordered_by_their_instant_in_microseconds() {
+        for (at, us) in [
+            ("2024-03-15T08:30:00Z", 1_710_491_400_000_000),
+            ("2024-03-15T08:30:00.123456789Z", 1_710_491_400_123_456),
+            ("2024-03-15T10:30:00.000001+02:00", 1_710_491_400_000_001),
+            ("2024-03-15 08:30:00z", 1_710_491_400_000_000),
+            ("1969-12-31T23:59:59.9999995Z", 0),
+            ("1969-12-31T23:59:59.5Z", -500_000),
+            ("2016-12-31T23:59:60Z", 1_483_228_799_999_999),
+        ] {
+            assert_eq!(instant_us(at), us, "{at}");
+        }
+        // What cannot be read sorts first, before any real change.
+        for at in ["", "yesterday", "2024-03-15T08:30Z", "2024-03-15T08:30:60Z"] {
+            assert_eq!(instant_us(at), i64::MIN, "{at:?}");
+        }
+    }
+}

@@ -360,6 +360,78 @@ mod tests {
         }
     }
 
+    #[rstest]
+    #[case(
+        "2024-02-30",
+        "\"2024-02-30\" is not a date: no such day in the calendar"
+    )]
+    #[case(
+        "2023-02-29",
+        "\"2023-02-29\" is not a date: no such day in the calendar"
+    )]
+    #[case("2024-2-3", "\"2024-2-3\" is not a date: expected YYYY-MM-DD")]
+    #[case("2024-03-15 ", "\"2024-03-15 \" is not a date: expected YYYY-MM-DD")]
+    #[case(
+        "２０２４-03-15",
+        "\"２０２４-03-15\" is not a date: expected YYYY-MM-DD"
+    )]
+    fn a_refused_date_says_why(#[case] s: &str, #[case] message: &str) {
+        assert_eq!(Day::parse(s).unwrap_err().to_string(), message);
+        let from_ipc = serde_json::from_str::<Day>(&format!("\"{s}\"")).unwrap_err();
+        assert!(from_ipc.to_string().starts_with(message), "{from_ipc}");
+    }
+
+    #[test]
+    fn days_keep_their_form_at_the_ends_of_the_calendar() {
+        for s in [
+            "0000-01-01",
+            "0001-01-01",
+            "0999-12-31",
+            "9999-12-31",
+            "2000-02-29",
+        ] {
+            let day = Day::parse(s).unwrap();
+            assert_eq!(day.to_string(), s);
+            assert_eq!(serde_json::to_string(&day).unwrap(), format!("\"{s}\""));
+            assert_eq!(
+                serde_json::from_str::<Day>(&format!("\"{s}\"")).unwrap(),
+                day
+            );
+            assert_eq!(format!("{day:?}"), format!("Day({s})"));
+        }
+        let d = |s: &str| Day::parse(s).unwrap();
+        assert_eq!(d("2024-03-15").month(), "2024-03");
+        assert_eq!(d("0005-11-30").month(), "0005-11");
+        assert_eq!(d("2024-03-01").days_before(1).to_string(), "2024-02-29");
+        assert_eq!(d("2024-03-15").days_before(0), d("2024-03-15"));
+        assert_eq!(d("2024-03-15").days_before(366).to_string(), "2023-03-15");
+        assert_eq!(d("0000-01-01").days_before(1).to_string(), "-001-12-31");
+        // Past the calendar's first day: that day (-9999-01-01), never a panic.
+        assert_eq!(
+            d("2024-03-15").days_before(u32::MAX).to_string(),
+            "-9999-01-01"
+        );
+        assert_eq!(
+            d("0000-01-01").days_before(3_652_059).to_string(),
+            "-9999-01-01"
+        );
+        assert_eq!(
+            d("0000-01-01").days_before(3_652_058).to_string(),
+            "-9999-01-02"
+        );
+        assert!(d("2024-03-15") < d("2024-03-16") && d("2023-12-31") < d("2024-01-01"));
+    }
+
+    #[rstest]
+    #[case("2024-03-11", 1)] // a Monday
+    #[case("2024-03-15", 5)]
+    #[case("2024-03-17", 7)]
+    #[case("2000-01-01", 6)]
+    #[case("0001-01-01", 1)]
+    fn weekdays_are_iso_numbers(#[case] s: &str, #[case] weekday: u8) {
+        assert_eq!(Day::parse(s).unwrap().weekday(), weekday);
+    }
+
     #[test]
     fn statuses_are_the_four_of_the_api() {
         for s in ["present", "absent", "late", "excused"] {

@@ -359,6 +359,11 @@ mod tests {
         );
         let to = d("2028-02-29");
         assert_eq!(range(None, Some(to)), Some((d("2027-03-01"), to)));
+        let to = d("2024-12-31");
+        assert_eq!(range(None, Some(to)), Some((d("2024-01-01"), to)));
+        let first = |to: &str| range(None, Some(d(to))).map(|(from, _)| from.to_string());
+        assert_eq!(first("9999-12-31").as_deref(), Some("9999-01-01"));
+        assert_eq!(first("0000-01-01").as_deref(), Some("-001-01-02"));
         let err = report_range(Some(d("2027-01-01")), None, today).err();
         assert_eq!(
             err.map(|e| e.code()),

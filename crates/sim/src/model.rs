@@ -312,6 +312,109 @@ mod tests {
         assert!(parse_date("2024-13-01").is_none());
     }
 
+    /// The instant `nanos` nanoseconds after 1970-01-01T00:00:00Z.
+    fn at(nanos: i128) -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap()
+    }
+
+    const BASE: i128 = 1_710_491_400_000_000_000; // 2024-03-15T08:30:00Z
+
+    #[test]
+    fn timestamps_are_written_with_exactly_six_digits() {
+        for (nanos, text) in [
+            (0, "2024-03-15T08:30:00.000000Z"),
+            (1, "2024-03-15T08:30:00.000000Z"),
+            (999, "2024-03-15T08:30:00.000000Z"),
+            (1_000, "2024-03-15T08:30:00.000001Z"),
+            (1_000_000, "2024-03-15T08:30:00.001000Z"),
+            (500_000_000, "2024-03-15T08:30:00.500000Z"),
+            (999_999_999, "2024-03-15T08:30:00.999999Z"),
+        ] {
+            assert_eq!(format_timestamp(at(BASE + nanos)), text, "{nanos} ns");
+        }
+        assert_eq!(format_timestamp(at(-1)), "1969-12-31T23:59:59.999999Z");
+        assert_eq!(format_timestamp(at(0)), "1970-01-01T00:00:00.000000Z");
+    }
+
+    #[test]
+    fn dates_are_written_with_four_digit_years() {
+        for s in [
+            "2024-03-15",
+            "0001-01-01",
+            "0999-12-31",
+            "9999-12-31",
+            "2024-02-29",
+        ] {
+            assert_eq!(format_date(parse_date(s).unwrap()), s);
+        }
+        for s in [
+            "2024-02-30",
+            "2024-2-3",
+            "2024-03-1a",
+            "2024-03-15 ",
+            " 2024-03-15",
+            "2024/03/15",
+            "2024-00-10",
+            "2024-05-00",
+            "２０２４-03-15",
+            "",
+        ] {
+            assert!(parse_date(s).is_none(), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn a_record_on_the_wire_has_its_date_and_timestamp_in_the_contract_s_form() {
+        let record = AttendanceRecord {
+            id: Uuid::from_u128(1),
+            school_id: Uuid::from_u128(2),
+            course_offering_id: Uuid::from_u128(3),
+            teacher_assignment_id: Uuid::from_u128(4),
+            course_enrollment_id: Uuid::from_u128(5),
+            student_id: Uuid::from_u128(6),
+            attendance_date: parse_date("2024-03-15").unwrap(),
+            status: Status::Late,
+            recorded_at: at(BASE + 123_456_789),
+        };
+        let json = serde_json::to_value(&record).unwrap();
+        assert_eq!(json["attendance_date"], "2024-03-15");
+        assert_eq!(json["recorded_at"], "2024-03-15T08:30:00.123456Z");
+        let back: AttendanceRecord = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(
+            back.recorded_at,
+            at(BASE + 123_456_000),
+            "read back to the microsecond"
+        );
+        assert_eq!(back.attendance_date, record.attendance_date);
+
+        // What the sim reads back: any RFC 3339 instant, kept to the nanosecond.
+        let read = |recorded_at: &str| {
+            let mut json = json.clone();
+            json["recorded_at"] = recorded_at.into();
+            serde_json::from_value::<AttendanceRecord>(json).map(|r| r.recorded_at)
+        };
+        for (text, nanos) in [
+            ("2024-03-15T08:30:00Z", 0),
+            ("2024-03-15T10:30:00.5+02:00", 500_000_000),
+            ("2024-03-15t08:30:00.123456789z", 123_456_789),
+            ("2024-03-15 08:30:00.1234567891Z", 123_456_789),
+        ] {
+            assert_eq!(read(text).unwrap(), at(BASE + nanos), "{text}");
+        }
+        for text in [
+            "2024-03-15T08:30Z",
+            "2024-03-15T08:30:00",
+            "1710491400",
+            "2024-03-15T08:30:60Z",
+        ] {
+            assert!(read(text).is_err(), "{text}");
+        }
+        let mut bad_date = json.clone();
+        bad_date["attendance_date"] = "2024-02-30".into();
+        let err = serde_json::from_value::<AttendanceRecord>(bad_date).unwrap_err();
+        assert_eq!(err.to_string(), "expected YYYY-MM-DD");
+    }
+
     #[test]
     fn timestamp_has_micros_and_z() {
         let t = OffsetDateTime::from_unix_timestamp_nanos(1_710_491_400_123_456_789).unwrap();

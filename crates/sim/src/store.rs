@@ -195,6 +195,41 @@ mod tests {
     }
 
     #[test]
+    fn recorded_at_is_the_insert_instant_cut_to_the_microsecond() {
+        let mut store = Store::default();
+        let stamp = |r: &AttendanceRecord| crate::model::format_timestamp(r.recorded_at);
+        let t = datetime!(2024-03-15 08:30:00.123_456_789 UTC);
+        let first = store.insert(
+            Uuid::from_u128(1),
+            Uuid::nil(),
+            &new(date!(2024 - 03 - 15)),
+            t,
+        );
+        assert_eq!(
+            first.recorded_at,
+            datetime!(2024-03-15 08:30:00.123_456 UTC)
+        );
+        assert_eq!(stamp(&first), "2024-03-15T08:30:00.123456Z");
+        // A clock that went back: still after the last record.
+        let earlier = datetime!(2024-03-15 08:00:00 UTC);
+        let second = store.insert(
+            Uuid::from_u128(2),
+            Uuid::nil(),
+            &new(date!(2024 - 03 - 15)),
+            earlier,
+        );
+        assert_eq!(stamp(&second), "2024-03-15T08:30:00.123457Z");
+        let later = datetime!(2024-03-15 09:00:00.5 UTC);
+        let third = store.insert(
+            Uuid::from_u128(3),
+            Uuid::nil(),
+            &new(date!(2024 - 03 - 15)),
+            later,
+        );
+        assert_eq!(stamp(&third), "2024-03-15T09:00:00.500000Z");
+    }
+
+    #[test]
     fn list_orders_by_date_then_recorded_at() {
         let mut store = Store::default();
         let t = datetime!(2024-03-15 08:30:00 UTC);

@@ -265,6 +265,41 @@ mod tests {
     }
 
     #[test]
+    fn recorded_at_is_kept_as_written_and_ordered_in_microseconds() {
+        // The µs value orders a mark's records in SQLite (`recorded_at_us`): it must not move.
+        for (at, us) in [
+            ("2024-03-15T08:30:00Z", 1_710_491_400_000_000),
+            ("2024-03-15T08:30:00.123456Z", 1_710_491_400_123_456),
+            // Nanoseconds are cut, not rounded.
+            ("2024-03-15T08:30:00.123456789Z", 1_710_491_400_123_456),
+            ("2024-03-15T08:30:00.0000009Z", 1_710_491_400_000_000),
+            ("2024-03-15T10:30:00.5+02:00", 1_710_491_400_500_000),
+            ("2024-03-15t08:30:00z", 1_710_491_400_000_000),
+            ("1970-01-01T00:00:00Z", 0),
+            // Before 1970 the cut is toward zero as well.
+            ("1969-12-31T23:59:59.5Z", -500_000),
+            ("1969-12-31T23:59:59.9999995Z", 0),
+            ("1969-12-31T23:59:59.9999985Z", -1),
+            ("0000-01-01T00:00:00Z", -62_167_219_200_000_000),
+            ("9999-12-31T23:59:59.999999Z", 253_402_300_799_999_999),
+        ] {
+            let body = EXAMPLE.replacen("2024-03-15T08:30:00Z", at, 1);
+            let r = parse_record(body.as_bytes()).unwrap();
+            assert_eq!(r.recorded_at_us(), us, "{at}");
+            assert_eq!(
+                r.recorded_at_raw, at,
+                "the server's text is kept as it came"
+            );
+        }
+        let body = EXAMPLE.replacen("2024-03-15T08:30:00Z", "2024-03-15T08:30Z", 1);
+        let err = parse_record(body.as_bytes()).unwrap_err();
+        assert!(
+            err.contains("recorded_at `2024-03-15T08:30Z` is not an RFC 3339 time"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn refuses_records_with_a_bad_or_missing_field() {
         for (from, to) in [
             ("\"present\"", "\"here\""),

@@ -106,3 +106,40 @@ fn distinct_sessions_are_kept_and_sorted() {
     );
     assert!(effective(Vec::new()).is_empty());
 }
+
+#[test]
+fn recorded_at_is_read_in_every_form_rfc_3339_allows() {
+    // Each pair: the first is the older instant, the second the newer, however they are written.
+    for (older, newer) in [
+        ("2024-09-02T08:00:00.1Z", "2024-09-02T08:00:00.100000001Z"),
+        ("2024-09-02t08:00:00z", "2024-09-02T08:00:01Z"),
+        ("2024-09-02 08:00:00Z", "2024-09-02T08:00:00.5Z"),
+        ("2024-09-02T10:00:00+02:00", "2024-09-02T08:00:00.000001Z"),
+        ("2024-09-02T08:00:00.9999999999Z", "2024-09-02T08:00:01Z"),
+        ("2024-06-30T23:59:59.5Z", "2024-06-30T23:59:60Z"),
+    ] {
+        for records in [
+            vec![raw(A, older, false), raw(P, newer, false)],
+            vec![raw(P, newer, false), raw(A, older, false)],
+        ] {
+            assert_eq!(
+                effective(records)[0].status,
+                P,
+                "{newer} is after {older}: the newest record is the effective mark"
+            );
+        }
+    }
+    // Not RFC 3339 (no seconds, no offset, a leap second where none can be): below any instant.
+    for unreadable in [
+        "2024-09-02T09:00Z",
+        "2024-09-02T09:00:00",
+        "2024-09-02T09:00:60Z",
+        "2024-09-02T09:00:00+0200",
+    ] {
+        let records = effective(vec![
+            raw(P, "1970-01-01T00:00:00Z", false),
+            raw(A, unreadable, false),
+        ]);
+        assert_eq!(records[0].status, P, "{unreadable} ranks below any instant");
+    }
+}
