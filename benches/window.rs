@@ -145,7 +145,7 @@ async fn run() {
     let refreshing = if no_sync {
         None
     } else {
-        let end = athena_sim::today_utc() - time::Duration::days(TERM_ENDS);
+        let end = athena_sim::today_utc() - chrono::TimeDelta::days(TERM_ENDS);
         let mut term = 0;
         for r in school.history(end, TERM_DAYS) {
             if r.course_offering_id != class.id {
@@ -276,7 +276,7 @@ struct DuringPull {
 }
 
 async fn during_school_pull() -> DuringPull {
-    let end = athena_sim::today_utc() - time::Duration::days(SCHOOL_ENDS);
+    let end = athena_sim::today_utc() - chrono::TimeDelta::days(SCHOOL_ENDS);
     let sim = Sim::builder()
         .sized_school(11, SCHOOL_OFFERINGS, 30)
         .history(end, SCHOOL_DAYS)
@@ -461,7 +461,7 @@ async fn click_to_saved(
     let mut day = 0;
     while samples.len() < CLICKS {
         // Recent days: a mark is dated today or up to 400 days before it without a question.
-        let date = time::OffsetDateTime::now_utc().date() - time::Duration::days(days_back + day);
+        let date = chrono::Utc::now().date_naive() - chrono::TimeDelta::days(days_back + day);
         let date = rollbook_core::Day::from_date(date).to_string();
         day += 1;
         page::js(

@@ -37,8 +37,6 @@ pub struct AppState {
     data_dir: PathBuf,
     store: Mutex<Option<Store>>,
     clock: Arc<dyn Clock>,
-    /// The user's time zone offset, read when the state is made (see [`AppState::today`]).
-    local_offset: time::UtcOffset,
     actor: String,
     tokens: TokenHome,
     demo: Option<Demo>,
@@ -55,9 +53,6 @@ impl AppState {
             data_dir,
             store: Mutex::new(None),
             clock: Arc::new(SystemClock),
-            // `run()` makes the state before any thread starts: the time crate refuses to read
-            // the zone once there are threads (then UTC is used).
-            local_offset: time::UtcOffset::current_local_offset().unwrap_or(time::UtcOffset::UTC),
             actor: actor(),
             tokens: TokenHome::Keyring,
             demo: None,
@@ -115,9 +110,11 @@ impl AppState {
     }
 
     /// Today's date in the user's time zone (as the window's own date picker has it), the day
-    /// the retention of old records counts from.
+    /// the retention of old records counts from. The zone is asked for at each call (`TZ`, else
+    /// the system's; UTC when neither can be read): a daylight-saving change while the app runs
+    /// moves it too.
     pub fn today(&self) -> Day {
-        Day::from_date(self.clock.now().to_offset(self.local_offset).date())
+        Day::from_date(self.clock.now().with_timezone(&chrono::Local).date_naive())
     }
 
     /// Who history rows name as the author of a change.

@@ -20,10 +20,10 @@ use tauri::test::{get_ipc_response, mock_builder, MockRuntime, INVOKE_KEY};
 use tauri::webview::InvokeRequest;
 use tauri::{App, WebviewWindow, WebviewWindowBuilder};
 
-/// A day `n` days before today. The tests' threads keep the time crate from reading the time
-/// zone, so the app's "today" is UTC here too.
+/// A day `n` days before today in UTC (the app's "today" is the user's local date, within a day
+/// of it: the tests mark days well inside the window).
 fn days_ago(n: i64) -> String {
-    let day = time::OffsetDateTime::now_utc().date() - time::Duration::days(n);
+    let day = chrono::Utc::now().date_naive() - chrono::TimeDelta::days(n);
     rollbook_core::Day::from_date(day).to_string()
 }
 

@@ -14,11 +14,9 @@ const ANA: &str = "c3d4e5f6-a7b8-4c9d-0e1f-2a3b4c5d6e7f";
 fn last_school_day() -> (String, u8) {
     (1..=3)
         .map(|n| {
-            let day = time::OffsetDateTime::now_utc().date() - time::Duration::days(n);
-            (
-                rollbook_core::Day::from_date(day).to_string(),
-                day.weekday().number_from_monday(),
-            )
+            let day = chrono::Utc::now().date_naive() - chrono::TimeDelta::days(n);
+            let day = rollbook_core::Day::from_date(day);
+            (day.to_string(), day.weekday())
         })
         .find(|(_, weekday)| *weekday <= 5)
         .expect("one of the three days before today is a weekday")

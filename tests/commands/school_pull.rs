@@ -18,7 +18,7 @@ fn signed_in_school(
 ) -> (Sim, App<MockRuntime>, WebviewWindow<MockRuntime>) {
     let sim = Sim::builder()
         .sample_school(3)
-        .history(time::macros::date!(2024 - 03 - 14), 5)
+        .history(chrono::NaiveDate::from_ymd_opt(2024, 3, 14).unwrap(), 5)
         .token(TOKEN, &ALL_SCOPES)
         .faults(
             Faults::none()

@@ -2,6 +2,7 @@
 //! next to this device's change, and the roll flags a mark changed elsewhere until the history
 //! is opened.
 
+use chrono::Timelike;
 use serde_json::{json, Value};
 
 use super::*;
@@ -14,19 +15,16 @@ const KIOSK: &str = "e5f6a7b8-c9d0-4e1f-a2b3-00000000000a";
 fn delivered_then_kiosk(db: &Path) {
     let conn = rusqlite::Connection::open(db).expect("the database opens beside the app");
     let us = |s: &str| {
-        time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        s.parse::<chrono::DateTime<chrono::Utc>>()
             .unwrap()
-            .unix_timestamp()
+            .timestamp()
             * 1_000_000
     };
     // The server dates records when they arrive: this device's a second after the change, the
     // kiosk's twelve minutes later.
     let at = |secs: i64| {
-        (time::OffsetDateTime::now_utc() + time::Duration::seconds(secs))
-            .replace_nanosecond(0)
-            .unwrap()
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap()
+        let t = chrono::Utc::now() + chrono::TimeDelta::seconds(secs);
+        rollbook_core::clock::rfc3339(t.with_nanosecond(0).unwrap())
     };
     let delivered_at = at(1);
     conn.execute_batch("BEGIN IMMEDIATE").unwrap();

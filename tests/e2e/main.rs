@@ -351,7 +351,7 @@ async fn a_teachers_day_online_offline_and_refused() {
 
     // --- A date more than 400 days back, picked in Today's date picker: the first mark asks,
     // naming the date, and is saved (and sent) once the teacher confirms.
-    let long_ago = time::OffsetDateTime::now_utc().date() - time::Duration::days(420);
+    let long_ago = chrono::Utc::now().date_naive() - chrono::TimeDelta::days(420);
     let long_ago = rollbook_core::Day::from_date(long_ago).to_string();
     open(&window, "#/today").await;
     js(
@@ -396,9 +396,9 @@ async fn todays_rolls_still_to_take_open_the_right_roll() {
     let roster_file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/roster.csv");
     // The most recent Monday-to-Friday day before today: a school day by default.
     let day = (1..=3)
-        .map(|n| time::OffsetDateTime::now_utc().date() - time::Duration::days(n))
-        .find(|d| d.weekday().number_from_monday() <= 5)
-        .map(|d| rollbook_core::Day::from_date(d).to_string())
+        .map(|n| rollbook_core::Day::from_date(chrono::Utc::now().date_naive()).days_before(n))
+        .find(|d| d.weekday() <= 5)
+        .map(|d| d.to_string())
         .expect("a weekday among the three days before today");
     let driver = Driver::start(home.path());
     let window = driver.launch(&[]).await;

@@ -62,7 +62,7 @@ async fn a_counselor_refreshes_ranks_filters_opens_and_exports_the_school() {
         return;
     }
     let home = tempfile::tempdir().unwrap();
-    let yesterday = time::OffsetDateTime::now_utc().date() - time::Duration::days(1);
+    let yesterday = chrono::Utc::now().date_naive() - chrono::TimeDelta::days(1);
     let sim = Sim::builder()
         .sample_school(SEED)
         .history(yesterday, 20)

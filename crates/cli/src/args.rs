@@ -26,10 +26,9 @@ pub fn keep_days(s: &str) -> std::result::Result<u32, String> {
     }
 }
 
-/// Today in the user's time zone (UTC when the zone cannot be determined).
+/// Today in the user's time zone (UTC when it cannot be determined).
 pub fn today() -> Day {
-    let now = time::OffsetDateTime::now_local().unwrap_or_else(|_| time::OffsetDateTime::now_utc());
-    Day::from_date(now.date())
+    Day::from_date(chrono::Local::now().date_naive())
 }
 
 /// The bytes of an input file; a file that cannot be read is the user's to fix.

@@ -4,6 +4,7 @@
 // functions; this covers their helpers too).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use chrono::Datelike;
 use serde_json::{json, Value};
 
 mod support {
@@ -15,12 +16,13 @@ use support::fixtures::{roster_csv, JOSE, MATH};
 
 /// A Monday at least a week ago, and the Friday, Saturday and Sunday before it.
 fn last_week() -> [String; 4] {
-    let today = time::OffsetDateTime::now_utc().date();
-    let mut monday = today - time::Duration::days(7);
-    while monday.weekday() != time::Weekday::Monday {
-        monday = monday.previous_day().expect("a day before");
+    let today = chrono::Utc::now().date_naive();
+    let mut monday = today - chrono::TimeDelta::days(7);
+    while monday.weekday() != chrono::Weekday::Mon {
+        monday = monday.pred_opt().expect("a day before");
     }
-    let day = |n: i64| rollbook_core::Day::from_date(monday - time::Duration::days(n)).to_string();
+    let day =
+        |n: i64| rollbook_core::Day::from_date(monday - chrono::TimeDelta::days(n)).to_string();
     [day(0), day(3), day(2), day(1)]
 }
 

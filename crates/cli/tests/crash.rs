@@ -482,7 +482,7 @@ fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
 
     // Effective marks: the newest recorded_at per key on the server equals the local mark,
     // except for the refused student, whose marks never reach the server.
-    let mut server: BTreeMap<Key, (time::OffsetDateTime, String)> = BTreeMap::new();
+    let mut server: BTreeMap<Key, (chrono::DateTime<chrono::Utc>, String)> = BTreeMap::new();
     for r in &records {
         let key = (
             r.course_offering_id.to_string(),

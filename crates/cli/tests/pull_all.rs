@@ -9,7 +9,6 @@
 use athena_sim::{FaultKind, ListFilter, Sim};
 use rusqlite::{Connection, OpenFlags};
 use serde_json::Value;
-use time::macros::date;
 
 mod support {
     pub mod cli;
@@ -23,7 +22,7 @@ fn school() -> Rig {
     Rig::new(
         Sim::builder()
             .sample_school(3)
-            .history(date!(2024 - 03 - 14), 5)
+            .history(chrono::NaiveDate::from_ymd_opt(2024, 3, 14).unwrap(), 5)
             .token(TOKEN, &["read:attendance", "read:students"]),
         TOKEN,
     )

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use athena_sim::{AttendanceRecord, Sim};
+use chrono::Datelike;
 use rollbook_core::{Day, Id, Status};
 use rollbook_report::{class_overview, effective, student_report, RawRecord, SessionRecord};
 use serde_json::Value;
@@ -45,17 +46,17 @@ const KEYS: [&str; 14] = [
 /// The last day (exclusive) of the sample history: two days ago, so every record lies in the
 /// default range of a report (the 12 months up to the binary's local today, within a day of
 /// UTC) and its days can still be marked.
-fn history_end() -> time::Date {
-    athena_sim::today_utc() - time::Duration::days(2)
+fn history_end() -> chrono::NaiveDate {
+    athena_sim::today_utc() - chrono::TimeDelta::days(2)
 }
 
 /// A month wholly inside the sample history (60 school days, about 12 weeks): the one 40 days
 /// before its end, as (first day, last day).
 fn a_month_of_history() -> (String, String) {
-    let day = history_end() - time::Duration::days(40);
-    let first = day.replace_day(1).expect("the first of a month");
-    let next = first + time::Duration::days(32);
-    let last = next.replace_day(1).expect("the first of a month") - time::Duration::days(1);
+    let day = history_end() - chrono::TimeDelta::days(40);
+    let first = day.with_day(1).expect("the first of a month");
+    let next = first + chrono::TimeDelta::days(32);
+    let last = next.with_day(1).expect("the first of a month") - chrono::TimeDelta::days(1);
     (
         Day::from_date(first).to_string(),
         Day::from_date(last).to_string(),
@@ -594,12 +595,12 @@ fn by_default_a_report_covers_the_12_months_up_to_today() {
             .date()
     };
     let (from, to) = (day("from"), day("to"));
-    let utc = time::OffsetDateTime::now_utc().date();
-    assert!((to - utc).whole_days().abs() <= 1, "{report}");
+    let utc = chrono::Utc::now().date_naive();
+    assert!((to - utc).num_days().abs() <= 1, "{report}");
     let year_before = to
-        .replace_year(to.year() - 1)
-        .unwrap_or_else(|_| to - time::Duration::days(366));
-    assert_eq!(from, year_before + time::Duration::days(1), "{report}");
+        .with_year(to.year() - 1)
+        .unwrap_or_else(|| to - chrono::TimeDelta::days(366));
+    assert_eq!(from, year_before + chrono::TimeDelta::days(1), "{report}");
     let (text, _) = ok(&rig, &["report", "--student", &s, "--no-pull"]);
     let said = format!("{} to {}", Day::from_date(from), Day::from_date(to));
     assert!(

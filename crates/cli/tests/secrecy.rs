@@ -41,7 +41,7 @@ use serde_json::Value;
 fn recent_date() -> &'static str {
     static DATE: OnceLock<String> = OnceLock::new();
     DATE.get_or_init(|| {
-        let day = time::OffsetDateTime::now_utc().date() - time::Duration::days(10);
+        let day = chrono::Utc::now().date_naive() - chrono::TimeDelta::days(10);
         rollbook_core::Day::from_date(day).to_string()
     })
 }

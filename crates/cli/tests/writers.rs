@@ -18,7 +18,7 @@ use support::sim::Rig;
 
 const TOKEN: &str = "tok-CLI-kiosk-4f2a9c";
 
-fn date() -> time::Date {
+fn date() -> chrono::NaiveDate {
     rollbook_core::Day::parse(recent_date())
         .expect("date")
         .date()

@@ -65,7 +65,7 @@ fn any_date() -> marks::DateWindow {
 }
 
 fn day_after(start: Day, n: i64) -> Day {
-    Day::from_date(start.date() + time::Duration::days(n))
+    Day::from_date(start.date() + chrono::TimeDelta::days(n))
 }
 
 fn bench_one_mark(c: &mut Criterion) {

@@ -1,56 +1,175 @@
 //! Time is passed in: production code uses [`SystemClock`], tests use [`FixedClock`].
+//!
+//! Instants are `chrono::DateTime<Utc>`. The RFC 3339 text Rollbook stores and sends is written
+//! and read here, by hand, so that its form is fixed by this file rather than by a library's
+//! choices: fractions with only the digits needed, and the parse rules the records in existing
+//! databases were written under.
 
 use std::sync::{Mutex, PoisonError};
 
-use time::OffsetDateTime;
+use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeDelta, Timelike, Utc};
 
 pub trait Clock: Send + Sync {
-    fn now(&self) -> OffsetDateTime;
+    fn now(&self) -> DateTime<Utc>;
 }
 
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SystemClock;
 
 impl Clock for SystemClock {
-    fn now(&self) -> OffsetDateTime {
-        OffsetDateTime::now_utc()
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
     }
 }
 
 /// A clock that only moves when told to.
 #[derive(Debug)]
-pub struct FixedClock(Mutex<OffsetDateTime>);
+pub struct FixedClock(Mutex<DateTime<Utc>>);
 
 impl FixedClock {
-    pub fn new(at: OffsetDateTime) -> Self {
+    pub fn new(at: DateTime<Utc>) -> Self {
         FixedClock(Mutex::new(at))
     }
 
-    pub fn advance(&self, by: time::Duration) {
+    pub fn advance(&self, by: TimeDelta) {
         let mut t = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         *t += by;
     }
 
-    pub fn set(&self, at: OffsetDateTime) {
+    pub fn set(&self, at: DateTime<Utc>) {
         *self.0.lock().unwrap_or_else(PoisonError::into_inner) = at;
     }
 }
 
 impl Clock for FixedClock {
-    fn now(&self) -> OffsetDateTime {
+    fn now(&self) -> DateTime<Utc> {
         *self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
-/// RFC 3339 in UTC with a `Z`, the form stored in SQLite and sent on the wire.
-pub fn rfc3339(t: OffsetDateTime) -> String {
-    t.to_offset(time::UtcOffset::UTC)
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_else(|_| t.unix_timestamp().to_string())
+/// RFC 3339 in UTC with a `Z`, the form stored in SQLite and sent on the wire: whole seconds,
+/// then a fraction only if there is one, with its trailing zeros cut (`.5`, `.000001`). A year
+/// outside 0000 to 9999 has no such form: the Unix seconds are written instead.
+pub fn rfc3339(t: DateTime<Utc>) -> String {
+    use std::fmt::Write;
+
+    let year = t.year();
+    if !(0..10_000).contains(&year) {
+        return t.timestamp().to_string();
+    }
+    let mut out = format!(
+        "{year:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    );
+    // chrono counts a leap second as nanoseconds past 999,999,999: the last nanosecond before.
+    let nanos = t.nanosecond().min(999_999_999);
+    if nanos != 0 {
+        let digits = format!("{nanos:09}");
+        let _ = write!(out, ".{}", digits.trim_end_matches('0'));
+    }
+    out.push('Z');
+    out
 }
 
-pub fn parse_rfc3339(s: &str) -> Option<OffsetDateTime> {
-    OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
+/// Reads an RFC 3339 instant: `YYYY-MM-DD`, any one character, `HH:MM:SS`, an optional fraction
+/// (digits past the ninth are dropped), then `Z`/`z` or `+HH:MM`/`-HH:MM` (hours up to 23).
+/// Second 60 is a leap second and is read as the last nanosecond before it, only where one can
+/// be: 23:59:60 UTC on the last day of a month. Nothing may follow.
+pub fn parse_rfc3339(s: &str) -> Option<DateTime<Utc>> {
+    let b = s.as_bytes();
+    let digits = |at: usize, n: usize| -> Option<u32> {
+        b.get(at..at + n)?.iter().try_fold(0u32, |value, c| {
+            c.is_ascii_digit().then(|| value * 10 + u32::from(c - b'0'))
+        })
+    };
+    let literal = |at: usize, c: u8| (b.get(at) == Some(&c)).then_some(());
+    let year = digits(0, 4)?;
+    literal(4, b'-')?;
+    let month = digits(5, 2)?;
+    literal(7, b'-')?;
+    let day = digits(8, 2)?;
+    // Byte 10 separates the date from the time: RFC 3339 lets it be any character.
+    let hour = digits(11, 2)?;
+    literal(13, b':')?;
+    let minute = digits(14, 2)?;
+    literal(16, b':')?;
+    let second = digits(17, 2)?;
+    let mut at = 19;
+    let mut nanos = 0u32;
+    if literal(at, b'.').is_some() {
+        at += 1;
+        let first = at;
+        let mut weight = 100_000_000;
+        while let Some(d) = b.get(at).filter(|c| c.is_ascii_digit()) {
+            nanos += u32::from(d - b'0') * weight;
+            weight /= 10;
+            at += 1;
+        }
+        if at == first {
+            return None;
+        }
+    }
+    let offset_seconds = match b.get(at)? {
+        b'Z' | b'z' => {
+            at += 1;
+            0
+        }
+        sign @ (b'+' | b'-') => {
+            let hours = digits(at + 1, 2).filter(|h| *h <= 23)?;
+            literal(at + 3, b':')?;
+            let minutes = digits(at + 4, 2).filter(|m| *m <= 59)?;
+            at += 6;
+            let seconds = i64::from(hours * 3600 + minutes * 60);
+            if *sign == b'-' {
+                -seconds
+            } else {
+                seconds
+            }
+        }
+        _ => return None,
+    };
+    if at != b.len() {
+        return None;
+    }
+    let leap = second == 60;
+    let (second, nanos) = if leap {
+        (59, 999_999_999)
+    } else {
+        (second, nanos)
+    };
+    let date = NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)?;
+    let time = NaiveTime::from_hms_nano_opt(hour, minute, second, nanos)?;
+    let t = date
+        .and_time(time)
+        .checked_sub_signed(TimeDelta::seconds(offset_seconds))?
+        .and_utc();
+    if leap && !is_last_second_of_a_month(t) {
+        return None;
+    }
+    Some(t)
+}
+
+/// `t` is 23:59:59 UTC on the last day of its month (where a leap second can be).
+fn is_last_second_of_a_month(t: DateTime<Utc>) -> bool {
+    let next_day = t.date_naive().succ_opt();
+    (t.hour(), t.minute(), t.second()) == (23, 59, 59) && next_day.is_none_or(|d| d.day() == 1)
+}
+
+/// Microseconds since 1970-01-01T00:00:00Z, cut toward zero (also before 1970): the value that
+/// orders a mark's records in SQLite (`recorded_at_us`).
+pub fn unix_micros(t: DateTime<Utc>) -> i64 {
+    let nanos = i128::from(t.timestamp()) * 1_000_000_000 + i128::from(t.timestamp_subsec_nanos());
+    (nanos / 1000) as i64
+}
+
+/// An instant written as RFC 3339, for tests (read by chrono, not by [`parse_rfc3339`]).
+#[cfg(test)]
+pub(crate) fn utc(s: &str) -> DateTime<Utc> {
+    s.parse().expect("a test instant")
 }
 
 #[cfg(test)]
@@ -58,8 +177,9 @@ mod tests {
     use super::*;
 
     /// The instant `nanos` nanoseconds after 1970-01-01T00:00:00Z.
-    fn at(nanos: i128) -> OffsetDateTime {
-        OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap()
+    fn at(nanos: i128) -> DateTime<Utc> {
+        let (secs, sub) = (nanos.div_euclid(SECOND), nanos.rem_euclid(SECOND));
+        DateTime::from_timestamp(secs as i64, sub as u32).unwrap()
     }
 
     const SECOND: i128 = 1_000_000_000;
@@ -182,7 +302,7 @@ mod tests {
     fn a_fixed_clock_moves_only_when_told() {
         let clock = FixedClock::new(at(BASE));
         assert_eq!(clock.now(), at(BASE));
-        clock.advance(time::Duration::milliseconds(1500));
+        clock.advance(TimeDelta::milliseconds(1500));
         assert_eq!(rfc3339(clock.now()), "2024-03-15T08:30:01.5Z");
         clock.set(at(0));
         assert_eq!(rfc3339(clock.now()), "1970-01-01T00:00:00Z");

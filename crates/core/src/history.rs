@@ -75,9 +75,7 @@ impl HistoryEntry {
 }
 
 fn instant_us(s: &str) -> i64 {
-    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-        .map(|t| (t.unix_timestamp_nanos() / 1000) as i64)
-        .unwrap_or(i64::MIN)
+    crate::clock::parse_rfc3339(s).map_or(i64::MIN, crate::clock::unix_micros)
 }
 
 /// The mark's history, oldest to newest: this device's changes merged with the cached server

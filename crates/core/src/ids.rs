@@ -4,6 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use chrono::{Datelike, NaiveDate, TimeDelta};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::Error;
@@ -102,7 +103,18 @@ impl rusqlite::types::FromSql for Id {
 
 /// A calendar date in the strict `YYYY-MM-DD` form, and a real date (no 2024-02-30).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Day(time::Date);
+pub struct Day(NaiveDate);
+
+/// The calendar's first and last days, -9999-01-01 and 9999-12-31: date arithmetic stops at them
+/// (a `days_before` past the first is the first; a checked step past either end is `None`).
+const FIRST_DAY: NaiveDate = match NaiveDate::from_ymd_opt(-9999, 1, 1) {
+    Some(d) => d,
+    None => NaiveDate::MIN,
+};
+const LAST_DAY: NaiveDate = match NaiveDate::from_ymd_opt(9999, 12, 31) {
+    Some(d) => d,
+    None => NaiveDate::MAX,
+};
 
 impl Day {
     pub fn parse(s: &str) -> Result<Day, Error> {
@@ -128,36 +140,43 @@ impl Day {
         // The shape is checked: each field is its digits' value.
         let num =
             |r: std::ops::Range<usize>| b[r].iter().fold(0, |n, c| n * 10 + i32::from(c - b'0'));
-        time::Month::try_from(num(5..7) as u8)
-            .and_then(|month| time::Date::from_calendar_date(num(0..4), month, num(8..10) as u8))
+        NaiveDate::from_ymd_opt(num(0..4), num(5..7) as u32, num(8..10) as u32)
             .map(Day)
-            .map_err(|_| "no such day in the calendar".into())
+            .ok_or_else(|| "no such day in the calendar".into())
     }
 
-    pub fn from_date(d: time::Date) -> Day {
+    pub fn from_date(d: NaiveDate) -> Day {
         Day(d)
     }
 
-    pub fn date(self) -> time::Date {
+    pub fn date(self) -> NaiveDate {
         self.0
     }
 
     /// The ISO 8601 weekday: 1 = Monday ... 7 = Sunday.
     pub fn weekday(self) -> u8 {
-        self.0.weekday().number_from_monday()
+        self.0.weekday().number_from_monday() as u8
     }
 
-    /// The day `n` days before this one (itself for 0; the earliest date for an overflow).
+    /// The day `n` days before this one (itself for 0; the calendar's first day for an
+    /// overflow).
     pub fn days_before(self, n: u32) -> Day {
-        Day(self
-            .0
-            .checked_sub(time::Duration::days(i64::from(n)))
-            .unwrap_or(time::Date::MIN))
+        self.checked_add_days(-i64::from(n))
+            .unwrap_or(Day(FIRST_DAY))
+    }
+
+    /// The day `n` days after this one (before it for a negative `n`), or `None` past either end
+    /// of the calendar (-9999-01-01 to 9999-12-31).
+    pub fn checked_add_days(self, n: i64) -> Option<Day> {
+        self.0
+            .checked_add_signed(TimeDelta::try_days(n)?)
+            .filter(|d| (FIRST_DAY..=LAST_DAY).contains(d))
+            .map(Day)
     }
 
     /// `YYYY-MM`, the month this day is in.
     pub fn month(self) -> String {
-        format!("{:04}-{:02}", self.0.year(), self.0.month() as u8)
+        format!("{:04}-{:02}", self.0.year(), self.0.month())
     }
 }
 
@@ -167,7 +186,7 @@ impl fmt::Display for Day {
             f,
             "{:04}-{:02}-{:02}",
             self.0.year(),
-            self.0.month() as u8,
+            self.0.month(),
             self.0.day()
         )
     }

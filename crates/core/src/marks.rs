@@ -28,7 +28,7 @@ pub struct DateWindow {
 
 impl DateWindow {
     /// How far back a mark may be dated without being allowed explicitly.
-    pub const DAYS_BACK: i64 = 400;
+    pub const DAYS_BACK: u32 = 400;
 
     /// The window ending on `today` (the user's local date), enforced.
     pub fn new(today: Day) -> DateWindow {
@@ -48,12 +48,7 @@ impl DateWindow {
 
     /// The first date inside the window.
     pub fn first(&self) -> Day {
-        let first = self
-            .today
-            .date()
-            .checked_sub(time::Duration::days(Self::DAYS_BACK))
-            .unwrap_or(time::Date::MIN);
-        Day::from_date(first)
+        self.today.days_before(Self::DAYS_BACK)
     }
 
     /// The last date inside the window: today.

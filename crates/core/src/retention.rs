@@ -11,9 +11,9 @@
 //! A pull (or a listing the sync engine reconciles with) does not bring back what a purge
 //! removed: [`pull_cutoff`] is the day before which server records are not cached.
 
+use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 use serde::Serialize;
-use time::OffsetDateTime;
 
 use crate::clock::rfc3339;
 use crate::error::{quoted, Error, Result};
@@ -137,9 +137,7 @@ pub fn retention(store: &Store) -> Result<Retention> {
 pub fn cutoff(keep_days: u32, today: Day) -> Result<Day> {
     let keep_days = check_keep_days(keep_days)?;
     today
-        .date()
-        .checked_sub(time::Duration::days(i64::from(keep_days)))
-        .map(Day::from_date)
+        .checked_add_days(-i64::from(keep_days))
         .ok_or_else(|| {
             Error::Invalid(format!(
                 "{keep_days} days before {today} is not a date this calendar has"
@@ -169,7 +167,7 @@ pub fn purge(
     store: &mut Store,
     keep_days: u32,
     today: Day,
-    now: OffsetDateTime,
+    now: DateTime<Utc>,
 ) -> Result<PurgeReport> {
     let cutoff = cutoff(keep_days, today)?;
     let tx = store
@@ -212,7 +210,7 @@ pub fn purge(
 pub fn purge_with_setting(
     store: &mut Store,
     today: Day,
-    now: OffsetDateTime,
+    now: DateTime<Utc>,
 ) -> Result<Option<PurgeReport>> {
     match keep_days(store)? {
         Some(days) => purge(store, days, today, now).map(Some),
@@ -296,10 +294,9 @@ pub(crate) fn cache_cutoff(conn: &Connection) -> Result<Option<Day>> {
     let ran_on = last
         .report
         .cutoff
-        .date()
-        .checked_add(time::Duration::days(i64::from(last.report.keep_days)));
+        .checked_add_days(i64::from(last.report.keep_days));
     match ran_on {
-        Some(day) => cutoff(days, Day::from_date(day)).map(Some),
+        Some(day) => cutoff(days, day).map(Some),
         None => Ok(None),
     }
 }

@@ -17,6 +17,7 @@
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 
+use chrono::{Datelike, NaiveDate};
 use criterion::{criterion_group, criterion_main, Criterion};
 use rollbook_core::store::Store;
 use rollbook_core::{Day, Id};
@@ -45,12 +46,12 @@ fn offering(group: u32, subject: u32) -> String {
 
 fn school_days() -> Vec<String> {
     let mut out = Vec::with_capacity(DAYS);
-    let mut d = time::macros::date!(2024 - 09 - 02);
+    let mut d = NaiveDate::from_ymd_opt(2024, 9, 2).expect("a date");
     while out.len() < DAYS {
-        if d.weekday().number_days_from_monday() < 5 {
+        if d.weekday().num_days_from_monday() < 5 {
             out.push(Day::from_date(d).to_string());
         }
-        d = d.next_day().expect("calendar");
+        d = d.succ_opt().expect("calendar");
     }
     out
 }
@@ -147,12 +148,8 @@ fn build(path: &Path) -> rollbook_core::Result<()> {
 }
 
 fn rfc3339(us: i64) -> String {
-    let t =
-        time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(us) * 1000).expect("in range");
-    let f = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z"
-    );
-    t.format(&f).expect("formats")
+    let t = chrono::DateTime::from_timestamp_micros(us).expect("in range");
+    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
 
 /// The cached database, built if missing or incomplete.

@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 use std::hint::black_box;
 
+use chrono::Datelike;
 use criterion::{criterion_group, criterion_main, Criterion};
 use rollbook_core::calendar::Calendar;
 use rollbook_core::{Day, Id, Status};
@@ -26,7 +27,7 @@ fn year(students: u32, courses: u32) -> Vec<SessionRecord> {
     let mut d = Day::parse("2024-09-02").expect("date").date();
     let mut i = 0u32;
     while i < 200 {
-        if d.weekday().number_days_from_monday() < 5 {
+        if d.weekday().num_days_from_monday() < 5 {
             for s in 1..=students {
                 for c in 1..=courses {
                     let status = match (i * 7 + s * 13 + c * 3) % 41 {
@@ -46,7 +47,7 @@ fn year(students: u32, courses: u32) -> Vec<SessionRecord> {
             }
             i += 1;
         }
-        d = d.next_day().expect("calendar");
+        d = d.succ_opt().expect("calendar");
     }
     out
 }

@@ -17,6 +17,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use chrono::{Datelike, NaiveDate};
 use rollbook_core::store::Store;
 use rollbook_core::sync::queue;
 use rollbook_core::sync::record::{Attendance, ServerRecord};
@@ -37,12 +38,12 @@ fn uuid(kind: u32, n: u64) -> Id {
 
 fn school_days() -> Vec<Day> {
     let mut out = Vec::with_capacity(DAYS);
-    let mut d = time::macros::date!(2024 - 09 - 02);
+    let mut d = NaiveDate::from_ymd_opt(2024, 9, 2).expect("a date");
     while out.len() < DAYS {
-        if d.weekday().number_days_from_monday() < 5 {
+        if d.weekday().num_days_from_monday() < 5 {
             out.push(Day::from_date(d));
         }
-        d = d.next_day().expect("calendar");
+        d = d.succ_opt().expect("calendar");
     }
     out
 }
@@ -93,8 +94,11 @@ fn build(path: &Path) -> rollbook_core::Result<()> {
         }
     }
     conn.execute_batch("COMMIT")?;
-    let now = time::OffsetDateTime::now_utc();
-    let base = time::macros::datetime!(2024-09-02 08:00 UTC);
+    let now = chrono::Utc::now();
+    let base = NaiveDate::from_ymd_opt(2024, 9, 2)
+        .and_then(|d| d.and_hms_opt(8, 0, 0))
+        .expect("an instant")
+        .and_utc();
     let mut batch: Vec<ServerRecord> = Vec::with_capacity(STUDENTS as usize * 6);
     let mut row = 0;
     for (i, day) in school_days().into_iter().enumerate() {
@@ -103,9 +107,7 @@ fn build(path: &Path) -> rollbook_core::Result<()> {
                 row += 1;
                 let e = n * PER_STUDENT + s;
                 let at = base + Duration::from_secs(i as u64 * 86_400 + s * 3_300);
-                let raw = at
-                    .format(&time::format_description::well_known::Rfc3339)
-                    .expect("formats");
+                let raw = rollbook_core::clock::rfc3339(at);
                 let st = status(n, mix(n, i as u64 * 8 + s));
                 batch.push(ServerRecord {
                     id: uuid(0x9004, row),
@@ -232,7 +234,7 @@ fn main() {
         || school_view(&store, &year).expect("view").students.len(),
     );
     let month = query(
-        Day::from_date(last.date() - time::Duration::days(29)),
+        Day::from_date(last.date() - chrono::TimeDelta::days(29)),
         Vec::new(),
     );
     measure("last 30 days", runs, || {

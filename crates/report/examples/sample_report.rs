@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
+use chrono::Datelike;
 use rollbook_core::calendar::Calendar;
 use rollbook_core::{Day, Id, Status};
 use rollbook_report::*;
@@ -29,7 +30,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut d = Day::parse("2024-09-02")?.date();
     let mut school_day = 0u32;
     while school_day < 180 {
-        if d.weekday().number_days_from_monday() < 5 {
+        if d.weekday().num_days_from_monday() < 5 {
             for s in 1..=30u32 {
                 for (c, name) in courses.iter().enumerate() {
                     let k = (school_day * 7 + s * 13 + c as u32 * 3 + school_day / 9 * s) % 53;
@@ -53,7 +54,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             school_day += 1;
         }
-        d = d.next_day().ok_or("calendar overflow")?;
+        d = d.succ_opt().ok_or("calendar overflow")?;
     }
     let mut names: HashMap<Id, String> = HashMap::new();
     for s in 1..=30 {

@@ -7,13 +7,13 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use chrono::{Datelike, NaiveDate};
 use rollbook_core::calendar::Calendar;
 use rollbook_core::lookup::{self, StudentEntry};
 use rollbook_core::store::Store;
 use rollbook_core::sync::effective::{self, EffectiveRecord};
 use rollbook_core::{Day, Error, Id};
 use serde::Serialize;
-use time::macros::date;
 
 use crate::charts::{
     class_charts, student_charts, tier_name, ClassCharts, Lang, StudentCharts, Theme,
@@ -28,11 +28,11 @@ pub const AT_RISK_TOP: usize = 10;
 
 /// Stand-ins for an open range: every date the API can express (`YYYY-MM-DD`) lies between.
 fn earliest() -> Day {
-    Day::from_date(date!(0001 - 01 - 01))
+    Day::from_date(NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or(NaiveDate::MIN))
 }
 
 fn latest() -> Day {
-    Day::from_date(date!(9999 - 12 - 31))
+    Day::from_date(NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(NaiveDate::MAX))
 }
 
 /// The range a report covers when it is not given whole (CLI `--from`/`--to`, the counselor
@@ -47,10 +47,12 @@ pub fn report_range(
     let to = to.unwrap_or(today);
     let from = from.unwrap_or_else(|| {
         let end = to.date();
+        // 29 February has no date a year before: the day 366 days before stands in.
         let year_before = end
-            .replace_year(end.year() - 1)
-            .unwrap_or_else(|_| end - time::Duration::days(366));
-        Day::from_date(year_before.next_day().unwrap_or(year_before))
+            .with_year(end.year() - 1)
+            .map(Day::from_date)
+            .unwrap_or_else(|| to.days_before(366));
+        year_before.checked_add_days(1).unwrap_or(year_before)
     });
     bounds(Some(from), Some(to))?;
     Ok((from, to))

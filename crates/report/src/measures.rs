@@ -13,6 +13,7 @@
 
 use std::cmp::Ordering;
 
+use chrono::Datelike;
 use rollbook_core::{Day, Id, Status};
 use serde::{Deserialize, Serialize};
 

@@ -3,10 +3,10 @@
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
+use chrono::{DateTime, Utc};
+use rollbook_core::clock::parse_rfc3339;
 use rollbook_core::{Day, Id, Status};
 use serde::{Deserialize, Serialize};
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
 
 /// One effective attendance mark: the one that counts for this offering, student and date.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,7 +47,7 @@ pub fn effective(records: Vec<RawRecord>) -> Vec<SessionRecord> {
     for (index, record) in records.into_iter().enumerate() {
         let rank = Rank {
             local_unconfirmed: record.local_unconfirmed,
-            at: OffsetDateTime::parse(&record.recorded_at, &Rfc3339).ok(),
+            at: parse_rfc3339(&record.recorded_at),
             index,
         };
         let key = (
@@ -83,6 +83,6 @@ pub fn effective(records: Vec<RawRecord>) -> Vec<SessionRecord> {
 struct Rank {
     local_unconfirmed: bool,
     /// `None` (unparseable) sorts below every instant.
-    at: Option<OffsetDateTime>,
+    at: Option<DateTime<Utc>>,
     index: usize,
 }

@@ -89,7 +89,7 @@ impl SimHandle {
     /// new id and the next `recorded_at`. No fault applies; nothing is checked.
     pub fn add_record(&self, new: &NewAttendance) -> AttendanceRecord {
         let id = Uuid::new_v4();
-        let now = time::OffsetDateTime::now_utc();
+        let now = chrono::Utc::now();
         self.store().insert(id, self.shared.school_id, new, now)
     }
 

@@ -44,8 +44,8 @@ pub use auth::{TokenGrant, ALL_SCOPES, CREATE_ATTENDANCE, LIST_ATTENDANCE, READ_
 pub use faults::{FaultKind, FaultMethods, FaultSpecError, Faults, RetryAfter};
 pub use handle::{SimHandle, StillBusy};
 pub use model::{
-    format_date, format_timestamp, parse_date, parse_uuid, AttendanceRecord, FieldErrors,
-    NewAttendance, Status, Student,
+    format_date, format_timestamp, parse_date, parse_timestamp, parse_uuid, AttendanceRecord,
+    FieldErrors, NewAttendance, Status, Student,
 };
 pub use sample::{
     school_days_before, today_utc, Enrollment, Offering, SampleSchool, Teacher, DEFAULT_SCHOOL_ID,

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use athena_sim::{parse_date, Faults, SampleSchool, Sim, ALL_SCOPES};
+use chrono::NaiveDate;
 use clap::Parser;
-use time::Date;
 
 const DEMO_TOKEN: &str = "demo-token";
 
@@ -46,7 +46,7 @@ struct Args {
 
     /// Last day (exclusive) of the preloaded history, YYYY-MM-DD [default: today, UTC].
     #[arg(long, value_name = "DATE", value_parser = parse_date_arg)]
-    end_date: Option<Date>,
+    end_date: Option<NaiveDate>,
 
     /// Register a bearer token with every scope (repeatable). Without any, the token
     /// `demo-token` is registered and printed.
@@ -62,7 +62,7 @@ struct Args {
     write_roster: Option<PathBuf>,
 }
 
-fn parse_date_arg(s: &str) -> Result<Date, String> {
+fn parse_date_arg(s: &str) -> Result<NaiveDate, String> {
     parse_date(s).ok_or_else(|| format!("`{s}` is not a YYYY-MM-DD date"))
 }
 

@@ -9,9 +9,9 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
+use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeDelta, Timelike, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use time::{Date, Month, OffsetDateTime};
 use uuid::Uuid;
 
 /// The attendance status of one student in one offering on one date.
@@ -83,12 +83,12 @@ pub struct AttendanceRecord {
     pub student_id: Uuid,
     /// The class date, `YYYY-MM-DD`.
     #[serde(with = "wire_date")]
-    pub attendance_date: Date,
+    pub attendance_date: NaiveDate,
     /// The status.
     pub status: Status,
     /// When the server stored it: RFC 3339 UTC with `Z`; strictly increasing across records.
     #[serde(with = "wire_timestamp")]
-    pub recorded_at: OffsetDateTime,
+    pub recorded_at: DateTime<Utc>,
 }
 
 /// A student as `GET /students/{id}` returns it.
@@ -120,7 +120,7 @@ pub struct NewAttendance {
     /// See [`AttendanceRecord::student_id`].
     pub student_id: Uuid,
     /// See [`AttendanceRecord::attendance_date`].
-    pub attendance_date: Date,
+    pub attendance_date: NaiveDate,
     /// See [`AttendanceRecord::status`].
     pub status: Status,
 }
@@ -223,7 +223,7 @@ pub fn parse_uuid(s: &str) -> Option<Uuid> {
 }
 
 /// Parses a strict `YYYY-MM-DD` that names a real calendar date (no sign, no spaces, no time).
-pub fn parse_date(s: &str) -> Option<Date> {
+pub fn parse_date(s: &str) -> Option<NaiveDate> {
     let b = s.as_bytes();
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return None;
@@ -237,55 +237,124 @@ pub fn parse_date(s: &str) -> Option<Date> {
             .try_fold(0u32, |acc, d| Some(acc * 10 + u32::from(d - b'0')))
     };
     let year = i32::try_from(digits(0..4)?).ok()?;
-    let month = Month::try_from(u8::try_from(digits(5..7)?).ok()?).ok()?;
-    let day = u8::try_from(digits(8..10)?).ok()?;
-    Date::from_calendar_date(year, month, day).ok()
+    NaiveDate::from_ymd_opt(year, digits(5..7)?, digits(8..10)?)
 }
 
 /// Formats a date as `YYYY-MM-DD`.
-pub fn format_date(d: Date) -> String {
-    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+pub fn format_date(d: NaiveDate) -> String {
+    format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
 }
 
 /// Formats a timestamp as RFC 3339 in UTC with microseconds and a `Z` suffix.
-pub fn format_timestamp(t: OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
+pub fn format_timestamp(t: DateTime<Utc>) -> String {
+    // chrono counts a leap second as nanoseconds past 999,999,999: the last microsecond before.
+    let micros = t.nanosecond().min(999_999_999) / 1_000;
     format!(
-        "{}T{:02}:{:02}:{:02}.{:06}Z",
-        format_date(t.date()),
+        "{}T{:02}:{:02}:{:02}.{micros:06}Z",
+        format_date(t.date_naive()),
         t.hour(),
         t.minute(),
         t.second(),
-        t.microsecond()
     )
 }
 
-mod wire_date {
-    use serde::{Deserialize, Deserializer, Serializer};
-    use time::Date;
+/// Parses an RFC 3339 instant: `YYYY-MM-DD`, any one character, `HH:MM:SS`, an optional
+/// fraction (digits past the ninth are dropped), then `Z`/`z` or `+HH:MM`/`-HH:MM` (hours up to
+/// 23). Second 60 is a leap second, read as the nanosecond before it, and only at 23:59:60 UTC
+/// on the last day of a month. The rules Rollbook's own parser follows.
+pub fn parse_timestamp(s: &str) -> Option<DateTime<Utc>> {
+    let b = s.as_bytes();
+    let digits = |at: usize, n: usize| -> Option<u32> {
+        b.get(at..at + n)?.iter().try_fold(0u32, |value, c| {
+            c.is_ascii_digit().then(|| value * 10 + u32::from(c - b'0'))
+        })
+    };
+    let literal = |at: usize, c: u8| (b.get(at) == Some(&c)).then_some(());
+    let (year, month, day) = (digits(0, 4)?, digits(5, 2)?, digits(8, 2)?);
+    let (hour, minute, second) = (digits(11, 2)?, digits(14, 2)?, digits(17, 2)?);
+    for (at, c) in [(4, b'-'), (7, b'-'), (13, b':'), (16, b':')] {
+        literal(at, c)?;
+    }
+    let mut at = 19;
+    let mut nanos = 0u32;
+    if literal(at, b'.').is_some() {
+        at += 1;
+        let first = at;
+        let mut weight = 100_000_000;
+        while let Some(d) = b.get(at).filter(|c| c.is_ascii_digit()) {
+            nanos += u32::from(d - b'0') * weight;
+            weight /= 10;
+            at += 1;
+        }
+        if at == first {
+            return None;
+        }
+    }
+    let offset_seconds = match b.get(at)? {
+        b'Z' | b'z' => {
+            at += 1;
+            0
+        }
+        sign @ (b'+' | b'-') => {
+            let hours = digits(at + 1, 2).filter(|h| *h <= 23)?;
+            literal(at + 3, b':')?;
+            let minutes = digits(at + 4, 2).filter(|m| *m <= 59)?;
+            at += 6;
+            let seconds = i64::from(hours * 3600 + minutes * 60);
+            if *sign == b'-' {
+                -seconds
+            } else {
+                seconds
+            }
+        }
+        _ => return None,
+    };
+    if at != b.len() {
+        return None;
+    }
+    let leap = second == 60;
+    let (second, nanos) = if leap {
+        (59, 999_999_999)
+    } else {
+        (second, nanos)
+    };
+    let date = NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)?;
+    let time = NaiveTime::from_hms_nano_opt(hour, minute, second, nanos)?;
+    let t = date
+        .and_time(time)
+        .checked_sub_signed(TimeDelta::seconds(offset_seconds))?
+        .and_utc();
+    let last_second_of_a_month = (t.hour(), t.minute(), t.second()) == (23, 59, 59)
+        && t.date_naive().succ_opt().is_none_or(|d| d.day() == 1);
+    (!leap || last_second_of_a_month).then_some(t)
+}
 
-    pub fn serialize<S: Serializer>(d: &Date, s: S) -> Result<S::Ok, S::Error> {
+mod wire_date {
+    use chrono::NaiveDate;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &NaiveDate, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&super::format_date(*d))
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Date, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
         let raw = String::deserialize(d)?;
         super::parse_date(&raw).ok_or_else(|| serde::de::Error::custom("expected YYYY-MM-DD"))
     }
 }
 
 mod wire_timestamp {
+    use chrono::{DateTime, Utc};
     use serde::{Deserialize, Deserializer, Serializer};
-    use time::format_description::well_known::Rfc3339;
-    use time::OffsetDateTime;
 
-    pub fn serialize<S: Serializer>(t: &OffsetDateTime, s: S) -> Result<S::Ok, S::Error> {
+    pub fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&super::format_timestamp(*t))
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<OffsetDateTime, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
         let raw = String::deserialize(d)?;
-        OffsetDateTime::parse(&raw, &Rfc3339).map_err(serde::de::Error::custom)
+        super::parse_timestamp(&raw)
+            .ok_or_else(|| serde::de::Error::custom("expected an RFC 3339 timestamp"))
     }
 }
 
@@ -313,8 +382,10 @@ mod tests {
     }
 
     /// The instant `nanos` nanoseconds after 1970-01-01T00:00:00Z.
-    fn at(nanos: i128) -> OffsetDateTime {
-        OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap()
+    fn at(nanos: i128) -> DateTime<Utc> {
+        let second = 1_000_000_000;
+        let (secs, sub) = (nanos.div_euclid(second), nanos.rem_euclid(second));
+        DateTime::from_timestamp(secs as i64, sub as u32).unwrap()
     }
 
     const BASE: i128 = 1_710_491_400_000_000_000; // 2024-03-15T08:30:00Z
@@ -417,7 +488,7 @@ mod tests {
 
     #[test]
     fn timestamp_has_micros_and_z() {
-        let t = OffsetDateTime::from_unix_timestamp_nanos(1_710_491_400_123_456_789).unwrap();
+        let t = at(1_710_491_400_123_456_789);
         assert_eq!(format_timestamp(t), "2024-03-15T08:30:00.123456Z");
     }
 }

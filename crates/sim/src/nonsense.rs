@@ -59,7 +59,7 @@ impl Garble for AttendanceRecord {
             "student_id": self.student_id,
             "attendance_date": "yesterday",
             "status": 42,
-            "recorded_at": self.recorded_at.unix_timestamp(),
+            "recorded_at": self.recorded_at.timestamp(),
         })
     }
 
@@ -155,9 +155,9 @@ fn made_up_record(school_id: Uuid, nth: u64) -> AttendanceRecord {
         teacher_assignment_id: Uuid::new_v4(),
         course_enrollment_id: Uuid::new_v4(),
         student_id: Uuid::new_v4(),
-        attendance_date: time::macros::date!(2024 - 03 - 15),
+        attendance_date: chrono::NaiveDate::from_ymd_opt(2024, 3, 15).unwrap_or_default(),
         status: Status::ALL[(nth % 4) as usize],
-        recorded_at: time::OffsetDateTime::now_utc(),
+        recorded_at: chrono::Utc::now(),
     }
 }
 

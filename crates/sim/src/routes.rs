@@ -280,12 +280,7 @@ fn create(
         .store
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
-        .insert(
-            Uuid::new_v4(),
-            school_id,
-            &new,
-            time::OffsetDateTime::now_utc(),
-        );
+        .insert(Uuid::new_v4(), school_id, &new, chrono::Utc::now());
     Ok(record)
 }
 

@@ -12,10 +12,10 @@ mod names;
 use std::collections::HashSet;
 use std::io::Write;
 
+use chrono::{Datelike, NaiveDate, NaiveTime, TimeDelta, Utc, Weekday};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
-use time::{Date, Duration, OffsetDateTime, PrimitiveDateTime, Weekday};
 use uuid::Uuid;
 
 use crate::model::{AttendanceRecord, NewAttendance, Status, Student};
@@ -320,7 +320,7 @@ impl SampleSchool {
     /// `n` (offering, day) rolls among the last ten school days before `end_date` that a
     /// history with [`crate::SimBuilder::untaken_rolls`] leaves without records: spread over
     /// offerings and days, the same for the same school.
-    pub fn untaken_rolls(&self, end_date: Date, n: usize) -> Vec<(Uuid, Date)> {
+    pub fn untaken_rolls(&self, end_date: NaiveDate, n: usize) -> Vec<(Uuid, NaiveDate)> {
         let days = school_days_before(end_date, 10);
         (0..n)
             .filter(|_| !self.offerings.is_empty() && !days.is_empty())
@@ -335,7 +335,7 @@ impl SampleSchool {
     /// `per_offering` late arrivals on `date` in each of the first `offerings` offerings.
     pub fn kiosk_arrivals(
         &self,
-        date: Date,
+        date: NaiveDate,
         offerings: usize,
         per_offering: usize,
     ) -> Vec<NewAttendance> {
@@ -376,7 +376,7 @@ impl SampleSchool {
     /// excused; the [`chronically_absent`](Self::chronically_absent) students miss about a third.
     /// About 1% of marks are corrected later the same day by a second record, whose newer
     /// `recorded_at` makes it the effective mark. Deterministic for (seed, end_date, days).
-    pub fn history(&self, end_date: Date, school_days: u32) -> Vec<AttendanceRecord> {
+    pub fn history(&self, end_date: NaiveDate, school_days: u32) -> Vec<AttendanceRecord> {
         let mut rng = StdRng::seed_from_u64(self.seed ^ 0x5eed_a77e_0000_0001);
         let chronic: HashSet<Uuid> = self.chronically_absent.iter().copied().collect();
         let mut out = Vec::new();
@@ -384,8 +384,9 @@ impl SampleSchool {
             for (slot, offering) in self.offerings.iter().enumerate() {
                 // Classes start 07:00 Bogotá (12:00 UTC); each offering has its own period.
                 let period = i64::try_from(slot % 3).unwrap_or(0) * 55;
-                let start = PrimitiveDateTime::new(date, time::macros::time!(12:00)).assume_utc()
-                    + Duration::minutes(period);
+                let start = date.and_time(NaiveTime::MIN).and_utc()
+                    + TimeDelta::hours(12)
+                    + TimeDelta::minutes(period);
                 for e in self
                     .enrollments
                     .iter()
@@ -393,7 +394,7 @@ impl SampleSchool {
                 {
                     let status = pick_status(&mut rng, chronic.contains(&e.student_id));
                     let micros = rng.random_range(0..600_000_000i64);
-                    let recorded_at = start + Duration::microseconds(micros);
+                    let recorded_at = start + TimeDelta::microseconds(micros);
                     let mut record = AttendanceRecord {
                         id: random_id(&mut rng),
                         school_id: self.school_id,
@@ -414,8 +415,8 @@ impl SampleSchool {
                             Status::Excused
                         };
                         record.recorded_at = recorded_at
-                            + Duration::minutes(rng.random_range(30..240))
-                            + Duration::microseconds(rng.random_range(0..1_000_000));
+                            + TimeDelta::minutes(rng.random_range(30..240))
+                            + TimeDelta::microseconds(rng.random_range(0..1_000_000));
                         out.push(record);
                     }
                 }
@@ -426,13 +427,13 @@ impl SampleSchool {
 }
 
 /// The `n` weekdays before `end` (exclusive), oldest first.
-pub fn school_days_before(end: Date, n: u32) -> Vec<Date> {
+pub fn school_days_before(end: NaiveDate, n: u32) -> Vec<NaiveDate> {
     let mut days = Vec::new();
     let mut d = end;
     while days.len() < n as usize {
-        let Some(prev) = d.previous_day() else { break };
+        let Some(prev) = d.pred_opt() else { break };
         d = prev;
-        if !matches!(d.weekday(), Weekday::Saturday | Weekday::Sunday) {
+        if !matches!(d.weekday(), Weekday::Sat | Weekday::Sun) {
             days.push(d);
         }
     }
@@ -441,8 +442,8 @@ pub fn school_days_before(end: Date, n: u32) -> Vec<Date> {
 }
 
 /// Today's date in UTC.
-pub fn today_utc() -> Date {
-    OffsetDateTime::now_utc().date()
+pub fn today_utc() -> NaiveDate {
+    Utc::now().date_naive()
 }
 
 fn pick_status(rng: &mut StdRng, chronic: bool) -> Status {
@@ -466,7 +467,10 @@ fn pick_status(rng: &mut StdRng, chronic: bool) -> Status {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use time::macros::date;
+
+    fn ymd(year: i32, month: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(year, month, day).unwrap()
+    }
 
     #[test]
     fn shape_matches_the_brief() {
@@ -497,14 +501,10 @@ mod tests {
 
     #[test]
     fn school_days_skip_weekends_and_exclude_the_end() {
-        let days = school_days_before(date!(2024 - 03 - 18), 3); // a Monday
+        let days = school_days_before(ymd(2024, 3, 18), 3); // a Monday
         assert_eq!(
             days,
-            vec![
-                date!(2024 - 03 - 13),
-                date!(2024 - 03 - 14),
-                date!(2024 - 03 - 15)
-            ]
+            vec![ymd(2024, 3, 13), ymd(2024, 3, 14), ymd(2024, 3, 15)]
         );
     }
 }

@@ -13,10 +13,10 @@ use std::time::Duration;
 
 use axum::extract::Request;
 use axum::Router;
+use chrono::NaiveDate;
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
-use time::Date;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Notify};
 use tokio::task::{JoinHandle, JoinSet};
@@ -54,7 +54,7 @@ pub struct SimBuilder {
     sample_seed: Option<u64>,
     /// (offerings, students per offering) of a school of that size instead of the sample one.
     size: Option<(usize, usize)>,
-    history: Option<(Option<Date>, u32)>,
+    history: Option<(Option<NaiveDate>, u32)>,
     tokens: Vec<(String, TokenGrant)>,
     faults: Faults,
     strict_enrollment: bool,
@@ -101,7 +101,7 @@ impl SimBuilder {
 
     /// Preloads the sample school's history for the `school_days` weekdays before `end_date`
     /// (default: 60 days before today, UTC). Pin the date for reproducible tests.
-    pub fn history(mut self, end_date: Date, school_days: u32) -> Self {
+    pub fn history(mut self, end_date: NaiveDate, school_days: u32) -> Self {
         self.history = Some((Some(end_date), school_days));
         self
     }

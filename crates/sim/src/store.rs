@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use time::{Duration, OffsetDateTime};
+use chrono::{DateTime, TimeDelta, Timelike, Utc};
 use uuid::Uuid;
 
 use crate::model::{AttendanceRecord, NewAttendance};
@@ -25,7 +25,7 @@ pub(crate) struct Store {
     /// Positions in `records` of each offering's records (a school's listing by offering reads
     /// only its own: a large school holds a million records).
     by_offering: HashMap<Uuid, Vec<usize>>,
-    last_recorded_at: Option<OffsetDateTime>,
+    last_recorded_at: Option<DateTime<Utc>>,
     posts_accepted: u64,
 }
 
@@ -68,11 +68,11 @@ impl Store {
         id: Uuid,
         school_id: Uuid,
         new: &NewAttendance,
-        now: OffsetDateTime,
+        now: DateTime<Utc>,
     ) -> AttendanceRecord {
         let now = truncate_to_micros(now);
         let recorded_at = match self.last_recorded_at {
-            Some(last) if now <= last => last + Duration::microseconds(1),
+            Some(last) if now <= last => last + TimeDelta::microseconds(1),
             _ => now,
         };
         self.bump_clock(recorded_at);
@@ -132,7 +132,7 @@ impl Store {
         self.posts_accepted
     }
 
-    fn bump_clock(&mut self, t: OffsetDateTime) {
+    fn bump_clock(&mut self, t: DateTime<Utc>) {
         if self.last_recorded_at.is_none_or(|last| t > last) {
             self.last_recorded_at = Some(t);
         }
@@ -148,18 +148,26 @@ pub fn sort_newest_first(records: &mut [AttendanceRecord]) {
     });
 }
 
-fn truncate_to_micros(t: OffsetDateTime) -> OffsetDateTime {
+fn truncate_to_micros(t: DateTime<Utc>) -> DateTime<Utc> {
     let micros = t.nanosecond() / 1_000 * 1_000;
-    t.replace_nanosecond(micros).unwrap_or(t)
+    t.with_nanosecond(micros).unwrap_or(t)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::Status;
-    use time::macros::{date, datetime};
+    use chrono::NaiveDate;
 
-    fn new(date: time::Date) -> NewAttendance {
+    fn ymd(year: i32, month: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(year, month, day).unwrap()
+    }
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    fn new(date: NaiveDate) -> NewAttendance {
         NewAttendance {
             course_offering_id: Uuid::from_u128(1),
             teacher_assignment_id: Uuid::from_u128(2),
@@ -173,24 +181,24 @@ mod tests {
     #[test]
     fn recorded_at_strictly_increases_within_the_same_instant() {
         let mut store = Store::default();
-        let now = datetime!(2024-03-15 08:30:00.000_000_5 UTC);
+        let now = utc("2024-03-15T08:30:00.0000005Z");
         let a = store.insert(
             Uuid::from_u128(10),
             Uuid::nil(),
-            &new(date!(2024 - 03 - 15)),
+            &new(ymd(2024, 3, 15)),
             now,
         );
         let b = store.insert(
             Uuid::from_u128(11),
             Uuid::nil(),
-            &new(date!(2024 - 03 - 15)),
+            &new(ymd(2024, 3, 15)),
             now,
         );
         assert!(
             b.recorded_at > a.recorded_at,
             "newest recorded_at must be unambiguous"
         );
-        assert_eq!(b.recorded_at - a.recorded_at, Duration::microseconds(1));
+        assert_eq!(b.recorded_at - a.recorded_at, TimeDelta::microseconds(1));
         assert_eq!(store.posts_accepted(), 2);
     }
 
@@ -198,32 +206,24 @@ mod tests {
     fn recorded_at_is_the_insert_instant_cut_to_the_microsecond() {
         let mut store = Store::default();
         let stamp = |r: &AttendanceRecord| crate::model::format_timestamp(r.recorded_at);
-        let t = datetime!(2024-03-15 08:30:00.123_456_789 UTC);
-        let first = store.insert(
-            Uuid::from_u128(1),
-            Uuid::nil(),
-            &new(date!(2024 - 03 - 15)),
-            t,
-        );
-        assert_eq!(
-            first.recorded_at,
-            datetime!(2024-03-15 08:30:00.123_456 UTC)
-        );
+        let t = utc("2024-03-15T08:30:00.123456789Z");
+        let first = store.insert(Uuid::from_u128(1), Uuid::nil(), &new(ymd(2024, 3, 15)), t);
+        assert_eq!(first.recorded_at, utc("2024-03-15T08:30:00.123456Z"));
         assert_eq!(stamp(&first), "2024-03-15T08:30:00.123456Z");
         // A clock that went back: still after the last record.
-        let earlier = datetime!(2024-03-15 08:00:00 UTC);
+        let earlier = utc("2024-03-15T08:00:00Z");
         let second = store.insert(
             Uuid::from_u128(2),
             Uuid::nil(),
-            &new(date!(2024 - 03 - 15)),
+            &new(ymd(2024, 3, 15)),
             earlier,
         );
         assert_eq!(stamp(&second), "2024-03-15T08:30:00.123457Z");
-        let later = datetime!(2024-03-15 09:00:00.5 UTC);
+        let later = utc("2024-03-15T09:00:00.5Z");
         let third = store.insert(
             Uuid::from_u128(3),
             Uuid::nil(),
-            &new(date!(2024 - 03 - 15)),
+            &new(ymd(2024, 3, 15)),
             later,
         );
         assert_eq!(stamp(&third), "2024-03-15T09:00:00.500000Z");
@@ -232,25 +232,10 @@ mod tests {
     #[test]
     fn list_orders_by_date_then_recorded_at() {
         let mut store = Store::default();
-        let t = datetime!(2024-03-15 08:30:00 UTC);
-        store.insert(
-            Uuid::from_u128(1),
-            Uuid::nil(),
-            &new(date!(2024 - 03 - 14)),
-            t,
-        );
-        store.insert(
-            Uuid::from_u128(2),
-            Uuid::nil(),
-            &new(date!(2024 - 03 - 15)),
-            t,
-        );
-        store.insert(
-            Uuid::from_u128(3),
-            Uuid::nil(),
-            &new(date!(2024 - 03 - 15)),
-            t,
-        );
+        let t = utc("2024-03-15T08:30:00Z");
+        store.insert(Uuid::from_u128(1), Uuid::nil(), &new(ymd(2024, 3, 14)), t);
+        store.insert(Uuid::from_u128(2), Uuid::nil(), &new(ymd(2024, 3, 15)), t);
+        store.insert(Uuid::from_u128(3), Uuid::nil(), &new(ymd(2024, 3, 15)), t);
         let ids: Vec<u128> = store
             .list(Uuid::nil(), ListFilter::default())
             .iter()

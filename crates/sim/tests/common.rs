@@ -2,18 +2,20 @@
 //! answer a status or parsed JSON.
 
 use athena_sim::{Sim, SimBuilder};
+use chrono::NaiveDate;
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
-use time::macros::date;
-use time::Date;
 
 /// A token with every scope the client needs.
 pub const WRITE: &str = "t-write";
 /// A token that may only read attendance.
 pub const READ_ONLY: &str = "t-read";
 /// Pinned so every run preloads the same history.
-pub const END_DATE: Date = date!(2024 - 03 - 18);
+pub const END_DATE: NaiveDate = match NaiveDate::from_ymd_opt(2024, 3, 18) {
+    Some(d) => d,
+    None => NaiveDate::MIN,
+};
 
 /// A sample school with pinned history and the two standard tokens.
 pub fn builder() -> SimBuilder {

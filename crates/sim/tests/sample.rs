@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use athena_sim::{SampleSchool, Sim, Status, ROSTER_HEADER};
-use time::Weekday;
+use chrono::{Datelike, Weekday};
 
 use crate::common::{builder, get_json, get_status, END_DATE, WRITE};
 
@@ -52,7 +52,7 @@ fn history_is_sixty_weekdays_mostly_present() {
     assert_eq!(dates.len(), 60);
     assert!(dates
         .iter()
-        .all(|d| !matches!(d.weekday(), Weekday::Saturday | Weekday::Sunday)));
+        .all(|d| !matches!(d.weekday(), Weekday::Sat | Weekday::Sun)));
     assert!(
         *dates.last().unwrap() < END_DATE,
         "history ends before the end date"

@@ -136,8 +136,7 @@ async fn created_record_has_the_contract_shape() {
         recorded_at.ends_with('Z'),
         "recorded_at must be UTC with Z: {recorded_at}"
     );
-    time::OffsetDateTime::parse(recorded_at, &time::format_description::well_known::Rfc3339)
-        .expect("recorded_at is RFC 3339");
+    athena_sim::parse_timestamp(recorded_at).expect("recorded_at is RFC 3339");
     let stored = sim.records();
     assert_eq!(stored.len(), 1);
     assert_eq!(
@@ -154,11 +153,7 @@ async fn every_post_creates_a_record_with_a_newer_recorded_at() {
     let mut last = None;
     for _ in 0..5 {
         let v: Value = post_json(&sim, WRITE, &body).await;
-        let t = time::OffsetDateTime::parse(
-            v["recorded_at"].as_str().unwrap(),
-            &time::format_description::well_known::Rfc3339,
-        )
-        .unwrap();
+        let t = athena_sim::parse_timestamp(v["recorded_at"].as_str().unwrap()).unwrap();
         if let Some(prev) = last {
             assert!(
                 t > prev,

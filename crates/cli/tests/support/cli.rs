@@ -16,7 +16,7 @@ const NO_SERVER: &str = "http://127.0.0.1:9";
 /// The day `n` days before today (UTC) as `YYYY-MM-DD`. A mark may be dated today or up to 400
 /// days before it (the binary's local date, within a day of UTC): tests mark 2 to 398 days ago.
 pub fn days_ago(n: i64) -> String {
-    let day = time::OffsetDateTime::now_utc().date() - time::Duration::days(n);
+    let day = chrono::Utc::now().date_naive() - chrono::TimeDelta::days(n);
     rollbook_core::Day::from_date(day).to_string()
 }
 

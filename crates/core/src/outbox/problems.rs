@@ -4,9 +4,9 @@
 //! sent once more), "send again" for every unknown item, and discarding either. The engine's
 //! own moves of an item are in [`crate::sync::queue`].
 
+use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
-use time::OffsetDateTime;
 
 use crate::clock::rfc3339;
 use crate::error::{Error, Result};
@@ -67,7 +67,7 @@ pub fn problems(store: &Store) -> Result<Vec<Problem>> {
 
 /// Sends a refused item again: it becomes pending (due now). Only the newest item of its mark
 /// can be retried: an older one was superseded by a later change, which carries the mark.
-pub fn retry(store: &Store, id: i64, now: OffsetDateTime) -> Result<()> {
+pub fn retry(store: &Store, id: i64, now: DateTime<Utc>) -> Result<()> {
     let conn = store.conn();
     let item: Option<(ItemState, Id, Id, Day)> = conn
         .query_row(
@@ -106,7 +106,7 @@ pub fn retry(store: &Store, id: i64, now: OffsetDateTime) -> Result<()> {
 
 /// "Send again": every unknown item becomes pending, flagged as an explicit user request (the
 /// user accepts that a record may end up twice on the server). Returns how many.
-pub fn resend_unknown(store: &Store, now: OffsetDateTime) -> Result<u64> {
+pub fn resend_unknown(store: &Store, now: DateTime<Utc>) -> Result<u64> {
     let n = store.conn().execute(
         "UPDATE outbox SET state = 'pending', resend_requested = 1, next_attempt_at = NULL,
              updated_at = ?1, last_error = 'sent again at the user''s request'
@@ -117,7 +117,7 @@ pub fn resend_unknown(store: &Store, now: OffsetDateTime) -> Result<u64> {
 }
 
 /// Gives up on a rejected or unknown item: it becomes cancelled (kept in history).
-pub fn discard(store: &Store, id: i64, now: OffsetDateTime) -> Result<()> {
+pub fn discard(store: &Store, id: i64, now: DateTime<Utc>) -> Result<()> {
     let conn = store.conn();
     let state: Option<ItemState> = conn
         .query_row("SELECT state FROM outbox WHERE id = ?1", [id], |r| r.get(0))

@@ -20,7 +20,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use time::OffsetDateTime;
+use chrono::{DateTime, Utc};
 
 use crate::sync::api::{Exchange, FailStage};
 use crate::sync::record::{parse_record, Attendance, ServerRecord};
@@ -127,7 +127,7 @@ pub fn permission_blocked(detail: &str) -> Blocked {
 pub fn classify_post(
     ex: &Exchange,
     sent: &Attendance,
-    now: OffsetDateTime,
+    now: DateTime<Utc>,
     school_id_set: bool,
 ) -> PostOutcome {
     let (status, retry_after, date, body) = match ex {
@@ -200,7 +200,7 @@ fn differences(sent: &Attendance, got: &Attendance) -> String {
 /// carried `X-School-Id`.
 pub fn classify_read<T>(
     ex: &Exchange,
-    now: OffsetDateTime,
+    now: DateTime<Utc>,
     school_id_set: bool,
     parse: impl FnOnce(&[u8]) -> Result<T, String>,
 ) -> ReadOutcome<T> {
@@ -243,7 +243,7 @@ pub fn classify_read<T>(
 /// How long `Retry-After` asks to wait: delta seconds, or an HTTP date measured against the
 /// answer's own `Date` header when present (so a wrong local clock does not matter), else `now`.
 /// Capped at [`MAX_RETRY_AFTER`]; `None` when unreadable.
-pub fn retry_after_wait(value: &str, date: Option<&str>, now: OffsetDateTime) -> Option<Duration> {
+pub fn retry_after_wait(value: &str, date: Option<&str>, now: DateTime<Utc>) -> Option<Duration> {
     let value = value.trim();
     if let Ok(secs) = value.parse::<u64>() {
         return Some(Duration::from_secs(secs).min(MAX_RETRY_AFTER));
@@ -323,9 +323,12 @@ mod tests {
     use super::*;
     use crate::ids::{Day, Id, Status};
     use rstest::rstest;
-    use time::macros::datetime;
 
-    const NOW: OffsetDateTime = datetime!(2024-03-15 08:30:00 UTC);
+    /// 2024-03-15T08:30:00Z.
+    const NOW: DateTime<Utc> = match DateTime::from_timestamp(1_710_491_400, 0) {
+        Some(t) => t,
+        None => DateTime::UNIX_EPOCH,
+    };
 
     fn sent() -> Attendance {
         let id = |s: &str| Id::parse(s).unwrap();

@@ -6,7 +6,7 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use time::OffsetDateTime;
+use chrono::{DateTime, Utc};
 use tokio::task::{JoinError, JoinSet};
 
 use crate::error::Result;
@@ -65,7 +65,7 @@ struct Settled {
 }
 
 impl Settled {
-    fn new(sent: Sent, now: OffsetDateTime, school_id_set: bool) -> Settled {
+    fn new(sent: Sent, now: DateTime<Utc>, school_id_set: bool) -> Settled {
         let Sent { armed, ex } = sent;
         Settled {
             outcome: classify_post(&ex, &armed.body, now, school_id_set),
@@ -234,7 +234,7 @@ impl Engine {
         attempt: u32,
         outcome: PostOutcome,
         token: &Secret,
-        now: OffsetDateTime,
+        now: DateTime<Utc>,
         report: &mut PassReport,
     ) -> Result<Next> {
         Ok(match outcome {

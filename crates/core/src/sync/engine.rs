@@ -9,9 +9,9 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
-use time::OffsetDateTime;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
@@ -95,15 +95,15 @@ pub struct Engine {
     pub(crate) rng: StdRng,
     pub(crate) config: EngineConfig,
     pub(crate) offline_streak: u32,
-    pub(crate) offline_until: Option<OffsetDateTime>,
+    pub(crate) offline_until: Option<DateTime<Utc>>,
     pub(crate) throttle_streak: u32,
     /// Failed listings in a row, by offering (the backoff of its unknown items).
     pub(crate) reconcile_failures: HashMap<Id, u32>,
-    last_success: Option<OffsetDateTime>,
+    last_success: Option<DateTime<Utc>>,
     pub(crate) online: bool,
     /// Why there is no usable token (none stored, or the keyring failed), when so.
     token_problem: Option<String>,
-    wake_at: Option<OffsetDateTime>,
+    wake_at: Option<DateTime<Utc>>,
     waiting_for_user: u64,
     running: bool,
     status_tx: watch::Sender<SyncStatus>,
@@ -111,9 +111,9 @@ pub struct Engine {
     /// When to stop: asked ([`Engine::stop_signal`]) or a deadline ([`Engine::drain`]).
     pub(crate) stop: Stop,
     /// When this engine last refreshed, and the new records it brought.
-    pub(crate) last_refresh: Option<(OffsetDateTime, u64)>,
+    pub(crate) last_refresh: Option<(DateTime<Utc>, u64)>,
     /// When a refresh last changed the cached server records.
-    pub(crate) records_changed_at: Option<OffsetDateTime>,
+    pub(crate) records_changed_at: Option<DateTime<Utc>>,
     _lock: Option<EngineLock>,
 }
 
@@ -198,7 +198,7 @@ impl Engine {
     }
 
     /// When the engine would next act on its own (`None`: only when asked).
-    pub fn wake_at(&self) -> Option<OffsetDateTime> {
+    pub fn wake_at(&self) -> Option<DateTime<Utc>> {
         self.wake_at
     }
 
@@ -394,8 +394,8 @@ impl Engine {
     pub(crate) fn pause(
         &mut self,
         wait: Option<Duration>,
-        now: OffsetDateTime,
-    ) -> Result<OffsetDateTime> {
+        now: DateTime<Utc>,
+    ) -> Result<DateTime<Utc>> {
         let wait = match wait {
             Some(w) => w,
             None => {
@@ -413,7 +413,7 @@ impl Engine {
     }
 
     /// Could not reach the server: hold the queue back for a growing, jittered while.
-    pub(crate) fn went_offline(&mut self, now: OffsetDateTime) {
+    pub(crate) fn went_offline(&mut self, now: DateTime<Utc>) {
         self.offline_streak += 1;
         let n = self.offline_streak;
         let wait = self.backoff(n);
@@ -430,7 +430,7 @@ impl Engine {
 
     /// A request succeeded: remembered now, written at the end of the pass (one commit, not
     /// one per record).
-    pub(crate) fn succeeded(&mut self, now: OffsetDateTime) -> Result<()> {
+    pub(crate) fn succeeded(&mut self, now: DateTime<Utc>) -> Result<()> {
         self.throttle_streak = 0;
         self.last_success = Some(self.last_success.map_or(now, |t| t.max(now)));
         Ok(())
@@ -494,13 +494,8 @@ impl Engine {
 }
 
 /// Real time from `now` until `at` (zero if past).
-pub(crate) fn duration_until(now: OffsetDateTime, at: OffsetDateTime) -> Duration {
-    let d = at - now;
-    if d.is_negative() {
-        Duration::ZERO
-    } else {
-        d.unsigned_abs()
-    }
+pub(crate) fn duration_until(now: DateTime<Utc>, at: DateTime<Utc>) -> Duration {
+    (at - now).to_std().unwrap_or(Duration::ZERO)
 }
 
 /// The token must never reach a message that is stored or logged, even if a server echoes it.

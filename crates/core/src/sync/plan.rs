@@ -16,7 +16,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use time::OffsetDateTime;
+use chrono::{DateTime, Utc};
 
 use crate::ids::Id;
 use crate::mark_change::MarkKey;
@@ -26,10 +26,10 @@ use crate::sync::queue::QueueItem;
 /// What holds the whole queue back, and the time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Gate {
-    pub now: OffsetDateTime,
+    pub now: DateTime<Utc>,
     pub blocked: bool,
-    pub paused_until: Option<OffsetDateTime>,
-    pub offline_until: Option<OffsetDateTime>,
+    pub paused_until: Option<DateTime<Utc>>,
+    pub offline_until: Option<DateTime<Utc>>,
     pub read_denied: bool,
     pub reconcile_after: Duration,
 }
@@ -37,7 +37,7 @@ pub struct Gate {
 impl Gate {
     /// Nothing holds the queue back (the table tests' starting point).
     #[cfg(test)]
-    pub fn open(now: OffsetDateTime) -> Gate {
+    pub fn open(now: DateTime<Utc>) -> Gate {
         Gate {
             now,
             blocked: false,
@@ -56,7 +56,7 @@ pub enum Action {
     /// POST these items one after another (one mark, id order).
     Send(Vec<i64>),
     /// Nothing more is due before this time.
-    WaitUntil(OffsetDateTime),
+    WaitUntil(DateTime<Utc>),
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -87,7 +87,7 @@ impl Plan {
             .collect()
     }
 
-    pub fn wake_at(&self) -> Option<OffsetDateTime> {
+    pub fn wake_at(&self) -> Option<DateTime<Utc>> {
         self.actions.iter().find_map(|a| match a {
             Action::WaitUntil(t) => Some(*t),
             _ => None,
@@ -101,12 +101,12 @@ impl Plan {
     }
 }
 
-fn due(at: Option<OffsetDateTime>, now: OffsetDateTime) -> bool {
+fn due(at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
     at.is_none_or(|t| t <= now)
 }
 
 /// When an unknown item may be reconciled.
-pub fn reconcile_time(item: &QueueItem, reconcile_after: Duration) -> Option<OffsetDateTime> {
+pub fn reconcile_time(item: &QueueItem, reconcile_after: Duration) -> Option<DateTime<Utc>> {
     let grace = item.sent_at.map(|s| s + reconcile_after);
     match (item.next_attempt_at, grace) {
         (Some(a), Some(b)) => Some(a.max(b)),
@@ -142,8 +142,8 @@ pub fn plan(items: &[QueueItem], gate: &Gate) -> Plan {
     }
     let mut reconcile: BTreeSet<Id> = BTreeSet::new();
     let mut chains: Vec<Vec<i64>> = Vec::new();
-    let mut wake: Option<OffsetDateTime> = None;
-    let mut later = |t: OffsetDateTime| wake = Some(wake.map_or(t, |w: OffsetDateTime| w.min(t)));
+    let mut wake: Option<DateTime<Utc>> = None;
+    let mut later = |t: DateTime<Utc>| wake = Some(wake.map_or(t, |w: DateTime<Utc>| w.min(t)));
     for (key, mut list) in by_key {
         list.sort_by_key(|i| i.id);
         let head = list[0];
@@ -193,11 +193,15 @@ mod tests {
     use super::*;
     use crate::ids::{Day, Status};
     use crate::sync::record::Attendance;
+    use chrono::TimeDelta;
     use rand::SeedableRng;
     use rstest::rstest;
-    use time::macros::datetime;
 
-    const NOW: OffsetDateTime = datetime!(2024-03-15 08:30:00 UTC);
+    /// 2024-03-15T08:30:00Z.
+    const NOW: DateTime<Utc> = match DateTime::from_timestamp(1_710_491_400, 0) {
+        Some(t) => t,
+        None => DateTime::UNIX_EPOCH,
+    };
     const O1: &str = "11111111-0000-0000-0000-000000000000";
     const O2: &str = "22222222-0000-0000-0000-000000000000";
 
@@ -219,13 +223,13 @@ mod tests {
                 status: Status::Present,
             },
             attempts: 0,
-            next_attempt_at: next.map(|s| NOW + time::Duration::seconds(s)),
-            sent_at: sent.map(|s| NOW - time::Duration::seconds(s)),
+            next_attempt_at: next.map(|s| NOW + TimeDelta::seconds(s)),
+            sent_at: sent.map(|s| NOW - TimeDelta::seconds(s)),
         }
     }
 
-    fn at(s: i64) -> OffsetDateTime {
-        NOW + time::Duration::seconds(s)
+    fn at(s: i64) -> DateTime<Utc> {
+        NOW + TimeDelta::seconds(s)
     }
 
     fn o(s: &str) -> Id {

@@ -9,8 +9,8 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
 use tokio::task::JoinSet;
 
 use crate::clock::Clock;
@@ -252,7 +252,7 @@ impl ListFailure {
         store: &Store,
         token: &Secret,
         filter: &ListFilter,
-        now: OffsetDateTime,
+        now: DateTime<Utc>,
     ) -> Result<Error> {
         match self {
             ListFailure::Blocked(blocked) => {
@@ -275,7 +275,7 @@ impl ListFailure {
 }
 
 /// Sets (or extends) the pause every sync and pull respects.
-fn pause_until(store: &Store, until: OffsetDateTime) -> Result<()> {
+fn pause_until(store: &Store, until: DateTime<Utc>) -> Result<()> {
     let mut state = QueueState::load(store)?;
     state.paused_until = Some(state.paused_until.map_or(until, |p| p.max(until)));
     state.save(store)
@@ -287,7 +287,7 @@ pub(crate) async fn fetch_listing(
     api: &ApiClient,
     token: &Secret,
     filter: &ListFilter,
-    now: OffsetDateTime,
+    now: DateTime<Utc>,
 ) -> std::result::Result<Listing, ListFailure> {
     let ex = api.list(token, filter).await;
     let school_id_set = api.config().school_id.is_some();
@@ -348,7 +348,7 @@ pub(crate) fn save_listing(
     store: &mut Store,
     filter: &ListFilter,
     listing: Listing,
-    now: OffsetDateTime,
+    now: DateTime<Utc>,
 ) -> Result<Saved> {
     let skipped = listing.unreadable.len() as u64;
     let listed = listing.records.len() as u64;

@@ -4,10 +4,10 @@
 
 use std::collections::{HashMap, HashSet};
 
+use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
-use time::OffsetDateTime;
 
-use crate::clock::{parse_rfc3339, rfc3339};
+use crate::clock::{parse_rfc3339, rfc3339, unix_micros};
 use crate::error::Result;
 use crate::ids::{Day, Id};
 use crate::mark_change::recheck_pending;
@@ -22,15 +22,15 @@ pub struct QueueItem {
     pub state: ItemState,
     pub body: Attendance,
     pub attempts: u32,
-    pub next_attempt_at: Option<OffsetDateTime>,
-    pub sent_at: Option<OffsetDateTime>,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub sent_at: Option<DateTime<Utc>>,
 }
 
 const ITEM_COLUMNS: &str = "id, state, offering_id, teacher_assignment_id, enrollment_id,
     student_id, date, status, attempts, next_attempt_at, sent_at";
 
 fn item_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<QueueItem> {
-    let time = |i: usize| -> rusqlite::Result<Option<OffsetDateTime>> {
+    let time = |i: usize| -> rusqlite::Result<Option<DateTime<Utc>>> {
         Ok(r.get::<_, Option<String>>(i)?
             .as_deref()
             .and_then(parse_rfc3339))
@@ -144,14 +144,14 @@ pub(crate) fn floor_us(conn: &Connection, item: &QueueItem) -> Result<Option<i64
             r.get::<_, String>(0)
         })?
         .filter_map(|r| r.ok().and_then(|s| parse_rfc3339(&s)))
-        .map(|t| (t.unix_timestamp_nanos() / 1000) as i64)
+        .map(unix_micros)
         .max();
     Ok(floor)
 }
 
 /// Items that a crash (or a kill) left `sending`: their POST may have been stored. They become
 /// unknown, never pending, so they are reconciled before any re-send.
-pub(crate) fn recover_interrupted(conn: &Connection, now: OffsetDateTime) -> Result<u64> {
+pub(crate) fn recover_interrupted(conn: &Connection, now: DateTime<Utc>) -> Result<u64> {
     let n = conn.execute(
         "UPDATE outbox SET state = 'unknown', updated_at = ?1, next_attempt_at = NULL,
              last_error = 'interrupted while sending: checking the server before sending again'
@@ -167,7 +167,7 @@ pub(crate) fn recover_interrupted(conn: &Connection, now: OffsetDateTime) -> Res
 pub(crate) fn mark_sending(
     conn: &Connection,
     id: i64,
-    now: OffsetDateTime,
+    now: DateTime<Utc>,
 ) -> Result<Option<(Attendance, u32)>> {
     let now = rfc3339(now);
     let mut stmt = conn.prepare_cached(
@@ -197,7 +197,7 @@ pub(crate) fn mark_sending(
 
 /// An armed item whose POST never left goes back to `pending`, its attempt not counted (and
 /// gives way to a later change of its mark: [`recheck_pending`]).
-pub(crate) fn unarm(conn: &Connection, id: i64, now: OffsetDateTime) -> Result<()> {
+pub(crate) fn unarm(conn: &Connection, id: i64, now: DateTime<Utc>) -> Result<()> {
     atomically(conn, |tx| {
         let n = tx
             .prepare_cached(
@@ -222,7 +222,7 @@ pub(crate) fn mark_synced(
     from: ItemState,
     record: &ServerRecord,
     note: Option<&str>,
-    now: OffsetDateTime,
+    now: DateTime<Utc>,
 ) -> Result<bool> {
     atomically(conn, |tx| {
         upsert_record(tx, record, now)?;
@@ -255,8 +255,8 @@ pub(crate) fn transition(
     from: ItemState,
     to: ItemState,
     message: Option<&str>,
-    next_attempt_at: Option<OffsetDateTime>,
-    now: OffsetDateTime,
+    next_attempt_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
 ) -> Result<bool> {
     let update = |conn: &Connection| -> Result<bool> {
         let mut stmt = conn.prepare_cached(
@@ -291,7 +291,7 @@ pub(crate) fn transition(
 pub fn upsert_records<'a>(
     conn: &Connection,
     records: impl IntoIterator<Item = &'a ServerRecord>,
-    now: OffsetDateTime,
+    now: DateTime<Utc>,
 ) -> Result<u64> {
     atomically(conn, |tx| {
         let cutoff = crate::retention::cache_cutoff(tx)?;
@@ -382,7 +382,7 @@ pub(crate) fn outbox_records_of(conn: &Connection, offering: &Id) -> Result<Hash
 /// Inserts the record, or refreshes the cached one of that offering and id. Returns whether it
 /// was new. The insert itself finds an existing one (the unique `server_record_by_offering_id`,
 /// no look-up before it): a pull into an empty cache runs one statement per record.
-fn upsert_record(conn: &Connection, r: &ServerRecord, now: OffsetDateTime) -> Result<bool> {
+fn upsert_record(conn: &Connection, r: &ServerRecord, now: DateTime<Utc>) -> Result<bool> {
     let f = &r.fields;
     let values = params![
         r.id,
@@ -420,7 +420,7 @@ fn upsert_record(conn: &Connection, r: &ServerRecord, now: OffsetDateTime) -> Re
 
 /// Every pending item waiting out a backoff becomes due now (the user asked to sync now).
 /// Returns how many.
-pub(crate) fn make_due(conn: &Connection, now: OffsetDateTime) -> Result<u64> {
+pub(crate) fn make_due(conn: &Connection, now: DateTime<Utc>) -> Result<u64> {
     let n = conn.execute(
         "UPDATE outbox SET next_attempt_at = NULL, updated_at = ?1
          WHERE state = 'pending' AND next_attempt_at IS NOT NULL",

@@ -99,9 +99,9 @@ pub fn match_unknown(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::utc;
     use crate::ids::{Day, Status};
     use crate::outbox::ItemState;
-    use time::macros::datetime;
 
     fn id(n: u32) -> Id {
         Id::parse(&format!("{n:08x}-0000-4000-8000-000000000000")).unwrap()
@@ -133,7 +133,7 @@ mod tests {
     }
 
     fn record(n: u32, body: Attendance, second: i64) -> ServerRecord {
-        let at = datetime!(2024-03-15 08:00:00 UTC) + time::Duration::seconds(second);
+        let at = utc("2024-03-15T08:00:00Z") + chrono::TimeDelta::seconds(second);
         ServerRecord {
             id: id(1000 + n),
             school_id: id(9),

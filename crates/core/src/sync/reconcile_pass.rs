@@ -6,7 +6,7 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use time::OffsetDateTime;
+use chrono::{DateTime, Utc};
 use tokio::task::JoinSet;
 
 use crate::error::Result;
@@ -163,7 +163,7 @@ impl Engine {
         offering: &Id,
         records: &[ServerRecord],
         may_hide: impl Fn(&Attendance) -> bool,
-        now: OffsetDateTime,
+        now: DateTime<Utc>,
         report: &mut PassReport,
     ) -> Result<Vec<QueueItem>> {
         let conn = self.store.conn();
@@ -257,7 +257,7 @@ impl Engine {
         offering: &Id,
         items: Vec<QueueItem>,
         note: &str,
-        now: OffsetDateTime,
+        now: DateTime<Utc>,
     ) -> Result<()> {
         let failures = self.reconcile_failures.entry(offering.clone()).or_insert(0);
         *failures = failures.saturating_add(1);
@@ -281,8 +281,8 @@ impl Engine {
         &mut self,
         offering: &Id,
         note: &str,
-        next: Option<OffsetDateTime>,
-        now: OffsetDateTime,
+        next: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
     ) -> Result<()> {
         let conn = self.store.conn();
         for item in queue::unknown_items_of(conn, offering)? {
@@ -299,12 +299,7 @@ impl Engine {
         Ok(())
     }
 
-    fn retry_unknown_later(
-        &mut self,
-        offering: &Id,
-        note: &str,
-        now: OffsetDateTime,
-    ) -> Result<()> {
+    fn retry_unknown_later(&mut self, offering: &Id, note: &str, now: DateTime<Utc>) -> Result<()> {
         let items = queue::unknown_items_of(self.store.conn(), offering)?;
         self.look_again_later(offering, items, note, now)
     }

@@ -1,8 +1,8 @@
 //! The attendance record on the wire: what Rollbook POSTs (the six fields) and what the server
 //! answers (those plus `id`, `school_id`, `recorded_at`), parsed strictly.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
 
 use crate::clock::parse_rfc3339;
 use crate::ids::{Day, Id, Status};
@@ -65,7 +65,7 @@ pub struct ServerRecord {
     pub id: Id,
     pub school_id: Id,
     pub fields: Attendance,
-    pub recorded_at: OffsetDateTime,
+    pub recorded_at: DateTime<Utc>,
     /// `recorded_at` exactly as the server wrote it.
     pub recorded_at_raw: String,
 }
@@ -73,7 +73,7 @@ pub struct ServerRecord {
 impl ServerRecord {
     /// `recorded_at` in microseconds since 1970, the order of records of one mark.
     pub fn recorded_at_us(&self) -> i64 {
-        (self.recorded_at.unix_timestamp_nanos() / 1000) as i64
+        crate::clock::unix_micros(self.recorded_at)
     }
 }
 

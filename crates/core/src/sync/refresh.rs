@@ -156,7 +156,7 @@ impl Engine {
     /// and when the engine is asked to stop; it never starts while deliveries are blocked
     /// (sign-in needed) or paused by the server.
     pub async fn refresh(&mut self, open: Option<&Id>) -> Result<RefreshReport> {
-        let today = Day::from_date(self.clock.now().date());
+        let today = Day::from_date(self.clock.now().date_naive());
         let mut targets = refresh_targets(&self.store, today)?;
         if let Some(open) = open {
             targets.retain(|t| t != open);

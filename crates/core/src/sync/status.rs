@@ -4,8 +4,8 @@
 //! `setting` table. None of it holds the token: a blocked state remembers only a short tag of
 //! the token it was about, so it clears itself when another token is in use.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
 
 use crate::clock::{parse_rfc3339, rfc3339};
 use crate::error::Result;
@@ -123,10 +123,10 @@ struct StoredBlock {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct QueueState {
     pub blocked: Option<(Blocked, String)>,
-    pub paused_until: Option<OffsetDateTime>,
+    pub paused_until: Option<DateTime<Utc>>,
     /// Tag of the token that could not read.
     pub read_denied: Option<String>,
-    pub last_success_at: Option<OffsetDateTime>,
+    pub last_success_at: Option<DateTime<Utc>>,
 }
 
 impl QueueState {
@@ -143,7 +143,7 @@ impl QueueState {
                     b.token_tag,
                 )
             });
-        let time = |key| -> Result<Option<OffsetDateTime>> {
+        let time = |key| -> Result<Option<DateTime<Utc>>> {
             Ok(store.setting(key)?.as_deref().and_then(parse_rfc3339))
         };
         Ok(QueueState {
@@ -228,7 +228,7 @@ impl QueueState {
 
 /// The status as the database tells it (counts, persisted state). The engine adds what only it
 /// knows (online, running, its exact next wake-up).
-pub fn load_status(store: &Store, now: OffsetDateTime) -> Result<SyncStatus> {
+pub fn load_status(store: &Store, now: DateTime<Utc>) -> Result<SyncStatus> {
     let mut status = SyncStatus::default();
     let counts = outbox_counts(store)?;
     status.pending = counts.pending.into();
@@ -263,7 +263,7 @@ pub fn load_status(store: &Store, now: OffsetDateTime) -> Result<SyncStatus> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use time::macros::datetime;
+    use crate::clock::utc;
 
     #[test]
     fn queue_state_round_trips_and_follows_the_token() {
@@ -277,7 +277,7 @@ mod tests {
                 },
                 old.tag(),
             )),
-            paused_until: Some(datetime!(2024-03-15 08:31:00 UTC)),
+            paused_until: Some(utc("2024-03-15T08:31:00Z")),
             read_denied: Some(old.tag()),
             last_success_at: None,
         };
@@ -308,7 +308,7 @@ mod tests {
     #[test]
     fn status_json_shape() {
         let store = Store::open_in_memory().unwrap();
-        let s = load_status(&store, datetime!(2024-03-15 08:30:00 UTC)).unwrap();
+        let s = load_status(&store, utc("2024-03-15T08:30:00Z")).unwrap();
         let v = serde_json::to_value(&s).unwrap();
         for key in [
             "pending",

@@ -10,6 +10,16 @@ use rollbook_core::roster;
 use rollbook_core::store::Store;
 use rollbook_core::{Day, Error, Id, Status};
 
+/// An instant written as RFC 3339 (read by chrono, not by the code under test).
+pub fn utc(s: &str) -> chrono::DateTime<chrono::Utc> {
+    s.parse().expect("a test instant")
+}
+
+/// A calendar date.
+pub fn ymd(year: i32, month: u32, day: u32) -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(year, month, day).expect("a test date")
+}
+
 pub const MATH: &str = "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d";
 pub const SCIENCE: &str = "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5e";
 pub const TEACHER: &str = "b2c3d4e5-f6a7-4b8c-9d0e-1f2a3b4c5d6e";
@@ -54,7 +64,7 @@ pub fn today() -> Day {
 }
 
 pub fn clock() -> FixedClock {
-    FixedClock::new(time::macros::datetime!(2024-03-15 08:00:00 UTC))
+    FixedClock::new(utc("2024-03-15T08:00:00Z"))
 }
 
 /// The dates a mark may have when today is [`DATE`].
@@ -98,7 +108,7 @@ pub fn try_mark_on(
     date: &str,
     status: Status,
 ) -> Result<MarkOutcome, Error> {
-    clock.advance(time::Duration::seconds(1));
+    clock.advance(chrono::TimeDelta::seconds(1));
     marks::record_mark(
         store,
         clock,

@@ -12,7 +12,7 @@ use crate::common::*;
 
 /// `today` moved by `days` (negative: earlier).
 fn shifted(days: i64) -> Day {
-    Day::from_date(today().date() + time::Duration::days(days))
+    Day::from_date(today().date() + chrono::TimeDelta::days(days))
 }
 
 fn mark_on(store: &mut Store, window: DateWindow, date: Day) -> Result<bool, Error> {

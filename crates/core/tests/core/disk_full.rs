@@ -51,8 +51,8 @@ fn assert_disk_error(e: &Error) {
 
 /// The day `n` days after 2024-01-01, as YYYY-MM-DD.
 fn nth_day(n: i64) -> String {
-    let d = time::macros::date!(2024 - 01 - 01) + time::Duration::days(n);
-    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+    let d = ymd(2024, 1, 1) + chrono::TimeDelta::days(n);
+    d.format("%Y-%m-%d").to_string()
 }
 
 #[test]
@@ -69,7 +69,7 @@ fn a_full_disk_refuses_marks_clearly_and_keeps_the_saved_ones() {
     let mut failure = None;
     for n in 0..5000 {
         let date = nth_day(n);
-        c.advance(time::Duration::seconds(1));
+        c.advance(chrono::TimeDelta::seconds(1));
         match marks::record_mark(
             &mut store,
             &c,

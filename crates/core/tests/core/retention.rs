@@ -10,7 +10,6 @@ use rollbook_core::store::Store;
 use rollbook_core::sync::queue::upsert_records;
 use rollbook_core::sync::record::{parse_record, ServerRecord};
 use rollbook_core::Status;
-use time::macros::datetime;
 
 use crate::common::*;
 
@@ -52,7 +51,7 @@ fn record(
 }
 
 fn cache(store: &Store, records: &[ServerRecord]) {
-    upsert_records(store.conn(), records, datetime!(2024-03-15 09:00 UTC)).expect("cache records");
+    upsert_records(store.conn(), records, utc("2024-03-15T09:00:00Z")).expect("cache records");
 }
 
 fn count(store: &Store, sql: &str) -> i64 {
@@ -130,8 +129,8 @@ fn a_purge_removes_confirmed_old_records_and_keeps_unconfirmed_ones() {
         "the preview counts what the purge will remove"
     );
 
-    let report = retention::purge(&mut store, KEEP, today(), datetime!(2024-03-15 10:00 UTC))
-        .expect("purge");
+    let report =
+        retention::purge(&mut store, KEEP, today(), utc("2024-03-15T10:00:00Z")).expect("purge");
     assert_eq!(
         report, expected,
         "the purge removes exactly what the preview said"
@@ -186,8 +185,7 @@ fn a_purge_removes_confirmed_old_records_and_keeps_unconfirmed_ones() {
     assert_eq!(last.report, expected);
     assert_eq!(last.ran_at, "2024-03-15T10:00:00Z");
 
-    let again =
-        retention::purge(&mut store, KEEP, today(), datetime!(2024-03-15 11:00 UTC)).unwrap();
+    let again = retention::purge(&mut store, KEEP, today(), utc("2024-03-15T11:00:00Z")).unwrap();
     assert_eq!(again.removed(), 0, "nothing is left to remove");
     assert_eq!(again.kept_unconfirmed, 2);
     assert_eq!(
@@ -227,7 +225,7 @@ fn a_purge_that_fails_changes_nothing() {
              BEGIN SELECT RAISE(ABORT, 'the disk is full'); END;",
         )
         .unwrap();
-    let err = retention::purge(&mut store, KEEP, today(), datetime!(2024-03-15 10:00 UTC))
+    let err = retention::purge(&mut store, KEEP, today(), utc("2024-03-15T10:00:00Z"))
         .expect_err("the log row cannot be written");
     assert!(err.to_string().contains("the disk is full"), "{err}");
     store.conn().execute_batch("DROP TRIGGER no_log").unwrap();
@@ -242,8 +240,7 @@ fn the_cutoff_day_itself_is_kept() {
         let item = mark_on(&mut store, &clock, MATH, JOSE, date, Status::Present).unwrap();
         set_item_state(&store, item, "synced");
     }
-    let report =
-        retention::purge(&mut store, KEEP, today(), datetime!(2024-03-15 10:00 UTC)).unwrap();
+    let report = retention::purge(&mut store, KEEP, today(), utc("2024-03-15T10:00:00Z")).unwrap();
     assert_eq!(report.marks, 1);
     assert_eq!(
         rows_of(&store, "mark", JOSE, "2024-02-13"),
@@ -261,14 +258,14 @@ fn the_cutoff_day_itself_is_kept() {
 fn without_a_setting_nothing_is_purged() {
     let (mut store, _clock) = school_with_history();
     let before = dump(&store);
-    let ran = retention::purge_with_setting(&mut store, today(), datetime!(2024-03-15 10:00 UTC))
-        .unwrap();
+    let ran =
+        retention::purge_with_setting(&mut store, today(), utc("2024-03-15T10:00:00Z")).unwrap();
     assert_eq!(ran, None, "everything is kept by default");
     assert_eq!(dump(&store), before);
 
     retention::set_keep_days(&store, Some(KEEP)).unwrap();
-    let ran = retention::purge_with_setting(&mut store, today(), datetime!(2024-03-15 10:00 UTC))
-        .unwrap();
+    let ran =
+        retention::purge_with_setting(&mut store, today(), utc("2024-03-15T10:00:00Z")).unwrap();
     assert_eq!(ran.map(|r| (r.keep_days, r.marks)), Some((KEEP, 1)));
     let shown = retention::retention(&store).unwrap();
     assert_eq!(shown.keep_days, Some(KEEP));
@@ -292,7 +289,7 @@ fn records_older_than_the_last_purge_are_not_cached_again() {
         None,
         "no purge yet: nothing removed"
     );
-    retention::purge(&mut store, KEEP, today(), datetime!(2024-03-15 10:00 UTC)).unwrap();
+    retention::purge(&mut store, KEEP, today(), utc("2024-03-15T10:00:00Z")).unwrap();
     assert_eq!(
         retention::pull_cutoff(&store).unwrap(),
         Some(day("2024-02-14"))
@@ -345,7 +342,7 @@ async fn a_pull_after_a_purge_does_not_bring_the_purged_days_back() {
     let mut rig = Rig::start(
         athena_sim::Sim::builder()
             .sample_school(7)
-            .history(time::macros::date!(2024 - 03 - 14), 5)
+            .history(ymd(2024, 3, 14), 5)
             .token(TOKEN, ALL_SCOPES),
     )
     .await;
@@ -369,8 +366,8 @@ async fn a_pull_after_a_purge_does_not_bring_the_purged_days_back() {
 
     // Keep 3 days on 2024-03-15: records before 2024-03-12 go.
     retention::set_keep_days(&rig.store, Some(3)).unwrap();
-    let report = retention::purge(&mut rig.store, 3, today(), datetime!(2024-03-15 10:00 UTC))
-        .expect("purge");
+    let report =
+        retention::purge(&mut rig.store, 3, today(), utc("2024-03-15T10:00:00Z")).expect("purge");
     assert_eq!(report.server_records as i64, old);
     let kept = cached(&rig.store, ">=");
 

@@ -180,7 +180,7 @@ fn a_refused_item_can_be_tried_again_unless_a_later_change_replaced_it() {
     mark(&mut store, &clock, ANA, Present);
     let first = outbox_of(&store, ANA)[0].0;
     set_item_state(&store, first, "rejected");
-    outbox::retry(&store, first, time::macros::datetime!(2024-03-15 09:00 UTC))
+    outbox::retry(&store, first, utc("2024-03-15T09:00:00Z"))
         .expect("the newest item of the mark can be tried again");
     assert_eq!(outbox_of(&store, ANA)[0].2, "pending");
     // Marking again now rewrites that pending item: still one POST.
@@ -189,8 +189,7 @@ fn a_refused_item_can_be_tried_again_unless_a_later_change_replaced_it() {
 
     set_item_state(&store, first, "rejected");
     mark(&mut store, &clock, ANA, Absent);
-    let err =
-        outbox::retry(&store, first, time::macros::datetime!(2024-03-15 09:00 UTC)).unwrap_err();
+    let err = outbox::retry(&store, first, utc("2024-03-15T09:00:00Z")).unwrap_err();
     assert_eq!(
         err.code(),
         "conflict",
@@ -198,18 +197,14 @@ fn a_refused_item_can_be_tried_again_unless_a_later_change_replaced_it() {
     );
     let pending = outbox_of(&store, ANA)[1].0;
     assert_eq!(
-        outbox::retry(
-            &store,
-            pending,
-            time::macros::datetime!(2024-03-15 09:00 UTC)
-        )
-        .unwrap_err()
-        .code(),
+        outbox::retry(&store, pending, utc("2024-03-15T09:00:00Z"))
+            .unwrap_err()
+            .code(),
         "conflict",
         "only a refused item is tried again"
     );
     assert_eq!(
-        outbox::retry(&store, 999, time::macros::datetime!(2024-03-15 09:00 UTC))
+        outbox::retry(&store, 999, utc("2024-03-15T09:00:00Z"))
             .unwrap_err()
             .code(),
         "not_found"

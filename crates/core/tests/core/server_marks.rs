@@ -29,10 +29,7 @@ fn cached_record(
         ANA => E_ANA_MATH,
         _ => E_BRUNO_MATH,
     };
-    let us = time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
-        .expect("test instant")
-        .unix_timestamp()
-        * 1_000_000;
+    let us = utc(at).timestamp() * 1_000_000;
     store
         .conn()
         .execute(

@@ -15,6 +15,7 @@ use rollbook_core::sync::effective;
 use rollbook_core::sync::{self, ApiClient, ApiConfig, BaseUrl, Engine};
 use rollbook_core::{Id, Status};
 
+use crate::common::utc;
 use crate::sync_support::*;
 
 /// The request timeout of the slow-drip tests: the sim's drip lasts minutes, so it always fires
@@ -73,9 +74,7 @@ fn engine(rig: &Rig, kind: FaultKind) -> Engine {
 }
 
 async fn start() -> (Rig, Arc<FixedClock>) {
-    let clock = Arc::new(FixedClock::new(
-        time::macros::datetime!(2024-03-15 08:00:00 UTC),
-    ));
+    let clock = Arc::new(FixedClock::new(utc("2024-03-15T08:00:00Z")));
     let rig = Rig::start_with_clock(sim_builder(), clock.clone()).await;
     (rig, clock)
 }
@@ -107,7 +106,7 @@ fn outbox(rig: &Rig) -> Vec<(i64, String, Option<String>)> {
 /// Passes (moving the clock past every backoff) until nothing is outstanding.
 async fn settle_all(rig: &Rig, engine: &mut Engine, clock: &FixedClock) {
     for _ in 0..MAX_PASSES {
-        clock.advance(time::Duration::minutes(1));
+        clock.advance(chrono::TimeDelta::minutes(1));
         if engine.pass().await.expect("a pass").left == 0 {
             return;
         }
@@ -174,7 +173,7 @@ fn assert_in_step(rig: &Rig, kind: FaultKind, marks: &[(usize, usize)]) {
             .into_iter()
             .map(|(student, m)| (student, m.status.to_string()))
             .collect();
-        let mut there: HashMap<Id, (time::OffsetDateTime, String)> = HashMap::new();
+        let mut there: HashMap<Id, (chrono::DateTime<chrono::Utc>, String)> = HashMap::new();
         for r in on_server.values() {
             if r.course_offering_id.to_string() != o.as_str()
                 || athena_sim::format_date(r.attendance_date) != DATE
@@ -237,7 +236,7 @@ async fn post_nonsense(kind: FaultKind) {
     // again, nothing joins the cache.
     let cache = cached(&rig);
     for pass in 0..2u64 {
-        clock.advance(time::Duration::minutes(1));
+        clock.advance(chrono::TimeDelta::minutes(1));
         let report = engine
             .pass()
             .await

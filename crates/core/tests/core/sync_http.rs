@@ -32,7 +32,7 @@ async fn the_school_id_is_sent_when_configured() {
     let api = ApiClient::new(config.clone()).unwrap();
     let body = attendance(&rig);
     let ex = api.create(&Secret::new(TOKEN).unwrap(), &body).await;
-    let now = time::OffsetDateTime::now_utc();
+    let now = chrono::Utc::now();
     match classify_post(&ex, &body, now, false) {
         PostOutcome::Blocked(b) => assert_eq!(b.reason, BlockReason::School),
         other => panic!("{other:?}"),
@@ -95,7 +95,7 @@ async fn a_token_of_several_schools_blocks_the_queue_until_the_school_id_is_set(
     // The user sets the school id: the block goes at once, and the marks are delivered.
     let saved =
         save_api_settings(&rig.store, &rig.sim.base_url(), Some(&school.to_string())).unwrap();
-    let now = time::OffsetDateTime::now_utc();
+    let now = chrono::Utc::now();
     assert!(load_status(&rig.store, now).unwrap().blocked.is_none());
     let mut config = ApiConfig::new(BaseUrl::parse(&saved.api_url).unwrap());
     config.school_id = saved.school_id;
@@ -215,7 +215,7 @@ async fn a_huge_answer_is_cut_off() {
         other => panic!("{other:?}"),
     }
     assert!(matches!(
-        classify_post(&ex, &body, time::OffsetDateTime::now_utc(), false),
+        classify_post(&ex, &body, chrono::Utc::now(), false),
         PostOutcome::Ambiguous(_)
     ));
 }

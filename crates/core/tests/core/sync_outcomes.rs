@@ -14,6 +14,7 @@ use rollbook_core::sync::{
 };
 use rollbook_core::Status;
 
+use crate::common::utc;
 use crate::sync_support::*;
 
 fn serial() -> EngineConfig {
@@ -167,7 +168,7 @@ async fn html_200_is_unknown_and_sent_again_after_reconcile() {
 }
 
 async fn throttled(kind: FaultKind, retry_after: RetryAfter, wait: i64) {
-    let start = time::macros::datetime!(2024-03-15 08:00:00 UTC);
+    let start = utc("2024-03-15T08:00:00Z");
     let clock = Arc::new(FixedClock::new(start));
     let builder = sim_builder().faults(Faults::none().with_retry_after(retry_after));
     let mut rig = Rig::start_with_clock(builder, clock.clone()).await;
@@ -185,7 +186,7 @@ async fn throttled(kind: FaultKind, retry_after: RetryAfter, wait: i64) {
     let status = engine.status();
     let paused = status.paused_until.clone().expect("paused");
     let until = rollbook_core::clock::parse_rfc3339(&paused).unwrap();
-    let secs = (until - start).whole_seconds();
+    let secs = (until - start).num_seconds();
     assert!(
         (wait - 1..=wait + 1).contains(&secs),
         "Retry-After {retry_after:?} → {secs} s"
@@ -206,7 +207,7 @@ async fn throttled(kind: FaultKind, retry_after: RetryAfter, wait: i64) {
         0,
         "the pause survives a restart"
     );
-    clock.advance(time::Duration::seconds(wait + 1));
+    clock.advance(chrono::TimeDelta::seconds(wait + 1));
     let report = engine.pass().await.unwrap();
     assert_eq!((report.confirmed, report.left), (3, 0));
     assert!(engine.status().paused_until.is_none());

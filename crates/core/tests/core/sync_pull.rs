@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 
+use crate::common::ymd;
 use athena_sim::{ListFilter, Sim};
 use rollbook_core::roll;
 use rollbook_core::secret::Secret;
@@ -10,14 +11,13 @@ use rollbook_core::store::Store;
 use rollbook_core::sync::effective::{self, Source};
 use rollbook_core::sync::{self, TokenStore};
 use rollbook_core::Status;
-use time::macros::date;
 
 use crate::sync_support::*;
 
 fn with_history() -> athena_sim::SimBuilder {
     Sim::builder()
         .sample_school(7)
-        .history(date!(2024 - 03 - 14), 5)
+        .history(ymd(2024, 3, 14), 5)
         .token(TOKEN, ALL_SCOPES)
 }
 

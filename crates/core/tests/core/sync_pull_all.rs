@@ -3,20 +3,20 @@
 
 use std::time::{Duration, Instant};
 
+use crate::common::ymd;
 use athena_sim::{FaultKind, Faults, RetryAfter, Sim};
 use rollbook_core::store::Store;
 use rollbook_core::sync::status::QueueState;
 use rollbook_core::sync::stop::Stop;
 use rollbook_core::sync::{self, PullAllOptions, PullProgress, SchoolPullReport};
 use rollbook_core::Id;
-use time::macros::date;
 
 use crate::sync_support::*;
 
 fn school() -> athena_sim::SimBuilder {
     Sim::builder()
         .sample_school(7)
-        .history(date!(2024 - 03 - 14), 5)
+        .history(ymd(2024, 3, 14), 5)
         .token(TOKEN, ALL_SCOPES)
 }
 

@@ -32,7 +32,7 @@ fn offerings_marked_in_the_last_two_weeks_today_first() {
     // Two weeks and a day later, neither mark is recent any more.
     let later = today().days_before(0);
     let later = rollbook_core::Day::from_date(
-        later.date() + time::Duration::days(i64::from(REFRESH_DAYS) + 4),
+        later.date() + chrono::TimeDelta::days(i64::from(REFRESH_DAYS) + 4),
     );
     assert!(refresh_targets(&store, later).expect("targets").is_empty());
 }

@@ -11,7 +11,7 @@ use rollbook_core::{Error, Status};
 use crate::common::*;
 
 fn undo(store: &mut Store, clock: &rollbook_core::clock::FixedClock) -> Result<u32, Error> {
-    clock.advance(time::Duration::seconds(1));
+    clock.advance(chrono::TimeDelta::seconds(1));
     marks::undo(store, clock, "teacher:ana", &id(MATH), today()).map(|u| u.reverted)
 }
 

@@ -14,7 +14,6 @@ use rollbook_core::outbox::{self, outbox_counts, OutboxCounts};
 use rollbook_core::store::{Store, SCHEMA_VERSION};
 use rollbook_core::sync::effective;
 use rollbook_core::{lookup, retention, roll, sync, Status};
-use time::macros::datetime;
 
 use crate::common::*;
 
@@ -319,7 +318,7 @@ fn the_apps_reads_and_writes_work(mut store: Store, version: i64) {
         },
         "{why}"
     );
-    let status = sync::load_status(&store, datetime!(2024-03-15 09:00 UTC)).unwrap();
+    let status = sync::load_status(&store, utc("2024-03-15T09:00:00Z")).unwrap();
     assert_eq!(
         status.last_success_at.as_deref(),
         Some("2024-03-15T08:00:00Z"),
@@ -372,7 +371,7 @@ fn the_apps_reads_and_writes_work(mut store: Store, version: i64) {
         &mut store,
         1,
         day("2024-03-17"),
-        datetime!(2024-03-17 07:00 UTC),
+        utc("2024-03-17T07:00:00Z"),
     )
     .unwrap_or_else(|e| panic!("{why}: a purge runs: {e}"));
     assert_eq!(

@@ -1,5 +1,6 @@
 //! A class overview's charts: the daily attendance rate and the students most absent.
 
+use chrono::TimeDelta;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 use rollbook_core::Day;
@@ -38,7 +39,7 @@ pub(crate) fn daily(overview: &ClassOverview, st: &Style) -> Result<Chart, Repor
         });
     };
     let (first, last) = (*first, *last);
-    let offset = |d: Day| (d.date() - first.date()).whole_days();
+    let offset = |d: Day| (d.date() - first.date()).num_days();
     let span = offset(last).max(1);
     render("daily", (720, 360), pal.bg, &title, alt.clone(), |root| {
         let area = titled(root, &title, pal.fg)?;
@@ -49,7 +50,7 @@ pub(crate) fn daily(overview: &ClassOverview, st: &Style) -> Result<Chart, Repor
             .y_label_area_size(64)
             .build_cartesian_2d(0i64..span, 0f64..100.0)
             .drawn()?;
-        let date = |v: &i64| st.short_day(Day::from_date(first.date() + time::Duration::days(*v)));
+        let date = |v: &i64| st.short_day(Day::from_date(first.date() + TimeDelta::days(*v)));
         let percent = |v: &f64| percent_tick(*v, st.lang);
         themed(&mut chart.configure_mesh(), pal, SMALL_SIZE)
             .x_labels(8)

@@ -2,11 +2,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use chrono::{Datelike, NaiveDate, TimeDelta, Weekday};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use rollbook_core::calendar::{Calendar, SCHOOL_WEEK};
 use rollbook_core::{Day, Id, Status};
-use time::{Duration, Weekday};
 
 use super::draw::{font, render, shorten, titled, Area, Drawn, LABEL_SIZE, SMALL_SIZE};
 use super::{Chart, Lang, Style, STATUS_ORDER};
@@ -44,11 +44,11 @@ pub(crate) fn heatmap(
         (Some(_), Some(_)) | (None, None) => None,
         (Some(a), None) | (None, Some(a)) => Some((a.date(), a.date())),
     };
-    let clipped = range.is_some_and(|(a, b)| (b - a).whole_days() >= MAX_SPAN_DAYS);
+    let clipped = range.is_some_and(|(a, b)| (b - a).num_days() >= MAX_SPAN_DAYS);
     let range = range.map(|(a, b)| {
         (
             if clipped {
-                b - Duration::days(MAX_SPAN_DAYS - 1)
+                b - TimeDelta::days(MAX_SPAN_DAYS - 1)
             } else {
                 a
             },
@@ -67,12 +67,12 @@ pub(crate) fn heatmap(
     };
     let mut cells: Vec<Cell<'_>> = Vec::new();
     if let Some((start, end)) = range {
-        let monday = start - Duration::days(i64::from(start.weekday().number_days_from_monday()));
+        let monday = start - TimeDelta::days(i64::from(start.weekday().num_days_from_monday()));
         let mut d = start;
         while d <= end {
-            let row = i32::from(d.weekday().number_days_from_monday());
+            let row = d.weekday().num_days_from_monday() as i32;
             if row < 5 {
-                let col = ((d - monday).whole_days() / 7) as i32;
+                let col = ((d - monday).num_days() / 7) as i32;
                 let day = Day::from_date(d);
                 let tally = days
                     .binary_search_by_key(&day, |t| t.date)
@@ -87,7 +87,7 @@ pub(crate) fn heatmap(
                     class,
                 });
             }
-            let Some(next) = d.next_day() else { break };
+            let Some(next) = d.succ_opt() else { break };
             d = next;
         }
     }
@@ -108,7 +108,7 @@ pub(crate) fn heatmap(
     let weekend = range.map_or(0, |(a, b)| {
         days.iter()
             .filter(|t| t.date.date() >= a && t.date.date() <= b)
-            .filter(|t| matches!(t.date.date().weekday(), Weekday::Saturday | Weekday::Sunday))
+            .filter(|t| matches!(t.date.date().weekday(), Weekday::Sat | Weekday::Sun))
             .count()
     });
     let alt = heatmap_alt(
@@ -283,7 +283,7 @@ fn legend(root: &Area<'_>, y: i32, no_class: bool, st: &Style) -> Result<(), Str
 
 fn heatmap_alt(
     st: &Style,
-    range: Option<(time::Date, time::Date)>,
+    range: Option<(NaiveDate, NaiveDate)>,
     counts: Counts,
     clipped: bool,
 ) -> String {
@@ -393,7 +393,7 @@ pub(crate) fn last_days(
             let x = GRID_LEFT + i as i32 * COL + COL / 2;
             let weekday = w
                 .weekdays
-                .get(usize::from(d.date().weekday().number_days_from_monday()));
+                .get(d.date().weekday().num_days_from_monday() as usize);
             root.draw_text(weekday.copied().unwrap_or(""), &center, (x, GRID_TOP - 36))
                 .drawn()?;
             root.draw_text(&st.short_day(*d), &center, (x, GRID_TOP - 18))

@@ -11,6 +11,7 @@ mod heatmap;
 mod student;
 mod words;
 
+use chrono::Datelike;
 use rollbook_core::calendar::Calendar;
 use rollbook_core::{Day, Status};
 use serde::{Deserialize, Serialize};

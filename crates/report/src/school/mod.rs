@@ -271,11 +271,7 @@ impl<'a> OfferingNames<'a> {
 /// Absence rate of the last 30 days of `from..=to` minus that of the 30 days before, in points;
 /// both windows are cut to the range.
 fn change_30d(marks: &[StudentMark], from: Day, to: Day) -> Option<f64> {
-    let back = |days: i64| {
-        to.date()
-            .checked_sub(time::Duration::days(days))
-            .map(Day::from_date)
-    };
+    let back = |days: i64| to.checked_add_days(-days);
     let last_start = back(CHANGE_WINDOW_DAYS - 1)?.max(from);
     let prior_end = back(CHANGE_WINDOW_DAYS)?;
     if prior_end < from {

@@ -1,6 +1,7 @@
 //! Gathering from a real SQLite file (rollbook-core's store in a temp dir): the records a report
 //! is computed from, the student search and the counselor screen in one call.
 
+use chrono::{DateTime, Utc};
 use rollbook_core::clock::FixedClock;
 use rollbook_core::marks::{self, Origin};
 use rollbook_core::roster;
@@ -13,8 +14,6 @@ use rollbook_report::{
     class_view, effective, offering_records, search_students, student_records, student_report,
     student_view, Lang, RawRecord, Theme, Tier,
 };
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
 
 use crate::util::day;
 
@@ -58,8 +57,8 @@ struct School {
     raw: Vec<RawRecord>,
 }
 
-fn at(s: &str) -> OffsetDateTime {
-    OffsetDateTime::parse(s, &Rfc3339).expect("test instant")
+fn at(s: &str) -> DateTime<Utc> {
+    s.parse().expect("test instant")
 }
 
 impl School {

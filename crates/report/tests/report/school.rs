@@ -1,6 +1,7 @@
 //! The school view on a hand-made school with known answers, from a real SQLite file: the
 //! ranking, every column, the filters, the call list CSV and the printable page.
 
+use chrono::{DateTime, Utc};
 use rollbook_core::clock::FixedClock;
 use rollbook_core::marks::{self, Origin};
 use rollbook_core::roster;
@@ -9,8 +10,6 @@ use rollbook_core::sync::queue::upsert_records;
 use rollbook_core::sync::record::{Attendance, ServerRecord};
 use rollbook_core::{Day, Id, Status};
 use rollbook_report::{school_csv, school_html, school_view, Lang, SchoolQuery, SchoolView, Tier};
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
 
 use crate::util::{day, school_days};
 
@@ -49,8 +48,8 @@ fn id(s: &str) -> Id {
     Id::parse(s).expect("test id")
 }
 
-fn at(s: &str) -> OffsetDateTime {
-    OffsetDateTime::parse(s, &Rfc3339).expect("test instant")
+fn at(s: &str) -> DateTime<Utc> {
+    s.parse().expect("test instant")
 }
 
 fn roster_csv() -> String {

@@ -1,5 +1,6 @@
 //! Builders for test records.
 
+use chrono::Datelike;
 use rollbook_core::{Day, Id, Status};
 use rollbook_report::SessionRecord;
 
@@ -36,10 +37,10 @@ pub fn school_days(from: &str, n: usize) -> Vec<Day> {
     let mut out = Vec::with_capacity(n);
     let mut d = day(from).date();
     while out.len() < n {
-        if d.weekday().number_days_from_monday() < 5 {
+        if d.weekday().num_days_from_monday() < 5 {
             out.push(Day::from_date(d));
         }
-        d = d.next_day().expect("in range");
+        d = d.succ_opt().expect("in range");
     }
     out
 }

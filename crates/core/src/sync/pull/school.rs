@@ -161,7 +161,7 @@ pub async fn pull_all(
     // A pause the server asked for earlier (a sync's, another pull's) holds here too.
     let mut paused_until = QueueState::load(store)?
         .paused_until
-        .and_then(|until| (until - clock.now()).try_into().ok())
+        .and_then(|until| (until - clock.now()).to_std().ok())
         .map(|left: Duration| start + left);
     let mut queue: std::collections::VecDeque<Due> = (0..offerings.len())
         .map(|index| Due {
