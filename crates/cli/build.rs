@@ -50,7 +50,10 @@ END
         panic!("cannot write {}: {e}", path.display());
     }
     if let Err(e) = embed_resource::compile(&path, embed_resource::NONE).manifest_required() {
-        panic!("cannot compile the version resource {}: {e:?}", path.display());
+        panic!(
+            "cannot compile the version resource {}: {e:?}",
+            path.display()
+        );
     }
 }
 
