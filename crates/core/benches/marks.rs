@@ -52,7 +52,7 @@ fn ids() -> (Id, Id) {
 
 /// Each call flips the status so every call writes (a no-op would measure nothing).
 fn flip(i: u64) -> Status {
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         Status::Absent
     } else {
         Status::Present

@@ -359,7 +359,7 @@ async fn read_capped(
 
 /// A body cap in words (`1 MiB`, `64 MiB`, or bytes).
 fn size(bytes: usize) -> String {
-    if bytes >= 1 << 20 && bytes % (1 << 20) == 0 {
+    if bytes >= 1 << 20 && bytes.is_multiple_of(1 << 20) {
         format!("{} MiB", bytes >> 20)
     } else {
         format!("{bytes} bytes")

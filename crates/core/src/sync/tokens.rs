@@ -1,5 +1,6 @@
-//! Where the API token lives: the OS keyring (Secret Service over D-Bus on Linux), with
-//! `ROLLBOOK_TOKEN` overriding it for automation. Never SQLite, never a log line.
+//! Where the API token lives: the OS keyring (the Secret Service over D-Bus on Linux, the
+//! Credential Manager on Windows, the Keychain on macOS), with `ROLLBOOK_TOKEN` overriding it for
+//! automation. Never SQLite, never a log line.
 //!
 //! One keyring entry per API base URL (service `org.rollbook.app`, user = the base URL), so the
 //! demo school's token and the real school's never mix. Keyring calls can hang when there is no
@@ -67,9 +68,42 @@ impl TokenStore for MemoryTokens {
     }
 }
 
-/// The OS keyring through `keyring-core`.
+/// The OS keyring's name in messages.
+#[cfg(target_os = "windows")]
+const KEYRING_NAME: &str = "Windows Credential Manager";
+#[cfg(target_os = "macos")]
+const KEYRING_NAME: &str = "macOS Keychain";
+#[cfg(not(any(target_os = "windows", target_os = "macos")))]
+const KEYRING_NAME: &str = "Secret Service keyring";
+
+/// One credential of a keyring: what [`KeyringTokens`] needs of a `keyring::Entry`.
+trait Credential: Send + Sync {
+    fn get_password(&self) -> keyring::Result<String>;
+    fn set_password(&self, password: &str) -> keyring::Result<()>;
+    fn delete_credential(&self) -> keyring::Result<()>;
+}
+
+impl Credential for keyring::Entry {
+    fn get_password(&self) -> keyring::Result<String> {
+        keyring::Entry::get_password(self)
+    }
+
+    fn set_password(&self, password: &str) -> keyring::Result<()> {
+        keyring::Entry::set_password(self, password)
+    }
+
+    fn delete_credential(&self) -> keyring::Result<()> {
+        keyring::Entry::delete_credential(self)
+    }
+}
+
+/// Opens the credential of (service, user).
+type OpenCredential = fn(&str, &str) -> Result<Box<dyn Credential>>;
+
+/// The OS keyring through the `keyring` crate: the Secret Service on Linux and the other Unix
+/// desktops, the Credential Manager on Windows, the Keychain on macOS.
 pub struct KeyringTokens {
-    store: Mutex<Option<Arc<keyring_core::CredentialStore>>>,
+    open: OpenCredential,
     user: String,
 }
 
@@ -82,60 +116,39 @@ impl std::fmt::Debug for KeyringTokens {
 }
 
 impl KeyringTokens {
-    /// The platform keyring (Secret Service on Linux), connected on first use, for the token of
-    /// the API at `base_url`.
+    /// The platform keyring, for the token of the API at `base_url`. The keyring is connected
+    /// to on the first call of the process; if that fails (no session bus, no Secret Service),
+    /// every later call fails with the same message.
     pub fn system(base_url: &str) -> KeyringTokens {
         KeyringTokens {
-            store: Mutex::new(None),
+            open: system_credential,
             user: base_url.to_string(),
         }
     }
 
-    /// A given credential store (e.g. `keyring_core::mock::Store` in tests).
-    pub fn with_store(store: Arc<keyring_core::CredentialStore>, base_url: &str) -> KeyringTokens {
-        KeyringTokens {
-            store: Mutex::new(Some(store)),
-            user: base_url.to_string(),
-        }
-    }
-
-    fn entry(&self) -> Result<keyring_core::Entry> {
-        let mut slot = self
-            .store
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let store = match slot.as_ref() {
-            Some(store) => store.clone(),
-            None => {
-                let store = platform_store()?;
-                *slot = Some(store.clone());
-                store
-            }
-        };
-        keyring_core::Entry::new_in_store(&store, KEYRING_SERVICE, &self.user)
-            .map_err(|e| keyring_error("open the keyring entry", &e))
+    fn entry(&self) -> Result<Box<dyn Credential>> {
+        (self.open)(KEYRING_SERVICE, &self.user)
     }
 }
 
-#[cfg(target_os = "linux")]
-fn platform_store() -> Result<Arc<keyring_core::CredentialStore>> {
-    let store = dbus_secret_service_keyring_store::Store::new()
-        .map_err(|e| keyring_error("connect to the Secret Service keyring", &e))?;
-    Ok(store)
-}
-
-#[cfg(not(target_os = "linux"))]
-fn platform_store() -> Result<Arc<keyring_core::CredentialStore>> {
-    Err(Error::Auth(format!(
-        "no system keyring support on this platform: set {TOKEN_ENV} instead"
-    )))
+fn system_credential(service: &str, user: &str) -> Result<Box<dyn Credential>> {
+    match keyring::Entry::new(service, user) {
+        Ok(entry) => Ok(Box::new(entry)),
+        // The store is made once per process; why it could not be is kept.
+        Err(keyring::Error::NoDefaultStore) => Err(match keyring::Entry::store_status() {
+            Err(why) => keyring_error(&format!("connect to the {KEYRING_NAME}"), why),
+            Ok(()) => keyring_error("open the keyring entry", &keyring::Error::NoDefaultStore),
+        }),
+        Err(e) => Err(keyring_error("open the keyring entry", &e)),
+    }
 }
 
 /// A keyring error in words, never with the secret's bytes (some variants carry them).
-fn keyring_error(doing: &str, e: &keyring_core::Error) -> Error {
-    use keyring_core::Error as K;
+fn keyring_error(doing: &str, e: &keyring::Error) -> Error {
+    use keyring::Error as K;
     let why = match e {
-        K::PlatformFailure(err) | K::NoStorageAccess(err) => err.to_string(),
+        K::PlatformFailure(err) => err.to_string(),
+        K::NoStorageAccess(err) => format!("the keyring is locked or refused access ({err})"),
         K::NoEntry => "no token stored".into(),
         K::BadEncoding(_) | K::BadDataFormat(..) => "the stored token is not valid text".into(),
         K::Ambiguous(items) => format!(
@@ -143,6 +156,9 @@ fn keyring_error(doing: &str, e: &keyring_core::Error) -> Error {
             items.len()
         ),
         K::NoDefaultStore => "no keyring".into(),
+        K::Invalid(what, why) if what == "platform" => {
+            format!("no system keyring on this platform ({why})")
+        }
         other => other.to_string(),
     };
     Error::Auth(format!(
@@ -154,7 +170,7 @@ impl TokenStore for KeyringTokens {
     fn get(&self) -> Result<Option<Secret>> {
         match self.entry()?.get_password() {
             Ok(token) => Ok(Secret::new(token)),
-            Err(keyring_core::Error::NoEntry) => Ok(None),
+            Err(keyring::Error::NoEntry) => Ok(None),
             Err(e) => Err(keyring_error("read the token from the keyring", &e)),
         }
     }
@@ -168,7 +184,7 @@ impl TokenStore for KeyringTokens {
     fn delete(&self) -> Result<bool> {
         match self.entry()?.delete_credential() {
             Ok(()) => Ok(true),
-            Err(keyring_core::Error::NoEntry) => Ok(false),
+            Err(keyring::Error::NoEntry) => Ok(false),
             Err(e) => Err(keyring_error("delete the token from the keyring", &e)),
         }
     }
@@ -282,23 +298,134 @@ impl TokenSource {
 mod tests {
     use super::*;
 
-    fn mock_keyring(user: &str) -> KeyringTokens {
-        let store: Arc<keyring_core::CredentialStore> =
-            keyring_core::mock::Store::new().expect("mock store");
-        KeyringTokens::with_store(store, user)
+    /// Keyring entries in memory, keyed by (service, user), with the keyring's own errors: a
+    /// stand-in for the OS keyring (never touched by unit tests).
+    static FAKE_KEYRING: Mutex<Option<HashMap<(String, String), String>>> = Mutex::new(None);
+
+    struct FakeCredential(String, String);
+
+    fn fake_keyring() -> std::sync::MutexGuard<'static, Option<HashMap<(String, String), String>>> {
+        FAKE_KEYRING.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    impl Credential for FakeCredential {
+        fn get_password(&self) -> keyring::Result<String> {
+            let key = (self.0.clone(), self.1.clone());
+            let keyring = fake_keyring();
+            let found = keyring.as_ref().and_then(|k| k.get(&key)).cloned();
+            found.ok_or(keyring::Error::NoEntry)
+        }
+        fn set_password(&self, password: &str) -> keyring::Result<()> {
+            let key = (self.0.clone(), self.1.clone());
+            let mut keyring = fake_keyring();
+            keyring
+                .get_or_insert_with(HashMap::new)
+                .insert(key, password.into());
+            Ok(())
+        }
+        fn delete_credential(&self) -> keyring::Result<()> {
+            let key = (self.0.clone(), self.1.clone());
+            let mut keyring = fake_keyring();
+            let removed = keyring.as_mut().and_then(|k| k.remove(&key));
+            removed.map(|_| ()).ok_or(keyring::Error::NoEntry)
+        }
+    }
+
+    fn fake(user: &str) -> KeyringTokens {
+        KeyringTokens {
+            open: |service, user| Ok(Box::new(FakeCredential(service.into(), user.into()))),
+            user: user.into(),
+        }
+    }
+
+    /// A keyring that is there but locked: every call is refused.
+    struct Locked;
+
+    impl Credential for Locked {
+        fn get_password(&self) -> keyring::Result<String> {
+            Err(locked())
+        }
+        fn set_password(&self, _: &str) -> keyring::Result<()> {
+            Err(locked())
+        }
+        fn delete_credential(&self) -> keyring::Result<()> {
+            Err(locked())
+        }
+    }
+
+    fn locked() -> keyring::Error {
+        keyring::Error::NoStorageAccess("Secret Service: no result found".into())
     }
 
     #[test]
     fn keyring_round_trip() {
-        let k = mock_keyring("https://api.athena-erp.com");
+        let k = fake("https://api.athena-erp.com");
+        let other = fake("http://127.0.0.1:8080");
         assert!(k.get().unwrap().is_none());
         k.set(&Secret::new("t1").unwrap()).unwrap();
         assert_eq!(k.get().unwrap().unwrap().expose(), "t1");
         k.set(&Secret::new("t2").unwrap()).unwrap();
         assert_eq!(k.get().unwrap().unwrap().expose(), "t2", "set replaces");
+        assert!(other.get().unwrap().is_none(), "one entry per API");
         assert!(k.delete().unwrap());
         assert!(!k.delete().unwrap());
         assert!(k.get().unwrap().is_none());
+    }
+
+    #[test]
+    fn a_locked_keyring_says_so_and_how_to_do_without() {
+        let k = KeyringTokens {
+            open: |_, _| Ok(Box::new(Locked)),
+            user: "https://api.athena-erp.com".into(),
+        };
+        let err = k.set(&Secret::new("t1").unwrap()).unwrap_err();
+        assert_eq!(err.code(), "auth");
+        assert_eq!(
+            err.to_string(),
+            "cannot store the token in the keyring: the keyring is locked or refused access \
+             (Secret Service: no result found) (set ROLLBOOK_TOKEN to bypass the keyring)"
+        );
+        let err = k.get().unwrap_err().to_string();
+        assert!(
+            err.starts_with("cannot read the token from the keyring: "),
+            "{err}"
+        );
+        let err = k.delete().unwrap_err().to_string();
+        assert!(
+            err.starts_with("cannot delete the token from the keyring: "),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_missing_keyring_says_which_and_how_to_do_without() {
+        let k = KeyringTokens {
+            open: |_, _| {
+                Err(keyring_error(
+                    &format!("connect to the {KEYRING_NAME}"),
+                    &keyring::Error::PlatformFailure("no session bus".into()),
+                ))
+            },
+            user: "https://api.athena-erp.com".into(),
+        };
+        let err = k.get().unwrap_err();
+        assert_eq!(err.code(), "auth");
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "cannot connect to the {KEYRING_NAME}: no session bus (set ROLLBOOK_TOKEN to \
+                 bypass the keyring)"
+            )
+        );
+        let secret = "tok-4f2a9c";
+        let err = keyring_error(
+            "read",
+            &keyring::Error::BadEncoding(secret.as_bytes().to_vec()),
+        );
+        assert!(
+            !err.to_string().contains(secret),
+            "the stored bytes are never quoted: {err}"
+        );
     }
 
     #[tokio::test]

@@ -50,7 +50,7 @@ fn post_reason(kind: FaultKind) -> &'static str {
 fn listing_reason(kind: FaultKind, nth: u64) -> &'static str {
     match kind {
         FaultKind::Garbage | FaultKind::Html => "not a list of records: it is not JSON",
-        FaultKind::WrongTypes if nth % 2 == 0 => "not a list of records: it is an object",
+        FaultKind::WrongTypes if nth.is_multiple_of(2) => "not a list of records: it is an object",
         FaultKind::WrongTypes => "Rollbook cannot read that may be this one",
         FaultKind::HugeBody => "larger than 64 MiB",
         FaultKind::SlowDrip => "had not arrived in full after 3 s",
