@@ -1,7 +1,8 @@
-//! The counselor screen's exports, written where the user finds downloads: the XDG download
-//! directory, else `~/Downloads`, else `<data dir>/exports`. The content comes from
-//! rollbook-report (records CSV, printable HTML, chart SVG/PNG, the school's call list); this
-//! module only names and writes files.
+//! The counselor screen's exports, written where the user finds downloads: the platform's
+//! download folder (Tauri's `download_dir`: the XDG download directory on Linux, the Downloads
+//! known folder on Windows, `~/Downloads` on macOS), else `~/Downloads`, else
+//! `<data dir>/exports`. The content comes from rollbook-report (records CSV, printable HTML,
+//! chart SVG/PNG, the school's call list); this module only names and writes files.
 
 use std::path::{Path, PathBuf};
 

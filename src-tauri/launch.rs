@@ -8,15 +8,31 @@ use rollbook_core::paths;
 /// The demo's data directory, inside the default one.
 pub const DEMO_DIR: &str = "demo";
 
-pub const USAGE: &str = "\
+/// `rollbook --help`, naming the platform's default data directory.
+macro_rules! usage {
+    ($default_dir:literal) => {
+        concat!(
+            "\
 usage: rollbook [--demo] [--data-dir DIR]
 
   --demo           demo mode: a built-in sample school server on this computer, its roster
                    imported and a demo token, in a data directory of its own (default: the
                    data directory below + /demo); never the keyring or your school's data
   --data-dir DIR   where Rollbook keeps its database (default: $ROLLBOOK_DATA_DIR,
-                   else $XDG_DATA_HOME/org.rollbook.app); shared with rollbook-cli
-  -h, --help       print this help";
+                   else ",
+            $default_dir,
+            "); shared with rollbook-cli
+  -h, --help       print this help"
+        )
+    };
+}
+
+#[cfg(not(any(windows, target_os = "macos")))]
+pub const USAGE: &str = usage!("$XDG_DATA_HOME/org.rollbook.app");
+#[cfg(windows)]
+pub const USAGE: &str = usage!("%LOCALAPPDATA%\\org.rollbook.app");
+#[cfg(target_os = "macos")]
+pub const USAGE: &str = usage!("~/Library/Application Support/org.rollbook.app");
 
 /// What the app was asked to do at launch.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -52,7 +68,7 @@ impl Launch {
         }
     }
 
-    /// `--data-dir`, else `ROLLBOOK_DATA_DIR`, else the XDG default; in demo mode without
+    /// `--data-dir`, else `ROLLBOOK_DATA_DIR`, else the platform's default; in demo mode without
     /// `--data-dir`, the `demo` directory inside that default.
     pub fn data_dir(&self) -> rollbook_core::Result<PathBuf> {
         match &self.data_dir {

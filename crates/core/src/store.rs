@@ -277,7 +277,8 @@ pub(crate) fn setting_in(conn: &Connection, key: &str) -> Result<Option<String>>
 }
 
 /// Creates the file with mode 0600 before SQLite touches it, so the database (and the WAL and
-/// shared-memory files SQLite creates with the same mode) are private to the user.
+/// shared-memory files SQLite creates with the same mode) are private to the user. On Windows
+/// the file inherits the data directory's access list, which is the user's own.
 fn create_private_file(path: &Path) -> Result<()> {
     if path.exists() {
         return Ok(());

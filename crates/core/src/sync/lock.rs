@@ -42,15 +42,20 @@ impl EngineLock {
     }
 }
 
+/// Unix (Linux, macOS): `flock`, exclusive and failing at once.
 #[cfg(unix)]
 fn lock(file: &File) -> std::io::Result<()> {
     use rustix::fs::{flock, FlockOperation};
     flock(file, FlockOperation::NonBlockingLockExclusive).map_err(std::io::Error::from)
 }
 
+/// Windows: `LockFileEx`, exclusive and failing at once, through the standard library.
 #[cfg(not(unix))]
-fn lock(_file: &File) -> std::io::Result<()> {
-    Ok(())
+fn lock(file: &File) -> std::io::Result<()> {
+    file.try_lock().map_err(|e| match e {
+        std::fs::TryLockError::WouldBlock => std::io::ErrorKind::WouldBlock.into(),
+        std::fs::TryLockError::Error(e) => e,
+    })
 }
 
 #[cfg(all(test, unix))]
