@@ -114,7 +114,7 @@ impl AppState {
     /// the system's; UTC when neither can be read): a daylight-saving change while the app runs
     /// moves it too.
     pub fn today(&self) -> Day {
-        Day::from_date(self.clock.now().with_timezone(&chrono::Local).date_naive())
+        rollbook_core::clock::local_today(self.clock.now())
     }
 
     /// Who history rows name as the author of a change.

@@ -28,7 +28,7 @@ pub fn keep_days(s: &str) -> std::result::Result<u32, String> {
 
 /// Today in the user's time zone (UTC when it cannot be determined).
 pub fn today() -> Day {
-    Day::from_date(chrono::Local::now().date_naive())
+    rollbook_core::clock::local_today(chrono::Utc::now())
 }
 
 /// The bytes of an input file; a file that cannot be read is the user's to fix.

@@ -50,6 +50,12 @@ impl Clock for FixedClock {
 /// RFC 3339 in UTC with a `Z`, the form stored in SQLite and sent on the wire: whole seconds,
 /// then a fraction only if there is one, with its trailing zeros cut (`.5`, `.000001`). A year
 /// outside 0000 to 9999 has no such form: the Unix seconds are written instead.
+/// The date in the user's time zone at `now`: the day a new mark defaults to and the retention
+/// and reports count from (the CLI and the window alike).
+pub fn local_today(now: DateTime<Utc>) -> crate::ids::Day {
+    crate::ids::Day::from_date(now.with_timezone(&chrono::Local).date_naive())
+}
+
 pub fn rfc3339(t: DateTime<Utc>) -> String {
     use std::fmt::Write;
 
