@@ -10,6 +10,7 @@ use tokio::net::TcpStream;
 use uuid::Uuid;
 
 use crate::auth::{grant, Tokens};
+#[cfg(feature = "faults")]
 use crate::faults::{FaultKind, FaultState, Faults};
 use crate::model::{AttendanceRecord, NewAttendance, Student};
 use crate::sample::{Enrollment, Offering, SampleSchool};
@@ -119,6 +120,7 @@ impl SimHandle {
         self.shared.lists_in_flight_max.load(Ordering::SeqCst)
     }
 
+    #[cfg(feature = "faults")]
     /// Makes the next `n` listings of one offering (`?course_offering_id=`) fail with `kind`,
     /// whatever methods the faults apply to; other offerings' listings are not touched.
     pub fn fail_listings_of(&self, offering: Uuid, kind: FaultKind, n: usize) {
@@ -131,21 +133,25 @@ impl SimHandle {
         self.store().remove(id)
     }
 
+    #[cfg(feature = "faults")]
     /// Replaces the fault configuration (and reseeds its draw).
     pub fn set_faults(&self, faults: Faults) {
         self.fault_state().set(faults);
     }
 
+    #[cfg(feature = "faults")]
     /// The current fault configuration.
     pub fn faults(&self) -> Faults {
         self.fault_state().faults().clone()
     }
 
+    #[cfg(feature = "faults")]
     /// Makes the next `n` faultable requests fail with `kind`, before any random draw.
     pub fn fail_next(&self, kind: FaultKind, n: usize) {
         self.fault_state().fail_next(kind, n);
     }
 
+    #[cfg(feature = "faults")]
     /// Removes every fault: no latency, no probabilities, no queued failures.
     pub fn clear_faults(&self) {
         let mut state = self.fault_state();
@@ -153,6 +159,7 @@ impl SimHandle {
         state.clear_queue();
     }
 
+    #[cfg(feature = "faults")]
     /// How many times `kind` has been injected so far.
     pub fn fault_count(&self, kind: FaultKind) -> u64 {
         self.fault_state().injected(kind)
@@ -257,6 +264,7 @@ impl SimHandle {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
+    #[cfg(feature = "faults")]
     fn fault_state(&self) -> std::sync::MutexGuard<'_, FaultState> {
         self.shared
             .faults

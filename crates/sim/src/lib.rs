@@ -30,9 +30,12 @@
 //! ```
 
 mod auth;
+#[cfg(feature = "faults")]
 mod faults;
 mod handle;
+mod inject;
 mod model;
+#[cfg(feature = "faults")]
 mod nonsense;
 mod routes;
 mod sample;
@@ -41,6 +44,7 @@ mod shared;
 mod store;
 
 pub use auth::{TokenGrant, ALL_SCOPES, CREATE_ATTENDANCE, LIST_ATTENDANCE, READ_STUDENT};
+#[cfg(feature = "faults")]
 pub use faults::{FaultKind, FaultMethods, FaultSpecError, Faults, RetryAfter};
 pub use handle::{SimHandle, StillBusy};
 pub use model::{

@@ -14,7 +14,7 @@
 
 use std::sync::Arc;
 use std::sync::{atomic::Ordering, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, Request, State};
@@ -27,9 +27,8 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::auth::{AuthError, CREATE_ATTENDANCE, LIST_ATTENDANCE, READ_STUDENT};
-use crate::faults::{fault_response, garbage_response, FaultKind};
+use crate::inject::{enter, enter_listing, leave, refused};
 use crate::model::{parse_uuid, FieldErrors, NewAttendance, UUID_REASON};
-use crate::nonsense::{drip_response, huge_response, Garble};
 use crate::shared::{ConnectionKill, InFlight, Shared};
 use crate::store::ListFilter;
 
@@ -69,7 +68,7 @@ async fn log_request(State(shared): AppState, req: Request, next: Next) -> Respo
     response
 }
 
-fn error(status: StatusCode, code: &str, message: &str) -> Response {
+pub(crate) fn error(status: StatusCode, code: &str, message: &str) -> Response {
     (status, Json(json!({ "error": code, "message": message }))).into_response()
 }
 
@@ -99,109 +98,6 @@ fn authorize(shared: &Shared, headers: &HeaderMap, scopes: &[&str]) -> Result<Uu
         .map_err(auth_response)
 }
 
-/// A fault that acts after handling, and how many of its kind were injected so far (this one
-/// included), which picks between the forms of some (see [`crate::nonsense`]).
-#[derive(Debug, Clone, Copy)]
-struct After {
-    kind: FaultKind,
-    nth: u64,
-}
-
-/// Waits the latency, then injects the drawn fault: answers instead of the API, or closes the
-/// connection (`drop_before`). Returns the fault that acts after handling (`drop_after`,
-/// `garbage`, `wrong_types`, `huge_body`, `slow_drip`, `wrong_record`).
-async fn enter(
-    shared: &Shared,
-    method: &Method,
-    kill: Option<&ConnectionKill>,
-) -> Result<Option<After>, Response> {
-    enter_listing(shared, method, kill, None).await
-}
-
-/// [`enter`] for a listing of `offering` (faults queued for that offering's listings first).
-async fn enter_listing(
-    shared: &Shared,
-    method: &Method,
-    kill: Option<&ConnectionKill>,
-    offering: Option<Uuid>,
-) -> Result<Option<After>, Response> {
-    let (latency, drawn, retry_after) = {
-        let mut state = shared.faults.lock().unwrap_or_else(PoisonError::into_inner);
-        let (latency, kind) = state.draw_for(method, offering);
-        let drawn = kind.map(|kind| After {
-            kind,
-            nth: state.injected(kind),
-        });
-        (latency, drawn, state.faults().retry_after)
-    };
-    if !latency.is_zero() {
-        tokio::time::sleep(latency).await;
-    }
-    let Some(after) = drawn else { return Ok(None) };
-    tracing::info!(fault = %after.kind, %method, "injecting fault");
-    if after.kind == FaultKind::DropBefore {
-        return Err(drop_connection(kill).await);
-    }
-    match fault_response(after.kind, retry_after) {
-        Some(response) => Err(response),
-        None => Ok(Some(after)),
-    }
-}
-
-/// Closes this request's connection with no response. Only returns (a 500) when the request did
-/// not come through the sim's own accept loop, after a minute.
-async fn drop_connection(kill: Option<&ConnectionKill>) -> Response {
-    if let Some(ConnectionKill(notify)) = kill {
-        notify.notify_one();
-    }
-    tokio::time::sleep(Duration::from_secs(60)).await;
-    error(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "internal_error",
-        "connection drop failed",
-    )
-}
-
-/// Applies an after-handling fault to a finished JSON answer for a caller of `school_id`.
-async fn leave<T: Garble>(
-    after: Option<After>,
-    kill: Option<&ConnectionKill>,
-    shared: &Shared,
-    school_id: Uuid,
-    status: StatusCode,
-    body: &T,
-) -> Response {
-    let Some(After { kind, nth }) = after else {
-        return (status, Json(body)).into_response();
-    };
-    let encoded = || serde_json::to_vec(body);
-    let encoding_failed = || {
-        error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
-            "encoding",
-        )
-    };
-    match kind {
-        FaultKind::DropAfter => drop_connection(kill).await,
-        FaultKind::Garbage => encoded().map_or_else(
-            |_| encoding_failed(),
-            |bytes| garbage_response(status, &bytes),
-        ),
-        FaultKind::HugeBody => {
-            encoded().map_or_else(|_| encoding_failed(), |bytes| huge_response(status, bytes))
-        }
-        FaultKind::SlowDrip => {
-            encoded().map_or_else(|_| encoding_failed(), |bytes| drip_response(status, bytes))
-        }
-        FaultKind::WrongTypes => (status, Json(body.wrong_types(nth))).into_response(),
-        FaultKind::WrongRecord => {
-            (status, Json(body.wrong_record(shared, school_id, nth))).into_response()
-        }
-        _ => (status, Json(body)).into_response(),
-    }
-}
-
 async fn create_attendance(
     State(shared): AppState,
     kill: Option<Extension<ConnectionKill>>,
@@ -228,11 +124,7 @@ async fn create_attendance(
         }
         Err(response) => response,
     };
-    // Not stored: a drop still closes the connection; the other faults garble successes only.
-    match after.map(|a| a.kind) {
-        Some(FaultKind::DropAfter) => drop_connection(kill).await,
-        _ => response,
-    }
+    refused(after, kill, response).await
 }
 
 fn create(
@@ -372,9 +264,9 @@ async fn get_student(
         .cloned();
     match student {
         Some(student) => leave(after, kill, &shared, school_id, StatusCode::OK, &student).await,
-        None => match after.map(|a| a.kind) {
-            Some(FaultKind::DropAfter) => drop_connection(kill).await,
-            _ => error(StatusCode::NOT_FOUND, "not_found", "no such student"),
-        },
+        None => {
+            let response = error(StatusCode::NOT_FOUND, "not_found", "no such student");
+            refused(after, kill, response).await
+        }
     }
 }

@@ -24,6 +24,7 @@ use tower::ServiceExt;
 use uuid::Uuid;
 
 use crate::auth::{grant, TokenGrant, Tokens};
+#[cfg(feature = "faults")]
 use crate::faults::{FaultState, Faults};
 use crate::handle::SimHandle;
 use crate::sample::{today_utc, SampleSchool, DEFAULT_SCHOOL_ID};
@@ -56,6 +57,7 @@ pub struct SimBuilder {
     size: Option<(usize, usize)>,
     history: Option<(Option<NaiveDate>, u32)>,
     tokens: Vec<(String, TokenGrant)>,
+    #[cfg(feature = "faults")]
     faults: Faults,
     strict_enrollment: bool,
     rejected_students: HashSet<Uuid>,
@@ -70,6 +72,7 @@ impl Default for SimBuilder {
             size: None,
             history: Some((None, 60)),
             tokens: Vec::new(),
+            #[cfg(feature = "faults")]
             faults: Faults::none(),
             strict_enrollment: false,
             rejected_students: HashSet::new(),
@@ -131,6 +134,7 @@ impl SimBuilder {
         self
     }
 
+    #[cfg(feature = "faults")]
     /// Sets the initial faults.
     pub fn faults(mut self, faults: Faults) -> Self {
         self.faults = faults;
@@ -203,6 +207,7 @@ impl SimBuilder {
             sample,
             store: Mutex::new(store),
             tokens: RwLock::new(tokens),
+            #[cfg(feature = "faults")]
             faults: Mutex::new(FaultState::new(self.faults)),
             students: RwLock::new(students),
             strict_enrollment: AtomicBool::new(self.strict_enrollment),

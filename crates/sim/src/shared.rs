@@ -9,6 +9,7 @@ use tokio::sync::Notify;
 use uuid::Uuid;
 
 use crate::auth::Tokens;
+#[cfg(feature = "faults")]
 use crate::faults::FaultState;
 use crate::model::{AttendanceRecord, Student};
 use crate::sample::SampleSchool;
@@ -21,6 +22,7 @@ pub(crate) struct Shared {
     pub(crate) sample: Option<SampleSchool>,
     pub(crate) store: Mutex<Store>,
     pub(crate) tokens: RwLock<Tokens>,
+    #[cfg(feature = "faults")]
     pub(crate) faults: Mutex<FaultState>,
     pub(crate) students: RwLock<HashMap<Uuid, Student>>,
     pub(crate) strict_enrollment: AtomicBool,
@@ -82,6 +84,8 @@ impl Drop for InFlight {
     }
 }
 
-/// Inserted into every request: lets a handler close its own connection without a response.
+/// Inserted into every request: lets a handler close its own connection without a response
+/// (only the drop faults do).
 #[derive(Debug, Clone)]
+#[cfg_attr(not(feature = "faults"), allow(dead_code))]
 pub(crate) struct ConnectionKill(pub(crate) Arc<Notify>);

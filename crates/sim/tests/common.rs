@@ -36,10 +36,14 @@ pub async fn empty_sim() -> Sim {
 
 /// A client that never goes through a proxy and never reuses a dropped connection by accident.
 pub fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .expect("client builds")
+    client_builder().build().expect("client builds")
+}
+
+/// [`client`]'s builder, for a client with settings of its own. reqwest builds its TLS with the
+/// process's crypto provider (ring, as in Rollbook), installed here.
+pub fn client_builder() -> reqwest::ClientBuilder {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder().no_proxy()
 }
 
 /// A valid POST body for the `i`-th enrollment of the sample school.

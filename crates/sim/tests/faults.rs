@@ -7,7 +7,8 @@ use athena_sim::{FaultKind, Faults, RetryAfter};
 use serde_json::Value;
 
 use crate::common::{
-    builder, empty_sim, get, get_json, get_status, payload, post, post_json, post_status, WRITE,
+    builder, client_builder, empty_sim, get, get_json, get_status, payload, post, post_json,
+    post_status, WRITE,
 };
 
 #[tokio::test]
@@ -362,8 +363,7 @@ async fn slow_drip_sends_the_status_at_once_then_outlasts_a_client_timeout() {
     let sim = empty_sim().await;
     let body = payload(&sim, 2, "2024-03-15", "late");
     sim.fail_next(FaultKind::SlowDrip, 1);
-    let client = reqwest::Client::builder()
-        .no_proxy()
+    let client = client_builder()
         .timeout(Duration::from_secs(1))
         .build()
         .unwrap();

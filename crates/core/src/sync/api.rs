@@ -206,6 +206,13 @@ pub enum Exchange {
     },
 }
 
+/// Makes ring the process's TLS crypto provider, which reqwest builds every client's TLS with.
+/// Once per process; a provider installed before (by a test, say) is kept.
+pub fn install_tls_provider() {
+    // Err only says that a provider is installed already.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// The shared client. Cheap to clone (the connection pool is shared).
 #[derive(Debug, Clone)]
 pub struct ApiClient {
@@ -215,6 +222,7 @@ pub struct ApiClient {
 
 impl ApiClient {
     pub fn new(config: ApiConfig) -> Result<ApiClient> {
+        install_tls_provider();
         let mut builder = reqwest::Client::builder();
         if config.base_url.is_loopback() {
             // A proxy from the environment must not carry requests meant for this computer.
