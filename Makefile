@@ -86,8 +86,10 @@ windows-check: windows
 fmt: rust
 	$(CARGO) fmt --all --check
 
+# The second run checks the desktop's demo server: athena-sim without its fault injection.
 clippy: rust ui-build
 	$(CARGO) clippy --workspace --all-targets $(APP_FEATURES) -- -D warnings
+	$(CARGO) clippy -p athena-sim --no-default-features --lib -- -D warnings
 
 # deny.toml: the licences allowed, crates.io as the only source. Needs only crates.io.
 deny: rust cargo-deny

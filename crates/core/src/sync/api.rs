@@ -208,7 +208,7 @@ pub enum Exchange {
 
 /// Makes ring the process's TLS crypto provider, which reqwest builds every client's TLS with.
 /// Once per process; a provider installed before (by a test, say) is kept.
-pub fn install_tls_provider() {
+fn install_tls_provider() {
     // Err only says that a provider is installed already.
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
