@@ -191,15 +191,20 @@ fn hostile_arguments_never_panic_and_refusals_change_nothing() {
                 }
                 Err(error) => {
                     // A rejected file also lists its first bad rows (line, column, reason)
-                    // and counts the others (`more_rows`).
-                    let keys = if error["code"] == "bad_file" { 4 } else { 2 };
+                    // and counts the others (`more_rows`); a date outside the marking window
+                    // names the date and the window (`date`, `first`, `last`).
+                    let keys = match error["code"].as_str() {
+                        Some("bad_file") => 4,
+                        Some("date_outside_window") => 5,
+                        _ => 2,
+                    };
                     prop_assert!(
                         error.as_object().is_some_and(|o| o.len() == keys)
                             && error["code"].is_string()
                             && error["message"]
                                 .as_str()
                                 .is_some_and(|m| !m.trim().is_empty()),
-                        "{command}: errors are exactly {{code, message}}: {error}"
+                        "{command}: errors are {{code, message}} and their documented fields only: {error}"
                     );
                     // What is wrong is named without echoing a huge input back: one message,
                     // or each row's reason in a rejected file.
