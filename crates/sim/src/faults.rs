@@ -20,6 +20,11 @@
 //!
 //! With `methods=get` or `all` the same kinds hit GETs; what the last four do to a list or a
 //! student is told in [`crate::nonsense`].
+//!
+//! A rate limit (`rate=N`, [`Faults::with_rate_limit`]) is a server that takes N requests a
+//! second of the methods faults apply to: a token bucket refilled at N a second holding a tenth
+//! of a second's worth (at least one); a request that finds it empty is answered 429 with the
+//! configured `Retry-After`, counted as an injected `429`, and nothing is stored.
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
@@ -151,6 +156,8 @@ pub struct Faults {
     pub methods: FaultMethods,
     /// Seed of the random draw; setting a configuration reseeds it.
     pub seed: u64,
+    /// Requests a second the server takes before answering 429 (`None`: no limit).
+    pub rate_limit: Option<u32>,
     probabilities: [f64; KINDS],
 }
 
@@ -164,6 +171,7 @@ impl Default for Faults {
                 get: false,
             },
             seed: 0,
+            rate_limit: None,
             probabilities: [0.0; KINDS],
         }
     }
@@ -197,6 +205,12 @@ impl Faults {
         self
     }
 
+    /// Takes at most `per_second` requests a second (at least 1), answering the rest 429.
+    pub fn with_rate_limit(mut self, per_second: u32) -> Faults {
+        self.rate_limit = Some(per_second.max(1));
+        self
+    }
+
     /// Sets the `Retry-After` form.
     pub fn with_retry_after(mut self, retry_after: RetryAfter) -> Faults {
         self.retry_after = retry_after;
@@ -222,13 +236,16 @@ impl Faults {
 
     /// Whether this injects nothing at all (no latency, every probability zero).
     pub fn is_none(&self) -> bool {
-        self.latency_ms == 0 && self.probabilities.iter().all(|p| *p == 0.0)
+        self.latency_ms == 0
+            && self.rate_limit.is_none()
+            && self.probabilities.iter().all(|p| *p == 0.0)
     }
 
     /// Parses a comma-separated spec, e.g.
     /// `latency=20,500=0.1,429=0.05,drop_before=0.05,drop_after=0.05,garbage=0.05,retry_after=1`.
     ///
-    /// Keys: `latency` (ms); `500`, `502`, `429`, `503`, `drop_before`, `drop_after`,
+    /// Keys: `latency` (ms); `rate` (requests a second the server takes, the rest answered 429);
+    /// `500`, `502`, `429`, `503`, `drop_before`, `drop_after`,
     /// `garbage`, `html`, `wrong_types`, `huge_body`, `slow_drip`, `wrong_record`
     /// (probabilities in 0..=1, summing to at most 1); `retry_after`
     /// (`N` seconds, `date:N` for an HTTP-date N seconds ahead, or `none`); `methods`
@@ -249,6 +266,15 @@ impl Faults {
             match key {
                 "latency" => faults.latency_ms = value.parse().map_err(|_| bad("expected ms"))?,
                 "seed" => faults.seed = value.parse().map_err(|_| bad("expected a u64"))?,
+                "rate" => {
+                    let n: u32 = value
+                        .parse()
+                        .map_err(|_| bad("expected requests a second"))?;
+                    if n == 0 {
+                        return Err(bad("a server that takes no request is not a rate limit"));
+                    }
+                    faults.rate_limit = Some(n);
+                }
                 "retry_after" => {
                     faults.retry_after = if value == "none" {
                         RetryAfter::Omit
@@ -305,6 +331,9 @@ impl fmt::Display for Faults {
     /// The spec form, parseable by [`Faults::parse`].
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "latency={}", self.latency_ms)?;
+        if let Some(n) = self.rate_limit {
+            write!(f, ",rate={n}")?;
+        }
         for kind in FaultKind::ALL {
             let p = self.probability(kind);
             if p > 0.0 {
@@ -335,12 +364,48 @@ pub(crate) struct FaultState {
     /// methods faults apply to.
     listings: HashMap<Uuid, VecDeque<FaultKind>>,
     injected: [u64; KINDS],
+    bucket: Bucket,
+}
+
+/// The rate limit's token bucket: `tokens` as of `at`.
+#[derive(Debug)]
+struct Bucket {
+    tokens: f64,
+    at: std::time::Instant,
+}
+
+impl Bucket {
+    fn full(faults: &Faults) -> Bucket {
+        Bucket {
+            tokens: faults.rate_limit.map_or(0.0, Bucket::capacity),
+            at: std::time::Instant::now(),
+        }
+    }
+
+    /// A tenth of a second of requests, at least one.
+    fn capacity(per_second: u32) -> f64 {
+        (f64::from(per_second) / 10.0).max(1.0)
+    }
+
+    /// Takes a token if there is one at `now`.
+    fn take(&mut self, per_second: u32, now: std::time::Instant) -> bool {
+        let refill = now.saturating_duration_since(self.at).as_secs_f64() * f64::from(per_second);
+        self.tokens = (self.tokens + refill).min(Bucket::capacity(per_second));
+        self.at = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
 }
 
 impl FaultState {
     pub(crate) fn new(faults: Faults) -> FaultState {
         let rng = StdRng::seed_from_u64(faults.seed);
         FaultState {
+            bucket: Bucket::full(&faults),
             faults,
             rng,
             queue: VecDeque::new(),
@@ -352,6 +417,7 @@ impl FaultState {
     /// Replaces the configuration and reseeds the draw; queued faults stay queued.
     pub(crate) fn set(&mut self, faults: Faults) {
         self.rng = StdRng::seed_from_u64(faults.seed);
+        self.bucket = Bucket::full(&faults);
         self.faults = faults;
     }
 
@@ -408,6 +474,12 @@ impl FaultState {
             return (Duration::ZERO, None);
         }
         let latency = Duration::from_millis(self.faults.latency_ms);
+        if let Some(per_second) = self.faults.rate_limit {
+            if !self.bucket.take(per_second, std::time::Instant::now()) {
+                self.injected[FaultKind::TooManyRequests.index()] += 1;
+                return (latency, Some(FaultKind::TooManyRequests));
+            }
+        }
         let kind = self.queue.pop_front().or_else(|| {
             if self.faults.probabilities.iter().all(|p| *p == 0.0) {
                 return None;
@@ -532,8 +604,56 @@ mod tests {
     }
 
     #[test]
+    fn a_rate_limit_round_trips_and_counts_as_a_fault() {
+        let f = Faults::parse("rate=200,latency=20").unwrap();
+        assert_eq!(f.rate_limit, Some(200));
+        assert!(!f.is_none());
+        assert_eq!(Faults::parse(&f.to_string()).unwrap(), f);
+        assert!(!Faults::none().with_rate_limit(5).is_none());
+    }
+
+    #[test]
+    fn the_rate_limit_takes_a_tenth_of_a_second_at_once_then_its_rate() {
+        let t0 = std::time::Instant::now();
+        let ms = |n: u64| t0 + Duration::from_millis(n);
+        let faults = Faults::none().with_rate_limit(100);
+        let mut bucket = Bucket {
+            at: t0,
+            ..Bucket::full(&faults)
+        };
+        let burst = (0..15).filter(|_| bucket.take(100, t0)).count();
+        assert_eq!(burst, 10, "a tenth of a second's worth at once");
+        assert!(!bucket.take(100, ms(5)), "half a token is not a request");
+        assert!(bucket.take(100, ms(10)), "one more every 10 ms");
+        assert!(!bucket.take(100, ms(10)));
+        // A quiet second refills only the burst, not a second's worth.
+        let after_a_pause = (0..200).filter(|_| bucket.take(100, ms(1_010))).count();
+        assert_eq!(after_a_pause, 10);
+        // At least one request a second, at least one at a time.
+        let mut slow = Bucket::full(&Faults::none().with_rate_limit(1));
+        assert!(slow.take(1, slow.at));
+        assert!(!slow.take(1, slow.at + Duration::from_millis(500)));
+        assert!(slow.take(1, slow.at + Duration::from_millis(1_000)));
+    }
+
+    #[test]
+    fn a_request_over_the_rate_limit_is_answered_429() {
+        let mut s = FaultState::new(Faults::none().with_rate_limit(10));
+        assert_eq!(s.draw(&Method::POST).1, None, "the bucket holds one");
+        assert_eq!(s.draw(&Method::POST).1, Some(FaultKind::TooManyRequests));
+        assert_eq!(s.injected(FaultKind::TooManyRequests), 1);
+        assert_eq!(
+            s.draw(&Method::GET).1,
+            None,
+            "GETs are not limited by default"
+        );
+    }
+
+    #[test]
     fn bad_specs_are_refused() {
         for bad in [
+            "rate=0",
+            "rate=-3",
             "500",
             "500=2",
             "foo=0.1",
