@@ -21,7 +21,8 @@ use crate::{args, output, Ctx};
 pub struct PullArgs {
     #[command(flatten)]
     pub what: PullTarget,
-    /// Listings in flight at once with --all (1 to 64; default 8)
+    /// The most listings in flight at once with --all (1 to 64; default 8); below it the pull
+    /// finds what the server sustains, as sync does
     #[arg(long, value_name = "N",
           value_parser = clap::value_parser!(u16).range(1..=MAX_PULL_CONCURRENCY as i64))]
     pub concurrency: Option<u16>,

@@ -62,8 +62,9 @@ pub struct SyncArgs {
     /// (after 1 s more for requests in flight) and exits 130
     #[arg(long, value_name = "SECS", default_value_t = 120)]
     pub timeout: u64,
-    /// Requests in flight at once
-    #[arg(long, value_name = "N", default_value_t = 8,
+    /// The most requests in flight at once; below it the engine finds what the server sustains
+    /// (more while answers come faster, fewer when they slow down or the server asks to wait)
+    #[arg(long, value_name = "N", default_value_t = 32,
           value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: u16,
     /// Send again every change whose outcome is unknown, accepting a possible duplicate (for a

@@ -36,6 +36,8 @@ mod undo;
 mod upgrade;
 
 // The sync engine (crates/core/src/sync).
+#[path = "core/sync_adaptive.rs"]
+mod sync_adaptive;
 #[path = "core/sync_corrections.rs"]
 mod sync_corrections;
 #[path = "core/sync_garbage.rs"]

@@ -1,10 +1,12 @@
-//! Carrying out a plan's POSTs: chains with bounded concurrency (the listings of the reconcile
-//! step are [`super::reconcile_pass`]). HTTP
+//! Carrying out a plan's POSTs: chains, as many in flight and as fast as the engine's
+//! [`super::adaptive`] controller allows (the listings of the reconcile step are
+//! [`super::reconcile_pass`]). HTTP
 //! runs in spawned tasks over the shared client; every database write happens here, in the
 //! engine's own task, between awaits.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
+use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use tokio::task::{JoinError, JoinSet};
@@ -12,6 +14,7 @@ use tokio::task::{JoinError, JoinSet};
 use crate::error::Result;
 use crate::outbox::ItemState;
 use crate::secret::Secret;
+use crate::sync::adaptive::Answer;
 use crate::sync::api::{Exchange, FailStage};
 use crate::sync::classify::{classify_post, PostOutcome};
 use crate::sync::engine::{scrub, Engine};
@@ -46,10 +49,12 @@ struct Armed {
     body: Attendance,
 }
 
-/// A POST's task ended: the item and what came back.
+/// A POST's task ended: the item, what came back, when it left and when it came back.
 struct Sent {
     armed: Armed,
     ex: Exchange,
+    left: Instant,
+    back: Instant,
 }
 
 /// A POST's answer, classified once, to be written down.
@@ -64,9 +69,23 @@ struct Settled {
     left: bool,
 }
 
+/// What a POST's answer says about the server's load, for the adaptive concurrency.
+fn load_signal(outcome: &PostOutcome) -> Answer {
+    match outcome {
+        PostOutcome::Throttled { .. } => Answer::Refused,
+        PostOutcome::Transient(_) => Answer::Failed,
+        // An answer about the record or the token, or one unclear for another reason (a garbled
+        // body, a drop): a slow one shows in its round trip.
+        PostOutcome::Created(_)
+        | PostOutcome::Rejected(_)
+        | PostOutcome::Ambiguous(_)
+        | PostOutcome::Blocked(_) => Answer::Fine,
+    }
+}
+
 impl Settled {
     fn new(sent: Sent, now: DateTime<Utc>, school_id_set: bool) -> Settled {
-        let Sent { armed, ex } = sent;
+        let Sent { armed, ex, .. } = sent;
         Settled {
             outcome: classify_post(&ex, &armed.body, now, school_id_set),
             answered: matches!(ex, Exchange::Answered { .. }),
@@ -85,10 +104,11 @@ impl Settled {
 }
 
 impl Engine {
-    /// Sends chains `concurrency` at a time.
+    /// Sends chains as many at a time and as fast as [`Engine::adaptive`] allows (at most
+    /// `concurrency`).
     ///
-    /// An item is committed `sending` ("armed") before its POST may leave. Up to `concurrency`
-    /// items are kept armed ahead, so when an answer comes back the next POST leaves at once,
+    /// An item is committed `sending` ("armed") before its POST may leave. As many items as may
+    /// be in flight are kept armed ahead, so when an answer comes back the next POST leaves at once,
     /// and the answer is written down afterwards, together with the arming of the next items,
     /// in one commit (with `synchronous=FULL` each commit is a disk flush: one per turn, not
     /// two per item). Armed items that never left go back to `pending`.
@@ -104,21 +124,28 @@ impl Engine {
         let mut inflight: JoinSet<Sent> = JoinSet::new();
         let mut done: Vec<Settled> = Vec::new();
         let mut stop = false;
-        let limit = self.config.concurrency.max(1);
         let result = loop {
             // An answer that stops the queue is written down before anything else leaves.
             let halt = stop || self.cancelled() || done.iter().any(|s| s.outcome.stops_queue());
-            while !halt && inflight.len() < limit {
+            while !halt && self.adaptive.may_start(Instant::now()) {
                 let Some(next) = armed.pop_front() else {
                     break;
                 };
                 let api = self.api.clone();
                 let token = shared_token.clone();
+                let left = Instant::now();
+                self.adaptive.started(left);
                 inflight.spawn(async move {
                     let ex = api.create(&token, &next.body).await;
-                    Sent { armed: next, ex }
+                    Sent {
+                        armed: next,
+                        ex,
+                        left,
+                        back: Instant::now(),
+                    }
                 });
             }
+            let limit = self.adaptive.limit();
             let arm_more = !halt && armed.len() < limit && !ready.is_empty();
             if !done.is_empty() || arm_more {
                 let turn = Turn {
@@ -134,6 +161,23 @@ impl Engine {
                 self.publish(false);
                 continue;
             }
+            // The pace holds the next armed POST back: wait for it, or for an answer.
+            let paced = (!halt && !armed.is_empty())
+                .then(|| self.adaptive.next_start())
+                .flatten();
+            if let Some(at) = paced {
+                let at = tokio::time::Instant::from_std(at);
+                tokio::select! {
+                    joined = self.stop.join_next(&mut inflight), if !inflight.is_empty() => {
+                        if let Some(joined) = joined {
+                            self.collect(joined, &mut done, report);
+                        }
+                    }
+                    () = tokio::time::sleep_until(at) => {}
+                    () = self.stop.stopping() => {}
+                }
+                continue;
+            }
             // At the stop's cut, POSTs still in flight are aborted.
             match self.stop.join_next(&mut inflight).await {
                 None => break Ok(()),
@@ -145,7 +189,9 @@ impl Engine {
         };
         // Wait out what is in flight (on error too, until the stop's cut) so nothing is left
         // behind unrecorded.
-        while self.stop.join_next(&mut inflight).await.is_some() {}
+        while self.stop.join_next(&mut inflight).await.is_some() {
+            self.adaptive.abandoned();
+        }
         let now = self.clock.now();
         for a in armed {
             queue::unarm(self.store.conn(), a.id, now)?;
@@ -167,17 +213,26 @@ impl Engine {
 
     /// A POST's task ended: its answer is classified, to be written down, unless it has none.
     fn collect(
-        &self,
+        &mut self,
         joined: Result<Sent, JoinError>,
         done: &mut Vec<Settled>,
         report: &mut PassReport,
     ) {
         match joined {
-            Ok(sent) => done.push(Settled::new(sent, self.clock.now(), self.school_id_set())),
+            Ok(sent) => {
+                let (left, back) = (sent.left, sent.back);
+                let settled = Settled::new(sent, self.clock.now(), self.school_id_set());
+                self.adaptive
+                    .finished(left, back, load_signal(&settled.outcome));
+                done.push(settled);
+            }
             // Cut at the stop, on the wire: its item stays `sending`, recovered below as unknown.
-            Err(e) if e.is_cancelled() => report.sent += 1,
+            Err(e) if e.is_cancelled() => {
+                self.adaptive.abandoned();
+                report.sent += 1;
+            }
             // A task that died leaves its item `sending`; it is recovered below.
-            Err(_) => {}
+            Err(_) => self.adaptive.abandoned(),
         }
     }
 

@@ -20,6 +20,7 @@ use crate::error::Result;
 use crate::ids::Id;
 use crate::secret::Secret;
 use crate::store::Store;
+use crate::sync::adaptive::Adaptive;
 use crate::sync::api::ApiClient;
 use crate::sync::lock::EngineLock;
 use crate::sync::plan::{self, backoff, Gate, Plan};
@@ -28,10 +29,14 @@ use crate::sync::status::{load_status, BlockReason, Blocked, PassReport, QueueSt
 use crate::sync::stop::{Stop, StopReason, StopSignal};
 use crate::sync::tokens::TokenSource;
 
+/// The ceiling of the delivery's concurrency unless the user sets one.
+pub const DEFAULT_CONCURRENCY: usize = 32;
+
 /// Knobs of the engine. Tests shrink the durations to milliseconds.
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
-    /// POSTs (and GETs) in flight at once, across marks.
+    /// The most POSTs (and GETs) in flight at once, across marks: the ceiling of the adaptive
+    /// concurrency ([`super::adaptive`]), which finds what the server sustains below it.
     pub concurrency: usize,
     pub backoff_base: Duration,
     pub backoff_cap: Duration,
@@ -53,7 +58,7 @@ pub struct EngineConfig {
 impl Default for EngineConfig {
     fn default() -> Self {
         EngineConfig {
-            concurrency: 8,
+            concurrency: DEFAULT_CONCURRENCY,
             backoff_base: Duration::from_secs(2),
             backoff_cap: Duration::from_secs(600),
             debounce: Duration::from_millis(1500),
@@ -97,6 +102,8 @@ pub struct Engine {
     pub(crate) offline_streak: u32,
     pub(crate) offline_until: Option<DateTime<Utc>>,
     pub(crate) throttle_streak: u32,
+    /// How many POSTs may be in flight and how fast they may leave, learnt across passes.
+    pub(crate) adaptive: Adaptive,
     /// Failed listings in a row, by offering (the backoff of its unknown items).
     pub(crate) reconcile_failures: HashMap<Id, u32>,
     last_success: Option<DateTime<Utc>>,
@@ -150,7 +157,9 @@ impl Engine {
             None => StdRng::from_os_rng(),
         };
         let (status_tx, _) = watch::channel(SyncStatus::default());
+        let adaptive = Adaptive::new(config.concurrency, std::time::Instant::now());
         let mut engine = Engine {
+            adaptive,
             store,
             api,
             tokens,

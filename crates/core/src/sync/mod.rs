@@ -17,6 +17,7 @@
 //!   with, so the roll shows other writers' marks; [`effective`]: the mark shown when device and server
 //!   disagree.
 
+pub mod adaptive;
 pub mod api;
 pub mod classify;
 mod deliver;

@@ -34,7 +34,8 @@ impl Engine {
         let mut todo: VecDeque<Id> = offerings.into();
         let mut inflight: JoinSet<(Id, Exchange)> = JoinSet::new();
         let mut stop = false;
-        let limit = self.config.concurrency.max(1);
+        // As many listings at once as POSTs may be in flight now.
+        let limit = self.adaptive.limit();
         loop {
             while !stop && !self.cancelled() && inflight.len() < limit {
                 let Some(offering) = todo.pop_front() else {

@@ -3,7 +3,7 @@
 //! whole school.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use tokio::task::JoinSet;
@@ -13,6 +13,7 @@ use crate::clock::{rfc3339, Clock};
 use crate::error::{Error, Result};
 use crate::ids::Id;
 use crate::store::Store;
+use crate::sync::adaptive::{Adaptive, Answer};
 use crate::sync::api::{ApiClient, ListFilter};
 use crate::sync::engine::scrub;
 use crate::sync::record::Listing;
@@ -39,7 +40,8 @@ const SETTING_SCHOOL_PULL_AT: &str = "pull.school_at";
 /// How a school pull runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct PullAllOptions {
-    /// Listings in flight at once (1 to [`MAX_PULL_CONCURRENCY`]).
+    /// The most listings in flight at once (1 to [`MAX_PULL_CONCURRENCY`]): the ceiling of the
+    /// adaptive concurrency ([`crate::sync::adaptive`]), as for the delivery.
     pub concurrency: usize,
 }
 
@@ -171,8 +173,15 @@ pub async fn pull_all(
             not_before: start,
         })
         .collect();
-    type Answer = (Due, std::result::Result<Listing, ListFailure>);
+    // The listing, and when it left and came back.
+    type Answer = (
+        Due,
+        std::result::Result<Listing, ListFailure>,
+        Instant,
+        Instant,
+    );
     let mut inflight: JoinSet<Answer> = JoinSet::new();
+    let mut adaptive = Adaptive::new(opts.concurrency, Instant::now());
     loop {
         if stop.is_stopping() {
             report.cancelled = !queue.is_empty() || !inflight.is_empty();
@@ -180,7 +189,7 @@ pub async fn pull_all(
         }
         let now = tokio::time::Instant::now();
         let pause_over = paused_until.is_none_or(|until| until <= now);
-        while pause_over && inflight.len() < opts.concurrency {
+        while pause_over && adaptive.may_start(now.into_std()) {
             let Some(at) = queue.iter().position(|d| d.not_before <= now) else {
                 break;
             };
@@ -191,32 +200,38 @@ pub async fn pull_all(
             let (api, token) = (api.clone(), token.clone());
             let filter = ListFilter::Offering(offerings[due.index].0.clone());
             let asked_at = clock.now();
+            let left = Instant::now();
+            adaptive.started(left);
             inflight.spawn(async move {
                 let listed = fetch_listing(&api, &token, &filter, asked_at).await;
-                (due, listed)
+                (due, listed, left, Instant::now())
             });
         }
         if inflight.is_empty() && queue.is_empty() {
             break;
         }
-        // Nothing in flight: wait for the pause to end or the next retry to be due.
+        // Room for more: wait for the pause to end, the next retry to be due or the pace.
+        let paced = adaptive.next_start().map(tokio::time::Instant::from_std);
         let wake = queue
             .iter()
             .map(|d| d.not_before)
             .min()
-            .map(|t| paused_until.map_or(t, |p| p.max(t)));
+            .map(|t| paused_until.map_or(t, |p| p.max(t)))
+            .map(|t| paced.map_or(t, |p| p.max(t)));
         let joined = tokio::select! {
             joined = stop.join_next(&mut inflight), if !inflight.is_empty() => joined,
-            () = sleep_until(wake), if inflight.len() < opts.concurrency || inflight.is_empty() => {
+            () = sleep_until(wake), if inflight.len() < adaptive.limit() || inflight.is_empty() => {
                 continue
             }
             () = stop.stopping() => continue,
         };
         let Some(joined) = joined else { continue };
         // A listing cut at the stop is dropped (aborted): nothing of it was written.
-        let Ok((mut due, listed)) = joined else {
+        let Ok((mut due, listed, left, back)) = joined else {
+            adaptive.abandoned();
             continue;
         };
+        adaptive.finished(left, back, load_signal(&listed));
         let (offering_id, name) = &offerings[due.index];
         let filter = ListFilter::Offering(offering_id.clone());
         let now = clock.now();
@@ -282,6 +297,15 @@ pub async fn pull_all(
     }
     report.as_of = last_school_pull(store)?;
     Ok(report)
+}
+
+/// What a listing's answer says about the server's load, for the adaptive concurrency.
+fn load_signal(listed: &std::result::Result<Listing, ListFailure>) -> Answer {
+    match listed {
+        Err(ListFailure::Throttled { .. }) => Answer::Refused,
+        Err(ListFailure::Transient(_)) => Answer::Failed,
+        Ok(_) | Err(_) => Answer::Fine,
+    }
 }
 
 /// Sleeps until `at` (`None`: forever).
