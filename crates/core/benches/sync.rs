@@ -1,14 +1,15 @@
-//! Delivery throughput against athena-sim with 20 ms of latency per POST: 10,000 marks over 40
-//! offerings drained by the engine (concurrency 8), and, in the same run, the naive approach
-//! (one POST after another, awaiting each, with the same client) over a smaller sample. The
-//! bound for the engine is concurrency ÷ latency = 8 ÷ 20 ms = 400 records/s.
-//! Targets: engine ≥ 10× the sequential loop and ≥ 70 % of the bound.
+//! Delivery throughput against athena-sim, by latency (5, 20, 100 and 250 ms per POST): 10,000
+//! marks over 40 offerings drained by the engine with its adaptive concurrency (ceiling 32); in
+//! the same run, at each latency, a sweep of fixed concurrencies (1 to 32, each over about 40
+//! round trips) and the sequential loop (one POST after another, awaiting each, with the same
+//! client). Then the same 10,000 marks against a server that takes 100 requests a second and
+//! answers the rest 429 (athena-sim's rate limit).
+//! Targets: adaptive >= 10x the sequential loop at 20 ms and >= 85 % of the best fixed
+//! concurrency at every latency; under the rate limit, within 10 % of it with no more than 2 % of
+//! requests answered 429.
 //!
-//! `cargo bench -p rollbook-core --bench sync` (env BENCH_MARKS, BENCH_NAIVE, BENCH_CONCURRENCY,
-//! BENCH_DIR to change the run).
-//!
-//! Note: the sequential loop runs at about 1 / (latency + ~1.7 ms) ≈ 46/s here, so at
-//! concurrency 8 even the bound (400/s) is only ≈ 8.7× it; the 10× target needs concurrency ≥ 10.
+//! `cargo bench -p rollbook-core --bench sync` (env BENCH_MARKS, BENCH_LATENCIES (e.g. `20,100`),
+//! BENCH_RATE, BENCH_DIR to change the run).
 //!
 //! `BENCH_SCENARIO=faults cargo bench -p rollbook-core --bench sync`: instead, the time until 500
 //! marks (25 per offering) are all confirmed with the engine's default settings while athena-sim
@@ -44,7 +45,6 @@ use rollbook_core::{Day, Id, Status};
 const TOKEN: &str = "bench-token";
 const OFFERINGS: usize = 40;
 const LATENCY_MS: u64 = 20;
-const CONCURRENCY: usize = 8;
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -97,24 +97,6 @@ fn fill_outbox(store: &mut Store, n: usize) {
     tx.commit().expect("commit");
 }
 
-/// User + system CPU time of this process (client and in-process sim), from /proc.
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let fields: Vec<&str> = stat
-        .rsplit(')')
-        .next()
-        .unwrap_or("")
-        .split_whitespace()
-        .collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    (ticks(11) + ticks(12)) / 100.0
-}
-
 fn main() {
     // `cargo bench` passes --bench; `cargo test --benches` passes nothing: run small then.
     let full = std::env::args().any(|a| a == "--bench");
@@ -127,18 +109,23 @@ fn main() {
     if std::env::var("BENCH_SCENARIO").is_ok_and(|s| s == "school-pull") {
         return school_pull::run(full);
     }
-    let marks = env_usize("BENCH_MARKS", if full { 10_000 } else { 200 });
-    let naive_n = env_usize("BENCH_NAIVE", if full { 300 } else { 20 });
-    let concurrency = env_usize("BENCH_CONCURRENCY", CONCURRENCY).max(1);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(async {
+    throughput::run(full);
+}
+
+/// The default scenario: delivery throughput by latency, adaptive against fixed concurrency.
+mod throughput {
+    use super::*;
+
+    /// Fixed concurrencies of the sweep (up to the default ceiling).
+    const SWEEP: [usize; 6] = [1, 2, 4, 8, 16, 32];
+
+    /// One engine run of `marks` outbox items against a fresh sim with `faults`: seconds, and
+    /// the requests the sim refused with 429.
+    pub async fn engine_run(marks: usize, config: EngineConfig, faults: Faults) -> (f64, u64) {
         let sim = Sim::builder()
             .empty_store()
             .token(TOKEN, &["write:attendance", "read:attendance"])
-            .faults(Faults::none().with_latency_ms(LATENCY_MS))
+            .faults(faults)
             .start()
             .await
             .expect("sim");
@@ -154,67 +141,142 @@ fn main() {
         let mut store = Store::open(&path).expect("db");
         fill_outbox(&mut store, marks);
         drop(store);
-
-        let config = EngineConfig {
-            concurrency,
-            seed: Some(1),
-            ..Default::default()
-        };
         let mut engine = Engine::new(
             Store::open(&path).expect("engine db"),
-            api.clone(),
+            api,
             TokenSource::fixed(TOKEN),
             Arc::new(SystemClock),
-            config,
+            EngineConfig {
+                seed: Some(1),
+                ..config
+            },
         )
         .expect("engine");
-        let cpu_before = cpu_seconds();
         let started = Instant::now();
-        let report = engine.pass().await.expect("pass");
-        let engine_secs = started.elapsed().as_secs_f64();
-        let cpu = cpu_seconds() - cpu_before;
+        let drained = engine
+            .drain(Duration::from_secs(3600))
+            .await
+            .expect("drain");
+        let secs = started.elapsed().as_secs_f64();
         assert_eq!(
-            report.confirmed as usize, marks,
-            "every mark delivered: {report:?}"
+            drained.report.confirmed as usize, marks,
+            "every mark delivered: {drained:?}"
         );
         assert_eq!(sim.record_count(), marks, "exactly once");
-        let engine_rate = marks as f64 / engine_secs;
+        let refused = sim.fault_count(athena_sim::FaultKind::TooManyRequests);
+        sim.shutdown().await;
+        (secs, refused)
+    }
 
+    /// POSTs one after another, awaiting each, with the engine's client: records a second.
+    async fn sequential(latency_ms: u64, n: usize) -> f64 {
+        let sim = Sim::builder()
+            .empty_store()
+            .token(TOKEN, &["write:attendance", "read:attendance"])
+            .faults(Faults::none().with_latency_ms(latency_ms))
+            .start()
+            .await
+            .expect("sim");
+        let api = ApiClient::new(ApiConfig::new(
+            BaseUrl::parse(&sim.base_url()).expect("url"),
+        ))
+        .expect("client");
         let token = Secret::new(TOKEN).expect("token");
         let started = Instant::now();
-        for i in 0..naive_n {
-            let ex = api.create(&token, &attendance(marks + i)).await;
+        for i in 0..n {
+            let ex = api.create(&token, &attendance(i)).await;
             assert!(
                 matches!(ex, Exchange::Answered { status: 201, .. }),
-                "naive POST {i}"
+                "sequential POST {i}"
             );
         }
-        let naive_secs = started.elapsed().as_secs_f64();
-        let naive_rate = naive_n as f64 / naive_secs;
-
-        let bound = concurrency as f64 / Duration::from_millis(LATENCY_MS).as_secs_f64();
-        println!("sync throughput, athena-sim latency {LATENCY_MS} ms, concurrency {concurrency}");
-        println!(
-            "  engine:     {marks} marks over {OFFERINGS} offerings in {engine_secs:.2} s = \
-             {engine_rate:.0} records/s"
-        );
-        println!(
-            "  sequential: {naive_n} POSTs one after another in {naive_secs:.2} s = \
-             {naive_rate:.1} records/s"
-        );
-        println!("  bound:      concurrency / latency = {bound:.0} records/s");
-        println!(
-            "  process CPU during the engine run: {cpu:.1} s ({:.2} ms per record, client and \
-             sim together)",
-            1000.0 * cpu / marks as f64
-        );
-        println!(
-            "  engine = {:.1}x sequential (target >= 10x), {:.0} % of the bound (target >= 70 %)",
-            engine_rate / naive_rate,
-            100.0 * engine_rate / bound
-        );
+        let rate = n as f64 / started.elapsed().as_secs_f64();
         sim.shutdown().await;
-    });
+        rate
+    }
+
+    fn fixed(concurrency: usize) -> EngineConfig {
+        EngineConfig {
+            concurrency,
+            adaptive: false,
+            ..Default::default()
+        }
+    }
+
+    pub fn run(full: bool) {
+        let marks = env_usize("BENCH_MARKS", if full { 10_000 } else { 200 });
+        let latencies: Vec<u64> = std::env::var("BENCH_LATENCIES")
+            .unwrap_or_else(|_| {
+                if full {
+                    "5,20,100,250".into()
+                } else {
+                    "20".into()
+                }
+            })
+            .split(',')
+            .filter_map(|v| v.trim().parse().ok())
+            .collect();
+        let rate_limit = env_usize("BENCH_RATE", 100) as u32;
+        let ceiling = rollbook_core::sync::DEFAULT_CONCURRENCY;
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async {
+            println!(
+                "sync throughput: {marks} marks over {OFFERINGS} offerings; adaptive (ceiling \
+                 {ceiling}) against a sweep of fixed concurrencies, each fixed run about 40 \
+                 round trips ({{c}} x 40 marks, 40 to {marks}), and the sequential loop"
+            );
+            for latency in latencies {
+                let faults = Faults::none().with_latency_ms(latency);
+                let round_trips = (2_000 / latency.max(1)).max(40) as usize;
+                let naive_n = round_trips.min(if full { 300 } else { 20 });
+                let naive = sequential(latency, naive_n).await;
+                let mut best = (0usize, 0.0f64);
+                let mut sweep = Vec::new();
+                for c in SWEEP {
+                    let n = (c * round_trips).clamp(40, marks);
+                    let (secs, _) = engine_run(n, fixed(c), faults.clone()).await;
+                    let rate = n as f64 / secs;
+                    if rate > best.1 {
+                        best = (c, rate);
+                    }
+                    sweep.push(format!("{c}: {rate:.0}"));
+                }
+                let (secs, _) = engine_run(marks, EngineConfig::default(), faults).await;
+                let adaptive = marks as f64 / secs;
+                println!("latency {latency} ms");
+                println!("  sequential: {naive_n} POSTs: {naive:.1} records/s");
+                println!("  fixed:      {} records/s", sweep.join(", "));
+                println!(
+                    "  adaptive:   {marks} marks in {secs:.2} s = {adaptive:.0} records/s = \
+                     {:.1}x sequential, {:.0} % of the best fixed ({} at {:.0}/s)",
+                    adaptive / naive,
+                    100.0 * adaptive / best.1,
+                    best.0,
+                    best.1
+                );
+            }
+            let latency = LATENCY_MS;
+            let faults = Faults::none()
+                .with_latency_ms(latency)
+                .with_rate_limit(rate_limit);
+            let (secs, refused) = engine_run(marks, EngineConfig::default(), faults).await;
+            let rate = marks as f64 / secs;
+            let requests = marks as u64 + refused;
+            println!(
+                "rate-limited server: {rate_limit} requests/s (bucket of a tenth of a second, \
+                 429 with Retry-After: 1), latency {latency} ms"
+            );
+            println!(
+                "  adaptive:   {marks} marks in {secs:.2} s = {rate:.1} records/s = {:.1} % of \
+                 the limit; {refused} of {requests} requests answered 429 ({:.2} %)",
+                100.0 * rate / f64::from(rate_limit),
+                100.0 * refused as f64 / requests as f64
+            );
+        });
+    }
 }
 
 /// `BENCH_SCENARIO=refresh`: the refresh of one offering of 30 students with a term of records

@@ -72,6 +72,8 @@ impl Round {
 /// The controller: see the module documentation.
 #[derive(Debug, Clone)]
 pub struct Adaptive {
+    /// Kept at the ceiling whatever the answers (measurements of a fixed concurrency).
+    fixed: bool,
     ceiling: usize,
     limit: f64,
     growing_fast: bool,
@@ -105,6 +107,7 @@ impl Adaptive {
     pub fn new(ceiling: usize, now: Instant) -> Adaptive {
         let ceiling = ceiling.max(1);
         Adaptive {
+            fixed: false,
             ceiling,
             limit: START.min(ceiling) as f64,
             growing_fast: true,
@@ -121,6 +124,15 @@ impl Adaptive {
             close_since: None,
             next_start: None,
         }
+    }
+
+    /// A concurrency of `n` that never moves and no pace: what a fixed setting does, for the
+    /// benchmarks' comparison.
+    pub fn fixed(n: usize, now: Instant) -> Adaptive {
+        let mut fixed = Adaptive::new(n, now);
+        fixed.fixed = true;
+        fixed.limit = fixed.ceiling as f64;
+        fixed
     }
 
     /// How many requests may be in flight now.
@@ -180,6 +192,9 @@ impl Adaptive {
     /// The request that left at `left` was answered (or failed) at `now`.
     pub fn finished(&mut self, left: Instant, now: Instant, answer: Answer) {
         self.in_flight = self.in_flight.saturating_sub(1);
+        if self.fixed {
+            return;
+        }
         match answer {
             Answer::Fine => {
                 self.accepted_at_pace += 1;

@@ -38,6 +38,9 @@ pub struct EngineConfig {
     /// The most POSTs (and GETs) in flight at once, across marks: the ceiling of the adaptive
     /// concurrency ([`super::adaptive`]), which finds what the server sustains below it.
     pub concurrency: usize,
+    /// `false`: exactly `concurrency` in flight whatever the server does (the benchmarks'
+    /// comparison with a fixed setting).
+    pub adaptive: bool,
     pub backoff_base: Duration,
     pub backoff_cap: Duration,
     /// How long a nudge (a mark was just made) waits for more marks before a pass.
@@ -59,6 +62,7 @@ impl Default for EngineConfig {
     fn default() -> Self {
         EngineConfig {
             concurrency: DEFAULT_CONCURRENCY,
+            adaptive: true,
             backoff_base: Duration::from_secs(2),
             backoff_cap: Duration::from_secs(600),
             debounce: Duration::from_millis(1500),
@@ -157,7 +161,12 @@ impl Engine {
             None => StdRng::from_os_rng(),
         };
         let (status_tx, _) = watch::channel(SyncStatus::default());
-        let adaptive = Adaptive::new(config.concurrency, std::time::Instant::now());
+        let now = std::time::Instant::now();
+        let adaptive = if config.adaptive {
+            Adaptive::new(config.concurrency, now)
+        } else {
+            Adaptive::fixed(config.concurrency, now)
+        };
         let mut engine = Engine {
             adaptive,
             store,

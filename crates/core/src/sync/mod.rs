@@ -38,7 +38,7 @@ pub mod stop;
 pub mod tokens;
 
 pub use api::{ApiClient, ApiConfig, BaseUrl, ListFilter};
-pub use engine::{DrainEnd, Drained, Engine, EngineConfig};
+pub use engine::{DrainEnd, Drained, Engine, EngineConfig, DEFAULT_CONCURRENCY};
 pub use handle::SyncHandle;
 pub use pull::{
     last_school_pull, pull_all, pull_offering, pull_student, pull_within, FailedOffering,

@@ -40,6 +40,7 @@ pub fn id(u: impl std::fmt::Display) -> Id {
 pub fn fast() -> EngineConfig {
     EngineConfig {
         concurrency: 8,
+        adaptive: true,
         backoff_base: Duration::from_millis(2),
         backoff_cap: Duration::from_millis(20),
         debounce: Duration::from_millis(30),
