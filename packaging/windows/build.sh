@@ -6,7 +6,7 @@
 # The cross toolchain is Debian's: rustc-web/cargo-web (a second Rust with the standard library's
 # sources, which -Zbuild-std compiles for the target; the usual toolchain stays first on PATH, so
 # these are called by full path) and the mingw-w64 posix-threads cross compilers for the C parts
-# (SQLite, aws-lc, the Windows resources). The Makefile installs them.
+# (SQLite, ring, the Windows resources). The Makefile installs them.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)

@@ -35,7 +35,8 @@ for exe in rollbook.exe rollbook-cli.exe WebView2Loader.dll; do
 	grep -q "file format pei-x86-64" <<<"$head" || fail "$exe is not PE32+ x86-64: $head"
 done
 imports() { $objdump -p "$build/$1" | sed -n 's/^\s*DLL Name: //p' | tr 'A-Z' 'a-z' | sort -u; }
-for dll in kernel32.dll ws2_32.dll bcryptprimitives.dll; do
+# advapi32: the token store (Credential Manager).
+for dll in kernel32.dll ws2_32.dll bcryptprimitives.dll advapi32.dll; do
 	imports rollbook-cli.exe | grep -qx "$dll" || fail "rollbook-cli.exe does not import $dll"
 done
 for dll in webview2loader.dll user32.dll ole32.dll; do
@@ -93,9 +94,9 @@ echo "athena-sim at $url"
 "$sim_bin" --write-roster "$work/roster.csv"
 
 cli() { wine "$program/rollbook-cli.exe" "$@" 2>&1 | tr -d '\r'; }
+# No ROLLBOOK_DATA_DIR: the CLI finds its default, %LOCALAPPDATA%\org.rollbook.app, where the
+# uninstaller looks for the user's data.
 export ROLLBOOK_TOKEN=check-token ROLLBOOK_API_URL="$url"
-# Where the uninstaller looks for the user's data.
-export ROLLBOOK_DATA_DIR="$local_appdata\\org.rollbook.app"
 
 step "roster import, marks, sync --wait, report"
 cli roster import "$(winepath -w "$work/roster.csv")"
