@@ -30,6 +30,8 @@ mod roll;
 mod roster_import;
 #[path = "core/server_marks.rs"]
 mod server_marks;
+#[path = "core/start_up.rs"]
+mod start_up;
 #[path = "core/undo.rs"]
 mod undo;
 #[path = "core/upgrade.rs"]
