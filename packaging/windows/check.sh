@@ -2,9 +2,10 @@
 # `make windows-check`: the Windows installer as a school's IT would use it, under Wine.
 #
 # In a fresh Wine prefix: install silently, then run the installed rollbook-cli.exe through a
-# roster import, marks, a `sync --wait` against athena-sim (the Linux build) on loopback and a
-# `report`; uninstall silently and check the program is gone and the data kept; check the
-# programs and DLLs are PE32+ x86-64 with the imports they need. Wine cannot run WebView2, so the
+# roster import, a sign-in (the token in the Credential Manager), marks, a `sync --wait` against
+# athena-sim (the Linux build) on loopback, a `report` and a sign-out; uninstall silently and
+# check the program is gone and the data kept; check the programs and DLLs are PE32+ x86-64
+# with the imports they need. Wine cannot run WebView2, so the
 # window itself is checked by its imports only (README: what was verified where).
 #
 # Usage: check.sh SETUP_EXE BUILD_DIR SIM_BIN SHIM_DLL
@@ -95,8 +96,16 @@ echo "athena-sim at $url"
 
 cli() { wine "$program/rollbook-cli.exe" "$@" 2>&1 | tr -d '\r'; }
 # No ROLLBOOK_DATA_DIR: the CLI finds its default, %LOCALAPPDATA%\org.rollbook.app, where the
-# uninstaller looks for the user's data.
-export ROLLBOOK_TOKEN=check-token ROLLBOOK_API_URL="$url"
+# uninstaller looks for the user's data. No ROLLBOOK_TOKEN: the token is signed in to the
+# Credential Manager (Wine's, in the registry of the prefix) and read from there.
+unset ROLLBOOK_TOKEN ROLLBOOK_DATA_DIR
+credential='HKCU\Software\Wine\Credential Manager'
+has_credential() { wine reg query "$credential" /s 2>/dev/null | tr -d '\r' | grep -q "org.rollbook.app"; }
+
+step "sign in: the token in the Credential Manager"
+printf 'check-token\n' | wine "$program/rollbook-cli.exe" login --api-url "$url" 2>&1 | tr -d '\r'
+has_credential || fail "login stored no credential"
+echo "ok: a Credential Manager entry for $url"
 
 step "roster import, marks, sync --wait, report"
 cli roster import "$(winepath -w "$work/roster.csv")"
@@ -118,6 +127,14 @@ cli report --student "$first" --json >"$work/report.json"
 grep -q '"days_observed"' "$work/report.json" || fail "report --json has no measures: $(cat "$work/report.json")"
 [ -f "$data/rollbook.db" ] || fail "no database in $data"
 echo "ok: 3 marks delivered, report read, data in $data"
+
+step "sign out deletes the token"
+cli logout
+has_credential && fail "logout left the credential"
+cli sync --timeout 10 >"$work/sync-signed-out.txt" || true
+grep -q "not signed in" "$work/sync-signed-out.txt" ||
+	fail "signed out, sync does not say so: $(cat "$work/sync-signed-out.txt")"
+echo "ok: the credential is gone, and sync says it is not signed in"
 
 step "silent uninstall keeps the data"
 wine "$program/uninstall.exe" /S
