@@ -23,6 +23,14 @@
 //!    first click; the clicks are on one of its classes, on days after its records end.
 //!    `BENCH_SCHOOL=0` leaves this phase out (building the school takes a while).
 //!
+//! 6. launch → interactive and idle memory again, Rollbook and the bare window in turns, with a
+//!    year of data: the teacher's 6 classes (up to 30 students each) marked on 180 school days,
+//!    each mark with its history row, its outbox item delivered and the server record it became,
+//!    and a counselor's pull of 186 more offerings x 30 students x 180 days, about 1,040,000
+//!    cached server records. Built once into `target/bench-year/` (about a minute) and copied
+//!    for the run; the app starts with no token, so no refresh rewrites the cache between
+//!    launches. `BENCH_YEAR=0` leaves this phase out.
+//!
 //! Run with `benches/window.sh` (it builds both programs in the bench profile and provides the
 //! display and D-Bus session); alone, this prints a note and does nothing.
 
@@ -172,6 +180,13 @@ async fn run() {
         Some((clicks, term, sim.list_count() - lists, seconds))
     };
 
+    // Phase 6: launches with a year of data (before phase 5's pull loads the machine).
+    let year = if std::env::var("BENCH_YEAR").as_deref() == Ok("0") || launches == 0 {
+        None
+    } else {
+        Some(launches_with_a_year(&school, &class.id.to_string(), &bare, launches).await)
+    };
+
     // Phase 5: the clicks during the school pull of a school of a million records.
     let pulling = if no_sync || std::env::var("BENCH_SCHOOL").as_deref() == Ok("0") {
         None
@@ -230,6 +245,31 @@ async fn run() {
             }
         );
         print_against_quiet(&p.clicks, &frame);
+    }
+    if let Some(y) = &year {
+        println!(
+            "\n== With a year of data ({} marks of this device, {} cached server records; {} \
+             launches in turns with the bare window)",
+            y.marks,
+            y.records,
+            y.bare_ms.len()
+        );
+        println!(
+            "launch → interactive, median: bare window {:.0} ms; rollbook Today {:.0} ms, grid \
+             {:.0} ms = {:.2}x the bare window (p90 grid {:.0} ms)",
+            median(&y.bare_ms),
+            median(&y.today_ms),
+            median(&y.grid_ms),
+            median(&y.grid_ms) / median(&y.bare_ms),
+            percentile(&y.grid_ms, 90.0)
+        );
+        let mib = |v: &[u64]| median(&v.iter().map(|k| *k as f64 / 1024.0).collect::<Vec<_>>());
+        println!(
+            "idle PSS, median: bare window {:.1} MiB; rollbook {:.1} MiB = {:.2}x",
+            mib(&y.bare_pss),
+            mib(&y.app_pss),
+            mib(&y.app_pss) / mib(&y.bare_pss)
+        );
     }
     if let Some((clicks, term, lists, seconds)) = refreshing {
         println!(
@@ -313,6 +353,191 @@ async fn during_school_pull() -> DuringPull {
         seconds,
         running_after,
     }
+}
+
+/// Phase 6's figures.
+struct YearLaunches {
+    marks: usize,
+    records: usize,
+    bare_ms: Vec<f64>,
+    today_ms: Vec<f64>,
+    grid_ms: Vec<f64>,
+    bare_pss: Vec<u64>,
+    app_pss: Vec<u64>,
+}
+
+/// Bumped when what [`build_year`] writes changes, so a stale build is not reused.
+const YEAR_VERSION: &str = "1";
+
+async fn launches_with_a_year(
+    school: &athena_sim::SampleSchool,
+    offering: &str,
+    bare: &Path,
+    launches: usize,
+) -> YearLaunches {
+    let cache = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-year");
+    let built = cache.join(format!("rollbook-v{YEAR_VERSION}.db"));
+    if !built.is_file() {
+        std::fs::create_dir_all(&cache).expect("target/bench-year");
+        let partial = cache.join("building.db");
+        let _ = std::fs::remove_file(&partial);
+        let started = Instant::now();
+        build_year(school, offering, &partial);
+        std::fs::rename(&partial, &built).expect("the year's database");
+        println!(
+            "built {} in {:.0} s",
+            built.display(),
+            started.elapsed().as_secs_f64()
+        );
+    }
+    let home = tempfile::tempdir().expect("a temp dir");
+    let data_dir = home.path().join("data/org.rollbook.app");
+    std::fs::create_dir_all(&data_dir).expect("the data dir");
+    std::fs::copy(&built, data_dir.join("rollbook.db")).expect("a copy of the year");
+    let (marks, records) = {
+        let store = Store::open_data_dir(&data_dir).expect("the year opens");
+        let count = |sql: &str| -> usize {
+            store
+                .conn()
+                .query_row(sql, [], |r| r.get::<_, i64>(0))
+                .expect("a count") as usize
+        };
+        (
+            count("SELECT COUNT(*) FROM mark"),
+            count("SELECT COUNT(*) FROM server_record"),
+        )
+    };
+    let driver = Driver::start_with(home.path(), &[("ROLLBOOK_TOKEN", "")]);
+    let mut y = YearLaunches {
+        marks,
+        records,
+        bare_ms: Vec::new(),
+        today_ms: Vec::new(),
+        grid_ms: Vec::new(),
+        bare_pss: Vec::new(),
+        app_pss: Vec::new(),
+    };
+    for round in 0..launches {
+        let (ms, pss) = launch_bare(&driver, bare).await;
+        let (today, grid, app_pss) = launch_app(&driver, offering).await;
+        println!(
+            "year launch {}: bare {ms:.0} ms, rollbook today {today:.0} ms / grid {grid:.0} ms; \
+             PSS bare {} MiB, rollbook {} MiB",
+            round + 1,
+            pss_mib(pss),
+            pss_mib(app_pss)
+        );
+        y.bare_ms.push(ms);
+        y.bare_pss.push(pss);
+        y.today_ms.push(today);
+        y.grid_ms.push(grid);
+        y.app_pss.push(app_pss);
+    }
+    y
+}
+
+/// The year of data at `path`: the sample school's roster; its first six classes (the
+/// measured class first) marked on 180 school days through `marks::record_mark` (the mark, its
+/// history row and its outbox item), each item delivered (synced, with the server record it
+/// became in the cache); and a counselor's cache of another 186 offerings x 30 x 180 days.
+fn build_year(school: &athena_sim::SampleSchool, offering: &str, path: &Path) {
+    use rollbook_core::clock::SystemClock;
+    use rollbook_core::marks::{self, DateWindow, Origin};
+    use rollbook_core::{Day, Id, Status};
+
+    let mut store = Store::open(path).expect("the year's database");
+    roster::import_roster_csv(&mut store, school.roster_csv().as_bytes(), "roster.csv")
+        .expect("the roster imports");
+    let yesterday = athena_sim::today_utc() - chrono::TimeDelta::days(1);
+    let mut days: Vec<chrono::NaiveDate> = Vec::new();
+    let mut d = yesterday;
+    while days.len() < 180 {
+        if chrono::Datelike::weekday(&d).number_from_monday() <= 5 {
+            days.push(d);
+        }
+        d -= chrono::TimeDelta::days(1);
+    }
+    let mut classes: Vec<&athena_sim::Offering> = school.offerings.iter().collect();
+    classes.sort_by_key(|o| o.id.to_string() != offering);
+    for (n, class) in classes.iter().take(6).enumerate() {
+        let offering_id = Id::parse(&class.id.to_string()).expect("an id");
+        for (k, e) in school
+            .enrollments_of(class.id)
+            .into_iter()
+            .take(30)
+            .enumerate()
+        {
+            let student = Id::parse(&e.student_id.to_string()).expect("an id");
+            for (i, day) in days.iter().enumerate() {
+                let date = Day::parse(&athena_sim::format_date(*day)).expect("a day");
+                // Mostly present, as a class is.
+                let status = match (n + k * 7 + i) % 20 {
+                    0 => Status::Absent,
+                    1 => Status::Late,
+                    2 => Status::Excused,
+                    _ => Status::Present,
+                };
+                marks::record_mark(
+                    &mut store,
+                    &SystemClock,
+                    DateWindow::new(date).allow_outside(true),
+                    "teacher",
+                    Origin::Grid,
+                    &offering_id,
+                    &student,
+                    date,
+                    status,
+                )
+                .expect("a mark");
+            }
+        }
+    }
+    let tx = store.conn_mut().transaction().expect("a transaction");
+    // Every item delivered: the server record it became, cached as a refresh would.
+    tx.execute_batch(
+        "UPDATE outbox SET state = 'synced', attempts = 1, sent_at = updated_at,
+                server_id = lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' ||
+                    substr(hex(randomblob(2)), 2) || '-8' || substr(hex(randomblob(2)), 2) || '-' ||
+                    hex(randomblob(6))),
+                server_recorded_at = updated_at;
+         INSERT INTO server_record (id, school_id, offering_id, teacher_assignment_id,
+                enrollment_id, student_id, date, status, recorded_at, recorded_at_us, fetched_at)
+         SELECT server_id, NULL, offering_id, teacher_assignment_id, enrollment_id, student_id,
+                date, status, updated_at, id, updated_at
+           FROM outbox;",
+    )
+    .expect("the items delivered");
+    let counselor = athena_sim::SampleSchool::generate_sized(23, 186, 30);
+    {
+        let mut insert = tx
+            .prepare(
+                "INSERT INTO server_record (id, school_id, offering_id, teacher_assignment_id,
+                     enrollment_id, student_id, date, status, recorded_at, recorded_at_us,
+                     fetched_at)
+                 VALUES (?1, NULL, ?2, ?3, ?4, ?5, ?6, ?7, '2026-01-01T00:00:00Z', ?8,
+                         '2026-01-01T00:00:00Z')",
+            )
+            .expect("an insert");
+        for (n, r) in counselor.history(yesterday, 180).iter().enumerate() {
+            insert
+                .execute(rusqlite::params![
+                    r.id.to_string(),
+                    r.course_offering_id.to_string(),
+                    r.teacher_assignment_id.to_string(),
+                    r.course_enrollment_id.to_string(),
+                    r.student_id.to_string(),
+                    athena_sim::format_date(r.attendance_date),
+                    r.status.to_string(),
+                    1_000_000 + n as i64
+                ])
+                .expect("a cached record");
+        }
+    }
+    tx.commit().expect("the year commits");
+    store
+        .conn()
+        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+        .expect("a checkpoint");
 }
 
 /// `target/<profile>/examples/bare_window`, beside this bench's own directory, unless

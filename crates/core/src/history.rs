@@ -144,11 +144,13 @@ pub(crate) fn acknowledge(conn: &Connection, offering: &Id, student: &Id, date: 
 /// The students of an offering on a date whose effective mark is another writer's record the
 /// teacher has not seen yet, over a mark of this device: read by the roll.
 pub(crate) fn unseen_over_own_mark(conn: &Connection, offering: &Id, date: Day) -> Result<Vec<Id>> {
-    // Per student: the newest record (server_record_by_key), this device's mark (mark's primary
+    // Per enrolled student: the newest record (one seek in server_record_by_key; by offering and
+    // date alone it would read every day of the offering), this device's mark (mark's primary
     // key) and what was seen (mark_seen's primary key, offering and date first).
     let mut stmt = conn.prepare_cached(
         "SELECT r.student_id FROM server_record r
          WHERE r.offering_id = ?1 AND r.date = ?2
+           AND r.student_id IN (SELECT student_id FROM enrollment WHERE offering_id = ?1)
            AND EXISTS (SELECT 1 FROM mark m WHERE m.offering_id = r.offering_id
                          AND m.student_id = r.student_id AND m.date = r.date)
          GROUP BY r.student_id

@@ -182,7 +182,8 @@ fn load(
     Ok(out)
 }
 
-/// The effective mark of each student with one, for an offering on a date.
+/// The effective mark of each student enrolled in an offering (active or not) with one, on a
+/// date: what the roll and Today show.
 pub fn for_offering_date(
     store: &Store,
     offering: &Id,
@@ -190,8 +191,8 @@ pub fn for_offering_date(
 ) -> Result<HashMap<Id, EffectiveMark>> {
     let marks = load(
         store,
-        "m.offering_id = ?1 AND m.date = ?2",
-        "offering_id = ?1 AND date = ?2",
+        OFFERING_DATE_LOCAL_WHERE,
+        OFFERING_DATE_SERVER_WHERE,
         params![offering, date],
     )?;
     Ok(marks
@@ -200,6 +201,14 @@ pub fn for_offering_date(
         .collect())
 }
 
+// An offering's marks on a date: one seek per enrolled student in the primary key (mark) and in
+// server_record_by_key, each (offering_id, student_id, date, ...). Filtered by offering and date
+// alone, both would be read from the offering's first key to its last: every day of the year,
+// for one day's roll (tests/core/start_up.rs).
+const OFFERING_DATE_LOCAL_WHERE: &str = "m.offering_id = ?1 AND m.date = ?2
+     AND m.student_id IN (SELECT student_id FROM enrollment WHERE offering_id = ?1)";
+const OFFERING_DATE_SERVER_WHERE: &str = "offering_id = ?1 AND date = ?2
+     AND student_id IN (SELECT student_id FROM enrollment WHERE offering_id = ?1)";
 // A student's marks: every mark references an offering (foreign key), so looking up each
 // offering's (offering_id, student_id, date) range in the primary key reads only this student's
 // marks instead of scanning the table (`mark` has no index by student).
