@@ -63,7 +63,11 @@ fn days_to_keep(store: &Store, raw: Option<&str>) -> Result<u32> {
 /// goes on). Returns what was removed, `None` when everything is kept.
 pub fn purge_at_start(state: &AppState) -> Option<PurgeReport> {
     let (today, now) = (state.today(), state.clock().now());
-    match state.with_store(|store| retention::purge_with_setting(store, today, now)) {
+    // On a connection of its own: the window's commands read meanwhile (WAL), instead of
+    // waiting for the app's connection until a year's purge is done.
+    let purged = Store::open_data_dir(state.data_dir())
+        .and_then(|mut store| retention::purge_with_setting(&mut store, today, now));
+    match purged {
         Ok(report) => report,
         Err(error) => {
             eprintln!("rollbook: old records were not purged: {error}");
