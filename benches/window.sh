@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# The desktop window's figures: launch → interactive (Rollbook and a bare Tauri window), idle
-# memory (PSS of each with its WebKit processes) and click → "saved here" (p50/p95 over 200
+# The desktop window's figures: launch → interactive (Rollbook and a bare Tauri window, also with
+# a year of data), idle memory (PSS of each with its WebKit processes) and click → "saved here" (p50/p95 over 200
 # clicks). Builds both programs in the bench profile (optimized) with the embedded UI, then runs
 # benches/window.rs under Xvfb in a D-Bus session. Usage: benches/window.sh
 # (BENCH_LAUNCHES=N launches of each program, default 10, 0 for the clicks only;
-#  BENCH_NO_SYNC=1 keeps the sync engine idle, to tell its share in the click figures)
+#  BENCH_NO_SYNC=1 keeps the sync engine idle, to tell its share in the click figures;
+#  BENCH_SCHOOL=0 leaves out the clicks during a school pull, BENCH_YEAR=0 the launches with a
+#  year of data; see benches/window.rs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
