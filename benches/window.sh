@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The desktop window's figures: launch → interactive (Rollbook and a bare Tauri window, also with
-# a year of data), idle memory (PSS of each with its WebKit processes) and click → "saved here" (p50/p95 over 200
-# clicks). Builds both programs in the bench profile (optimized) with the embedded UI, then runs
+# The desktop window's figures: launch → interactive (Rollbook and a bare Tauri window, also
+# with a year of data), idle memory (PSS of each with its WebKit processes) and click → "saved
+# here" (p50/p95 over 200 clicks). Builds both programs in the bench profile (optimized) with the embedded UI, then runs
 # benches/window.rs under Xvfb in a D-Bus session. Usage: benches/window.sh
 # (BENCH_LAUNCHES=N launches of each program, default 10, 0 for the clicks only;
 #  BENCH_NO_SYNC=1 keeps the sync engine idle, to tell its share in the click figures;

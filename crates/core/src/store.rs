@@ -171,10 +171,24 @@ impl Store {
     fn configure(&mut self, on_disk: bool) -> Result<()> {
         self.refuse_newer()?;
         if on_disk {
-            // journal_mode returns a row; it must be read, not executed.
-            let mode: String = self
-                .conn
-                .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+            // journal_mode returns a row; it must be read, not executed. Switching a new file
+            // needs it to itself: SQLite answers busy at once, without the busy handler, while
+            // another connection is switching it too, so that is waited for here.
+            let mut tries = 0;
+            let mode: String = loop {
+                match self
+                    .conn
+                    .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+                {
+                    Err(rusqlite::Error::SqliteFailure(e, _))
+                        if e.code == rusqlite::ErrorCode::DatabaseBusy
+                            && wait_for_the_writer(tries) =>
+                    {
+                        tries += 1;
+                    }
+                    other => break other?,
+                }
+            };
             if !mode.eq_ignore_ascii_case("wal") {
                 return Err(Error::Invalid(format!(
                     "the database at {} cannot use write-ahead logging (got {mode})",
@@ -201,7 +215,9 @@ impl Store {
     }
 
     /// Applies every migration newer than the file up to `target`, each in its own
-    /// transaction (after [`Store::configure`], which refused a newer database).
+    /// transaction (after [`Store::configure`], which refused a newer database). Each takes the
+    /// write lock first and reads the version again under it: two connections opening a new
+    /// file at once (the window's and the purge's at start-up) apply each migration once.
     fn migrate_to(&mut self, target: i64) -> Result<()> {
         let found = self.schema_version()?;
         let shown = self.display_path();
@@ -212,7 +228,13 @@ impl Store {
             .skip(found.max(0) as usize)
         {
             let version = i as i64 + 1;
-            let tx = self.conn.transaction()?;
+            let tx = self
+                .conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let now: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            if now >= version {
+                continue;
+            }
             tx.execute_batch(sql)
                 .map_err(|e| Error::Invalid(format!("migration {name} failed on {shown}: {e}")))?;
             tx.pragma_update(None, "user_version", version)?;
@@ -401,6 +423,27 @@ mod tests {
             .permissions()
             .mode();
         assert_eq!(dmode & 0o777, 0o700);
+    }
+
+    #[test]
+    fn connections_opening_a_new_file_at_once_apply_each_migration_once() {
+        for _ in 0..20 {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("rollbook.db");
+            let start = std::sync::Arc::new(std::sync::Barrier::new(4));
+            let opened: Vec<_> = (0..4)
+                .map(|_| {
+                    let (path, start) = (path.clone(), start.clone());
+                    std::thread::spawn(move || {
+                        start.wait();
+                        Store::open(&path).map(|s| s.schema_version().unwrap())
+                    })
+                })
+                .collect();
+            for thread in opened {
+                assert_eq!(thread.join().unwrap().unwrap(), SCHEMA_VERSION);
+            }
+        }
     }
 
     #[test]
