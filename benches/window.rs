@@ -30,6 +30,11 @@
 //!    cached server records. Built once into `target/bench-year/` (about a minute) and copied
 //!    for the run. `BENCH_YEAR=0` leaves this phase out.
 //!
+//! 7. Today → roll: in a running window, 50 times, from the click on a class of 40 in Today
+//!    until its grid has the keyboard focus and its 40 rows (`performance.now()` in the page),
+//!    then back to Today. The class is one of a sized school of 5 offerings x 40 students.
+//!    `BENCH_NAV=0` leaves this phase out.
+//!
 //! Run with `benches/window.sh` (it builds both programs in the bench profile and provides the
 //! display and D-Bus session); alone, this prints a note and does nothing.
 
@@ -195,6 +200,13 @@ async fn run() {
         )
     };
 
+    // Phase 7: Today → roll for a class of 40.
+    let navigation = if std::env::var("BENCH_NAV").as_deref() == Ok("0") {
+        None
+    } else {
+        Some(today_to_roll(&sim.base_url()).await)
+    };
+
     // Phase 5: the clicks during the school pull of a school of a million records.
     let pulling = if no_sync || std::env::var("BENCH_SCHOOL").as_deref() == Ok("0") {
         None
@@ -253,6 +265,15 @@ async fn run() {
             }
         );
         print_against_quiet(&p.clicks, &frame);
+    }
+    if let Some(nav) = &navigation {
+        println!(
+            "\n== Today → roll, a class of 40 ({} times): p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms",
+            nav.len(),
+            percentile(nav, 50.0),
+            percentile(nav, 95.0),
+            nav.iter().copied().fold(0.0, f64::max)
+        );
     }
     if let Some(y) = &year {
         println!(
@@ -362,6 +383,63 @@ async fn during_school_pull() -> DuringPull {
         running_after,
     }
 }
+
+/// Phase 7: milliseconds from the click on a class of 40 in Today to its grid, 50 times.
+async fn today_to_roll(api_url: &str) -> Vec<f64> {
+    let school = athena_sim::SampleSchool::generate_sized(41, 5, 40);
+    let class = school.offerings[0].id.to_string();
+    let home = tempfile::tempdir().expect("a temp dir");
+    {
+        let mut store =
+            Store::open_data_dir(&home.path().join("data/org.rollbook.app")).expect("the data dir");
+        roster::import_roster_csv(&mut store, school.roster_csv().as_bytes(), "roster.csv")
+            .expect("the roster imports");
+        sync::save_api_settings(&store, api_url, None).expect("settings");
+    }
+    let driver = Driver::start_with(home.path(), &[("ROLLBOOK_TOKEN", TOKEN)]);
+    let window = driver.launch(&[]).await;
+    let mut times = Vec::new();
+    for _ in 0..50 {
+        let ms = window
+            .execute_async(TODAY_TO_ROLL_JS, vec![json!(class)])
+            .await
+            .expect("Today, then the roll");
+        times.push(ms.as_f64().expect("a time"));
+    }
+    close(window, Path::new(APP)).await;
+    times
+}
+
+/// Back to Today, then the click on the class until its grid of 40 rows has the focus.
+const TODAY_TO_ROLL_JS: &str = r#"
+const [offering, done] = arguments;
+const link = () => document.querySelector(`[data-testid="offering-${offering}"]`);
+const ready = () =>
+  !!document.activeElement?.closest?.('[role=grid] [role=row]') &&
+  document.querySelectorAll('[role=grid] [role=row][data-student-id]').length >= 40;
+let clicked = null;
+const stop = () => {
+  obs.disconnect();
+  clearInterval(timer);
+  document.removeEventListener('focusin', tick, true);
+};
+const tick = () => {
+  if (clicked === null && link() && !ready()) {
+    clicked = performance.now();
+    link().click();
+  } else if (clicked !== null && ready()) {
+    const ms = performance.now() - clicked;
+    stop();
+    done(ms);
+  }
+};
+const obs = new MutationObserver(tick);
+obs.observe(document.documentElement, { subtree: true, childList: true, attributes: true });
+document.addEventListener('focusin', tick, true);
+const timer = setInterval(tick, 2);
+location.hash = '#/today';
+tick();
+"#;
 
 /// Phase 6's figures.
 struct YearLaunches {

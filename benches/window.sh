@@ -6,7 +6,7 @@
 # (BENCH_LAUNCHES=N launches of each program, default 10, 0 for the clicks only;
 #  BENCH_NO_SYNC=1 keeps the sync engine idle, to tell its share in the click figures;
 #  BENCH_SCHOOL=0 leaves out the clicks during a school pull, BENCH_YEAR=0 the launches with a
-#  year of data; see benches/window.rs)
+#  year of data, BENCH_NAV=0 Today → roll for a class of 40; see benches/window.rs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
