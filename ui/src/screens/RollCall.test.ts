@@ -49,8 +49,8 @@ beforeEach(() => {
     student('carla', 'Carla Díaz', 'present'),
   ];
   m.roster.mockImplementation(async () => rows.map((r) => ({ ...r })));
-  m.today.mockResolvedValue([
-    { id: OFFERING, name: 'Algebra I', teacher_assignment_id: 't', active_students: 4, marked: 1, unsent: 0, state: 'partly' },
+  m.offerings.mockResolvedValue([
+    { id: OFFERING, name: 'Algebra I', teacher_assignment_id: 't', active_students: 4 },
   ]);
   m.setMark.mockImplementation(async (_o, id, _d, status) => {
     rows = rows.map((r) => (r.student_id === id ? { ...r, status, delivery: 'saved_here' } : r));
