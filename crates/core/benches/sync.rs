@@ -119,9 +119,8 @@ mod throughput {
     /// Fixed concurrencies of the sweep (up to the default ceiling).
     const SWEEP: [usize; 6] = [1, 2, 4, 8, 16, 32];
 
-    /// One engine run of `marks` outbox items against a fresh sim with `faults`: seconds, and
-    /// the requests the sim refused with 429.
-    pub async fn engine_run(marks: usize, config: EngineConfig, faults: Faults) -> (f64, u64) {
+    /// A fresh sim with no records and `faults`, and the engine's client for it.
+    async fn sim_and_client(faults: Faults) -> (Sim, ApiClient) {
         let sim = Sim::builder()
             .empty_store()
             .token(TOKEN, &["write:attendance", "read:attendance"])
@@ -133,6 +132,13 @@ mod throughput {
             BaseUrl::parse(&sim.base_url()).expect("url"),
         ))
         .expect("client");
+        (sim, api)
+    }
+
+    /// One engine run of `marks` outbox items against a fresh sim with `faults`: seconds, and
+    /// the requests the sim refused with 429.
+    pub async fn engine_run(marks: usize, config: EngineConfig, faults: Faults) -> (f64, u64) {
+        let (sim, api) = sim_and_client(faults).await;
         let dir = match std::env::var_os("BENCH_DIR") {
             Some(d) => tempfile::tempdir_in(d).expect("tempdir"),
             None => tempfile::tempdir().expect("tempdir"),
@@ -170,17 +176,7 @@ mod throughput {
 
     /// POSTs one after another, awaiting each, with the engine's client: records a second.
     async fn sequential(latency_ms: u64, n: usize) -> f64 {
-        let sim = Sim::builder()
-            .empty_store()
-            .token(TOKEN, &["write:attendance", "read:attendance"])
-            .faults(Faults::none().with_latency_ms(latency_ms))
-            .start()
-            .await
-            .expect("sim");
-        let api = ApiClient::new(ApiConfig::new(
-            BaseUrl::parse(&sim.base_url()).expect("url"),
-        ))
-        .expect("client");
+        let (sim, api) = sim_and_client(Faults::none().with_latency_ms(latency_ms)).await;
         let token = Secret::new(TOKEN).expect("token");
         let started = Instant::now();
         for i in 0..n {
