@@ -140,11 +140,6 @@ impl Adaptive {
         (self.limit.floor() as usize).clamp(1, self.ceiling)
     }
 
-    /// The most it may ever be.
-    pub fn ceiling(&self) -> usize {
-        self.ceiling
-    }
-
     /// Requests a second it keeps to, once the server refused some.
     pub fn pace(&self) -> Option<f64> {
         self.pace
