@@ -6,6 +6,9 @@
 //! The store is opened on first use, so an unreadable or too-new database is reported to the
 //! window as a `{code, message}` error instead of a crash at launch, and is retried on the next
 //! call. The lock is a std Mutex held only inside `with_store`, never across an `.await`.
+//! A command that only reads runs on a read-only connection of its own (`with_reader`), so a
+//! long read (the rolls still to take, a counselor's view) never holds the store's lock that
+//! the next command, a mark being saved among them, waits on.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -36,6 +39,8 @@ enum TokenHome {
 pub struct AppState {
     data_dir: PathBuf,
     store: Mutex<Option<Store>>,
+    /// Read-only connections not in use, for `with_reader`.
+    readers: Mutex<Vec<Store>>,
     clock: Arc<dyn Clock>,
     actor: String,
     tokens: TokenHome,
@@ -52,6 +57,7 @@ impl AppState {
         AppState {
             data_dir,
             store: Mutex::new(None),
+            readers: Mutex::new(Vec::new()),
             clock: Arc::new(SystemClock),
             actor: actor(),
             tokens: TokenHome::Keyring,
@@ -135,6 +141,35 @@ impl AppState {
             empty => empty.insert(Store::open_data_dir(&self.data_dir)?),
         };
         f(store)
+    }
+
+    /// Runs `f`, which only reads, on a read-only connection of its own (WAL: it sees every
+    /// committed change, whatever the store is writing meanwhile), so it neither waits for the
+    /// store's lock nor holds it. A connection is taken from those not in use, or opened beside
+    /// the store (opening it first if needed); it goes back when `f` returns. An in-memory store
+    /// (tests) has no second connection: `f` then runs on the store itself.
+    pub fn with_reader<T, E: From<rollbook_core::Error>>(
+        &self,
+        f: impl FnOnce(&Store) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let idle = self
+            .readers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
+        let reader = match idle {
+            Some(reader) => reader,
+            None => match self.with_store(|store| store.reader())? {
+                Some(reader) => reader,
+                None => return self.with_store(|store| f(store)),
+            },
+        };
+        let result = f(&reader);
+        self.readers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(reader);
+        result
     }
 
     /// Where the API is: the stored settings, overridden by the environment except in demo

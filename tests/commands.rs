@@ -529,6 +529,8 @@ mod dates;
 mod demo_exports;
 #[path = "commands/fuzz.rs"]
 mod fuzz;
+#[path = "commands/readers.rs"]
+mod readers;
 #[path = "commands/retention.rs"]
 mod retention;
 #[path = "commands/school_pull.rs"]

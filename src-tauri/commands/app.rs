@@ -19,7 +19,7 @@ pub struct AppInfo {
 /// Opens the store if needed and tells where it is and its schema version.
 #[tauri::command(async)]
 pub fn app_info(state: State<'_, AppState>) -> Result<AppInfo> {
-    let schema_version = state.with_store(|store| store.schema_version())?;
+    let schema_version = state.with_reader(|store| store.schema_version())?;
     let data_dir = state.data_dir().to_path_buf();
     let db_path = data_dir.join(paths::DB_FILE);
     Ok(AppInfo {

@@ -13,13 +13,13 @@ use crate::state::AppState;
 #[tauri::command(async)]
 pub fn missing_rolls(state: State<'_, AppState>) -> Result<Vec<MissingRoll>> {
     let today = state.today();
-    state.with_store(|store| roll::missing_rolls(store, today, MISSING_ROLL_DAYS))
+    state.with_reader(|store| roll::missing_rolls(store, today, MISSING_ROLL_DAYS))
 }
 
 /// The non-school days and each offering's meeting days.
 #[tauri::command(async)]
 pub fn calendar(state: State<'_, AppState>) -> Result<CalendarView> {
-    state.with_store(|store| calendar::view(store))
+    state.with_reader(calendar::view)
 }
 
 /// Sets the weekdays an offering meets (ISO numbers, 1 = Monday; none: Monday to Friday) and

@@ -44,7 +44,7 @@ fn range(
 /// starts with it.
 #[tauri::command(async)]
 pub fn search_students(state: State<'_, AppState>, query: String) -> Result<Vec<StudentEntry>> {
-    state.with_store(|store| gather::search_students(store, &query, SEARCH_LIMIT))
+    state.with_reader(|store| gather::search_students(store, &query, SEARCH_LIMIT))
 }
 
 /// A student's measures and charts over the range (by default the 12 months up to today), after
@@ -61,7 +61,7 @@ pub async fn student_view(
     let (student, (from, to)) = (Id::parse(&student)?, range(&state, from, to)?);
     let (theme, lang) = (theme_of(&theme)?, lang_of(&lang)?);
     pull_first(&state, ListFilter::Student(student.clone())).await;
-    state.with_store(|store| gather::student_view(store, &student, from, to, theme, lang))
+    state.with_reader(|store| gather::student_view(store, &student, from, to, theme, lang))
 }
 
 /// An offering's overview and charts, after fetching the server's records when it can.
@@ -77,7 +77,7 @@ pub async fn class_view(
     let (offering, (from, to)) = (Id::parse(&offering)?, range(&state, from, to)?);
     let (theme, lang) = (theme_of(&theme)?, lang_of(&lang)?);
     pull_first(&state, ListFilter::Offering(offering.clone())).await;
-    state.with_store(|store| gather::class_view(store, &offering, from, to, theme, lang))
+    state.with_reader(|store| gather::class_view(store, &offering, from, to, theme, lang))
 }
 
 /// Writes a student's csv, printable html, or charts (svg/png folder) to the downloads folder.
@@ -97,7 +97,7 @@ pub fn export_student<R: Runtime>(
         lang_of(lang.as_deref().unwrap_or("en"))?,
     );
     let (dir, today) = (exports::export_dir(&app, &state), state.today());
-    state.with_store(|store| exports::student(store, &dir, &student, from, to, kind, lang, today))
+    state.with_reader(|store| exports::student(store, &dir, &student, from, to, kind, lang, today))
 }
 
 /// Writes an offering's csv, or charts (svg/png folder), to the downloads folder.
@@ -117,7 +117,7 @@ pub fn export_class<R: Runtime>(
         lang_of(lang.as_deref().unwrap_or("en"))?,
     );
     let dir = exports::export_dir(&app, &state);
-    state.with_store(|store| exports::class(store, &dir, &offering, from, to, kind, lang))
+    state.with_reader(|store| exports::class(store, &dir, &offering, from, to, kind, lang))
 }
 
 /// The school view's filters as the window sends them.
@@ -157,7 +157,7 @@ pub fn school_view(
     search: Option<String>,
 ) -> Result<SchoolView> {
     let query = school_query(&state, (from, to), tiers, offering, search)?;
-    state.with_store(|store| rollbook_report::school_view(store, &query))
+    state.with_reader(|store| rollbook_report::school_view(store, &query))
 }
 
 /// Writes the school view's call list (csv) or its printable page (html) to the downloads
@@ -181,7 +181,7 @@ pub fn export_school<R: Runtime>(
         lang_of(lang.as_deref().unwrap_or("en"))?,
     );
     let (dir, today) = (exports::export_dir(&app, &state), state.today());
-    state.with_store(|store| exports::school(store, &dir, &query, kind, lang, today))
+    state.with_reader(|store| exports::school(store, &dir, &query, kind, lang, today))
 }
 
 fn theme_of(s: &str) -> std::result::Result<Theme, Error> {

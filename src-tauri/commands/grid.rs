@@ -14,7 +14,7 @@ pub fn roster(
     date: String,
 ) -> Result<Vec<RosterRow>> {
     let (offering, date) = (Id::parse(&offering)?, Day::parse(&date)?);
-    state.with_store(|store| roll::rows(store, &offering, date))
+    state.with_reader(|store| roll::rows(store, &offering, date))
 }
 
 /// The roll of `offering` is on screen: its records are listed from the server in the background
@@ -28,7 +28,7 @@ pub fn refresh_roll(state: State<'_, AppState>, offering: String) -> Result<()> 
 #[tauri::command(async)]
 pub fn counts(state: State<'_, AppState>, offering: String, date: String) -> Result<Counts> {
     let (offering, date) = (Id::parse(&offering)?, Day::parse(&date)?);
-    state.with_store(|store| marks::counts(store, &offering, date))
+    state.with_reader(|store| marks::counts(store, &offering, date))
 }
 
 /// The dates a mark may have today; outside them only when the user confirmed the date.

@@ -21,7 +21,7 @@ pub fn cancel_pull_all_classes(state: State<'_, AppState>) -> bool {
 /// When the school's records were last pulled (RFC 3339; null: never), and whether a pull runs.
 #[tauri::command(async)]
 pub fn school_pull_state(state: State<'_, AppState>) -> Result<SchoolPullState> {
-    let as_of = state.with_store(|store| sync::last_school_pull(store))?;
+    let as_of = state.with_reader(sync::last_school_pull)?;
     Ok(SchoolPullState {
         as_of,
         running: state.school_pull.is_running(),

@@ -24,7 +24,7 @@ pub async fn sync_now<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>)
 /// Items whose outcome is unknown or that the server refused, with its reason.
 #[tauri::command(async)]
 pub fn sync_problems(state: State<'_, AppState>) -> Result<Vec<Problem>> {
-    state.with_store(|store| outbox::problems(store))
+    state.with_reader(outbox::problems)
 }
 
 #[derive(Debug, Serialize)]

@@ -9,11 +9,11 @@ use crate::state::AppState;
 #[tauri::command(async)]
 pub fn today(state: State<'_, AppState>, date: String) -> Result<Vec<OfferingDay>> {
     let date = Day::parse(&date)?;
-    state.with_store(|store| roll::today(store, date))
+    state.with_reader(|store| roll::today(store, date))
 }
 
 /// Every offering with its number of active students.
 #[tauri::command(async)]
 pub fn offerings(state: State<'_, AppState>) -> Result<Vec<Offering>> {
-    state.with_store(|store| roster::offerings(store))
+    state.with_reader(roster::offerings)
 }
