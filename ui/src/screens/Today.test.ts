@@ -47,6 +47,22 @@ describe('Today', () => {
     await waitFor(() => expect(m.today).toHaveBeenCalledTimes(2));
   });
 
+  it('does not reload for a status that changes nothing it shows', async () => {
+    const { rerender } = render(Today, { status: null });
+    await screen.findByRole('list');
+    expect(m.today).toHaveBeenCalledTimes(1);
+    // The first status after opening is what the list was loaded with.
+    await rerender({ status: baseStatus });
+    await rerender({ status: { ...baseStatus, online: false, last_refresh_at: '2026-01-05T08:00:00Z' } });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(m.today).toHaveBeenCalledTimes(1);
+    expect(m.missingRolls).toHaveBeenCalledTimes(1);
+    // A refresh that brought another writer's records does.
+    await rerender({ status: { ...baseStatus, records_changed_at: '2026-01-05T08:00:00Z' } });
+    await waitFor(() => expect(m.today).toHaveBeenCalledTimes(2));
+    expect(m.missingRolls).toHaveBeenCalledTimes(2);
+  });
+
   it('goes to a past date at once', async () => {
     render(Today);
     await screen.findByRole('list');
