@@ -9,6 +9,7 @@ macro_rules! with_commands {
         $then! {
             app::app_info,
             app::leave_demo,
+            app::window_shown,
             today::today,
             today::offerings,
             calendar::missing_rolls,

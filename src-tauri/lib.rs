@@ -50,22 +50,24 @@ pub fn builder<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
 
 /// What the app does once it runs (tauri calls it at setup; the wiring tests call it after
 /// building on the mock runtime, which has no setup): in demo mode, start the demo server and
-/// point the data at it; then, with a retention set, purge older records, and start the sync
-/// engine.
+/// point the data at it; then, once the window has painted its first screen (the work below
+/// would share the CPU with the page's start), the demo's school pull, with a retention set
+/// the purge of older records, and the sync engine.
 pub fn start<R: Runtime>(app: &AppHandle<R>) {
     let state = app.state::<AppState>();
     if let Err(error) = state.start_demo(tauri::async_runtime::handle().inner()) {
         eprintln!("rollbook: {error}");
     }
-    // The demo pulls the whole sample school once, so its counselor screen has the records
-    // (and "records as of") at once.
-    if state.is_demo() {
-        if let Err(error) = state.start_school_pull(app) {
-            eprintln!("rollbook: the demo's school pull did not start: {error}");
-        }
-    }
     let handle = app.clone();
     tauri::async_runtime::spawn(async move {
+        handle.state::<AppState>().until_shown(FIRST_PAINT_WAIT).await;
+        // The demo pulls the whole sample school once, so its counselor screen has the records
+        // (and "records as of") at once.
+        if handle.state::<AppState>().is_demo() {
+            if let Err(error) = handle.state::<AppState>().start_school_pull(&handle) {
+                eprintln!("rollbook: the demo's school pull did not start: {error}");
+            }
+        }
         // With a retention set, records older than it go first (off the async workers: it is
         // one SQLite transaction). The window works meanwhile.
         let purger = handle.clone();
@@ -88,6 +90,9 @@ pub fn start<R: Runtime>(app: &AppHandle<R>) {
         }
     });
 }
+
+/// How long the start-up's background work waits for the window's first screen at most.
+const FIRST_PAINT_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// How often the app tries again to start a sync engine that could not start.
 const ENGINE_RETRY: std::time::Duration = std::time::Duration::from_secs(10);

@@ -48,6 +48,9 @@ pub struct AppState {
     export_dir: Option<PathBuf>,
     pub(crate) sync: RunningEngine,
     pub(crate) school_pull: RunningSchoolPull,
+    /// Whether the window has painted its first screen (`window_shown`): the start-up's
+    /// background work waits for it.
+    shown: tokio::sync::watch::Sender<bool>,
 }
 
 impl AppState {
@@ -65,6 +68,7 @@ impl AppState {
             export_dir: None,
             sync: RunningEngine::default(),
             school_pull: RunningSchoolPull::default(),
+            shown: tokio::sync::watch::Sender::new(false),
         }
     }
 
@@ -121,6 +125,18 @@ impl AppState {
     /// moves it too.
     pub fn today(&self) -> Day {
         rollbook_core::clock::local_today(self.clock.now())
+    }
+
+    /// The window painted its first screen.
+    pub fn window_shown(&self) {
+        self.shown.send_replace(true);
+    }
+
+    /// Waits until the window has painted its first screen, or `at_most` (a window that never
+    /// says so, e.g. one whose page failed to load, must not keep sync from starting).
+    pub async fn until_shown(&self, at_most: std::time::Duration) {
+        let mut shown = self.shown.subscribe();
+        let _ = tokio::time::timeout(at_most, shown.wait_for(|shown| *shown)).await;
     }
 
     /// Who history rows name as the author of a change.
@@ -239,7 +255,7 @@ impl AppState {
         let unsent = move || {
             reader
                 .state::<AppState>()
-                .with_store(|store| roll::unsent_by_day(store))
+                .with_reader(roll::unsent_by_day)
                 .unwrap_or_default()
         };
         tauri::async_runtime::spawn(events::forward(app.clone(), status, unsent));
@@ -251,7 +267,7 @@ impl AppState {
     pub fn sync_status(&self) -> Result<SyncStatus> {
         match self.sync.status() {
             Some(status) => Ok(status),
-            None => self.with_store(|store| load_status(store, self.clock.now())),
+            None => self.with_reader(|store| load_status(store, self.clock.now())),
         }
     }
 

@@ -38,6 +38,14 @@ const TOKEN: &str = "t-wiring";
 /// The app exactly as `rollbook` builds it (same handler, same tauri.conf.json and ACL), on the
 /// mock runtime.
 fn app_with(state: AppState) -> (App<MockRuntime>, WebviewWindow<MockRuntime>) {
+    let (app, window) = app_unshown(state);
+    // What the page does once it has painted its first screen: the start-up work begins.
+    invoke(&window, "window_shown").expect("the page says it is shown");
+    (app, window)
+}
+
+/// As [`app_with`], before the page has said its first screen is painted.
+fn app_unshown(state: AppState) -> (App<MockRuntime>, WebviewWindow<MockRuntime>) {
     let app = rollbook_app::builder(mock_builder(), state)
         .build(rollbook_app::context())
         .expect("the app builds with the real context");

@@ -31,6 +31,14 @@ pub fn app_info(state: State<'_, AppState>) -> Result<AppInfo> {
     })
 }
 
+/// The window has painted its first screen: the start-up's background work (the demo's school
+/// pull, the purge, the sync engine and its first refresh) begins now, not while the page
+/// starts.
+#[tauri::command]
+pub fn window_shown(state: State<'_, AppState>) {
+    state.window_shown();
+}
+
 /// Starts Rollbook on the user's own data and closes this demo window.
 #[tauri::command(async)]
 pub fn leave_demo<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>) -> Result<()> {

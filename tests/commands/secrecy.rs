@@ -177,6 +177,7 @@ fn no_answer_error_or_event_carries_the_token() {
     assert_eq!(settings["signed_in"], true);
     t.ok("settings", json!({}));
     t.ok("app_info", json!({}));
+    t.ok("window_shown", json!({}));
     t.err("leave_demo", json!({}));
     t.ok(
         "roster_preview",

@@ -37,6 +37,14 @@ describe('App', () => {
     expect(screen.queryByTestId('demo-badge')).toBeNull();
   });
 
+  it('tells the app once its first screen is painted, so start-up work waits for it', async () => {
+    render(App);
+    expect(m.windowShown).not.toHaveBeenCalled();
+    await waitFor(() => expect(m.windowShown).toHaveBeenCalledOnce());
+    await new Promise((r) => setTimeout(r, 50));
+    expect(m.windowShown).toHaveBeenCalledOnce();
+  });
+
   it('reads the sync status once, then follows only the events', async () => {
     render(App);
     const chip = screen.getByTestId('sync-chip');

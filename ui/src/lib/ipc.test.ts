@@ -95,6 +95,7 @@ describe('typed commands', () => {
     [() => ipc.discard(7), 'discard', { id: 7 }],
     [() => ipc.retry(7), 'retry', { id: 7 }],
     [() => ipc.leaveDemo(), 'leave_demo', undefined],
+    [() => ipc.windowShown(), 'window_shown', undefined],
     [() => ipc.appInfo(), 'app_info', undefined],
     [() => ipc.searchStudents('an'), 'search_students', { query: 'an' }],
     [

@@ -78,6 +78,8 @@ function subscribe<T>(event: string, cb: (payload: T) => void): Unlisten {
 export const appInfo = () => call<AppInfo>('app_info');
 /** Relaunches the app on the user's own data; this window goes away. */
 export const leaveDemo = () => call<null>('leave_demo');
+/** The first screen is painted: the app's start-up work in the background may begin. */
+export const windowShown = () => call<null>('window_shown');
 
 // ---- Today --------------------------------------------------------------------------------
 

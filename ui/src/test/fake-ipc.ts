@@ -58,6 +58,7 @@ export async function fakeIpc(): Promise<IpcModule> {
     call: vi.fn(),
     appInfo: vi.fn(),
     leaveDemo: vi.fn(),
+    windowShown: vi.fn(),
     offerings: vi.fn(),
     today: vi.fn(),
     missingRolls: vi.fn(),
@@ -117,6 +118,7 @@ export function resetFakeIpc(): void {
     if (vi.isMockFunction(value)) value.mockReset();
   }
   m.appInfo.mockResolvedValue({ ...baseInfo });
+  m.windowShown.mockResolvedValue(null);
   m.settings.mockResolvedValue({ ...baseSettings });
   m.retention.mockResolvedValue({ keep_days: null, last_purge: null });
   m.syncStatus.mockResolvedValue({ ...baseStatus });
