@@ -187,7 +187,11 @@ fn a_retention_set_purges_at_start() {
     let (_app, window) = app_unshown(memory_tokens(AppState::new(dir.path().to_path_buf())));
     std::thread::sleep(std::time::Duration::from_millis(300));
     assert!(invoke(&window, "retention").unwrap()["last_purge"].is_null());
-    assert_eq!(history(&window, ANA, &old).len(), 1, "Ana's mark is still there");
+    assert_eq!(
+        history(&window, ANA, &old).len(),
+        1,
+        "Ana's mark is still there"
+    );
     invoke(&window, "window_shown").unwrap();
     let mut shown = Value::Null;
     wait_until("the start-up purge is logged", || {
