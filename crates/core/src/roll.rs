@@ -180,41 +180,51 @@ impl RollState {
 
 /// Every offering (by name, as [`roster::offerings`]) with the state of its roll on `date`.
 pub fn today(store: &Store, date: Day) -> Result<Vec<OfferingDay>> {
-    let conn = store.conn();
+    let unsent = unsent_students(store, date)?;
+    roster::offerings(store)?
+        .into_iter()
+        .map(|o| offering_day(store, o, date, &unsent))
+        .collect()
+}
+
+/// Students with a change not yet confirmed by the server on `date`, by offering.
+fn unsent_students(store: &Store, date: Day) -> Result<HashMap<Id, u32>> {
     // Unsettled items are few: served by outbox_by_state (state first).
-    let mut unsent: HashMap<Id, u32> = HashMap::new();
-    let mut stmt = conn.prepare_cached(
+    let mut stmt = store.conn().prepare_cached(
         "SELECT offering_id, COUNT(DISTINCT student_id) FROM outbox
          WHERE state IN ('pending', 'sending', 'unknown', 'rejected') AND date = ?1
          GROUP BY offering_id",
     )?;
-    for row in stmt.query_map([date], |r| Ok((r.get::<_, Id>(0)?, r.get::<_, u32>(1)?)))? {
-        let (offering, n) = row?;
-        unsent.insert(offering, n);
-    }
-    let mut active = conn.prepare_cached(
+    let rows = stmt.query_map([date], |r| Ok((r.get::<_, Id>(0)?, r.get::<_, u32>(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// How far the roll of `o` on `date` got: its active students with an effective mark.
+fn offering_day(
+    store: &Store,
+    o: roster::Offering,
+    date: Day,
+    unsent: &HashMap<Id, u32>,
+) -> Result<OfferingDay> {
+    let mut active = store.conn().prepare_cached(
         "SELECT student_id FROM enrollment WHERE offering_id = ?1 AND active = 1",
     )?;
-    let mut list = Vec::new();
-    for o in roster::offerings(store)? {
-        let marks = effective::for_offering_date(store, &o.id, date)?;
-        let mut marked = 0;
-        for student in active.query_map([&o.id], |r| r.get::<_, Id>(0))? {
-            if marks.contains_key(&student?) {
-                marked += 1;
-            }
+    let marks = effective::for_offering_date(store, &o.id, date)?;
+    let mut marked = 0;
+    for student in active.query_map([&o.id], |r| r.get::<_, Id>(0))? {
+        if marks.contains_key(&student?) {
+            marked += 1;
         }
-        list.push(OfferingDay {
-            state: RollState::of(marked, o.active_students),
-            unsent: unsent.get(&o.id).copied().unwrap_or(0),
-            marked,
-            active_students: o.active_students,
-            teacher_assignment_id: o.teacher_assignment_id,
-            name: o.name,
-            id: o.id,
-        });
     }
-    Ok(list)
+    Ok(OfferingDay {
+        state: RollState::of(marked, o.active_students),
+        unsent: unsent.get(&o.id).copied().unwrap_or(0),
+        marked,
+        active_students: o.active_students,
+        teacher_assignment_id: o.teacher_assignment_id,
+        name: o.name,
+        id: o.id,
+    })
 }
 
 /// A past day's roll of an offering that is not taken or only partly taken.
@@ -235,12 +245,22 @@ pub const MISSING_ROLL_DAYS: u32 = 14;
 /// offering name.
 pub fn missing_rolls(store: &Store, today: Day, days: u32) -> Result<Vec<MissingRoll>> {
     let calendar = Calendar::load(store)?;
+    // Read once; only the rolls that were due are worked out (no weekend, no non-school day).
+    let offerings = roster::offerings(store)?;
     let mut list = Vec::new();
     for back in 1..=days {
         let date = today.days_before(back);
-        for offering in self::today(store, date)? {
-            let due = offering.active_students > 0 && calendar.meets(&offering.id, date);
-            if due && offering.state != RollState::Taken {
+        let mut due = offerings
+            .iter()
+            .filter(|o| o.active_students > 0 && calendar.meets(&o.id, date))
+            .peekable();
+        if due.peek().is_none() {
+            continue;
+        }
+        let unsent = unsent_students(store, date)?;
+        for o in due {
+            let offering = offering_day(store, o.clone(), date, &unsent)?;
+            if offering.state != RollState::Taken {
                 list.push(MissingRoll { date, offering });
             }
         }
