@@ -295,12 +295,15 @@ pub fn upsert_records<'a>(
 ) -> Result<u64> {
     atomically(conn, |tx| {
         let cutoff = crate::retention::cache_cutoff(tx)?;
+        // One statement and one `fetched_at` for the whole batch, not a cache look-up and a
+        // formatted time per record.
+        let mut writer = RecordWriter::new(tx, now)?;
         let mut new = 0;
         for r in records
             .into_iter()
             .filter(|r| cutoff.is_none_or(|day| r.fields.date >= day))
         {
-            if upsert_record(tx, r, now)? {
+            if writer.upsert(r)? {
                 new += 1;
             }
         }
@@ -379,43 +382,71 @@ pub(crate) fn outbox_records_of(conn: &Connection, offering: &Id) -> Result<Hash
     Ok(ids.collect::<rusqlite::Result<_>>()?)
 }
 
-/// Inserts the record, or refreshes the cached one of that offering and id. Returns whether it
-/// was new. The insert itself finds an existing one (the unique `server_record_by_offering_id`,
-/// no look-up before it): a pull into an empty cache runs one statement per record.
+/// Inserts the record, or refreshes the cached one of that offering and id ([`RecordWriter`]).
+/// Returns whether it was new.
 fn upsert_record(conn: &Connection, r: &ServerRecord, now: DateTime<Utc>) -> Result<bool> {
-    let f = &r.fields;
-    let values = params![
-        r.id,
-        r.school_id,
-        f.offering_id,
-        f.teacher_assignment_id,
-        f.enrollment_id,
-        f.student_id,
-        f.date,
-        f.status,
-        r.recorded_at_raw,
-        r.recorded_at_us(),
-        rfc3339(now)
-    ];
-    let inserted = conn
-        .prepare_cached(
+    RecordWriter::new(conn, now)?.upsert(r)
+}
+
+/// Writes cached server records fetched at one time, on the caller's transaction, with the
+/// insert statement prepared once (the update only when a record was cached already).
+struct RecordWriter<'c> {
+    conn: &'c Connection,
+    insert: rusqlite::CachedStatement<'c>,
+    update: Option<rusqlite::CachedStatement<'c>>,
+    fetched_at: String,
+}
+
+impl<'c> RecordWriter<'c> {
+    fn new(conn: &'c Connection, now: DateTime<Utc>) -> Result<RecordWriter<'c>> {
+        let insert = conn.prepare_cached(
             "INSERT OR IGNORE INTO server_record (id, school_id, offering_id,
                  teacher_assignment_id, enrollment_id, student_id, date, status, recorded_at,
                  recorded_at_us, fetched_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-        )?
-        .execute(values)?;
-    if inserted == 1 {
-        return Ok(true);
+        )?;
+        Ok(RecordWriter {
+            conn,
+            insert,
+            update: None,
+            fetched_at: rfc3339(now),
+        })
     }
-    conn.prepare_cached(
-        "UPDATE server_record SET school_id = ?2, teacher_assignment_id = ?4,
-             enrollment_id = ?5, student_id = ?6, date = ?7, status = ?8, recorded_at = ?9,
-             recorded_at_us = ?10, fetched_at = ?11
-         WHERE offering_id = ?3 AND id = ?1",
-    )?
-    .execute(values)?;
-    Ok(false)
+
+    /// Inserts the record, or refreshes the cached one of that offering and id. Returns whether
+    /// it was new. The insert itself finds an existing one (the unique
+    /// `server_record_by_offering_id`, no look-up before it): a pull into an empty cache runs
+    /// one statement per record.
+    fn upsert(&mut self, r: &ServerRecord) -> Result<bool> {
+        let f = &r.fields;
+        let values = params![
+            r.id,
+            r.school_id,
+            f.offering_id,
+            f.teacher_assignment_id,
+            f.enrollment_id,
+            f.student_id,
+            f.date,
+            f.status,
+            r.recorded_at_raw,
+            r.recorded_at_us(),
+            self.fetched_at
+        ];
+        if self.insert.execute(values)? == 1 {
+            return Ok(true);
+        }
+        let update = match &mut self.update {
+            Some(update) => update,
+            None => self.update.insert(self.conn.prepare_cached(
+                "UPDATE server_record SET school_id = ?2, teacher_assignment_id = ?4,
+                     enrollment_id = ?5, student_id = ?6, date = ?7, status = ?8,
+                     recorded_at = ?9, recorded_at_us = ?10, fetched_at = ?11
+                 WHERE offering_id = ?3 AND id = ?1",
+            )?),
+        };
+        update.execute(values)?;
+        Ok(false)
+    }
 }
 
 /// Every pending item waiting out a backoff becomes due now (the user asked to sync now).
