@@ -157,7 +157,8 @@ pub fn parse_listing(body: &[u8]) -> Result<Listing, String> {
     };
     let mut listing = Listing::default();
     for item in items {
-        match serde_json::from_value::<Wire>(item.clone())
+        // Read from the element in place: only an unreadable one is kept, as it came.
+        match Wire::deserialize(&item)
             .map_err(|e| e.to_string())
             .and_then(TryInto::try_into)
         {
