@@ -531,6 +531,50 @@ mod school_pull {
             .map_or(f64::NAN, |kb| kb / 1024.0)
     }
 
+    /// The `write_us` of every "listing saved" event (`save_listing`: one listing's write
+    /// transaction), collected while a pull runs.
+    #[derive(Clone, Default)]
+    struct WriteTimes(Arc<std::sync::Mutex<Vec<u64>>>);
+
+    impl WriteTimes {
+        fn take(&self) -> Vec<f64> {
+            let mut v = std::mem::take(&mut *self.0.lock().unwrap());
+            v.sort_unstable();
+            v.into_iter().map(|us| us as f64 / 1e3).collect()
+        }
+    }
+
+    impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for WriteTimes {
+        fn on_event(
+            &self,
+            event: &tracing::Event<'_>,
+            _: tracing_subscriber::layer::Context<'_, S>,
+        ) {
+            struct Find(Option<u64>);
+            impl tracing::field::Visit for Find {
+                fn record_u64(&mut self, field: &tracing::field::Field, value: u64) {
+                    if field.name() == "write_us" {
+                        self.0 = Some(value);
+                    }
+                }
+                fn record_debug(&mut self, _: &tracing::field::Field, _: &dyn std::fmt::Debug) {}
+            }
+            let mut find = Find(None);
+            event.record(&mut find);
+            if let Some(us) = find.0 {
+                self.0.lock().unwrap().push(us);
+            }
+        }
+    }
+
+    /// The `p` quantile of sorted values (nearest rank).
+    fn quantile(sorted: &[f64], p: f64) -> f64 {
+        if sorted.is_empty() {
+            return f64::NAN;
+        }
+        sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+    }
+
     fn fresh_store(dir: &std::path::Path, name: &str, roster_csv: &str) -> Store {
         let mut store = Store::open(&dir.join(name)).expect("db");
         roster::import_roster_csv(&mut store, roster_csv.as_bytes(), "roster.csv").expect("roster");
@@ -541,6 +585,12 @@ mod school_pull {
         let quick = std::env::var("BENCH_QUICK").is_ok_and(|v| v == "1") || !full;
         let (offerings, days) = if quick { (40, 20) } else { (200, 180) };
         let runs = env_usize("BENCH_RUNS", if quick { 1 } else { 3 }).max(1);
+        let writes = WriteTimes::default();
+        {
+            use tracing_subscriber::layer::SubscriberExt;
+            let subscriber = tracing_subscriber::registry().with(writes.clone());
+            tracing::subscriber::set_global_default(subscriber).expect("subscriber");
+        }
         let rt = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
@@ -581,6 +631,7 @@ mod school_pull {
 
             let mut times = Vec::new();
             let mut pulled = 0;
+            writes.take();
             for run in 0..runs {
                 let mut store = fresh_store(dir.path(), &format!("school-{run}.db"), &roster_csv);
                 let t = Instant::now();
@@ -603,12 +654,15 @@ mod school_pull {
                 let _ = std::fs::remove_file(dir.path().join(format!("school-{run}.db")));
             }
             let median_s = median(times.clone());
+            let tx = writes.take();
+            let tx_total: f64 = tx.iter().sum::<f64>() / 1e3;
             println!(
                 "school pull: {offerings} offerings x 30 students x {days} school days = {pulled} \
                  records, 20 ms latency, concurrency {concurrency}: one listing (median of 5) \
                  {:.1} ms; bound {offerings} / {concurrency} x {:.1} ms = {:.2} s; pull_all \
                  (median of {runs}: {:?}) {:.2} s = {:.2}x the bound; peak memory (VmHWM, sim \
-                 included) {:.0} MB",
+                 included) {:.0} MB; write transactions ({} listings, {runs} run(s)): p50 {:.1} \
+                 ms, p90 {:.1} ms, max {:.1} ms, {:.2} s in all",
                 one * 1e3,
                 one * 1e3,
                 bound,
@@ -616,6 +670,11 @@ mod school_pull {
                 median_s,
                 median_s / bound,
                 vm_hwm_mb(),
+                tx.len(),
+                quantile(&tx, 0.5),
+                quantile(&tx, 0.9),
+                quantile(&tx, 1.0),
+                tx_total,
             );
             sim.shutdown().await;
         });

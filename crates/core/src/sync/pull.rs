@@ -390,14 +390,24 @@ pub(crate) fn save_listing(
     let (new_records, removed) = if changed.is_empty() && unlisted.is_empty() {
         (0, 0)
     } else {
-        queue::atomically(store.conn(), |tx| {
+        let began = std::time::Instant::now();
+        let written = queue::atomically(store.conn(), |tx| {
             let new_records = queue::upsert_records(tx, changed.iter().copied(), now)?;
             let removed = match replaced {
                 Some(offering) => remove(tx, offering, &unlisted)?,
                 None => 0,
             };
             Ok((new_records, removed))
-        })?
+        })?;
+        // The write transaction's time, its commit included (a mark being saved waits for it):
+        // the school pull's bench reads it.
+        tracing::debug!(
+            changed = changed.len(),
+            removed = written.1,
+            write_us = began.elapsed().as_micros() as u64,
+            "listing saved"
+        );
+        written
     };
     let students = records
         .iter()
