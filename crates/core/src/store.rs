@@ -157,6 +157,15 @@ impl Store {
         Ok(Some(store))
     }
 
+    /// A second read-write connection to the same file, for work beside this one that needs
+    /// no schema of its own (the school pull's checkpoints); `None` for an in-memory database.
+    pub(crate) fn side_connection(&self) -> Result<Option<Connection>> {
+        let Some(path) = &self.path else {
+            return Ok(None);
+        };
+        Ok(Some(connect(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?))
+    }
+
     /// A private in-memory database (tests).
     pub fn open_in_memory() -> Result<Store> {
         let conn = Connection::open_in_memory()?;

@@ -27,6 +27,7 @@ use crate::sync::record::{excerpt, parse_listing, Listing, ServerRecord};
 use crate::sync::status::{Blocked, QueueState};
 use crate::sync::tokens::TokenSource;
 
+mod checkpoints;
 mod school;
 
 pub use school::{
@@ -345,7 +346,7 @@ pub(crate) struct Saved {
 /// of them may be the record: the listing proves no absence). A student's listing adds and
 /// refreshes only (it is not the whole of any offering).
 pub(crate) fn save_listing(
-    store: &mut Store,
+    store: &Store,
     filter: &ListFilter,
     listing: Listing,
     now: DateTime<Utc>,

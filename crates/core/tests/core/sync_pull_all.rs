@@ -378,3 +378,33 @@ async fn a_listing_of_records_already_held_writes_nothing() {
     assert_eq!(third.removed, 1);
     assert_eq!(cached(&rig.store, &offering).len(), before.len() - 1);
 }
+
+/// The connection's `synchronous` and `wal_autocheckpoint`.
+fn write_settings(store: &Store) -> (i64, i64) {
+    let pragma = |name: &str| -> i64 {
+        store
+            .conn()
+            .query_row(&format!("PRAGMA {name}"), [], |r| r.get(0))
+            .unwrap()
+    };
+    (pragma("synchronous"), pragma("wal_autocheckpoint"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pull_gives_its_connection_back_as_durable_as_it_was() {
+    let mut rig = Rig::start(school()).await;
+    let report = pull_all(&mut rig).await;
+    assert!(report.pulled > 0 && report.failed.is_empty(), "{report:?}");
+    assert_eq!(
+        write_settings(&rig.store),
+        (2, 1000),
+        "after the pull its connection commits with synchronous=FULL again (a mark saved on \
+         it is on disk when saved) and checkpoints as SQLite does by default"
+    );
+
+    // A pull that stops early (the token refused) puts them back too.
+    assert!(rig.sim.revoke_token(TOKEN));
+    let stopped = pull_all(&mut rig).await;
+    assert!(stopped.error.is_some());
+    assert_eq!(write_settings(&rig.store), (2, 1000));
+}

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use tokio::task::JoinSet;
 
+use super::checkpoints::PullWrites;
 use super::{fetch_listing, pause_until, save_listing, signed_in, ListFailure};
 use crate::clock::{rfc3339, Clock};
 use crate::error::{Error, Result};
@@ -130,7 +131,8 @@ struct Due {
 /// [`PULL_ATTEMPTS`] times with backoff, then the offering is failed with the reason, as is a
 /// listing that does not parse (its cache is left as it was). `stop` cancels: no new listing
 /// starts, those in flight are dropped at its cut, what finished is kept. `progress` is called
-/// at the start and after each offering.
+/// at the start and after each offering. While it runs, `store`'s connection commits without a
+/// flush and the log is checkpointed beside it (`checkpoints.rs`); both are put back at the end.
 pub async fn pull_all(
     store: &mut Store,
     api: &ApiClient,
@@ -146,8 +148,11 @@ pub async fn pull_all(
             opts.concurrency
         )));
     }
+    let store: &Store = store;
     let offerings = roster_offerings(store)?;
     let token = Arc::new(signed_in(tokens).await?);
+    // Until the pull ends: its commits unflushed, its checkpoints beside it (`checkpoints`).
+    let writes = PullWrites::start(store)?;
     let stop = stop.stop();
     let mut report = SchoolPullReport {
         offerings: offerings.len() as u32,
@@ -237,7 +242,9 @@ pub async fn pull_all(
         let now = clock.now();
         let failure = match listed {
             Ok(listing) => {
+                writes.before_write();
                 let saved = save_listing(store, &filter, listing, now)?;
+                writes.after_commit();
                 report.pulled += 1;
                 report.records += saved.report.records;
                 report.new_records += saved.report.new_records;
@@ -292,6 +299,8 @@ pub async fn pull_all(
     }
     inflight.abort_all();
     while inflight.join_next().await.is_some() {}
+    // The last checkpoint, and the connection's own settings back (a flushed commit below).
+    drop(writes);
     if report.pulled > 0 {
         store.set_setting(SETTING_SCHOOL_PULL_AT, Some(&rfc3339(clock.now())))?;
     }
