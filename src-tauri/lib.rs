@@ -60,7 +60,10 @@ pub fn start<R: Runtime>(app: &AppHandle<R>) {
     }
     let handle = app.clone();
     tauri::async_runtime::spawn(async move {
-        handle.state::<AppState>().until_shown(FIRST_PAINT_WAIT).await;
+        handle
+            .state::<AppState>()
+            .until_shown(FIRST_PAINT_WAIT)
+            .await;
         // The demo pulls the whole sample school once, so its counselor screen has the records
         // (and "records as of") at once.
         if handle.state::<AppState>().is_demo() {
