@@ -95,7 +95,7 @@ pub fn open(
     let teacher: Id = conn
         .prepare_cached("SELECT teacher_assignment_id FROM offering WHERE id = ?1")?
         .query_row([offering], |r| r.get(0))?;
-    // Served by server_record_by_key.
+    // Served by server_record_by_student_day (student, date, offering first).
     let mut stmt = conn.prepare_cached(
         "SELECT r.id, r.status, r.recorded_at, r.teacher_assignment_id FROM server_record r
          WHERE r.offering_id = ?1 AND r.student_id = ?2 AND r.date = ?3
@@ -128,7 +128,8 @@ pub fn open(
 /// Records that the teacher has seen the mark's newest server record (inside the caller's
 /// transaction): opening its history, or marking the row ([`crate::mark_change`]).
 pub(crate) fn acknowledge(conn: &Connection, offering: &Id, student: &Id, date: Day) -> Result<()> {
-    // The newest record by server_record_by_key; nothing to acknowledge without one.
+    // The newest record (server_record_by_student_day, covering); nothing to acknowledge without
+    // one.
     conn.prepare_cached(
         "INSERT INTO mark_seen (offering_id, date, student_id, seen_recorded_at_us)
          SELECT ?1, ?3, ?2, MAX(recorded_at_us) FROM server_record
@@ -144,9 +145,9 @@ pub(crate) fn acknowledge(conn: &Connection, offering: &Id, student: &Id, date: 
 /// The students of an offering on a date whose effective mark is another writer's record the
 /// teacher has not seen yet, over a mark of this device: read by the roll.
 pub(crate) fn unseen_over_own_mark(conn: &Connection, offering: &Id, date: Day) -> Result<Vec<Id>> {
-    // Per enrolled student: the newest record (one seek in server_record_by_key; by offering and
-    // date alone it would read every day of the offering), this device's mark (mark's primary
-    // key) and what was seen (mark_seen's primary key, offering and date first).
+    // Per enrolled student: the newest record (one seek in server_record_by_student_day; by
+    // offering and date alone it would read every day of the offering), this device's mark
+    // (mark's primary key) and what was seen (mark_seen's primary key, offering and date first).
     let mut stmt = conn.prepare_cached(
         "SELECT r.student_id FROM server_record r
          WHERE r.offering_id = ?1 AND r.date = ?2

@@ -420,7 +420,7 @@ impl<'c> ChangeWriter<'c> {
 /// record of the mark is not one this device's outbox created, and nothing of this device is on
 /// its way or unsettled (then this device's mark shows, as in [`crate::sync::effective`]).
 fn held_elsewhere(conn: &Connection, key: MarkKey<'_>) -> Result<Option<Status>> {
-    // The newest record by server_record_by_key.
+    // The newest record: one seek in server_record_by_student_day (student, date, offering).
     let newest: Option<(Status, bool)> = conn
         .prepare_cached(
             "SELECT r.status, EXISTS (SELECT 1 FROM outbox o WHERE o.server_id = r.id)

@@ -30,6 +30,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0005_cache_by_offering.sql",
         include_str!("../migrations/0005_cache_by_offering.sql"),
     ),
+    (
+        "0006_drop_server_record_by_key.sql",
+        include_str!("../migrations/0006_drop_server_record_by_key.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

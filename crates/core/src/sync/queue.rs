@@ -344,9 +344,9 @@ impl CachedRecord {
     }
 }
 
-/// Every cached record a listing answers for (an offering's, through `server_record_by_key`, or
-/// a student's, through `server_record_by_student_day`), by server id: one range read instead of
-/// a look-up per listed record.
+/// Every cached record a listing answers for (an offering's, through
+/// `server_record_by_offering_id`, or a student's, through `server_record_by_student_day`), by
+/// server id: one range read instead of a look-up per listed record.
 pub(crate) fn cached_records(
     conn: &Connection,
     filter: &ListFilter,

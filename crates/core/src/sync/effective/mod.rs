@@ -202,9 +202,9 @@ pub fn for_offering_date(
 }
 
 // An offering's marks on a date: one seek per enrolled student in the primary key (mark) and in
-// server_record_by_key, each (offering_id, student_id, date, ...). Filtered by offering and date
-// alone, both would be read from the offering's first key to its last: every day of the year,
-// for one day's roll (tests/core/start_up.rs).
+// server_record_by_student_day (student_id, date, offering_id, ...). Filtered by offering and
+// date alone, the marks would be read from the offering's first key to its last: every day of
+// the year, for one day's roll (tests/core/start_up.rs).
 const OFFERING_DATE_LOCAL_WHERE: &str = "m.offering_id = ?1 AND m.date = ?2
      AND m.student_id IN (SELECT student_id FROM enrollment WHERE offering_id = ?1)";
 const OFFERING_DATE_SERVER_WHERE: &str = "offering_id = ?1 AND date = ?2
@@ -216,7 +216,7 @@ const STUDENT_LOCAL_WHERE: &str =
     "m.offering_id IN (SELECT id FROM offering) AND m.student_id = ?1 AND m.date BETWEEN ?2 AND ?3";
 // Served by server_record_by_student_day (student_id, date, …), migration 0004.
 const STUDENT_SERVER_WHERE: &str = "student_id = ?1 AND date BETWEEN ?2 AND ?3";
-// Served by mark_by_offering_date and by server_record_by_key (offering_id first).
+// Served by mark_by_offering_date and by server_record_by_offering_id (the offering's range).
 const OFFERING_LOCAL_WHERE: &str = "m.offering_id = ?1 AND m.date BETWEEN ?2 AND ?3";
 const OFFERING_SERVER_WHERE: &str = "offering_id = ?1 AND date BETWEEN ?2 AND ?3";
 

@@ -68,9 +68,13 @@ fn histories_are_read_through_the_indexes_that_serve_them() {
             && !plan.contains("SCAN m"),
         "a student's local marks are found by key, not by scanning every mark: {plan}"
     );
+    // An offering's records are its range of server_record_by_offering_id (grouped by key in a
+    // temporary B-tree: one class's records, not the cache's).
     let plan = query_plan(&store, &server_sql(OFFERING_SERVER_WHERE));
     assert!(
-        plan.contains("SEARCH server_record USING INDEX server_record_by_key (offering_id=?"),
+        plan.contains(
+            "SEARCH server_record USING INDEX server_record_by_offering_id (offering_id=?)"
+        ) && !plan.contains("SCAN server_record"),
         "{plan}"
     );
     let plan = query_plan(&store, &local_sql(OFFERING_LOCAL_WHERE));
