@@ -140,6 +140,16 @@ fn roll(window: &WebviewWindow<MockRuntime>, offering: &Value) -> Value {
     .expect("the roll opens")
 }
 
+/// The counts of the roll of `offering` on [`date()`].
+fn counts(window: &WebviewWindow<MockRuntime>, offering: &Value) -> Value {
+    call(
+        window,
+        "counts",
+        json!({"offering": offering, "date": date()}),
+    )
+    .expect("the counts are read")
+}
+
 /// Every row of every table, by table name.
 type Snapshot = BTreeMap<String, Vec<Vec<String>>>;
 
@@ -326,14 +336,8 @@ fn taking_the_roll_through_the_commands() {
     )
     .unwrap();
     assert_eq!(rest, json!({"marked": 2, "kept": 1}));
-    let counts = call(
-        &window,
-        "counts",
-        json!({"offering": algebra, "date": date()}),
-    )
-    .unwrap();
     assert_eq!(
-        counts,
+        counts(&window, &json!(algebra)),
         json!({"present": 2, "absent": 0, "late": 1, "excused": 0, "unmarked": 0})
     );
     let today = call(&window, "today", json!({"date": date()})).unwrap();

@@ -40,12 +40,7 @@ fn reading_commands_answer_while_the_store_is_held_and_see_what_was_committed() 
     });
     held.recv().unwrap();
     let rows = roll(&window, &offering);
-    let counts = call(
-        &window,
-        "counts",
-        json!({"offering": offering, "date": date()}),
-    )
-    .unwrap();
+    let counted = counts(&window, &offering);
     let today = call(&window, "today", json!({"date": date()})).unwrap();
     invoke(&window, "missing_rolls").unwrap();
     invoke(&window, "calendar").unwrap();
@@ -60,7 +55,7 @@ fn reading_commands_answer_while_the_store_is_held_and_see_what_was_committed() 
         rows[0]["status"], "late",
         "the committed mark is read: {rows}"
     );
-    assert_eq!(counts["late"], 1, "{counts}");
+    assert_eq!(counted["late"], 1, "{counted}");
     let ours = today
         .as_array()
         .unwrap()
@@ -73,14 +68,9 @@ fn reading_commands_answer_while_the_store_is_held_and_see_what_was_committed() 
     // A connection given back reads the next commit too.
     mark("absent");
     assert_eq!(roll(&window, &offering)[0]["status"], "absent");
-    let counts = call(
-        &window,
-        "counts",
-        json!({"offering": offering, "date": date()}),
-    )
-    .unwrap();
+    let counted = counts(&window, &offering);
     assert_eq!(
-        (counts["late"].clone(), counts["absent"].clone()),
+        (counted["late"].clone(), counted["absent"].clone()),
         (json!(0), json!(1))
     );
 }
