@@ -458,6 +458,15 @@ async fn sign_in(window: &Client, api_url: &str) {
     fill(window, "[data-testid=school-id]", "").await;
     click(window, "[data-testid=save-settings]").await;
     wait_for_text(window, ".settings form span[role=status]", "Saved").await;
+    assert_eq!(
+        js(
+            window,
+            "return document.querySelector('[data-testid=api-url]').value;"
+        )
+        .await,
+        api_url,
+        "the saved API URL is the one typed, even if the stored settings arrived after the typing"
+    );
     fill(window, "[data-testid=token]", TOKEN).await;
     click(window, "[data-testid=sign-in]").await;
     find(window, "[data-testid=signed-in]").await;

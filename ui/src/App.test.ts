@@ -176,4 +176,20 @@ describe('App', () => {
     expect(await screen.findByTestId('api-url')).toBeInTheDocument();
     expect(screen.getByRole('link', { name: 'Settings' })).toHaveAttribute('aria-current', 'page');
   });
+
+  it('keeps the settings a screen saved when the first read of them answers late', async () => {
+    let answer: (s: typeof baseSettings) => void = () => undefined;
+    m.settings.mockReturnValue(new Promise((resolve) => (answer = resolve)));
+    m.signIn.mockResolvedValue({ ...baseSettings, signed_in: true });
+    location.hash = '#/settings';
+    render(App);
+    await fireEvent.input(await screen.findByTestId('token'), { target: { value: 'a-token' } });
+    await fireEvent.click(screen.getByTestId('sign-in'));
+    expect(await screen.findByTestId('signed-in')).toBeInTheDocument();
+    // The first read left before the sign-in and says signed out.
+    answer({ ...baseSettings, signed_in: false });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(screen.getByTestId('signed-in')).toBeInTheDocument();
+    expect(screen.queryByTestId('token')).toBeNull();
+  });
 });

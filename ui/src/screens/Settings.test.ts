@@ -34,6 +34,17 @@ describe('settings', () => {
     expect(await screen.findByText('Saved')).toBeInTheDocument();
   });
 
+  it('keeps what was typed before the stored settings arrived', async () => {
+    const { rerender } = render(SettingsScreen, { settings: null, info: baseInfo, onsettings: vi.fn() });
+    const url = screen.getByTestId('api-url') as HTMLInputElement;
+    await fireEvent.input(url, { target: { value: 'http://127.0.0.1:8080' } });
+    await rerender({ settings: { ...signedOut, school_id: '3f2b0c1e-0000-4000-8000-000000000001', refresh_minutes: 5 } });
+    expect(url.value).toBe('http://127.0.0.1:8080');
+    // The fields not typed in are filled from the stored settings.
+    expect((screen.getByTestId('school-id') as HTMLInputElement).value).toBe('3f2b0c1e-0000-4000-8000-000000000001');
+    expect((screen.getByTestId('refresh-minutes') as HTMLInputElement).value).toBe('5');
+  });
+
   it('saves how often the server records are fetched, and shows a refusal', async () => {
     m.saveRefreshMinutes.mockResolvedValueOnce({ ...baseSettings, refresh_minutes: 5 });
     renderSettings(baseSettings);
