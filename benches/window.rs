@@ -6,6 +6,9 @@
 //!    (at once, by a script) has the keyboard focus; for the bare window, until its page is
 //!    there. The moments are taken in the page (`Date.now()` from a MutationObserver / focus
 //!    listener, the same clock as this process), not by WebDriver polling. Median of the launches.
+//!    Where Rollbook's window paints without compositing (Linux without a GPU:
+//!    src-tauri/rendering.rs), the bare window is also launched painting that way, like for like,
+//!    beside its WebKit default; launches and memory are printed against both.
 //! 2. idle memory: the proportional set size (PSS, /proc/<pid>/smaps_rollup) of the program and
 //!    every process under it (WebKit's web and network processes), 3 s after it is interactive.
 //! 3. click → "saved here": in the page, `performance.now()` when a status button is clicked,
@@ -128,7 +131,13 @@ async fn run() {
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
 
+    // Like for like: the bare window painting as Rollbook does on this computer (without
+    // compositing when there is no GPU: src-tauri/rendering.rs), beside its WebKit default.
+    let same_paint = SamePaint::of_this_computer();
+    let bare_driver = same_paint.driver(home.path());
     let mut bare_ms = Vec::new();
+    let mut bare_same_ms = Vec::new();
+    let mut bare_same_pss = Vec::new();
     let mut today_ms = Vec::new();
     let mut grid_ms = Vec::new();
     let mut bare_pss = Vec::new();
@@ -137,6 +146,11 @@ async fn run() {
         let (ms, pss) = launch_bare(&driver, &bare).await;
         bare_ms.push(ms);
         bare_pss.push(pss);
+        if let Some(d) = &bare_driver {
+            let (ms, pss) = launch_bare(d, &bare).await;
+            bare_same_ms.push(ms);
+            bare_same_pss.push(pss);
+        }
         let (today, grid, pss) = launch_app(&driver, &class.id.to_string()).await;
         today_ms.push(today);
         grid_ms.push(grid);
@@ -155,6 +169,7 @@ async fn run() {
     let frame: Vec<f64> = clicks.iter().map(|c| c.1).collect();
     let delivered = sim.record_count();
     drop(driver);
+    drop(bare_driver);
 
     // Phase 4: a term of another teacher's records on the server, refreshed every second.
     let refreshing = if no_sync {
@@ -246,6 +261,17 @@ async fn run() {
                 .collect::<Vec<_>>()
         )
     );
+    if !bare_same_ms.is_empty() {
+        println!(
+            "like for like, the bare window painting without compositing as Rollbook does here \
+             (no GPU): launch median {:.0} ms (rollbook's grid {:.2}x it); idle PSS median {:.1} \
+             MiB (rollbook {:.2}x it)",
+            median(&bare_same_ms),
+            median(&grid_ms) / median(&bare_same_ms),
+            mib(&bare_same_pss),
+            mib(&app_pss) / mib(&bare_same_pss)
+        );
+    }
     print_clicks(&clicks);
     if !no_sync {
         println!(
@@ -303,13 +329,23 @@ async fn run() {
             median(&y.grid_ms) / median(&y.bare_ms),
             percentile(&y.grid_ms, 90.0)
         );
-        let mib = |v: &[u64]| median(&v.iter().map(|k| *k as f64 / 1024.0).collect::<Vec<_>>());
         println!(
             "idle PSS, median: bare window {:.1} MiB; rollbook {:.1} MiB = {:.2}x",
             mib(&y.bare_pss),
             mib(&y.app_pss),
             mib(&y.app_pss) / mib(&y.bare_pss)
         );
+        if !y.bare_same_ms.is_empty() {
+            println!(
+                "like for like, the bare window painting without compositing as Rollbook does \
+                 here: launch median {:.0} ms (rollbook's grid {:.2}x it); idle PSS median {:.1} \
+                 MiB (rollbook {:.2}x it)",
+                median(&y.bare_same_ms),
+                median(&y.grid_ms) / median(&y.bare_same_ms),
+                mib(&y.bare_same_pss),
+                mib(&y.app_pss) / mib(&y.bare_same_pss)
+            );
+        }
     }
     if let Some((clicks, term, lists, seconds)) = refreshing {
         println!(
@@ -318,6 +354,11 @@ async fn run() {
         );
         print_against_quiet(&clicks, &frame);
     }
+}
+
+/// The median of PSS figures in KiB, in MiB.
+fn mib(pss: &[u64]) -> f64 {
+    median(&pss.iter().map(|k| *k as f64 / 1024.0).collect::<Vec<_>>())
 }
 
 /// A phase's clicks: the DOM and painted percentiles.
@@ -479,6 +520,9 @@ tick();
 struct YearLaunches {
     marks: usize,
     records: usize,
+    /// The bare window painting as Rollbook does here ([`SamePaint`]), if that differs.
+    bare_same_ms: Vec<f64>,
+    bare_same_pss: Vec<u64>,
     bare_ms: Vec<f64>,
     today_ms: Vec<f64>,
     grid_ms: Vec<f64>,
@@ -533,9 +577,12 @@ async fn launches_with_a_year(
     // classes from a server that holds none of their records: the cached records their outbox
     // created are kept, so every launch starts from the same data.
     let driver = Driver::start_with(home.path(), &[("ROLLBOOK_TOKEN", TOKEN)]);
+    let bare_driver = SamePaint::of_this_computer().driver(home.path());
     let mut y = YearLaunches {
         marks,
         records,
+        bare_same_ms: Vec::new(),
+        bare_same_pss: Vec::new(),
         bare_ms: Vec::new(),
         today_ms: Vec::new(),
         grid_ms: Vec::new(),
@@ -544,6 +591,11 @@ async fn launches_with_a_year(
     };
     for round in 0..launches {
         let (ms, pss) = launch_bare(&driver, bare).await;
+        if let Some(d) = &bare_driver {
+            let (ms, pss) = launch_bare(d, bare).await;
+            y.bare_same_ms.push(ms);
+            y.bare_same_pss.push(pss);
+        }
         let (today, grid, app_pss) = launch_app(&driver, offering).await;
         println!(
             "year launch {}: bare {ms:.0} ms, rollbook today {today:.0} ms / grid {grid:.0} ms; \
@@ -747,6 +799,26 @@ async fn launch_bare(driver: &Driver, bare: &Path) -> (f64, u64) {
     let pss = idle_pss(bare).await;
     close(window, bare).await;
     (ms, pss)
+}
+
+/// How Rollbook's window paints on this computer, when that is not WebKit's default
+/// (src-tauri/rendering.rs: without compositing when there is no GPU), so the bare window can
+/// also be measured painting the same way.
+struct SamePaint(Option<(&'static str, &'static str)>);
+
+impl SamePaint {
+    fn of_this_computer() -> SamePaint {
+        SamePaint(
+            rollbook_app::rendering::without_compositing_here()
+                .then_some((rollbook_app::rendering::NO_COMPOSITING, "1")),
+        )
+    }
+
+    /// A driver whose programs paint as Rollbook's window does here; `None` when that is
+    /// WebKit's default (the bare window's launches then already are like for like).
+    fn driver(&self, home: &Path) -> Option<Driver> {
+        self.0.map(|var| Driver::start_with(home, &[var]))
+    }
 }
 
 /// (ms to Today, ms to the grid with the focus, idle PSS in KiB).

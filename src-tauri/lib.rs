@@ -8,6 +8,7 @@ pub mod engine;
 pub mod events;
 pub mod exports;
 pub mod launch;
+pub mod rendering;
 pub mod school_pull;
 pub mod state;
 
@@ -107,6 +108,8 @@ pub fn context<R: Runtime>() -> tauri::Context<R> {
 
 /// Runs the desktop app with the arguments after the program name.
 pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
+    // Before any thread starts: the environment WebKit's processes will read.
+    rendering::choose();
     let launch = match Launch::parse(args) {
         Ok(launch) => launch,
         Err(problem) => {
