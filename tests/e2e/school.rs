@@ -56,6 +56,40 @@ async fn shown_count(window: &Client) -> Option<usize> {
         .and_then(|n| n.parse().ok())
 }
 
+/// At the window's default size every column of the school view can be read: each tier badge
+/// fits its cell, and a table wider than the window scrolls sideways to its last column
+/// instead of cutting it off.
+async fn assert_every_column_is_readable(window: &Client) {
+    let layout = js(
+        window,
+        "const table = document.querySelector('[data-testid=school-view] [role=table]');
+         const badges = [...table.querySelectorAll('[data-testid=tier-badge]')];
+         const overflowing = badges.filter(b =>
+             b.getBoundingClientRect().width > b.parentElement.getBoundingClientRect().width + 0.5)
+           .map(b => b.textContent.trim());
+         table.scrollLeft = table.scrollWidth;
+         const last = [...table.querySelectorAll('[role=columnheader]')].pop().getBoundingClientRect();
+         const box = table.getBoundingClientRect();
+         const reachable = last.right <= box.right + 0.5 && last.left >= box.left;
+         table.scrollLeft = 0;
+         return { overflowing, reachable, badges: badges.length };",
+    )
+    .await;
+    assert!(
+        layout["badges"].as_u64().unwrap_or(0) > 0,
+        "tier badges shown: {layout}"
+    );
+    assert_eq!(
+        layout["overflowing"],
+        serde_json::json!([]),
+        "every tier badge fits its column"
+    );
+    assert_eq!(
+        layout["reachable"], true,
+        "the last column can be scrolled into view: {layout}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_counselor_refreshes_ranks_filters_opens_and_exports_the_school() {
     if !enabled() {
@@ -136,6 +170,7 @@ async fn a_counselor_refreshes_ranks_filters_opens_and_exports_the_school() {
         rates[0].is_some_and(|r| r > 0.0),
         "the sample school's most absent student is absent sometimes: {ranked:?}"
     );
+    assert_every_column_is_readable(&window).await;
     for row in &ranked {
         assert!(with_records.contains(&row.id), "{} has records", row.id);
     }
