@@ -133,8 +133,7 @@ async fn run() {
 
     // Like for like: the bare window painting as Rollbook does on this computer (without
     // compositing when there is no GPU: src-tauri/rendering.rs), beside its WebKit default.
-    let same_paint = SamePaint::of_this_computer();
-    let bare_driver = same_paint.driver(home.path());
+    let bare_driver = bare_painting_as_rollbook(home.path());
     let mut bare_ms = Vec::new();
     let mut bare_same_ms = Vec::new();
     let mut bare_same_pss = Vec::new();
@@ -248,30 +247,10 @@ async fn run() {
     );
     println!(
         "idle PSS (process + WebKit children), median: bare window {:.1} MiB; rollbook {:.1} MiB",
-        median(
-            &bare_pss
-                .iter()
-                .map(|k| *k as f64 / 1024.0)
-                .collect::<Vec<_>>()
-        ),
-        median(
-            &app_pss
-                .iter()
-                .map(|k| *k as f64 / 1024.0)
-                .collect::<Vec<_>>()
-        )
+        mib(&bare_pss),
+        mib(&app_pss)
     );
-    if !bare_same_ms.is_empty() {
-        println!(
-            "like for like, the bare window painting without compositing as Rollbook does here \
-             (no GPU): launch median {:.0} ms (rollbook's grid {:.2}x it); idle PSS median {:.1} \
-             MiB (rollbook {:.2}x it)",
-            median(&bare_same_ms),
-            median(&grid_ms) / median(&bare_same_ms),
-            mib(&bare_same_pss),
-            mib(&app_pss) / mib(&bare_same_pss)
-        );
-    }
+    print_like_for_like(&bare_same_ms, &bare_same_pss, &grid_ms, &app_pss);
     print_clicks(&clicks);
     if !no_sync {
         println!(
@@ -335,17 +314,7 @@ async fn run() {
             mib(&y.app_pss),
             mib(&y.app_pss) / mib(&y.bare_pss)
         );
-        if !y.bare_same_ms.is_empty() {
-            println!(
-                "like for like, the bare window painting without compositing as Rollbook does \
-                 here: launch median {:.0} ms (rollbook's grid {:.2}x it); idle PSS median {:.1} \
-                 MiB (rollbook {:.2}x it)",
-                median(&y.bare_same_ms),
-                median(&y.grid_ms) / median(&y.bare_same_ms),
-                mib(&y.bare_same_pss),
-                mib(&y.app_pss) / mib(&y.bare_same_pss)
-            );
-        }
+        print_like_for_like(&y.bare_same_ms, &y.bare_same_pss, &y.grid_ms, &y.app_pss);
     }
     if let Some((clicks, term, lists, seconds)) = refreshing {
         println!(
@@ -354,6 +323,23 @@ async fn run() {
         );
         print_against_quiet(&clicks, &frame);
     }
+}
+
+/// Rollbook's launches against the bare window painting as it does here, if it was measured
+/// ([`bare_painting_as_rollbook`]).
+fn print_like_for_like(bare_ms: &[f64], bare_pss: &[u64], grid_ms: &[f64], app_pss: &[u64]) {
+    if bare_ms.is_empty() {
+        return;
+    }
+    println!(
+        "like for like, the bare window painting without compositing as Rollbook does here (no \
+         GPU): launch median {:.0} ms (rollbook's grid {:.2}x it); idle PSS median {:.1} MiB \
+         (rollbook {:.2}x it)",
+        median(bare_ms),
+        median(grid_ms) / median(bare_ms),
+        mib(bare_pss),
+        mib(app_pss) / mib(bare_pss)
+    );
 }
 
 /// The median of PSS figures in KiB, in MiB.
@@ -520,7 +506,8 @@ tick();
 struct YearLaunches {
     marks: usize,
     records: usize,
-    /// The bare window painting as Rollbook does here ([`SamePaint`]), if that differs.
+    /// The bare window painting as Rollbook does here ([`bare_painting_as_rollbook`]), if that
+    /// differs.
     bare_same_ms: Vec<f64>,
     bare_same_pss: Vec<u64>,
     bare_ms: Vec<f64>,
@@ -577,7 +564,7 @@ async fn launches_with_a_year(
     // classes from a server that holds none of their records: the cached records their outbox
     // created are kept, so every launch starts from the same data.
     let driver = Driver::start_with(home.path(), &[("ROLLBOOK_TOKEN", TOKEN)]);
-    let bare_driver = SamePaint::of_this_computer().driver(home.path());
+    let bare_driver = bare_painting_as_rollbook(home.path());
     let mut y = YearLaunches {
         marks,
         records,
@@ -801,24 +788,14 @@ async fn launch_bare(driver: &Driver, bare: &Path) -> (f64, u64) {
     (ms, pss)
 }
 
-/// How Rollbook's window paints on this computer, when that is not WebKit's default
-/// (src-tauri/rendering.rs: without compositing when there is no GPU), so the bare window can
-/// also be measured painting the same way.
-struct SamePaint(Option<(&'static str, &'static str)>);
-
-impl SamePaint {
-    fn of_this_computer() -> SamePaint {
-        SamePaint(
-            rollbook_app::rendering::without_compositing_here()
-                .then_some((rollbook_app::rendering::NO_COMPOSITING, "1")),
-        )
-    }
-
-    /// A driver whose programs paint as Rollbook's window does here; `None` when that is
-    /// WebKit's default (the bare window's launches then already are like for like).
-    fn driver(&self, home: &Path) -> Option<Driver> {
-        self.0.map(|var| Driver::start_with(home, &[var]))
-    }
+/// A driver whose programs paint as Rollbook's window does on this computer, when that is not
+/// WebKit's default (src-tauri/rendering.rs: without compositing when there is no GPU), so the
+/// bare window can be measured painting the same way; `None` when the bare window's launches
+/// already are like for like.
+fn bare_painting_as_rollbook(home: &Path) -> Option<Driver> {
+    use rollbook_app::rendering;
+    rendering::without_compositing_here()
+        .then(|| Driver::start_with(home, &[(rendering::NO_COMPOSITING, "1")]))
 }
 
 /// (ms to Today, ms to the grid with the focus, idle PSS in KiB).
