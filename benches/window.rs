@@ -61,7 +61,7 @@ use std::time::{Duration, Instant};
 use athena_sim::{Sim, ALL_SCOPES};
 use driver::{Driver, APP};
 use fantoccini::{Client, Locator};
-use rollbook_core::store::Store;
+use rollbook_core::store::{self, Store};
 use rollbook_core::{roster, sync};
 use serde_json::json;
 
@@ -518,7 +518,7 @@ struct YearLaunches {
 }
 
 /// Bumped when what [`build_year`] writes changes, so a stale build is not reused.
-const YEAR_VERSION: &str = "1";
+const YEAR_VERSION: &str = "2";
 
 async fn launches_with_a_year(
     school: &athena_sim::SampleSchool,
@@ -534,7 +534,10 @@ async fn launches_with_a_year(
         let partial = cache.join("building.db");
         let _ = std::fs::remove_file(&partial);
         let started = Instant::now();
+        let _ = std::fs::remove_file(store::records_path(&partial));
         build_year(school, offering, &partial);
+        std::fs::rename(store::records_path(&partial), store::records_path(&built))
+            .expect("the year's records file");
         std::fs::rename(&partial, &built).expect("the year's database");
         println!(
             "built {} in {:.0} s",
@@ -545,7 +548,10 @@ async fn launches_with_a_year(
     let home = tempfile::tempdir().expect("a temp dir");
     let data_dir = home.path().join("data/org.rollbook.app");
     std::fs::create_dir_all(&data_dir).expect("the data dir");
-    std::fs::copy(&built, data_dir.join("rollbook.db")).expect("a copy of the year");
+    let db = data_dir.join("rollbook.db");
+    std::fs::copy(store::records_path(&built), store::records_path(&db))
+        .expect("a copy of the year's records");
+    std::fs::copy(&built, &db).expect("a copy of the year");
     let (marks, records) = {
         let store = Store::open_data_dir(&data_dir).expect("the year opens");
         sync::save_api_settings(&store, api_url, None).expect("settings");
@@ -700,7 +706,9 @@ fn build_year(school: &athena_sim::SampleSchool, offering: &str, path: &Path) {
     tx.commit().expect("the year commits");
     store
         .conn()
-        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+        .execute_batch(
+            "PRAGMA main.wal_checkpoint(TRUNCATE); PRAGMA records.wal_checkpoint(TRUNCATE);",
+        )
         .expect("a checkpoint");
 }
 

@@ -13,7 +13,9 @@ const KIOSK: &str = "e5f6a7b8-c9d0-4e1f-a2b3-00000000000a";
 /// This device's mark delivered (its record in the cache), then a newer kiosk record pulled:
 /// written beside the app as the sync engine and a pull would.
 fn delivered_then_kiosk(db: &Path) {
-    let conn = rusqlite::Connection::open(db).expect("the database opens beside the app");
+    let conn = rollbook_core::store::Store::open(db)
+        .expect("the database opens beside the app")
+        .into_connection();
     let us = |s: &str| {
         s.parse::<chrono::DateTime<chrono::Utc>>()
             .unwrap()

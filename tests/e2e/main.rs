@@ -169,7 +169,9 @@ async fn demo_mode_opens_the_sample_school_with_a_badge() {
         db.is_file(),
         "the demo keeps its data apart from the user's"
     );
-    let conn = rusqlite::Connection::open(&db).unwrap();
+    let conn = rollbook_core::store::Store::read_only(&db)
+        .unwrap()
+        .into_connection();
     let (cutoff, removed): (String, i64) = conn
         .query_row(
             "SELECT cutoff, server_records FROM purge_log ORDER BY id DESC LIMIT 1",

@@ -1,14 +1,14 @@
-//! `wipe`: deletes this device's Rollbook data (the database with its WAL, shared-memory and
-//! sync-lock files) and the token saved for the configured API URL. Asks to type the data
-//! directory's name on a terminal; scripts pass `--yes`; without a terminal and without `--yes`
-//! it refuses (exit 2) and deletes nothing.
+//! `wipe`: deletes this device's Rollbook data (the database and its records file, with their
+//! WAL and shared-memory files, and the sync lock) and the token saved for the configured API
+//! URL. Asks to type the data directory's name on a terminal; scripts pass `--yes`; without a
+//! terminal and without `--yes` it refuses (exit 2) and deletes nothing.
 
 use crate::output::outln;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use rollbook_core::store::Store;
+use rollbook_core::store::{self, Store};
 use rollbook_core::sync::{self, ApiConfig, TokenSource};
 use rollbook_core::{paths, Error, Result};
 
@@ -21,13 +21,16 @@ pub struct WipeArgs {
     pub yes: bool,
 }
 
-/// The database and the files SQLite and the sync engine keep beside it.
+/// The database, its records file, and the files SQLite and the sync engine keep beside them.
 fn database_files(dir: &Path) -> Vec<PathBuf> {
-    let db = paths::DB_FILE;
-    ["", "-wal", "-shm", "-journal", ".sync-lock"]
-        .iter()
-        .map(|suffix| dir.join(format!("{db}{suffix}")))
-        .collect()
+    let db = dir.join(paths::DB_FILE);
+    let records = store::records_path(&db);
+    let sqlite = ["", "-wal", "-shm", "-journal"];
+    let of = |file: &Path, suffix: &str| PathBuf::from(format!("{}{suffix}", file.display()));
+    let mut files: Vec<PathBuf> = sqlite.iter().map(|s| of(&db, s)).collect();
+    files.extend(sqlite.iter().map(|s| of(&records, s)));
+    files.push(of(&db, ".sync-lock"));
+    files
 }
 
 pub fn run(ctx: &Ctx, a: WipeArgs) -> Result<()> {

@@ -7,7 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use athena_sim::{FaultKind, ListFilter, Sim};
-use rusqlite::{Connection, OpenFlags};
+use rollbook_core::store::Store;
 use serde_json::Value;
 
 mod support {
@@ -31,7 +31,7 @@ fn school() -> Rig {
 /// Cached records of one offering.
 fn cached(rig: &Rig, offering: &str) -> Vec<String> {
     let db = rig.cli.data_dir().join("rollbook.db");
-    let conn = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY).expect("db");
+    let conn = Store::read_only(&db).expect("db").into_connection();
     let mut stmt = conn
         .prepare("SELECT id FROM server_record WHERE offering_id = ?1 ORDER BY id")
         .unwrap();

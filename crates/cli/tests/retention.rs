@@ -9,7 +9,7 @@
 use std::path::PathBuf;
 
 use athena_sim::Sim;
-use rusqlite::{Connection, OpenFlags};
+use rollbook_core::store::Store;
 use serde_json::{json, Value};
 
 mod support {
@@ -63,8 +63,9 @@ fn history(rig: &Rig, offering: usize, student: usize, date: &str) -> Value {
 }
 
 fn server_records_on(rig: &Rig, date: &str) -> i64 {
-    Connection::open_with_flags(db(rig), OpenFlags::SQLITE_OPEN_READ_ONLY)
+    Store::read_only(&db(rig))
         .expect("open read-only")
+        .into_connection()
         .query_row(
             "SELECT COUNT(*) FROM server_record WHERE date = ?1",
             [date],

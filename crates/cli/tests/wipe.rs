@@ -48,6 +48,10 @@ fn wipe_needs_yes_without_a_terminal_then_removes_the_database() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let db = data.join("rollbook.db");
     assert!(db.exists());
+    assert!(
+        data.join("rollbook.records.db").exists(),
+        "the cached records' file is beside it"
+    );
 
     let o = run(&data, &["wipe"]);
     assert_eq!(
@@ -76,10 +80,13 @@ fn wipe_needs_yes_without_a_terminal_then_removes_the_database() {
         ),
         other => panic!("wipe --yes ended {other:?}: {}", stderr(&o)),
     }
-    for suffix in ["", "-wal", "-shm", "-journal", ".sync-lock"] {
-        let f = data.join(format!("rollbook.db{suffix}"));
-        assert!(!f.exists(), "{} is wiped", f.display());
+    for file in ["rollbook.db", "rollbook.records.db"] {
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let f = data.join(format!("{file}{suffix}"));
+            assert!(!f.exists(), "{} is wiped", f.display());
+        }
     }
+    assert!(!data.join("rollbook.db.sync-lock").exists());
     assert!(!data.exists(), "the emptied data directory is removed");
 
     let o = run(&data, &["wipe", "--yes"]);

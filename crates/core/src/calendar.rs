@@ -5,14 +5,13 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use rusqlite::TransactionBehavior;
 use serde::Serialize;
 
 use crate::csv_file::{self, Problems};
 use crate::error::{Error, Result};
 use crate::ids::{Day, Id};
 use crate::lookup::require_offering;
-use crate::store::Store;
+use crate::store::{Store, Writes};
 
 /// ISO weekdays (1 = Monday) an offering meets when the user chose none: Monday to Friday.
 pub const SCHOOL_WEEK: [u8; 5] = [1, 2, 3, 4, 5];
@@ -43,9 +42,7 @@ pub fn set_meeting_days(store: &mut Store, offering: &Id, days: &[u8]) -> Result
             "{bad} is not a weekday: expected 1 (Monday) to 7 (Sunday)"
         )));
     }
-    let tx = store
-        .conn_mut()
-        .transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tx = store.transaction(Writes::Local)?;
     require_offering(&tx, offering)?;
     tx.execute("DELETE FROM meeting_day WHERE offering_id = ?1", [offering])?;
     let chosen: BTreeSet<u8> = days.iter().copied().collect();
@@ -125,9 +122,7 @@ pub fn import_non_school_days_csv(
         .filter_map(|r| r.day(0, &mut problems))
         .collect();
     problems.finish(file_name)?;
-    let tx = store
-        .conn_mut()
-        .transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tx = store.transaction(Writes::Local)?;
     tx.execute("DELETE FROM non_school_day", [])?;
     for day in &days {
         tx.execute("INSERT INTO non_school_day (date) VALUES (?1)", [day])?;

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::{OptionalExtension, TransactionBehavior};
+use rusqlite::OptionalExtension;
 use serde::Serialize;
 
 use crate::clock::Clock;
@@ -15,7 +15,7 @@ use crate::error::Result;
 use crate::ids::{Day, Id, Status};
 use crate::mark_change::{describe_offering, ChangeWriter, Enrolled, MarkKey};
 use crate::marks::{DateWindow, Origin};
-use crate::store::Store;
+use crate::store::{Store, Writes};
 
 /// The columns a check-in file must have, in any order.
 pub const MARKS_COLUMNS: &[&str] = &[
@@ -56,9 +56,7 @@ pub fn import_marks_csv(
     bytes: &[u8],
     file_name: &str,
 ) -> Result<MarksImport> {
-    let tx = store
-        .conn_mut()
-        .transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tx = store.transaction(Writes::Local)?;
     let mut problems = Problems::default();
     let rows = csv_file::read(bytes, MARKS_COLUMNS, &mut problems);
     let mut lines = Vec::with_capacity(rows.len());

@@ -9,13 +9,13 @@
 //! has its own mark for it: a kiosk's mark on a row this device never marked is only "marked by
 //! another teacher or system", not a conflict.
 
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::Connection;
 use serde::Serialize;
 
 use crate::error::Result;
 use crate::ids::{Day, Id, Status};
 use crate::marks::{self, Change};
-use crate::store::Store;
+use crate::store::{Store, Writes};
 
 /// Who made a row's effective mark.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -117,9 +117,7 @@ pub fn open(
     entries.extend(records);
     // Stable: local changes keep their order among themselves.
     entries.sort_by_key(HistoryEntry::at_us);
-    let tx = store
-        .conn_mut()
-        .transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tx = store.transaction(Writes::Local)?;
     acknowledge(&tx, offering, student, date)?;
     tx.commit()?;
     Ok(entries)

@@ -6,7 +6,7 @@
 //! user allowed a date outside it explicitly: the API has no delete, so a typo like 2062 would
 //! be sent for ever and distort every report.
 
-use rusqlite::{OptionalExtension, TransactionBehavior};
+use rusqlite::OptionalExtension;
 use serde::Serialize;
 
 use crate::clock::Clock;
@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::ids::{Day, Id, Status};
 use crate::lookup::require_offering;
 use crate::mark_change::{enrolled, ChangeWriter, Enrolled, MarkKey};
-use crate::store::Store;
+use crate::store::{Store, Writes};
 
 pub use crate::mark_change::{next_action, Origin};
 
@@ -132,9 +132,7 @@ pub fn record_mark(
     status: Status,
 ) -> Result<MarkOutcome> {
     window.check(date)?;
-    let tx = store
-        .conn_mut()
-        .transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tx = store.transaction(Writes::Local)?;
     let target = enrolled(&tx, offering, student, true)?;
     let applied = {
         let writer = ChangeWriter::begin(&tx, clock, actor, origin)?;
@@ -178,9 +176,7 @@ pub fn mark_rest_present(
     date: Day,
 ) -> Result<RestPresent> {
     window.check(date)?;
-    let tx = store
-        .conn_mut()
-        .transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tx = store.transaction(Writes::Local)?;
     require_offering(&tx, offering)?;
     let unmarked: Vec<(Id, Enrolled)> = tx
         .prepare_cached(
@@ -238,9 +234,7 @@ pub fn undo(
     offering: &Id,
     date: Day,
 ) -> Result<UndoOutcome> {
-    let tx = store
-        .conn_mut()
-        .transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tx = store.transaction(Writes::Local)?;
     require_offering(&tx, offering)?;
     let action: Option<i64> = tx
         .prepare_cached(

@@ -12,13 +12,13 @@
 //! removed: [`pull_cutoff`] is the day before which server records are not cached.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 
 use crate::clock::rfc3339;
 use crate::error::{quoted, Error, Result};
 use crate::ids::Day;
-use crate::store::{setting_in, Store};
+use crate::store::{setting_in, Store, Writes};
 
 /// The setting that holds the number of days to keep (absent: keep everything).
 pub const SETTING_KEEP_DAYS: &str = "retention_keep_days";
@@ -170,9 +170,7 @@ pub fn purge(
     now: DateTime<Utc>,
 ) -> Result<PurgeReport> {
     let cutoff = cutoff(keep_days, today)?;
-    let tx = store
-        .conn_mut()
-        .transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tx = store.transaction(Writes::Both)?;
     let mut counts = [0_u64; 4];
     for (count, table) in counts.iter_mut().zip(TABLES) {
         *count = tx.execute(

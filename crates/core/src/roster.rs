@@ -14,13 +14,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 
 use crate::csv_file::{self, Problems, Row};
 use crate::error::Result;
 use crate::ids::Id;
-use crate::store::Store;
+use crate::store::{Store, Writes};
 
 /// The columns a roster file must have, in any order.
 pub const ROSTER_COLUMNS: &[&str] = &[
@@ -100,9 +100,7 @@ pub fn import_roster_csv(
     bytes: &[u8],
     file_name: &str,
 ) -> Result<RosterChanges> {
-    let tx = store
-        .conn_mut()
-        .transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tx = store.transaction(Writes::Local)?;
     let (changes, plan) = plan(&tx, bytes, file_name)?;
     apply(&tx, &plan)?;
     tx.commit()?;

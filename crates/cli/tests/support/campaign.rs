@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::Connection;
 
 /// splitmix64: small, seeded, and the same on every platform.
 pub struct Rng(pub u64);
@@ -39,7 +39,9 @@ pub struct Item {
 }
 
 pub fn open_read_only(path: &Path) -> Connection {
-    Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open db")
+    rollbook_core::store::Store::read_only(path)
+        .expect("open db")
+        .into_connection()
 }
 
 pub fn outbox(conn: &Connection) -> Vec<Item> {

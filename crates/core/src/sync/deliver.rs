@@ -14,6 +14,7 @@ use tokio::task::{JoinError, JoinSet};
 use crate::error::Result;
 use crate::outbox::ItemState;
 use crate::secret::Secret;
+use crate::store::Writes;
 use crate::sync::adaptive::Answer;
 use crate::sync::api::{Exchange, FailStage};
 use crate::sync::classify::{classify_post, PostOutcome};
@@ -206,7 +207,7 @@ impl Engine {
         &mut self,
         f: impl FnOnce(&mut Engine) -> Result<T>,
     ) -> Result<T> {
-        let atomic = queue::Atomic::begin(self.store.conn())?;
+        let atomic = queue::Atomic::begin(self.store.conn(), Writes::Both)?;
         let result = f(self);
         atomic.end(self.store.conn(), result)
     }

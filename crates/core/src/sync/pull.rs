@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::ids::Id;
 use crate::retention;
 use crate::secret::Secret;
-use crate::store::Store;
+use crate::store::{Store, Writes};
 use crate::sync::api::{ApiClient, ListFilter};
 use crate::sync::classify::{classify_read, ReadOutcome};
 use crate::sync::engine::scrub;
@@ -392,7 +392,7 @@ pub(crate) fn save_listing(
         (0, 0)
     } else {
         let began = std::time::Instant::now();
-        let written = queue::atomically(store.conn(), |tx| {
+        let written = queue::atomically(store.conn(), Writes::Records, |tx| {
             let new_records = queue::upsert_records(tx, changed.iter().copied(), now)?;
             let removed = match replaced {
                 Some(offering) => remove(tx, offering, &unlisted)?,

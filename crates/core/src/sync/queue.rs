@@ -12,6 +12,7 @@ use crate::error::Result;
 use crate::ids::{Day, Id};
 use crate::mark_change::recheck_pending;
 use crate::outbox::ItemState;
+use crate::store::{self, Writes};
 use crate::sync::api::ListFilter;
 use crate::sync::record::{Attendance, ServerRecord};
 
@@ -45,31 +46,29 @@ fn item_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<QueueItem> {
     })
 }
 
-/// An open unit of writes: a `BEGIN IMMEDIATE` transaction, or a savepoint when one is open
-/// already (the engine batches the writes of several answers in one commit, and each answer's
-/// writes are atomic inside it). [`Atomic::end`] commits it, or rolls it back on an error.
+/// An open unit of writes: a transaction holding the write locks of the files it writes
+/// ([`Writes`]), or a savepoint when one is open already (the engine batches the writes of
+/// several answers in one commit, and each answer's writes are atomic inside it).
+/// [`Atomic::end`] commits it, or rolls it back on an error.
 pub(crate) struct Atomic {
     commit: &'static str,
     rollback: &'static str,
 }
 
 impl Atomic {
-    pub(crate) fn begin(conn: &Connection) -> Result<Atomic> {
-        let (begin, atomic) = if conn.is_autocommit() {
-            let atomic = Atomic {
+    pub(crate) fn begin(conn: &Connection, writes: Writes) -> Result<Atomic> {
+        if conn.is_autocommit() {
+            store::begin(conn, writes)?;
+            return Ok(Atomic {
                 commit: "COMMIT",
                 rollback: "ROLLBACK",
-            };
-            ("BEGIN IMMEDIATE", atomic)
-        } else {
-            let atomic = Atomic {
-                commit: "RELEASE rollbook_sync",
-                rollback: "ROLLBACK TO rollbook_sync; RELEASE rollbook_sync",
-            };
-            ("SAVEPOINT rollbook_sync", atomic)
-        };
-        conn.execute_batch(begin)?;
-        Ok(atomic)
+            });
+        }
+        conn.execute_batch("SAVEPOINT rollbook_sync")?;
+        Ok(Atomic {
+            commit: "RELEASE rollbook_sync",
+            rollback: "ROLLBACK TO rollbook_sync; RELEASE rollbook_sync",
+        })
     }
 
     /// Commits when `result` is `Ok`, otherwise rolls back and gives the error back.
@@ -85,12 +84,13 @@ impl Atomic {
     }
 }
 
-/// Runs `f` atomically ([`Atomic`]).
+/// Runs `f` atomically ([`Atomic`]), writing the files `writes` names.
 pub(crate) fn atomically<T>(
     conn: &Connection,
+    writes: Writes,
     f: impl FnOnce(&Connection) -> Result<T>,
 ) -> Result<T> {
-    let atomic = Atomic::begin(conn)?;
+    let atomic = Atomic::begin(conn, writes)?;
     atomic.end(conn, f(conn))
 }
 
@@ -198,7 +198,7 @@ pub(crate) fn mark_sending(
 /// An armed item whose POST never left goes back to `pending`, its attempt not counted (and
 /// gives way to a later change of its mark: [`recheck_pending`]).
 pub(crate) fn unarm(conn: &Connection, id: i64, now: DateTime<Utc>) -> Result<()> {
-    atomically(conn, |tx| {
+    atomically(conn, Writes::Local, |tx| {
         let n = tx
             .prepare_cached(
                 "UPDATE outbox SET state = 'pending', attempts = MAX(attempts - 1, 0),
@@ -224,7 +224,7 @@ pub(crate) fn mark_synced(
     note: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<bool> {
-    atomically(conn, |tx| {
+    atomically(conn, Writes::Both, |tx| {
         upsert_record(tx, record, now)?;
         let n = tx.execute(
             "UPDATE outbox SET state = 'synced', server_id = ?3, server_recorded_at = ?4,
@@ -276,7 +276,7 @@ pub(crate) fn transition(
     if from == to || !matches!(to, ItemState::Pending | ItemState::Rejected) {
         return update(conn);
     }
-    atomically(conn, |tx| {
+    atomically(conn, Writes::Local, |tx| {
         let moved = update(tx)?;
         if moved {
             recheck_pending(tx, id, &rfc3339(now))?;
@@ -293,7 +293,7 @@ pub fn upsert_records<'a>(
     records: impl IntoIterator<Item = &'a ServerRecord>,
     now: DateTime<Utc>,
 ) -> Result<u64> {
-    atomically(conn, |tx| {
+    atomically(conn, Writes::Records, |tx| {
         let cutoff = crate::retention::cache_cutoff(tx)?;
         // One statement and one `fetched_at` for the whole batch, not a cache look-up and a
         // formatted time per record.

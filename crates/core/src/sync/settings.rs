@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::ids::Id;
-use crate::store::Store;
+use crate::store::{Store, Writes};
 use crate::sync::api::{BaseUrl, SETTING_API_URL, SETTING_SCHOOL_ID};
 use crate::sync::queue::atomically;
 use crate::sync::status::QueueState;
@@ -32,7 +32,7 @@ pub fn save_api_settings(
         }
         None => None,
     };
-    atomically(store.conn(), |_| {
+    atomically(store.conn(), Writes::Local, |_| {
         store.set_setting(SETTING_API_URL, Some(url.as_str()))?;
         store.set_setting(SETTING_SCHOOL_ID, school_id.as_ref().map(Id::as_str))?;
         // Whatever changed, the next pass finds out again whether a school id is needed.

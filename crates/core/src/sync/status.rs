@@ -164,7 +164,7 @@ impl QueueState {
             })
             .unwrap_or_default()
         });
-        crate::sync::queue::atomically(store.conn(), |_| {
+        crate::sync::queue::atomically(store.conn(), crate::store::Writes::Local, |_| {
             store.set_setting(KEY_BLOCKED, blocked.as_deref())?;
             store.set_setting(KEY_PAUSED_UNTIL, self.paused_until.map(rfc3339).as_deref())?;
             store.set_setting(KEY_READ_DENIED, self.read_denied.as_deref())?;

@@ -5,11 +5,11 @@ use std::time::{Duration, Instant};
 
 use crate::common::ymd;
 use athena_sim::{FaultKind, Faults, RetryAfter, Sim};
-use rollbook_core::store::Store;
+use rollbook_core::store::{Store, Writes};
 use rollbook_core::sync::status::QueueState;
 use rollbook_core::sync::stop::Stop;
 use rollbook_core::sync::{self, PullAllOptions, PullProgress, SchoolPullReport};
-use rollbook_core::Id;
+use rollbook_core::{Id, Status};
 
 use crate::sync_support::*;
 
@@ -379,15 +379,60 @@ async fn a_listing_of_records_already_held_writes_nothing() {
     assert_eq!(cached(&rig.store, &offering).len(), before.len() - 1);
 }
 
-/// The connection's `synchronous` and `wal_autocheckpoint`.
-fn write_settings(store: &Store) -> (i64, i64) {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mark_is_saved_while_a_listing_is_being_written() {
+    let mut rig = Rig::start(school()).await;
+    let (offering, _) = rig.pick(0, 0);
+    let (api, tokens) = (rig.api(), rig.token_source());
+    sync::pull_offering(&mut rig.store, &api, &tokens, &*rig.clock, &offering)
+        .await
+        .unwrap();
+    let before = cached(&rig.store, &offering);
+    assert!(!before.is_empty());
+
+    // Another connection is in the middle of saving a listing of that offering (one record
+    // gone), its transaction open, as the school pull's is for most of a first pull.
+    let mut pull = Store::open(rig.store.path().unwrap()).unwrap();
+    let listing = pull.transaction(Writes::Records).unwrap();
+    listing
+        .execute(
+            "DELETE FROM server_record WHERE offering_id = ?1 AND id = ?2",
+            [offering.as_str(), before[0].0.as_str()],
+        )
+        .unwrap();
+
+    // The teacher marks a student meanwhile: saved at once, not after the listing (with one
+    // write lock for both, it would fail after the 5 s busy timeout with "database is
+    // locked").
+    let item = rig
+        .mark(1, 2, Status::Absent)
+        .expect("the mark is saved and queued while the listing is open");
+    assert_eq!(rig.item(item).0, "pending");
+    assert_eq!(
+        cached(&rig.store, &offering),
+        before,
+        "the unfinished listing is not seen"
+    );
+
+    listing.commit().unwrap();
+    assert_eq!(cached(&rig.store, &offering), before[1..].to_vec());
+    assert_eq!(rig.item(item).0, "pending");
+}
+
+/// The connection's `synchronous` of the database file and of the records file, and its
+/// `wal_autocheckpoint`.
+fn write_settings(store: &Store) -> (i64, i64, i64) {
     let pragma = |name: &str| -> i64 {
         store
             .conn()
             .query_row(&format!("PRAGMA {name}"), [], |r| r.get(0))
             .unwrap()
     };
-    (pragma("synchronous"), pragma("wal_autocheckpoint"))
+    (
+        pragma("main.synchronous"),
+        pragma("records.synchronous"),
+        pragma("wal_autocheckpoint"),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -397,7 +442,7 @@ async fn the_pull_gives_its_connection_back_as_durable_as_it_was() {
     assert!(report.pulled > 0 && report.failed.is_empty(), "{report:?}");
     assert_eq!(
         write_settings(&rig.store),
-        (2, 1000),
+        (2, 2, 1000),
         "after the pull its connection commits with synchronous=FULL again (a mark saved on \
          it is on disk when saved) and checkpoints as SQLite does by default"
     );
@@ -406,5 +451,5 @@ async fn the_pull_gives_its_connection_back_as_durable_as_it_was() {
     assert!(rig.sim.revoke_token(TOKEN));
     let stopped = pull_all(&mut rig).await;
     assert!(stopped.error.is_some());
-    assert_eq!(write_settings(&rig.store), (2, 1000));
+    assert_eq!(write_settings(&rig.store), (2, 2, 1000));
 }

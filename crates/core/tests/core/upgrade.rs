@@ -167,7 +167,11 @@ fn contents(store: &Store) -> Contents {
     let conn = store.conn();
     let tables: Vec<String> = conn
         .prepare(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
+            // The database file's tables and the records file's (from schema 7 the cached
+            // records are there; a name is in one file or the other).
+            "SELECT name FROM main.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
+             UNION
+             SELECT name FROM records.sqlite_master WHERE type = 'table'
              ORDER BY name",
         )
         .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
@@ -210,13 +214,19 @@ fn rows_of(store: &Store, table: &str, columns: &[String]) -> Vec<Vec<String>> {
     rows
 }
 
-/// The schema as SQLite keeps it: every table and index with the SQL that made it.
-fn schema(store: &Store) -> Vec<(String, String, Option<String>)> {
+/// The schema as SQLite keeps it: every table and index of each file with the SQL that made
+/// it.
+fn schema(store: &Store) -> Vec<(String, String, String, Option<String>)> {
     store
         .conn()
-        .prepare("SELECT type, name, sql FROM sqlite_master ORDER BY type, name")
+        .prepare(
+            "SELECT 'main', type, name, sql FROM main.sqlite_master
+             UNION ALL
+             SELECT 'records', type, name, sql FROM records.sqlite_master
+             ORDER BY 1, 2, 3",
+        )
         .and_then(|mut s| {
-            s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
                 .collect()
         })
         .expect("schema")

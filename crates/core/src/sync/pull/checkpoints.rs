@@ -1,22 +1,22 @@
-//! How the school pull's connection writes: without waiting for the disk at each listing's
-//! commit, and with the write-ahead log copied into the database file beside the pull instead
-//! of inside each commit.
+//! How the school pull's connection writes the records file (`store/records.rs`): without
+//! waiting for the disk at each listing's commit, and with the write-ahead log copied into the
+//! file beside the pull instead of inside each commit.
 //!
 //! A listing's commit dirties thousands of pages (several MB). With SQLite's defaults the
 //! committing connection then flushes the log (`synchronous=FULL`) and, the log being over
-//! 1,000 pages, checkpoints it: copies those pages into the database file and flushes that,
-//! before the commit returns. Both are time the pull waits, one listing after another.
+//! 1,000 pages, checkpoints it: copies those pages into the file and flushes that, before the
+//! commit returns. Both are time the pull waits, one listing after another.
 //!
-//! - `synchronous=NORMAL` on the pull's connection alone: its commits are not flushed one by
-//!   one. A cached server record can always be pulled again; every other connection (the
-//!   window's, the CLI's, the sync engine's) keeps `FULL`, and a mark's commit flushes the whole
-//!   log file, so the pull's frames before it go to disk with it: a mark saved during a pull is
-//!   on disk when its commit returns, as always. In write-ahead-log mode `NORMAL` never
-//!   corrupts the file; the checkpoints still flush the log before copying and the database
-//!   after.
+//! - `synchronous=NORMAL` for the records file on the pull's connection alone: its commits are
+//!   not flushed one by one. A cached server record can always be pulled again; the database
+//!   file, with the marks, keeps `FULL` on every connection, and so does the records file on
+//!   every other one (the sync engine's commit of a record its POST created flushes the
+//!   records file's log, the pull's frames before it included). In write-ahead-log mode
+//!   `NORMAL` never corrupts the file; the checkpoints still flush the log before copying and
+//!   the file after.
 //! - `wal_autocheckpoint=0` on the pull's connection, and after each listing a PASSIVE
-//!   checkpoint on a thread with a connection of its own, while the pull writes the next
-//!   listing (a checkpoint takes no write lock; a mark is never held up by it).
+//!   checkpoint of the records file on a thread with a connection of its own, while the pull
+//!   writes the next listing (a checkpoint takes no write lock).
 //! - The log restarts from its beginning only when a writer starts with every frame copied, so
 //!   while the checkpoint runs behind the pull the log file would grow with each listing: once
 //!   it is over [`RESTART_FRAMES`], the pull waits for the checkpoint to catch up before its
@@ -74,15 +74,15 @@ impl<'s> PullWrites<'s> {
     /// of its own (an in-memory one has no log).
     pub(super) fn start(store: &'s Store) -> Result<PullWrites<'s>> {
         let conn = store.conn();
-        let synchronous: i64 = conn.query_row("PRAGMA synchronous", [], |r| r.get(0))?;
+        let synchronous: i64 = conn.query_row("PRAGMA records.synchronous", [], |r| r.get(0))?;
         let mut writes = PullWrites {
             conn,
             synchronous,
             autocheckpoint: None,
             thread: None,
         };
-        conn.execute_batch("PRAGMA synchronous = NORMAL")?;
-        if let Some(side) = store.side_connection()? {
+        conn.execute_batch("PRAGMA records.synchronous = NORMAL")?;
+        if let Some(side) = store.records_connection()? {
             let autocheckpoint: i64 =
                 conn.query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0))?;
             side.execute_batch("PRAGMA synchronous = FULL")?;
@@ -138,9 +138,10 @@ impl Drop for PullWrites<'_> {
                 self.conn
                     .query_row(&format!("PRAGMA wal_autocheckpoint = {n}"), [], |_| Ok(()));
         }
-        let _ = self
-            .conn
-            .execute_batch(&format!("PRAGMA synchronous = {}", self.synchronous));
+        let _ = self.conn.execute_batch(&format!(
+            "PRAGMA records.synchronous = {}",
+            self.synchronous
+        ));
     }
 }
 

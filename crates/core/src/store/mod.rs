@@ -1,6 +1,8 @@
 //! The local SQLite file: opened with durable settings (WAL, `synchronous=FULL`, foreign keys,
 //! a busy timeout), created with mode 0600, and brought to the current schema by numbered
 //! migrations embedded at compile time. The schema version lives in `PRAGMA user_version`.
+//! The cached server records are in a second file beside it, attached as `records`
+//! ([`records`]): a write transaction says which files it writes ([`Writes`]).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -10,31 +12,46 @@ use rusqlite::{Connection, OpenFlags};
 use crate::error::{Error, Result};
 use crate::paths;
 
+mod records;
+pub(crate) use records::begin;
+pub use records::{records_path, transaction, Writes};
+
 /// The migrations, in order: `MIGRATIONS[i]` takes the schema from version `i` to `i + 1`.
 /// Shipped migrations are never edited; a change is a new file.
 pub const MIGRATIONS: &[(&str, &str)] = &[
-    ("0001_init.sql", include_str!("../migrations/0001_init.sql")),
+    (
+        "0001_init.sql",
+        include_str!("../../migrations/0001_init.sql"),
+    ),
     (
         "0002_purge_log.sql",
-        include_str!("../migrations/0002_purge_log.sql"),
+        include_str!("../../migrations/0002_purge_log.sql"),
     ),
     (
         "0003_calendar.sql",
-        include_str!("../migrations/0003_calendar.sql"),
+        include_str!("../../migrations/0003_calendar.sql"),
     ),
     (
         "0004_school_view.sql",
-        include_str!("../migrations/0004_school_view.sql"),
+        include_str!("../../migrations/0004_school_view.sql"),
     ),
     (
         "0005_cache_by_offering.sql",
-        include_str!("../migrations/0005_cache_by_offering.sql"),
+        include_str!("../../migrations/0005_cache_by_offering.sql"),
     ),
     (
         "0006_drop_server_record_by_key.sql",
-        include_str!("../migrations/0006_drop_server_record_by_key.sql"),
+        include_str!("../../migrations/0006_drop_server_record_by_key.sql"),
+    ),
+    (
+        "0007_records_file.sql",
+        include_str!("../../migrations/0007_records_file.sql"),
     ),
 ];
+
+/// The schema version whose migration moves the cached records into the records file
+/// ([`records::move_from_database_file`] runs before it).
+const RECORDS_FILE_VERSION: i64 = 7;
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -83,7 +100,8 @@ impl Store {
         Store::open(&dir.join(paths::DB_FILE))
     }
 
-    /// Opens (creating if needed) the database file at `path` and migrates it.
+    /// Opens (creating if needed) the database file at `path`, and the records file beside it,
+    /// and migrates them.
     pub fn open(path: &Path) -> Result<Store> {
         create_private_file(path)?;
         let conn = connect(
@@ -144,13 +162,20 @@ impl Store {
     /// With write-ahead logging it reads the last committed state, whatever the first
     /// connection is writing.
     pub fn reader(&self) -> Result<Option<Store>> {
-        let Some(path) = &self.path else {
-            return Ok(None);
-        };
+        match &self.path {
+            Some(path) => Store::read_only(path).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// A connection that only reads the database at `path` (at this build's schema) and its
+    /// records file: [`Store::reader`], and what tests and tools read beside a running app.
+    pub fn read_only(path: &Path) -> Result<Store> {
         let store = Store {
             conn: connect(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?,
-            path: Some(path.clone()),
+            path: Some(path.to_path_buf()),
         };
+        records::attach(store.conn(), &records_path(path))?;
         let found = store.schema_version()?;
         if found != SCHEMA_VERSION {
             return Err(Error::Invalid(format!(
@@ -158,16 +183,19 @@ impl Store {
                 store.display_path()
             )));
         }
-        Ok(Some(store))
+        Ok(store)
     }
 
-    /// A second read-write connection to the same file, for work beside this one that needs
-    /// no schema of its own (the school pull's checkpoints); `None` for an in-memory database.
-    pub(crate) fn side_connection(&self) -> Result<Option<Connection>> {
+    /// A read-write connection to the records file alone, for work beside this one on it (the
+    /// school pull's checkpoints); `None` for an in-memory database.
+    pub(crate) fn records_connection(&self) -> Result<Option<Connection>> {
         let Some(path) = &self.path else {
             return Ok(None);
         };
-        Ok(Some(connect(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?))
+        Ok(Some(connect(
+            &records_path(path),
+            OpenFlags::SQLITE_OPEN_READ_WRITE,
+        )?))
     }
 
     /// A private in-memory database (tests).
@@ -183,34 +211,50 @@ impl Store {
     /// anything is changed (switching to write-ahead logging would rewrite its header).
     fn configure(&mut self, on_disk: bool) -> Result<()> {
         self.refuse_newer()?;
-        if on_disk {
-            // journal_mode returns a row; it must be read, not executed. Switching a new file
-            // needs it to itself: SQLite answers busy at once, without the busy handler, while
-            // another connection is switching it too, so that is waited for here.
-            let mut tries = 0;
-            let mode: String = loop {
-                match self
-                    .conn
-                    .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-                {
-                    Err(rusqlite::Error::SqliteFailure(e, _))
-                        if e.code == rusqlite::ErrorCode::DatabaseBusy
-                            && wait_for_the_writer(tries) =>
-                    {
-                        tries += 1;
-                    }
-                    other => break other?,
-                }
-            };
-            if !mode.eq_ignore_ascii_case("wal") {
-                return Err(Error::Invalid(format!(
-                    "the database at {} cannot use write-ahead logging (got {mode})",
-                    self.display_path()
-                )));
+        match &self.path {
+            Some(path) if on_disk => {
+                // Made only now: a newer database, refused above, gets no file beside it.
+                let records = records_path(path);
+                create_private_file(&records)?;
+                records::attach(&self.conn, &records)?;
+                self.write_ahead_logging("main", &path.display().to_string())?;
+                self.write_ahead_logging(records::SCHEMA, &records.display().to_string())?;
             }
+            _ => records::attach(&self.conn, Path::new(":memory:"))?,
         }
-        self.conn
-            .execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
+        self.conn.execute_batch(
+            "PRAGMA main.synchronous = FULL; PRAGMA records.synchronous = FULL;
+             PRAGMA foreign_keys = ON;",
+        )?;
+        Ok(())
+    }
+
+    /// Switches the file of `schema` to write-ahead logging. journal_mode returns a row; it
+    /// must be read, not executed. Switching a new file needs it to itself: SQLite answers busy
+    /// at once, without the busy handler, while another connection is switching it too, so
+    /// that is waited for here.
+    fn write_ahead_logging(&self, schema: &str, shown: &str) -> Result<()> {
+        let mut tries = 0;
+        let mode: String = loop {
+            match self
+                .conn
+                .query_row(&format!("PRAGMA {schema}.journal_mode = WAL"), [], |r| {
+                    r.get(0)
+                }) {
+                Err(rusqlite::Error::SqliteFailure(e, _))
+                    if e.code == rusqlite::ErrorCode::DatabaseBusy
+                        && wait_for_the_writer(tries) =>
+                {
+                    tries += 1;
+                }
+                other => break other?,
+            }
+        };
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(Error::Invalid(format!(
+                "the database at {shown} cannot use write-ahead logging (got {mode})"
+            )));
+        }
         Ok(())
     }
 
@@ -231,6 +275,8 @@ impl Store {
     /// transaction (after [`Store::configure`], which refused a newer database). Each takes the
     /// write lock first and reads the version again under it: two connections opening a new
     /// file at once (the window's and the purge's at start-up) apply each migration once.
+    /// A new database starts with an empty records file (one left beside it belonged to
+    /// another); from schema 7 on, the records' table is made if the file was lost.
     fn migrate_to(&mut self, target: i64) -> Result<()> {
         let found = self.schema_version()?;
         let shown = self.display_path();
@@ -241,6 +287,9 @@ impl Store {
             .skip(found.max(0) as usize)
         {
             let version = i as i64 + 1;
+            if version == RECORDS_FILE_VERSION {
+                records::move_from_database_file(&self.conn)?;
+            }
             let tx = self
                 .conn
                 .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -248,10 +297,16 @@ impl Store {
             if now >= version {
                 continue;
             }
+            if version == 1 {
+                tx.execute_batch("DROP TABLE IF EXISTS records.server_record")?;
+            }
             tx.execute_batch(sql)
                 .map_err(|e| Error::Invalid(format!("migration {name} failed on {shown}: {e}")))?;
             tx.pragma_update(None, "user_version", version)?;
             tx.commit()?;
+        }
+        if self.schema_version()? >= RECORDS_FILE_VERSION {
+            records::ensure_table(&self.conn)?;
         }
         Ok(())
     }
@@ -262,12 +317,23 @@ impl Store {
             .query_row("PRAGMA user_version", [], |r| r.get(0))?)
     }
 
+    /// A write transaction of the files `writes` names ([`Writes`]; rolled back when dropped
+    /// uncommitted).
+    pub fn transaction(&mut self, writes: Writes) -> Result<rusqlite::Transaction<'_>> {
+        transaction(&mut self.conn, writes)
+    }
+
     pub fn conn(&self) -> &Connection {
         &self.conn
     }
 
     pub fn conn_mut(&mut self) -> &mut Connection {
         &mut self.conn
+    }
+
+    /// The connection itself, the records file attached (`records`).
+    pub fn into_connection(self) -> Connection {
+        self.conn
     }
 
     pub fn path(&self) -> Option<&Path> {
@@ -389,6 +455,143 @@ mod tests {
         assert_eq!(n, 2);
     }
 
+    /// A cached record, written on `conn`.
+    fn cache_a_record(conn: &Connection, id: &str) -> rusqlite::Result<usize> {
+        conn.execute(
+            "INSERT INTO server_record VALUES
+                 (?1, NULL, 'o', 'ta', 'e', 's', '2024-03-14', 'present', 't', 1, 't')",
+            [id],
+        )
+    }
+
+    #[test]
+    fn a_mark_and_a_listing_write_their_own_files_side_by_side() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rollbook.db");
+        let mut pull = Store::open(&path).unwrap();
+        let mut window = Store::open(&path).unwrap();
+
+        // A listing being saved holds the records file; a mark's transaction still commits.
+        let listing = pull.transaction(Writes::Records).unwrap();
+        cache_a_record(&listing, "r1").unwrap();
+        let mark = window.transaction(Writes::Local).unwrap();
+        window_write(&mark, "mark");
+        mark.commit().unwrap();
+        listing.commit().unwrap();
+
+        // And the other way round.
+        let mark = window.transaction(Writes::Local).unwrap();
+        window_write(&mark, "second mark");
+        let listing = pull.transaction(Writes::Records).unwrap();
+        cache_a_record(&listing, "r2").unwrap();
+        listing.commit().unwrap();
+        mark.commit().unwrap();
+
+        let records: i64 = window
+            .conn()
+            .query_row("SELECT count(*) FROM server_record", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(records, 2);
+    }
+
+    fn window_write(conn: &Connection, key: &str) {
+        conn.execute(
+            "INSERT INTO setting (key, value) VALUES (?1, 'saved')",
+            [key],
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn a_transaction_of_both_files_waits_for_a_listing_without_holding_up_a_mark() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rollbook.db");
+        let mut pull = Store::open(&path).unwrap();
+        let mut window = Store::open(&path).unwrap();
+        let mut engine = Store::open(&path).unwrap();
+
+        let listing = pull.transaction(Writes::Records).unwrap();
+        cache_a_record(&listing, "listed").unwrap();
+        let (began, began_rx) = std::sync::mpsc::channel();
+        let settle = std::thread::spawn(move || -> Result<()> {
+            began.send(()).unwrap();
+            // The engine settling an item with its record waits for the listing's lock.
+            let tx = engine.transaction(Writes::Both)?;
+            cache_a_record(&tx, "posted")?;
+            window_write(&tx, "settled");
+            tx.commit()?;
+            Ok(())
+        });
+        began_rx.recv().unwrap();
+        std::thread::sleep(Duration::from_millis(200));
+        // Meanwhile the database file is free: a mark commits while the engine waits.
+        let mark = window.transaction(Writes::Local).unwrap();
+        window_write(&mark, "mark");
+        mark.commit().unwrap();
+        assert!(!settle.is_finished(), "the engine waits for the listing");
+        listing.commit().unwrap();
+        settle.join().unwrap().unwrap();
+
+        let n: i64 = window
+            .conn()
+            .query_row(
+                "SELECT (SELECT count(*) FROM server_record)
+                      + (SELECT count(*) FROM setting WHERE key IN ('mark', 'settled'))",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(n, 4);
+    }
+
+    #[test]
+    fn the_records_file_is_beside_the_database_and_a_lost_one_starts_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rollbook.db");
+        let records = dir.path().join("rollbook.records.db");
+        assert_eq!(records_path(&path), records);
+        {
+            let store = Store::open(&path).unwrap();
+            cache_a_record(store.conn(), "r1").unwrap();
+        }
+        assert!(records.is_file());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&records).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "other users must not read the records");
+        }
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", records.display()));
+        }
+        let store = Store::open(&path).unwrap();
+        let n: i64 = store
+            .conn()
+            .query_row("SELECT count(*) FROM server_record", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 0, "the cache starts again, empty");
+        cache_a_record(store.conn(), "r1").unwrap();
+    }
+
+    #[test]
+    fn a_new_database_does_not_take_over_records_left_beside_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rollbook.db");
+        {
+            let store = Store::open(&path).unwrap();
+            cache_a_record(store.conn(), "of-another-database").unwrap();
+        }
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+        let store = Store::open(&path).unwrap();
+        let n: i64 = store
+            .conn()
+            .query_row("SELECT count(*) FROM server_record", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 0);
+    }
+
     #[test]
     fn reopening_applies_nothing_twice() {
         let dir = tempfile::tempdir().unwrap();
@@ -471,6 +674,19 @@ mod tests {
             sync, 2,
             "synchronous=FULL: a mark is on disk before the UI says saved"
         );
+        let records: i64 = store
+            .conn()
+            .query_row("PRAGMA records.synchronous", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(
+            records, 2,
+            "a record this device's POST created is kept as surely"
+        );
+        let mode: String = store
+            .conn()
+            .query_row("PRAGMA records.journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
         let fk: i64 = store
             .conn()
             .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
